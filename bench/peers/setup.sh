@@ -9,7 +9,8 @@
 #   - generates one ECDSA P-256 self-signed certificate for all servers;
 #   - creates the data files (sizes from the environment, see below);
 #   - renders the configurations from bench/peers/*.in into bench/.work/etc.
-# Environment: BENCH_BIG_MB (1024), BENCH_CONC_MB (10), BENCH_SMALL_COUNT (2000),
+# Environment: BENCH_QUICK=1 (small sizes), or each size: BENCH_BIG_MB (1024),
+# BENCH_CONC_MB (10), BENCH_SMALL_COUNT (2000),
 # BENCH_LIST_COUNT (20000).
 set -euo pipefail
 
@@ -19,10 +20,15 @@ work=${BENCH_WORK:-$bench/.work}
 # shellcheck source=ports.env
 source "$here/ports.env"
 
-big_mb=${BENCH_BIG_MB:-1024}
-conc_mb=${BENCH_CONC_MB:-10}
-small_count=${BENCH_SMALL_COUNT:-2000}
-list_count=${BENCH_LIST_COUNT:-20000}
+if [[ ${BENCH_QUICK:-0} != 0 ]]; then
+  d_big=64 d_conc=1 d_small=100 d_list=2000
+else
+  d_big=1024 d_conc=10 d_small=2000 d_list=20000
+fi
+big_mb=${BENCH_BIG_MB:-$d_big}
+conc_mb=${BENCH_CONC_MB:-$d_conc}
+small_count=${BENCH_SMALL_COUNT:-$d_small}
+list_count=${BENCH_LIST_COUNT:-$d_list}
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 

@@ -1,0 +1,830 @@
+#!/usr/bin/env python3
+"""The ftpsd benchmark: ftpsd against vsftpd, pure-ftpd and ProFTPD on loopback.
+
+Starts every server (bench/peers/setup.sh must have run), measures each workload
+for every server, alternating the servers between repetitions, and prints a
+Markdown table of medians (min-max) with the ratio to the best peer. The table
+goes to stdout and to BENCHMARKS.md (or $BENCH_OUT). Raw results go to
+bench/.work/results/*.jsonl.
+
+Environment:
+  BENCH_QUICK=1         small sizes, one repetition (a smoke test)
+  BENCH_REPS=N          repetitions of each measurement (default 3; quick: 1)
+  BENCH_MEM_REPS=N      repetitions of the idle-memory measurements (default 1)
+  BENCH_SERVERS=a,b     servers to run (default ftpsd,vsftpd,pure-ftpd,proftpd)
+  BENCH_WORKLOADS=a,b   workload ids to run (default all; see WORKLOADS)
+  BENCH_FTPSD_BIN=path  the ftpsd binary (default build-release/ftpsd)
+  BENCH_CLIENT=path     the load client (default bench/build-bench/ftpbench)
+  BENCH_OUT=path        where to write the Markdown report
+  BENCH_COMMAND=text    the command shown in the report (default: make bench)
+Only Debian's python3 standard library is used. All traffic goes to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import re
+import resource
+import select
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+WORK = Path(os.environ.get("BENCH_WORK", BENCH / ".work"))
+PEERS = WORK / "peers"
+ETC = WORK / "etc"
+DATA = WORK / "data"
+LOGS = WORK / "logs"
+RESULTS = WORK / "results"
+
+QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+
+
+def env_int(name: str, default: int) -> int:
+    v = os.environ.get(name, "")
+    return int(v) if v.strip() else default
+
+
+REPS = env_int("BENCH_REPS", 1 if QUICK else 3)
+MEM_REPS = env_int("BENCH_MEM_REPS", 1)
+
+# Sizes: the issue's workloads, or small ones for a smoke test.
+SIZES = {
+    "big_mb": 64 if QUICK else 1024,
+    "conc_mb": 1 if QUICK else 10,
+    "conc_clients": 20 if QUICK else 200,
+    "small_count": 100 if QUICK else 2000,
+    "list_count": 2000 if QUICK else 20000,
+    "login_seq": 20 if QUICK else 200,
+    "login_par": 64 if QUICK else 640,
+    "login_threads": 32,
+    "idle_peer": 100 if QUICK else 1000,
+    "idle_ftpsd": [100, 500] if QUICK else [1000, 10000],
+}
+
+
+def load_ports() -> dict[str, str]:
+    out = {}
+    for line in (BENCH / "peers" / "ports.env").read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            k, v = line.split("=", 1)
+            out[k.strip()] = v.strip()
+    return out
+
+
+CFG = load_ports()
+USER = CFG["BENCH_USER"]
+PASS = CFG["BENCH_PASS"]
+CLIENT = Path(os.environ.get("BENCH_CLIENT", BENCH / "build-bench" / "ftpbench"))
+FTPSD_BIN = Path(os.environ.get("BENCH_FTPSD_BIN", REPO / "build-release" / "ftpsd"))
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------
+# Processes: everything we start is tracked by PID and stopped by PID.
+# --------------------------------------------------------------------------
+
+def raise_nofile() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def children_map() -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{d}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        kids.setdefault(ppid, []).append(int(d))
+    return kids
+
+
+def process_tree(pid: int) -> list[int]:
+    kids = children_map()
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(kids.get(p, []))
+    return out
+
+
+def pss_kib(pids: list[int]) -> int:
+    total = 0
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+                    break
+        except OSError:
+            pass
+    return total
+
+
+def wait_greeting(port: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+                s.settimeout(3)
+                buf = b""
+                while b"\n" not in buf:
+                    chunk = s.recv(512)
+                    if not chunk:
+                        break
+                    buf += chunk
+                # A multi-line greeting is fine: the first line starts with 220.
+                if buf.startswith(b"220"):
+                    try:
+                        s.sendall(b"QUIT\r\n")
+                    except OSError:
+                        pass
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.1)
+    return False
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    pasv: str
+    argv: list[str]
+    peer: bool = True
+    proc: Optional[subprocess.Popen] = None
+    error: str = ""
+    logfile: Optional[Path] = None
+
+    def start(self) -> bool:
+        if not Path(self.argv[0]).exists():
+            self.error = f"{self.argv[0]} not found"
+            return False
+        self.logfile = LOGS / f"{self.name}.log"
+        out = open(self.logfile, "ab")
+        out.write(f"\n=== start {time.ctime()}: {' '.join(self.argv)}\n".encode())
+        out.flush()
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                     start_new_session=True, preexec_fn=raise_nofile, cwd=WORK)
+        out.close()
+        if not wait_greeting(self.port, 15):
+            self.error = f"no 220 greeting on 127.0.0.1:{self.port} (see {self.logfile})"
+            self.stop()
+            return False
+        if self.proc.poll() is not None:
+            self.error = f"exited with {self.proc.returncode} (see {self.logfile})"
+            return False
+        self.error = ""
+        return True
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def ensure(self) -> bool:
+        if self.alive():
+            return True
+        if self.proc is not None:
+            log(f"{self.name} is not running (exit {self.proc.returncode}); restarting it")
+        return self.start()
+
+    def tree(self) -> list[int]:
+        return process_tree(self.proc.pid) if self.alive() else []
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        pids = process_tree(self.proc.pid) if self.proc.poll() is None else []
+        if self.proc.poll() is None:
+            try:
+                self.proc.send_signal(signal.SIGTERM)
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+            except ProcessLookupError:
+                pass
+        # Session processes of the forking servers that outlived the master.
+        for p in pids[1:]:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.proc = None
+
+
+def make_servers(names: list[str]) -> list[Server]:
+    def rng(key: str) -> str:
+        return CFG[key]
+
+    pure_args = [line.strip() for line in (ETC / "pure-ftpd.args").read_text().splitlines()
+                 if line.strip() and not line.startswith("#")]
+    table = {
+        "ftpsd": Server("ftpsd", int(CFG["FTPSD_PORT"]), rng("FTPSD_PASV"),
+                        [str(FTPSD_BIN), "run", "--config", str(ETC / "ftpsd.toml")], peer=False),
+        "vsftpd": Server("vsftpd", int(CFG["VSFTPD_PORT"]), rng("VSFTPD_PASV"),
+                         [str(PEERS / "usr/sbin/vsftpd"), str(ETC / "vsftpd.conf")]),
+        "pure-ftpd": Server("pure-ftpd", int(CFG["PUREFTPD_PORT"]), rng("PUREFTPD_PASV"),
+                            [str(PEERS / "usr/sbin/pure-ftpd"), *pure_args]),
+        "proftpd": Server("proftpd", int(CFG["PROFTPD_PORT"]), rng("PROFTPD_PASV"),
+                          [str(PEERS / "usr/sbin/proftpd"), "-n", "-c", str(ETC / "proftpd.conf")]),
+    }
+    return [table[n] for n in names]
+
+
+# --------------------------------------------------------------------------
+# The client.
+# --------------------------------------------------------------------------
+
+class Failure(Exception):
+    pass
+
+
+def client(srv: Server, workload: str, *args: str, tls: bool = True, timeout: float = 300) -> dict:
+    argv = [str(CLIENT), workload, "--port", str(srv.port), "--user", USER, "--pass", PASS,
+            *(["--tls"] if tls else []), *args]
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, preexec_fn=raise_nofile)
+    except subprocess.TimeoutExpired:
+        raise Failure(f"{workload}: client timed out after {timeout:.0f} s")
+    line = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""
+    try:
+        res = json.loads(line)
+    except json.JSONDecodeError:
+        raise Failure(f"{workload}: client exit {r.returncode}: {r.stderr.strip()[:200]}")
+    if not res.get("ok"):
+        raise Failure(f"{workload}: {res.get('error', 'failed')}")
+    return res
+
+
+def clean_uploads(srv: Server) -> Path:
+    up = DATA / "up" / srv.name
+    if up.exists():
+        shutil.rmtree(up)
+    up.mkdir(parents=True)
+    shutil.chown(up, USER, USER)
+    up.chmod(0o777)
+    return up
+
+
+# --------------------------------------------------------------------------
+# Workloads. Each returns (value, extra-info dict) for one server and one run.
+# --------------------------------------------------------------------------
+
+Result = tuple[float, dict]
+
+
+def w_retr_clear(s: Server) -> Result:
+    n = SIZES["big_mb"] << 20
+    r = client(s, "get", "--file", f"big-{SIZES['big_mb']}M.bin", "--expect", str(n), tls=False)
+    return r["mbps"], r
+
+
+def w_retr_tls(s: Server) -> Result:
+    n = SIZES["big_mb"] << 20
+    r = client(s, "get", "--file", f"big-{SIZES['big_mb']}M.bin", "--expect", str(n))
+    return r["mbps"], r
+
+
+def w_stor_tls(s: Server) -> Result:
+    clean_uploads(s)
+    try:
+        r = client(s, "put", "--file", f"up/{s.name}/big.bin", "--size", str(SIZES["big_mb"] << 20))
+        got = (DATA / "up" / s.name / "big.bin").stat().st_size
+        if got != SIZES["big_mb"] << 20:
+            raise Failure(f"STOR stored {got} bytes")
+    finally:
+        clean_uploads(s)
+    return r["mbps"], r
+
+
+def w_small_retr(s: Server) -> Result:
+    n = SIZES["small_count"]
+    r = client(s, "small-get", "--dir", f"small-{n}", "--count", str(n))
+    return r["files_per_s"], r
+
+
+def w_small_stor(s: Server) -> Result:
+    clean_uploads(s)
+    try:
+        r = client(s, "small-put", "--dir", f"up/{s.name}", "--count", str(SIZES["small_count"]),
+                   "--size", "4096")
+    finally:
+        clean_uploads(s)
+    return r["files_per_s"], r
+
+
+def w_concurrent(s: Server) -> Result:
+    n = SIZES["conc_mb"] << 20
+    r = client(s, "concurrent", "--clients", str(SIZES["conc_clients"]), "--file",
+               f"conc-{SIZES['conc_mb']}M.bin", "--expect", str(n), "--timeout", "20", timeout=600)
+    return r["mbps"], r
+
+
+def w_login_seq(s: Server) -> Result:
+    r = client(s, "login", "--count", str(SIZES["login_seq"]), "--timeout", "20")
+    return r["logins_per_s"], r
+
+
+def w_login_par(s: Server) -> Result:
+    r = client(s, "login", "--count", str(SIZES["login_par"]), "--parallel", str(SIZES["login_threads"]),
+               "--timeout", "20")
+    return r["logins_per_s"], r
+
+
+def w_list(verb: str) -> Callable[[Server], Result]:
+    def run(s: Server) -> Result:
+        n = SIZES["list_count"]
+        r = client(s, "list", "--path", f"list-{n}", "--verb", verb)
+        if r["lines"] < n:
+            raise Failure(f"{verb} returned {r['lines']} lines for {n} entries")
+        return r["ms"], r
+    return run
+
+
+def settle(s: Server, want: int, timeout: float = 120) -> int:
+    """Waits until the server's process count falls back to `want`."""
+    deadline = time.monotonic() + timeout
+    n = len(s.tree())
+    while n > want and time.monotonic() < deadline:
+        time.sleep(0.25)
+        n = len(s.tree())
+    return n
+
+
+def w_memory(sessions_of: Callable[[Server], int], tls: bool) -> Callable[[Server], Result]:
+    def run(s: Server) -> Result:
+        sessions = sessions_of(s)
+        base_procs = len(s.tree())
+        time.sleep(0.5)
+        base = pss_kib(s.tree())
+        argv = [str(CLIENT), "idle", "--port", str(s.port), "--user", USER, "--pass", PASS,
+                "--sessions", str(sessions), "--parallel", "16", "--hold", "900", "--timeout", "30",
+                *(["--tls"] if tls else [])]
+        p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, preexec_fn=raise_nofile)
+        try:
+            ready, _, _ = select.select([p.stdout], [], [], 600)
+            if not ready:
+                raise Failure("idle: sessions not ready within 600 s")
+            line = p.stdout.readline()
+            r = json.loads(line) if line.strip() else {"ok": False, "error": p.stderr.read()[:200]}
+            if not r.get("ok"):
+                raise Failure(f"idle: {r.get('error', 'failed')}")
+            if r["sessions"] < sessions * 0.99:
+                raise Failure(f"idle: only {r['sessions']} of {sessions} sessions opened "
+                              f"({r.get('first_error', '')})")
+            time.sleep(2)
+            pids = s.tree()
+            total = pss_kib(pids)
+            r.update(pss_base_kib=base, pss_kib=total, processes=len(pids))
+            per = (total - base) / r["sessions"]
+        finally:
+            try:
+                p.stdin.write("\n")
+                p.stdin.close()
+            except OSError:
+                pass
+            try:
+                p.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+            settle(s, base_procs)
+        return per, r
+    return run
+
+
+@dataclass
+class Workload:
+    id: str
+    label: str
+    unit: str
+    higher_better: bool
+    fn: Callable[[Server], Result]
+    servers: Optional[set[str]] = None  # None: all
+    reps: Optional[int] = None
+    skip: dict[str, str] = field(default_factory=dict)  # server -> reason
+
+
+def workloads() -> list[Workload]:
+    z = SIZES
+    big = f"{z['big_mb']} MiB" if z["big_mb"] < 1024 else f"{z['big_mb'] // 1024} GiB"
+    wl = [
+        Workload("retr_clear", f"RETR {big}, clear data", "MB/s", True, w_retr_clear),
+        Workload("retr_tls", f"RETR {big}, FTPS PROT P", "MB/s", True, w_retr_tls),
+        Workload("stor_tls", f"STOR {big}, FTPS PROT P", "MB/s", True, w_stor_tls),
+        Workload("small_retr", f"{z['small_count']} × 4 KiB RETR, one FTPS session", "files/s", True,
+                 w_small_retr),
+        Workload("small_stor", f"{z['small_count']} × 4 KiB STOR, one FTPS session", "files/s", True,
+                 w_small_stor),
+        Workload("concurrent", f"{z['conc_clients']} FTPS clients × {z['conc_mb']} MiB RETR", "MB/s", True,
+                 w_concurrent),
+        Workload("login_seq", "FTPS logins, sequential", "logins/s", True, w_login_seq),
+        Workload("login_par", f"FTPS logins, {z['login_threads']} in parallel", "logins/s", True,
+                 w_login_par),
+        Workload("list", f"LIST of {z['list_count']} entries (FTPS)", "ms", False, w_list("LIST")),
+        Workload("mlsd", f"MLSD of {z['list_count']} entries (FTPS)", "ms", False, w_list("MLSD"),
+                 skip={"vsftpd": "no MLSD"}),
+    ]
+    peer_n = z["idle_peer"]
+    small_n, large_n = z["idle_ftpsd"]
+    for tls in (False, True):
+        mode = "TLS" if tls else "clear"
+        wl.append(Workload(f"mem_{mode.lower()}_{peer_n}", f"Idle memory, {peer_n} {mode} sessions",
+                           "KiB/session", False, w_memory(lambda s, n=peer_n: n, tls), reps=MEM_REPS))
+    for tls in (False, True):
+        mode = "TLS" if tls else "clear"
+        wl.append(Workload(f"mem_{mode.lower()}_{large_n}", f"Idle memory, {large_n} {mode} sessions",
+                           "KiB/session", False, w_memory(lambda s, n=large_n: n, tls),
+                           servers={"ftpsd"}, reps=MEM_REPS))
+    assert small_n == peer_n
+    return wl
+
+
+# --------------------------------------------------------------------------
+# Ceilings of the machine and the client check.
+# --------------------------------------------------------------------------
+
+def ceiling_openssl() -> float:
+    r = subprocess.run(["openssl", "speed", "-evp", "aes-128-gcm", "-bytes", "16384", "-seconds",
+                        "1" if QUICK else "3"], capture_output=True, text=True, timeout=120)
+    m = re.search(r"^AES-128-GCM\s+([\d.]+)k", r.stdout, re.M)
+    if not m:
+        raise Failure("openssl speed: no result")
+    return float(m.group(1)) / 1000.0  # 1000s of bytes per second -> MB/s
+
+
+def ceiling_iperf3() -> float:
+    port = 5299
+    srv = subprocess.Popen(["iperf3", "-s", "-1", "-B", "127.0.0.1", "-p", str(port)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        time.sleep(0.5)
+        r = subprocess.run(["iperf3", "-c", "127.0.0.1", "-p", str(port), "-t", "2" if QUICK else "5", "-J"],
+                           capture_output=True, text=True, timeout=60)
+        j = json.loads(r.stdout)
+        return j["end"]["sum_received"]["bits_per_second"] / 8 / 1e6
+    finally:
+        if srv.poll() is None:
+            srv.terminate()
+        try:
+            srv.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            srv.kill()
+            srv.wait()
+
+
+def ceiling_client(kind: str) -> float:
+    argv = [str(CLIENT), kind, "--bytes", str((1 if QUICK else 4) << 30)]
+    if kind == "tls-ceiling":
+        argv += ["--cert", str(WORK / "tls/cert.pem"), "--key", str(WORK / "tls/key.pem")]
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    return json.loads(r.stdout.strip().splitlines()[-1])["mbps"]
+
+
+CEILINGS = [
+    ("openssl", "AES-128-GCM, one core (`openssl speed -evp aes-128-gcm -bytes 16384`)", ceiling_openssl),
+    ("iperf3", "Loopback TCP, iperf3 (one stream)", ceiling_iperf3),
+    ("tcp", "Loopback TCP, ftpbench tcp-ceiling (send() → recv(MSG_TRUNC))", lambda: ceiling_client("tcp-ceiling")),
+    ("tls", "Loopback TLS 1.3 AES-128-GCM stream, ftpbench tls-ceiling", lambda: ceiling_client("tls-ceiling")),
+]
+
+
+def curl_retr(s: Server) -> float:
+    url = f"ftp://127.0.0.1:{s.port}/big-{SIZES['big_mb']}M.bin"
+    r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{speed_download}", "--max-time", "120",
+                        "--user", f"{USER}:{PASS}", url], capture_output=True, text=True, timeout=150)
+    if r.returncode != 0:
+        raise Failure(f"curl exit {r.returncode}")
+    return float(r.stdout) / 1e6
+
+
+def curl_retr_tls(s: Server) -> float:
+    url = f"ftp://127.0.0.1:{s.port}/big-{SIZES['big_mb']}M.bin"
+    r = subprocess.run(["curl", "-s", "-k", "--ssl-reqd", "-o", "/dev/null", "-w", "%{speed_download}",
+                        "--max-time", "120", "--user", f"{USER}:{PASS}", url],
+                       capture_output=True, text=True, timeout=150)
+    if r.returncode != 0:
+        raise Failure(f"curl exit {r.returncode}")
+    return float(r.stdout) / 1e6
+
+
+# --------------------------------------------------------------------------
+# Statistics and the report.
+# --------------------------------------------------------------------------
+
+def fmt(v: float) -> str:
+    if v >= 100:
+        return f"{v:,.0f}"
+    if v >= 10:
+        return f"{v:.1f}"
+    return f"{v:.2f}"
+
+
+def summary(vals: list[float]) -> str:
+    if not vals:
+        return "–"
+    med = statistics.median(vals)
+    if len(vals) == 1:
+        return fmt(med)
+    return f"{fmt(med)} ({fmt(min(vals))}–{fmt(max(vals))})"
+
+
+def machine() -> list[str]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f"{kb / 1024 / 1024:.1f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    osr = ""
+    try:
+        osr = re.search(r'PRETTY_NAME="([^"]*)"', Path("/etc/os-release").read_text()).group(1)
+    except (OSError, AttributeError):
+        pass
+    ossl = subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout.strip()
+    return [f"- CPU: {cpu}, `nproc` = {os.cpu_count()}, memory {mem}",
+            f"- Kernel: {platform.release()} ({osr})",
+            f"- {ossl}"]
+
+
+def peer_versions() -> list[str]:
+    out = []
+    for deb in sorted((WORK / "debs").glob("*.deb")):
+        out.append(deb.name.rsplit("_", 1)[0].replace("_", " "))
+    return out
+
+
+def main() -> int:
+    if os.geteuid() != 0:
+        print("run.py must run as root (the peers need it)", file=sys.stderr)
+        return 2
+    if not CLIENT.exists():
+        print(f"the load client {CLIENT} is missing: build it first (make bench)", file=sys.stderr)
+        return 2
+    raise_nofile()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    LOGS.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    raw_path = RESULTS / f"run-{stamp}{'-quick' if QUICK else ''}.jsonl"
+    raw = open(raw_path, "w")
+    t_start = time.monotonic()
+
+    names = [n.strip() for n in os.environ.get("BENCH_SERVERS", "ftpsd,vsftpd,pure-ftpd,proftpd").split(",")
+             if n.strip()]
+    servers = make_servers(names)
+    only = {w.strip() for w in os.environ.get("BENCH_WORKLOADS", "").split(",") if w.strip()}
+    wls = [w for w in workloads() if not only or w.id in only]
+
+    # Warm the page cache with the files the transfers read.
+    for f in (DATA / f"big-{SIZES['big_mb']}M.bin", DATA / f"conc-{SIZES['conc_mb']}M.bin"):
+        if not f.exists():
+            print(f"{f} is missing: run bench/peers/setup.sh with the same BENCH_QUICK", file=sys.stderr)
+            return 2
+        with open(f, "rb") as fh:
+            while fh.read(8 << 20):
+                pass
+
+    def shutdown(*_a) -> None:
+        for s in servers:
+            s.stop()
+        sys.exit(130)
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+
+    results: dict[str, dict[str, list[float]]] = {}
+    infos: dict[str, dict[str, list[dict]]] = {}
+    errors: dict[str, dict[str, str]] = {}
+    ceilings: dict[str, list[float]] = {}
+    checks: dict[str, dict[str, float]] = {}
+    try:
+        for s in servers:
+            if s.start():
+                log(f"{s.name} listening on 127.0.0.1:{s.port} (pid {s.proc.pid})")
+            else:
+                log(f"{s.name} FAILED to start: {s.error}")
+
+        # Ceilings: once per repetition, before the servers are loaded.
+        for rep in range(REPS):
+            for cid, _label, fn in CEILINGS:
+                try:
+                    v = fn()
+                    ceilings.setdefault(cid, []).append(v)
+                    raw.write(json.dumps({"ceiling": cid, "rep": rep, "mbps": v}) + "\n")
+                    log(f"ceiling {cid}: {fmt(v)} MB/s")
+                except (Failure, OSError, subprocess.SubprocessError, ValueError, KeyError) as e:
+                    log(f"ceiling {cid} failed: {e}")
+
+        # Client check: the same clear RETR with curl, to see that the load
+        # client is not what limits the figure.
+        for s in servers:
+            for key, fn in (("curl_clear", curl_retr), ("curl_tls", curl_retr_tls)):
+                if not s.ensure():
+                    continue
+                try:
+                    checks.setdefault(s.name, {})[key] = fn(s)
+                except (Failure, ValueError, subprocess.SubprocessError) as e:
+                    log(f"curl check {s.name} {key} failed: {e}")
+
+        for w in wls:
+            reps = w.reps or REPS
+            for rep in range(reps):
+                order = servers[rep % len(servers):] + servers[:rep % len(servers)]
+                for s in order:
+                    if w.servers is not None and s.name not in w.servers:
+                        continue
+                    if s.name in w.skip:
+                        errors.setdefault(w.id, {})[s.name] = w.skip[s.name]
+                        continue
+                    if not s.ensure():
+                        errors.setdefault(w.id, {})[s.name] = f"server failed: {s.error}"
+                        continue
+                    try:
+                        v, info = w.fn(s)
+                    except (Failure, OSError, ValueError, KeyError, subprocess.SubprocessError) as e:
+                        errors.setdefault(w.id, {})[s.name] = str(e)[:300]
+                        log(f"{w.id} {s.name} rep {rep + 1}: FAILED {e}")
+                        raw.write(json.dumps({"workload": w.id, "server": s.name, "rep": rep,
+                                              "error": str(e)}) + "\n")
+                        continue
+                    results.setdefault(w.id, {}).setdefault(s.name, []).append(v)
+                    infos.setdefault(w.id, {}).setdefault(s.name, []).append(info)
+                    raw.write(json.dumps({"workload": w.id, "server": s.name, "rep": rep, "value": v,
+                                          "info": info}) + "\n")
+                    raw.flush()
+                    extra = f" errors={info['errors']}" if info.get("errors") else ""
+                    log(f"{w.id} {s.name} rep {rep + 1}/{reps}: {fmt(v)} {w.unit}{extra}")
+    finally:
+        for s in servers:
+            s.stop()
+        raw.close()
+
+    elapsed = time.monotonic() - t_start
+    report = render(servers, wls, results, infos, errors, ceilings, checks, elapsed, raw_path)
+    print(report)
+    out = Path(os.environ.get("BENCH_OUT", "") or
+               (RESULTS / "BENCHMARKS-quick.md" if QUICK else REPO / "BENCHMARKS.md"))
+    write_report(out, report)
+    log(f"report written to {out}; raw results in {raw_path}; {elapsed / 60:.1f} min")
+    return 0
+
+
+def render(servers, wls, results, infos, errors, ceilings, checks, elapsed, raw_path) -> str:
+    names = [s.name for s in servers]
+    peers = [s.name for s in servers if s.peer]
+    lines = []
+    cmd = os.environ.get("BENCH_COMMAND", "make bench")
+    lines.append(f"Run of {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}, `{cmd}`"
+                 f"{' (BENCH_QUICK=1: small sizes, not the real figures)' if QUICK else ''}; "
+                 f"{REPS} repetitions (idle memory: {MEM_REPS}), servers alternating; "
+                 f"{elapsed / 60:.1f} minutes.")
+    lines.append("")
+    lines += machine()
+    lines.append(f"- Peers (Debian packages, unpacked): {', '.join(peer_versions())}")
+    lines.append(f"- ftpsd: `{FTPSD_BIN.relative_to(REPO) if FTPSD_BIN.is_relative_to(REPO) else FTPSD_BIN}`"
+                 f"{'' if FTPSD_BIN.exists() else ' (missing)'}")
+    lines.append("")
+    lines.append("Each cell: median (min–max) over the repetitions, then the ratio to the best peer "
+                 "on that line (×1.00 = as good as the best peer; above 1 is better, for every unit). "
+                 "`client CPU` is the load client's CPU time over wall time (1.0 = one core), median "
+                 "over all servers.")
+    lines.append("")
+    head = "| Workload | Unit | " + " | ".join(names) + " | client CPU |"
+    lines.append(head)
+    lines.append("|" + "---|" * (len(names) + 3))
+    for w in wls:
+        row = results.get(w.id, {})
+        meds = {n: statistics.median(v) for n, v in row.items() if v}
+        peer_meds = [meds[p] for p in peers if p in meds]
+        best = (max(peer_meds) if w.higher_better else min(peer_meds)) if peer_meds else None
+        cells = []
+        for n in names:
+            if w.servers is not None and n not in w.servers:
+                cells.append("")
+                continue
+            if n not in meds:
+                why = errors.get(w.id, {}).get(n, "not run")
+                cells.append("n/a" if "no MLSD" in why else "failed")
+                continue
+            c = summary(row[n])
+            if best and meds[n] > 0:
+                ratio = meds[n] / best if w.higher_better else best / meds[n]
+                c += f" ×{ratio:.2f}"
+            cells.append(c)
+        cpus = [i.get("client_cpu", 0.0) for per in infos.get(w.id, {}).values() for i in per
+                if "client_cpu" in i]
+        cpu = f"{statistics.median(cpus):.2f}" if cpus else ""
+        lines.append(f"| {w.label} | {w.unit} | " + " | ".join(cells) + f" | {cpu} |")
+    lines.append("")
+
+    lines.append("Ceilings of this machine, same run (MB/s):")
+    lines.append("")
+    lines.append("| Ceiling | MB/s |")
+    lines.append("|---|---|")
+    for cid, label, _fn in CEILINGS:
+        lines.append(f"| {label} | {summary(ceilings.get(cid, []))} |")
+    lines.append("")
+
+    if checks:
+        lines.append("Client check, RETR of the same file with curl (one run each, MB/s; "
+                     "compare with the first two lines above):")
+        lines.append("")
+        lines.append("| Server | curl clear | curl FTPS |")
+        lines.append("|---|---|---|")
+        for n in names:
+            c = checks.get(n, {})
+            lines.append(f"| {n} | {fmt(c['curl_clear']) if 'curl_clear' in c else 'failed'} | "
+                         f"{fmt(c['curl_tls']) if 'curl_tls' in c else 'failed'} |")
+        lines.append("")
+
+    # Details: TLS negotiated, session reuse on data connections, errors.
+    det = []
+    for n in names:
+        tls = next((i.get("tls") for i in infos.get("retr_tls", {}).get(n, [])), None)
+        sm = infos.get("small_retr", {}).get(n, [])
+        reuse = (f"{sm[0]['data_resumed']}/{sm[0]['data_connections']} data connections resumed"
+                 if sm else "")
+        conc = infos.get("concurrent", {}).get(n, [])
+        cerr = (f"concurrent: {sum(i.get('errors', 0) for i in conc)} errors in {len(conc)} runs"
+                if conc else "")
+        mem = []
+        for w in wls:
+            if w.id.startswith("mem_") and n in infos.get(w.id, {}):
+                i = infos[w.id][n][-1]
+                mem.append(f"{w.id}: {i['processes']} processes, PSS {i['pss_base_kib']:,} → "
+                           f"{i['pss_kib']:,} KiB")
+        det.append(f"- {n}: " + "; ".join(x for x in [tls or "", reuse, cerr, *mem] if x))
+    lines.append("Details (TLS negotiated by the load client, TLS session reuse on the data "
+                 "connections of the 4 KiB RETR run, concurrent-run errors, idle-memory totals):")
+    lines.append("")
+    lines += det
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for w, d in errors.items():
+        for n, e in d.items():
+            if "no MLSD" not in e:
+                grouped.setdefault((n, e), []).append(w)
+    if grouped:
+        lines.append("")
+        lines.append("Failures (a failed repetition is left out of the figures):")
+        lines.append("")
+        for (n, e), ws in grouped.items():
+            lines.append(f"- {n}, {', '.join(ws)}: {e}")
+    lines.append("")
+    lines.append(f"Raw results: `{raw_path.relative_to(REPO) if raw_path.is_relative_to(REPO) else raw_path}` "
+                 "(not committed).")
+    return "\n".join(lines)
+
+
+BEGIN = "<!-- bench:begin (written by bench/run.py) -->"
+END = "<!-- bench:end -->"
+
+
+def write_report(path: Path, report: str) -> None:
+    """Replaces the generated part of `path`, keeping any text around it."""
+    block = f"{BEGIN}\n{report}\n{END}\n"
+    if path.exists():
+        text = path.read_text()
+        if BEGIN in text and END in text:
+            pre = text[:text.index(BEGIN)]
+            post = text[text.index(END) + len(END):].lstrip("\n")
+            path.write_text(pre + block + ("\n" + post if post else ""))
+            return
+        path.write_text(text.rstrip("\n") + "\n\n" + block)
+        return
+    path.write_text("# Benchmarks\n\n" + block)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+# The commands the README opens with. Each installs what is missing first.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+PYTEST     := /usr/bin/python3 -m pytest
+JOBS       ?= $(shell nproc)
+
+.PHONY: deps build build-asan run test unit-test integration-test format format-check clean
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+$(ASAN_BUILD)/build.ninja:
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug -DFTPSD_SANITIZE=ON
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD) -j $(JOBS)
+
+build-asan: deps $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD) -j $(JOBS)
+
+run: build
+	@scripts/make-run.sh $(BUILD)/ftpsd
+
+unit-test: build build-asan
+	ctest --test-dir $(BUILD) --output-on-failure
+	ctest --test-dir $(ASAN_BUILD) --output-on-failure
+
+integration-test: build build-asan
+	FTPSD_BIN=$(CURDIR)/$(BUILD)/ftpsd $(PYTEST) -q tests/integration
+	FTPSD_BIN=$(CURDIR)/$(ASAN_BUILD)/ftpsd FTPSD_SANITIZED=1 $(PYTEST) -q tests/integration
+
+test: format-check unit-test integration-test
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+format-check: deps
+	clang-format --dry-run -Werror $$(git ls-files '*.cpp' '*.hpp')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)
+
+-include bench/bench.mk

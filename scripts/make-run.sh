@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# `make run`: prepares ./run (a data folder, a demo user, a self-signed certificate once TLS lands)
+# and starts ftpsd on its embedded default configuration, in the foreground.
+set -euo pipefail
+bin=${1:-build/ftpsd}
+cd "$(dirname "$0")/.."
+mkdir -p run/data
+if [ ! -f run/users.toml ]; then
+  echo demo | "$bin" user add demo --root "$PWD/run/data" --write --file run/users.toml >/dev/null
+fi
+[ -f run/data/README.txt ] || echo "Hello from ftpsd. Upload, rename and delete freely: this is run/data." > run/data/README.txt
+exec "$bin" run

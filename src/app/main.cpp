@@ -1,0 +1,143 @@
+// ftpsd command line: run, check-config, user add|list|remove.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <iostream>
+
+#include "app/server.hpp"
+#include "auth/password.hpp"
+#include "auth/user_store.hpp"
+#include "config/loader.hpp"
+#include "obs/log.hpp"
+
+namespace {
+
+using namespace ftpsd;
+
+Result<config::Config, config::ConfigError> load(const std::string& file) {
+  if (file.empty()) return config::load_string(config::embedded_default(), "<embedded default>", ".");
+  return config::load_file(file);
+}
+
+int cmd_run(const std::string& config_file) {
+  auto cfg = load(config_file);
+  if (!cfg) {
+    fmt::print(stderr, "ftpsd: {}\n", cfg.error().message);
+    return 2;
+  }
+  obs::init_logging(cfg->log.level);
+  return app::run_server(std::make_shared<const config::Config>(std::move(*cfg)), config_file.empty());
+}
+
+int cmd_check_config(const std::string& file) {
+  auto cfg = load(file);
+  if (!cfg) {
+    fmt::print(stderr, "{}\n", cfg.error().message);
+    return 2;
+  }
+  if (!cfg->users.file.empty()) {
+    auto users = auth::UserStore::load(cfg->users.file);
+    if (!users) {
+      fmt::print(stderr, "{}\n", users.error().message);
+      return 2;
+    }
+  }
+  fmt::print("{}: configuration ok\n", file);
+  return 0;
+}
+
+std::filesystem::path users_file(const std::string& file, const std::string& config_file) {
+  if (!file.empty()) return file;
+  auto cfg = load(config_file);
+  if (cfg && !cfg->users.file.empty()) return cfg->users.file;
+  return "users.toml";
+}
+
+int cmd_user_add(const std::string& name, const std::string& root, bool write,
+                 const std::filesystem::path& file) {
+  if (isatty(STDIN_FILENO)) fmt::print(stderr, "Password for {} (one line on standard input): ", name);
+  std::string password;
+  if (!std::getline(std::cin, password) || password.empty()) {
+    fmt::print(stderr, "ftpsd: no password on standard input\n");
+    return 2;
+  }
+  auto hash = auth::hash_password(password);
+  if (!hash) {
+    fmt::print(stderr, "ftpsd: {}\n", hash.error());
+    return 1;
+  }
+  auth::User user{
+      .name = name, .password_hash = *hash, .root = std::filesystem::absolute(root), .write = write};
+  auto added = auth::add_user(file, user);
+  if (!added) {
+    fmt::print(stderr, "ftpsd: {}\n", added.error());
+    return 1;
+  }
+  fmt::print("added user {} (root {}, {}) to {}\n", name, user.root.string(),
+             write ? "read-write" : "read-only", file.string());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"ftpsd: a fast, secure FTP/FTPS server for life behind firewalls and NAT"};
+  app.set_version_flag("--version", std::string("ftpsd ") + FTPSD_VERSION);
+  app.require_subcommand(1);
+
+  std::string config_file;
+  auto* run =
+      app.add_subcommand("run", "Run the server (without --config: the embedded default for `make run`)");
+  run->add_option("-c,--config", config_file, "Configuration file (TOML)")->check(CLI::ExistingFile);
+
+  std::string check_file;
+  auto* check = app.add_subcommand("check-config", "Validate a configuration file and its users file");
+  check->add_option("file", check_file, "Configuration file (TOML)")->required();
+
+  auto* user = app.add_subcommand("user", "Manage the users file");
+  user->require_subcommand(1);
+  std::string file;
+  std::string user_config;
+  std::string name;
+  std::string root;
+  bool write = false;
+  auto* add = user->add_subcommand("add", "Add a user; the password is read from standard input");
+  add->add_option("name", name, "User name")->required();
+  add->add_option("--root", root, "The user's root folder")->required();
+  add->add_flag("--write", write, "Allow uploads, deletes and renames");
+  auto* list = user->add_subcommand("list", "List the users");
+  auto* remove = user->add_subcommand("remove", "Remove a user");
+  remove->add_option("name", name, "User name")->required();
+  for (auto* sub : {add, list, remove}) {
+    sub->add_option("-f,--file", file, "Users file (default: users.file of --config, else ./users.toml)");
+    sub->add_option("-c,--config", user_config, "Configuration file naming the users file");
+  }
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (*run) return cmd_run(config_file);
+  if (*check) return cmd_check_config(check_file);
+  const auto path = users_file(file, user_config);
+  if (*add) return cmd_user_add(name, root, write, path);
+  if (*remove) {
+    auto r = auth::remove_user(path, name);
+    if (!r) {
+      fmt::print(stderr, "ftpsd: {}\n", r.error());
+      return 1;
+    }
+    fmt::print("removed user {} from {}\n", name, path.string());
+    return 0;
+  }
+  if (*list) {
+    auto store = auth::UserStore::load(path);
+    if (!store) {
+      fmt::print(stderr, "ftpsd: {}\n", store.error().message);
+      return 1;
+    }
+    for (const auto& [n, u] : store->all())
+      fmt::print("{}\t{}\t{}\n", n, u.write ? "read-write" : "read-only", u.root.string());
+  }
+  return 0;
+}

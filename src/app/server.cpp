@@ -1,0 +1,145 @@
+#include "app/server.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+
+#include "auth/user_store.hpp"
+#include "runtime/io_pool.hpp"
+#include "session/session.hpp"
+
+namespace ftpsd::app {
+namespace {
+
+using asio::ip::tcp;
+
+std::string_view tls_name(config::TlsMode m) {
+  switch (m) {
+    case config::TlsMode::kExplicit:
+      return "explicit";
+    case config::TlsMode::kImplicit:
+      return "implicit";
+    case config::TlsMode::kNone:
+      break;
+  }
+  return "none";
+}
+
+// Over the session limit: 421 and close, before anything else happens on the connection.
+Task<void> refuse_busy(tcp::socket socket) {
+  static constexpr std::string_view kBusy = "421 Too many connections; try again later.\r\n";
+  co_await asio::async_write(socket, asio::buffer(kBusy), kTuple);
+  std::error_code ec;
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+}
+
+Task<void> session_entry(tcp::socket socket, session::Services& services, config::ListenerConfig listener) {
+  services.sessions.fetch_add(1, std::memory_order_relaxed);
+  co_await session::run_session(std::move(socket), services, std::move(listener));
+  services.sessions.fetch_sub(1, std::memory_order_relaxed);
+}
+
+Task<void> accept_loop(tcp::acceptor& acceptor, runtime::IoPool& pool, session::Services& services,
+                       config::ListenerConfig listener) {
+  for (;;) {
+    auto& ctx = pool.next();
+    auto [ec, socket] = co_await acceptor.async_accept(ctx, kTuple);
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+    if (ec) {
+      // EMFILE and friends: do not spin, do not die.
+      spdlog::warn("accept on {} failed: {}", listener.address, ec.message());
+      asio::steady_timer t(acceptor.get_executor(), std::chrono::milliseconds(100));
+      co_await t.async_wait(kTuple);
+      continue;
+    }
+    if (services.sessions.load(std::memory_order_relaxed) >= services.config->server.max_sessions) {
+      spdlog::warn("connection from {} refused: server.max_sessions ({}) reached",
+                   socket.remote_endpoint(ec).address().to_string(), services.config->server.max_sessions);
+      asio::co_spawn(ctx, refuse_busy(std::move(socket)), asio::detached);
+      continue;
+    }
+    asio::co_spawn(ctx, session_entry(std::move(socket), services, listener), asio::detached);
+  }
+}
+
+std::optional<tcp::acceptor> bind_listener(asio::io_context& ctx, config::ListenerConfig& l) {
+  std::error_code ec;
+  const tcp::endpoint ep(asio::ip::make_address(l.host, ec), l.port);
+  tcp::acceptor acceptor(ctx);
+  if (!ec) acceptor.open(ep.protocol(), ec);
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec && ep.address().is_v6()) acceptor.set_option(asio::ip::v6_only(true), ec);
+  if (!ec) acceptor.bind(ep, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    spdlog::critical("cannot listen on {}: {}", l.address, ec.message());
+    return std::nullopt;
+  }
+  l.port = acceptor.local_endpoint(ec).port();
+  l.address =
+      ep.address().is_v6() ? fmt::format("[{}]:{}", l.host, l.port) : fmt::format("{}:{}", l.host, l.port);
+  return acceptor;
+}
+
+}  // namespace
+
+int run_server(std::shared_ptr<const config::Config> config, bool print_connect_help) {
+  auto users = std::make_shared<auth::UserStore>();
+  if (!config->users.file.empty()) {
+    auto loaded = auth::UserStore::load(config->users.file);
+    if (!loaded) {
+      spdlog::critical("{}", loaded.error().message);
+      return 1;
+    }
+    *users = std::move(*loaded);
+  }
+  auto blocking = std::make_unique<runtime::BlockingPool>(config->server.blocking_threads);
+  net::PassivePortPool ports(config->passive.ports);
+  session::Services services{.config = config,
+                             .users = users,
+                             .passive_policy = std::make_shared<net::PassiveAddressPolicy>(config->passive),
+                             .blocking = *blocking,
+                             .ports = ports};
+  runtime::IoPool pool(config->server.threads);
+
+  std::vector<tcp::acceptor> acceptors;
+  std::vector<config::ListenerConfig> listeners = config->listeners;
+  for (auto& l : listeners) {
+    auto a = bind_listener(pool.first(), l);
+    if (!a) return 1;
+    acceptors.push_back(std::move(*a));
+    spdlog::info("listening on {} tls={}", l.address, tls_name(l.tls));
+  }
+  for (std::size_t i = 0; i < acceptors.size(); ++i)
+    asio::co_spawn(pool.first(), accept_loop(acceptors[i], pool, services, listeners[i]), asio::detached);
+
+  asio::signal_set signals(pool.first(), SIGINT, SIGTERM);
+  signals.async_wait([&](const std::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("signal {} received: stopping", sig);
+    for (auto& a : acceptors) a.close();
+    pool.stop();
+  });
+  std::signal(SIGPIPE, SIG_IGN);
+
+  if (print_connect_help) {
+    const auto& l = listeners.front();
+    fmt::print(stderr,
+               "\nftpsd is running with its embedded default configuration.\n"
+               "  data folder: run/data    user: demo    password: demo\n"
+               "  curl:    curl -u demo:demo ftp://{0}:{1}/\n"
+               "  lftp:    lftp -u demo,demo -p {1} {0}\n"
+               "  FileZilla: host {0}, port {1}, user demo, password demo\n"
+               "Stop with Ctrl-C.\n\n",
+               l.host, l.port);
+  }
+  pool.start();
+  pool.join();
+  // The workers go first: their queued completions hold executors of the event loops.
+  blocking.reset();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace ftpsd::app

@@ -1,0 +1,157 @@
+#include "auth/user_store.hpp"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+namespace ftpsd::auth {
+namespace {
+
+std::string read_all(const std::filesystem::path& file, bool& exists) {
+  std::ifstream in(file, std::ios::binary);
+  exists = static_cast<bool>(in);
+  std::stringstream ss;
+  if (in) ss << in.rdbuf();
+  return ss.str();
+}
+
+bool valid_name(std::string_view n) {
+  if (n.empty() || n.size() > 128) return false;
+  for (char c : n)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == '@'))
+      return false;
+  return true;
+}
+
+std::string toml_string(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+Result<bool, std::string> write_atomically(const std::filesystem::path& file, const std::string& text) {
+  const auto tmp = file.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) return Unexpected{fmt::format("{}: cannot write", tmp)};
+  }
+  std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  std::error_code ec;
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) return Unexpected{fmt::format("{}: {}", file.string(), ec.message())};
+  return true;
+}
+
+[[noreturn]] void fail(const std::filesystem::path& file, const toml::node& n, std::string_view what) {
+  throw config::ConfigError{fmt::format("{}:{}: {}", file.string(), n.source().begin.line, what)};
+}
+
+User parse_user(const toml::table& t, const std::filesystem::path& file) {
+  User u;
+  for (const auto& [k, v] : t) {
+    const auto key = k.str();
+    if (key == "name" && v.is_string()) {
+      u.name = v.as_string()->get();
+    } else if (key == "password_hash" && v.is_string()) {
+      u.password_hash = v.as_string()->get();
+    } else if (key == "root" && v.is_string()) {
+      u.root = file.parent_path() / v.as_string()->get();
+    } else if (key == "write" && v.is_boolean()) {
+      u.write = v.as_boolean()->get();
+    } else if (key == "name" || key == "password_hash" || key == "root" || key == "write") {
+      fail(file, v, fmt::format("key 'users.{}': wrong type", key));
+    } else {
+      fail(file, v, fmt::format("key 'users.{}': unknown key", key));
+    }
+  }
+  if (!valid_name(u.name)) fail(file, t, "key 'users.name': missing or not a valid user name");
+  if (u.password_hash.empty())
+    fail(file, t, fmt::format("user '{}': key 'password_hash' is missing", u.name));
+  if (u.root.empty()) fail(file, t, fmt::format("user '{}': key 'root' is missing", u.name));
+  return u;
+}
+
+}  // namespace
+
+Result<UserStore, config::ConfigError> UserStore::load(const std::filesystem::path& file) {
+  bool exists = false;
+  const std::string text = read_all(file, exists);
+  if (!exists)
+    return Unexpected{config::ConfigError{fmt::format("{}: cannot read the users file", file.string())}};
+  UserStore store;
+  try {
+    const auto root = toml::parse(text, file.string());
+    for (const auto& [k, v] : root) {
+      if (k.str() != "users" || !v.is_array()) fail(file, v, fmt::format("key '{}': unknown key", k.str()));
+      for (const auto& entry : *v.as_array()) {
+        if (!entry.is_table()) fail(file, entry, "key 'users': expected [[users]] tables");
+        User u = parse_user(*entry.as_table(), file);
+        if (store.users_.contains(u.name))
+          fail(file, entry, fmt::format("user '{}' is defined twice", u.name));
+        store.users_.emplace(u.name, std::move(u));
+      }
+    }
+  } catch (const toml::parse_error& e) {
+    return Unexpected{
+        config::ConfigError{fmt::format("{}:{}: {}", file.string(), e.source().begin.line, e.description())}};
+  } catch (const config::ConfigError& e) {
+    return Unexpected{e};
+  }
+  return store;
+}
+
+std::optional<User> UserStore::find(std::string_view name) const {
+  const auto it = users_.find(name);
+  if (it == users_.end()) return std::nullopt;
+  return it->second;
+}
+
+Result<bool, std::string> add_user(const std::filesystem::path& file, const User& user) {
+  if (!valid_name(user.name)) return Unexpected{fmt::format("'{}' is not a valid user name", user.name)};
+  bool exists = false;
+  std::string text = read_all(file, exists);
+  if (exists) {
+    auto store = UserStore::load(file);
+    if (!store) return Unexpected{store.error().message};
+    if (store->find(user.name))
+      return Unexpected{fmt::format("user '{}' already exists in {}", user.name, file.string())};
+  }
+  if (!text.empty() && text.back() != '\n') text += '\n';
+  if (!text.empty()) text += '\n';
+  text +=
+      fmt::format("[[users]]\nname = {}\npassword_hash = {}\nroot = {}\nwrite = {}\n", toml_string(user.name),
+                  toml_string(user.password_hash), toml_string(user.root.string()), user.write);
+  return write_atomically(file, text);
+}
+
+Result<bool, std::string> remove_user(const std::filesystem::path& file, std::string_view name) {
+  auto store = UserStore::load(file);
+  if (!store) return Unexpected{store.error().message};
+  if (!store->find(name)) return Unexpected{fmt::format("no user '{}' in {}", name, file.string())};
+  bool exists = false;
+  auto root = toml::parse(read_all(file, exists), file.string());
+  auto* users = root["users"].as_array();
+  for (auto it = users->begin(); it != users->end();) {
+    const auto* t = it->as_table();
+    it = t && (*t)["name"].value_or(std::string()) == name ? users->erase(it) : it + 1;
+  }
+  std::stringstream ss;
+  ss << toml::toml_formatter(root) << '\n';
+  return write_atomically(file, ss.str());
+}
+
+}  // namespace ftpsd::auth

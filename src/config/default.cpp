@@ -1,0 +1,26 @@
+#include "config/config.hpp"
+
+namespace ftpsd::config {
+
+std::string_view embedded_default() {
+  return R"toml(# ftpsd embedded default: what `make run` serves. Paths are relative to the current directory.
+[server]
+max_sessions = 1000
+idle_timeout = "5m"
+
+[[listeners]]
+address = "127.0.0.1:2121"
+tls = "none"
+
+[passive]
+ports = "50000-50099"
+
+[users]
+file = "run/users.toml"
+
+[log]
+level = "info"
+)toml";
+}
+
+}  // namespace ftpsd::config

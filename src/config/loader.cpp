@@ -1,0 +1,281 @@
+#include "config/loader.hpp"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "protocol/host_port.hpp"
+
+namespace ftpsd::config {
+namespace {
+
+struct Failure {
+  std::string message;
+};
+
+// Reads one TOML table, remembering which keys were consumed so that the rest can be reported as
+// unknown. Every error names the file, the line and the full key.
+class TableReader {
+ public:
+  TableReader(const toml::table& table, std::string prefix, const std::filesystem::path& file)
+      : table_(table), prefix_(std::move(prefix)), file_(file) {}
+
+  [[noreturn]] void fail(const toml::node* node, std::string_view key, std::string_view what) const {
+    const auto line = node ? node->source().begin.line : table_.source().begin.line;
+    throw Failure{fmt::format("{}:{}: key '{}': {}", file_.string(), line, full(key), what)};
+  }
+
+  const toml::node* find(std::string_view key) {
+    seen_.insert(std::string(key));
+    return table_.get(key);
+  }
+
+  void read(std::string_view key, std::string& out) {
+    if (const auto* n = find(key)) {
+      if (!n->is_string()) fail(n, key, "expected a string");
+      out = n->as_string()->get();
+    }
+  }
+  void read(std::string_view key, bool& out) {
+    if (const auto* n = find(key)) {
+      if (!n->is_boolean()) fail(n, key, "expected true or false");
+      out = n->as_boolean()->get();
+    }
+  }
+  void read(std::string_view key, std::size_t& out, std::size_t min, std::size_t max) {
+    if (const auto* n = find(key)) {
+      if (!n->is_integer()) fail(n, key, "expected an integer");
+      const auto v = n->as_integer()->get();
+      if (v < 0 || static_cast<std::size_t>(v) < min || static_cast<std::size_t>(v) > max)
+        fail(n, key, fmt::format("must be between {} and {}", min, max));
+      out = static_cast<std::size_t>(v);
+    }
+  }
+  void read_duration(std::string_view key, Duration& out) {
+    if (const auto* n = find(key)) {
+      std::optional<Duration> d;
+      if (n->is_string()) d = parse_duration(n->as_string()->get());
+      if (n->is_integer() && n->as_integer()->get() >= 0) d = std::chrono::seconds(n->as_integer()->get());
+      if (!d) fail(n, key, "expected a duration such as \"30s\", \"5m\" or \"1h\"");
+      out = *d;
+    }
+  }
+  void read_path(std::string_view key, std::filesystem::path& out, const std::filesystem::path& base) {
+    std::string s;
+    read(key, s);
+    if (!s.empty()) out = base / s;
+  }
+  template <class E, std::size_t N>
+  void read_enum(std::string_view key, E& out, const std::pair<std::string_view, E> (&names)[N]) {
+    if (const auto* n = find(key)) {
+      std::string allowed;
+      for (const auto& [name, value] : names) {
+        if (n->is_string() && n->as_string()->get() == name) {
+          out = value;
+          return;
+        }
+        allowed += fmt::format("{}\"{}\"", allowed.empty() ? "" : ", ", name);
+      }
+      fail(n, key, "expected one of " + allowed);
+    }
+  }
+  const toml::table* sub_table(std::string_view key) {
+    const auto* n = find(key);
+    if (n == nullptr) return nullptr;
+    if (!n->is_table()) fail(n, key, "expected a table");
+    return n->as_table();
+  }
+  const toml::array* array(std::string_view key) {
+    const auto* n = find(key);
+    if (n == nullptr) return nullptr;
+    if (!n->is_array()) fail(n, key, "expected an array");
+    return n->as_array();
+  }
+  // Unknown keys are errors: a misspelt key must never be silently ignored.
+  void finish() const {
+    for (const auto& [k, v] : table_)
+      if (!seen_.contains(std::string(k.str()))) fail(&v, k.str(), "unknown key");
+  }
+  [[nodiscard]] std::string full(std::string_view key) const {
+    return prefix_.empty() ? std::string(key) : prefix_ + "." + std::string(key);
+  }
+
+ private:
+  const toml::table& table_;
+  std::string prefix_;
+  const std::filesystem::path& file_;
+  std::set<std::string, std::less<>> seen_;
+};
+
+constexpr std::pair<std::string_view, TlsMode> kTlsModes[] = {
+    {"none", TlsMode::kNone}, {"explicit", TlsMode::kExplicit}, {"implicit", TlsMode::kImplicit}};
+constexpr std::pair<std::string_view, TlsRequired> kTlsRequired[] = {
+    {"none", TlsRequired::kNone}, {"login", TlsRequired::kLogin}, {"all", TlsRequired::kAll}};
+constexpr std::pair<std::string_view, SessionReuse> kSessionReuse[] = {
+    {"off", SessionReuse::kOff}, {"report", SessionReuse::kReport}, {"require", SessionReuse::kRequire}};
+constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
+
+void read_server(TableReader& r, ServerConfig& s) {
+  r.read("max_sessions", s.max_sessions, 1, 1'000'000);
+  r.read_duration("idle_timeout", s.idle_timeout);
+  r.read_duration("login_timeout", s.login_timeout);
+  r.read_duration("data_timeout", s.data_timeout);
+  r.read("threads", s.threads, 0, 256);
+  r.read("blocking_threads", s.blocking_threads, 1, 256);
+  r.read("banner", s.banner);
+}
+
+void read_listener(TableReader& r, ListenerConfig& l) {
+  r.read("address", l.address);
+  if (l.address.empty()) r.fail(nullptr, "address", "every [[listeners]] entry needs an address");
+  auto hp = parse_listen_address(l.address);
+  if (!hp) r.fail(r.find("address"), "address", hp.error());
+  std::tie(l.host, l.port) = *hp;
+  r.read_enum("tls", l.tls, kTlsModes);
+}
+
+void read_passive(TableReader& r, PassiveConfig& p) {
+  std::string ports;
+  r.read("ports", ports);
+  auto range = parse_port_range(ports);
+  if (!range) r.fail(r.find("ports"), "ports", range.error());
+  p.ports = *range;
+  r.read("address", p.address);
+  if (!p.address.empty() && protocol::canonical_address(p.address).empty())
+    r.fail(r.find("address"), "address", "expected an IP address");
+  r.read_duration("connect_timeout", p.connect_timeout);
+}
+
+void read_log(TableReader& r, LogConfig& l) {
+  r.read("level", l.level);
+  if (std::find(std::begin(kLogLevels), std::end(kLogLevels), l.level) == std::end(kLogLevels))
+    r.fail(r.find("level"), "level", "expected one of trace, debug, info, warn, error, off");
+}
+
+Config build(const toml::table& root, const std::filesystem::path& file, const std::filesystem::path& base) {
+  Config c;
+  c.source = file;
+  TableReader top(root, "", file);
+  if (const auto* t = top.sub_table("server")) {
+    TableReader r(*t, "server", file);
+    read_server(r, c.server);
+    r.finish();
+  }
+  if (const auto* a = top.array("listeners")) {
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      const auto* t = (*a)[i].as_table();
+      if (t == nullptr) top.fail(&(*a)[i], "listeners", "expected [[listeners]] tables");
+      TableReader r(*t, fmt::format("listeners[{}]", i), file);
+      ListenerConfig l;
+      read_listener(r, l);
+      r.finish();
+      c.listeners.push_back(std::move(l));
+    }
+  }
+  if (c.listeners.empty()) top.fail(nullptr, "listeners", "at least one [[listeners]] entry is needed");
+  if (const auto* t = top.sub_table("passive")) {
+    TableReader r(*t, "passive", file);
+    read_passive(r, c.passive);
+    r.finish();
+  }
+  if (const auto* t = top.sub_table("active")) {
+    TableReader r(*t, "active", file);
+    r.read("enabled", c.active.enabled);
+    r.read_duration("connect_timeout", c.active.connect_timeout);
+    r.finish();
+  }
+  if (const auto* t = top.sub_table("users")) {
+    TableReader r(*t, "users", file);
+    r.read_path("file", c.users.file, base);
+    r.read("anonymous", c.users.anonymous);
+    r.read_path("anonymous_root", c.users.anonymous_root, base);
+    if (c.users.anonymous && c.users.anonymous_root.empty())
+      r.fail(r.find("anonymous"), "anonymous", "anonymous = true needs users.anonymous_root");
+    r.finish();
+  }
+  if (const auto* t = top.sub_table("tls")) {
+    TableReader r(*t, "tls", file);
+    r.read_path("certificate", c.tls.certificate, base);
+    r.read_path("private_key", c.tls.private_key, base);
+    r.read_enum("required", c.tls.required, kTlsRequired);
+    r.read_enum("session_reuse", c.tls.session_reuse, kSessionReuse);
+    r.finish();
+  }
+  if (const auto* t = top.sub_table("log")) {
+    TableReader r(*t, "log", file);
+    read_log(r, c.log);
+    r.finish();
+  }
+  top.finish();
+  return c;
+}
+
+}  // namespace
+
+Result<std::optional<PortRange>, std::string> parse_port_range(std::string_view text) {
+  if (text.empty()) return std::optional<PortRange>{};
+  auto num = [](std::string_view s, unsigned& v) {
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    return ec == std::errc{} && p == s.data() + s.size() && v >= 1 && v <= 65535;
+  };
+  const auto dash = text.find('-');
+  unsigned a = 0;
+  unsigned b = 0;
+  if (!num(text.substr(0, dash), a) ||
+      !num(dash == std::string_view::npos ? text.substr(0) : text.substr(dash + 1), b))
+    return Unexpected{std::string("expected a port range such as \"50000-50099\" (ports 1 to 65535)")};
+  if (a > b) return Unexpected{fmt::format("the range {}-{} is inverted (first port above last)", a, b)};
+  return std::optional<PortRange>{PortRange{static_cast<std::uint16_t>(a), static_cast<std::uint16_t>(b)}};
+}
+
+Result<std::pair<std::string, std::uint16_t>, std::string> parse_listen_address(std::string_view text) {
+  std::string_view host;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find("]:");
+    if (close == std::string_view::npos) return Unexpected{std::string("expected \"[ipv6]:port\"")};
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) return Unexpected{std::string("expected \"address:port\"")};
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  const auto canonical = protocol::canonical_address(host);
+  if (canonical.empty()) return Unexpected{fmt::format("'{}' is not an IP address", host)};
+  unsigned p = 0;
+  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+  if (ec != std::errc{} || ptr != port.data() + port.size() || p > 65535)
+    return Unexpected{fmt::format("'{}' is not a port number (0 to 65535)", port)};
+  return std::pair{std::string(host), static_cast<std::uint16_t>(p)};
+}
+
+Result<Config, ConfigError> load_string(std::string_view text, const std::filesystem::path& name,
+                                        const std::filesystem::path& base_dir) {
+  try {
+    const toml::table root = toml::parse(text, name.string());
+    return build(root, name, base_dir);
+  } catch (const toml::parse_error& e) {
+    return Unexpected{
+        ConfigError{fmt::format("{}:{}: {}", name.string(), e.source().begin.line, e.description())}};
+  } catch (const Failure& f) {
+    return Unexpected{ConfigError{f.message}};
+  }
+}
+
+Result<Config, ConfigError> load_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in)
+    return Unexpected{ConfigError{fmt::format("{}: cannot read the configuration file", file.string())}};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return load_string(ss.str(), file, file.parent_path());
+}
+
+}  // namespace ftpsd::config

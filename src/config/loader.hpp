@@ -1,0 +1,30 @@
+#pragma once
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "config/config.hpp"
+#include "util/result.hpp"
+
+namespace ftpsd::config {
+
+// "FILE:LINE: key 'server.idle_timeout': expected a duration such as \"30s\" or \"5m\"".
+struct ConfigError {
+  std::string message;
+};
+
+// All or nothing: unknown keys, wrong types and cross-field violations are errors. Relative paths
+// are resolved against the directory of the file (the current directory for the embedded default).
+[[nodiscard]] Result<Config, ConfigError> load_file(const std::filesystem::path& file);
+[[nodiscard]] Result<Config, ConfigError> load_string(std::string_view toml,
+                                                      const std::filesystem::path& name,
+                                                      const std::filesystem::path& base_dir);
+
+// Parses "50000-50099" (or a single port). Empty: nullopt. Errors: a message.
+[[nodiscard]] Result<std::optional<PortRange>, std::string> parse_port_range(std::string_view text);
+// Parses "127.0.0.1:2121" or "[::1]:2121" into host and port.
+[[nodiscard]] Result<std::pair<std::string, std::uint16_t>, std::string> parse_listen_address(
+    std::string_view text);
+
+}  // namespace ftpsd::config

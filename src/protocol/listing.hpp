@@ -1,0 +1,49 @@
+#pragma once
+// Directory listing formats: LIST (ls -l, as FileZilla, WinSCP and curl parse it), NLST, MLSD/MLST
+// facts (RFC 3659 §7), and the RFC 3659 time format. Pure.
+#include <cstdint>
+#include <ctime>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ftpsd::protocol {
+
+enum class FileType : std::uint8_t { kFile, kDirectory, kSymlink, kOther };
+
+struct FileInfo {
+  std::string name;
+  FileType type = FileType::kFile;
+  std::uint64_t size = 0;
+  std::int64_t mtime = 0;  // seconds since the epoch, UTC
+  std::uint32_t mode = 0;  // permission bits (07777)
+  std::uint64_t nlink = 1;
+  std::uint64_t device = 0;
+  std::uint64_t inode = 0;
+};
+
+// "drwxr-xr-x    2 ftp      ftp          4096 Nov 21 14:12 name": the time of day for entries of the
+// last six months (relative to `now`), the year otherwise. Owner and group are not disclosed.
+[[nodiscard]] std::string format_list_line(const FileInfo& info, std::int64_t now);
+
+// MLSx facts followed by "; " and nothing else (RFC 3659 §7.2); the caller appends the name or path.
+// `writable` says whether the user may modify, which decides the perm fact.
+[[nodiscard]] std::string format_facts(const FileInfo& info, bool writable);
+
+// RFC 3659 §2.3 time-val: YYYYMMDDHHMMSS in UTC.
+[[nodiscard]] std::string format_time_val(std::int64_t seconds);
+// Parses YYYYMMDDHHMMSS with an optional .fraction (ignored); nullopt for anything else.
+[[nodiscard]] std::optional<std::int64_t> parse_time_val(std::string_view text);
+
+// The ls-style options clients send before a path to LIST/NLST ("-a", "-la", "-1"...).
+struct ListArgument {
+  bool all = false;        // -a / -A: we show dot files anyway; kept for completeness
+  bool long_form = false;  // -l on NLST
+  std::string path;        // what remains, possibly empty
+};
+[[nodiscard]] ListArgument parse_list_argument(std::string_view argument);
+
+// True if `name` contains a glob character that NLST/LIST expand (* ? [).
+[[nodiscard]] bool has_glob(std::string_view name) noexcept;
+
+}  // namespace ftpsd::protocol

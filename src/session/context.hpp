@@ -1,0 +1,75 @@
+#pragma once
+// What a command handler sees of its session: state, control and data channels, shared services.
+// Handlers are free functions `Task<Reply> handle_x(SessionContext&, const Command&)`.
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <string>
+
+#include "protocol/command.hpp"
+#include "protocol/reply.hpp"
+#include "session/control_channel.hpp"
+#include "session/data_channel.hpp"
+#include "session/error_mapping.hpp"
+#include "session/services.hpp"
+#include "session/session_state.hpp"
+#include "session/transfer.hpp"
+
+namespace ftpsd::session {
+
+using protocol::Reply;
+using protocol::ReplyCode;
+
+class SessionContext {
+ public:
+  SessionContext(Services& services, std::uint64_t id, tls::Stream stream,
+                 const config::ListenerConfig& listener);
+
+  Services& services;
+  std::shared_ptr<const config::Config> config;  // the snapshot this session started with
+  const config::ListenerConfig listener;
+  const std::uint64_t id;
+  const asio::ip::address peer;   // the control peer (normalized)
+  const asio::ip::address local;  // the control connection's local address
+  SessionState state;
+  ControlChannel control;
+  DataChannel data;
+
+  // A running transfer (at most one): its progress for STAT, its stream for ABOR.
+  bool transfer_active = false;
+  bool abort_requested = false;
+  TransferProgress progress;
+  tls::Stream* active_stream = nullptr;
+  std::chrono::steady_clock::time_point last_activity = std::chrono::steady_clock::now();
+  const std::chrono::steady_clock::time_point connected_at = std::chrono::steady_clock::now();
+
+  // "s=12 127.0.0.1 alice": the prefix of every log line of this session.
+  [[nodiscard]] std::string tag() const;
+
+  // Runs `f` on the blocking pool (file system, password hashing).
+  template <class F>
+  Task<std::invoke_result_t<F&>> blocking(F f) {
+    co_return co_await services.blocking.run(std::move(f));
+  }
+  // Resolves a client path against the cwd.
+  [[nodiscard]] Result<vfs::VirtualPath, vfs::PathError> resolve(std::string_view argument) const {
+    return vfs::VirtualPath::resolve(state.cwd, argument);
+  }
+  [[nodiscard]] const vfs::LocalFs& fs() const { return *state.fs; }
+
+  // Opens the data connection of the current transfer command, applying the data protection level.
+  // On failure the Reply to send instead (the transfer never starts).
+  Task<Result<tls::Stream, Reply>> open_data();
+  // Sends the 150 (or other preliminary) reply of a transfer.
+  Task<void> preliminary(const Reply& reply);
+  // Wakes whoever waits for the end of the transfer.
+  void transfer_finished();
+  Task<void> wait_transfer();
+  // ABOR: closes the data connection (or the pending accept) of the running transfer.
+  void abort_transfer();
+
+ private:
+  asio::steady_timer transfer_done_;
+};
+
+}  // namespace ftpsd::session

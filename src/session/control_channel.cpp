@@ -1,0 +1,92 @@
+#include "session/control_channel.hpp"
+
+#include "util/limits.hpp"
+
+namespace ftpsd::session {
+namespace {
+
+constexpr unsigned char kIac = 255;
+
+// Removes Telnet commands from a line (RFC 854): IAC IAC is a data byte 255, IAC WILL/WONT/DO/DONT
+// take one option byte, every other IAC command is two bytes.
+std::string strip_telnet(std::string_view raw) {
+  std::string out;
+  out.reserve(raw.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    const auto c = static_cast<unsigned char>(raw[i]);
+    if (c != kIac) {
+      out.push_back(raw[i]);
+      continue;
+    }
+    if (i + 1 >= raw.size()) break;
+    const auto cmd = static_cast<unsigned char>(raw[i + 1]);
+    if (cmd == kIac) {
+      out.push_back(raw[i + 1]);
+      ++i;
+    } else if (cmd >= 251 && cmd <= 254) {
+      i += 2;
+    } else {
+      ++i;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+ControlChannel::ControlChannel(tls::Stream stream)
+    : stream_(std::move(stream)), write_done_(stream_.socket().get_executor()) {
+  // Never expires: waiters are woken by cancel() when a write ends.
+  write_done_.expires_at(asio::steady_timer::time_point::max());
+}
+
+void ControlChannel::discard_buffered_input() noexcept {
+  in_.clear();
+  pos_ = 0;
+}
+
+std::optional<std::string> ControlChannel::take_line() {
+  const auto nl = in_.find('\n', pos_);
+  if (nl == std::string::npos) {
+    if (in_.size() - pos_ > limits::kMaxCommandLine) {  // drop what we have, keep skipping to '\n'
+      discarding_ = true;
+      discard_buffered_input();
+    }
+    return std::nullopt;
+  }
+  std::string_view raw(in_.data() + pos_, nl - pos_);
+  pos_ = nl + 1;
+  if (!raw.empty() && raw.back() == '\r') raw.remove_suffix(1);
+  std::string line = strip_telnet(raw);
+  if (pos_ == in_.size()) discard_buffered_input();
+  return line;
+}
+
+Task<Result<std::string, LineError>> ControlChannel::read_line() {
+  for (;;) {
+    if (auto line = take_line()) {
+      if (std::exchange(discarding_, false) || line->size() > limits::kMaxCommandLine)
+        co_return Unexpected{LineError::kTooLong};
+      co_return std::move(*line);
+    }
+    // Idle sessions keep no large buffer: read in small steps into a string grown on demand.
+    constexpr std::size_t kChunk = 1024;
+    const auto old = in_.size();
+    in_.resize(old + kChunk);
+    auto [ec, n] = co_await stream_.read_some(asio::buffer(in_.data() + old, kChunk));
+    in_.resize(old + n);
+    if (ec || n == 0) co_return Unexpected{LineError::kClosed};
+  }
+}
+
+Task<std::error_code> ControlChannel::send(const protocol::Reply& reply) {
+  const std::string bytes = protocol::serialize(reply);
+  while (writing_) co_await write_done_.async_wait(kTuple);
+  writing_ = true;
+  auto [ec, n] = co_await stream_.write_all(asio::buffer(bytes));
+  writing_ = false;
+  write_done_.cancel();
+  co_return ec;
+}
+
+}  // namespace ftpsd::session

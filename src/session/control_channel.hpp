@@ -1,0 +1,46 @@
+#pragma once
+// The control connection: bounded command lines in, serialized replies out. Replies from the control
+// loop and from a running transfer may be due at the same time; a write lock keeps them whole.
+#include <string>
+
+#include "protocol/reply.hpp"
+#include "runtime/asio.hpp"
+#include "tls/stream.hpp"
+#include "util/result.hpp"
+
+namespace ftpsd::session {
+
+enum class LineError : std::uint8_t {
+  kClosed,   // EOF, reset or cancelled
+  kTooLong,  // longer than limits::kMaxCommandLine: the line was skipped up to its end
+};
+
+class ControlChannel {
+ public:
+  explicit ControlChannel(tls::Stream stream);
+
+  // One line without its end (CRLF or a bare LF). Telnet IAC sequences are removed (RFC 959 §4.1.3:
+  // ABOR is often preceded by IAC IP, IAC DM); IAC IAC stands for one 0xFF byte.
+  Task<Result<std::string, LineError>> read_line();
+  // Writes the whole reply; returns an error if the peer is gone.
+  Task<std::error_code> send(const protocol::Reply& reply);
+
+  // SECURITY: after AUTH TLS, bytes the client sent before the handshake must never be executed.
+  [[nodiscard]] bool has_buffered_input() const noexcept { return pos_ < in_.size(); }
+  void discard_buffered_input() noexcept;
+
+  tls::Stream& stream() noexcept { return stream_; }
+  void close() noexcept { stream_.close(); }
+
+ private:
+  [[nodiscard]] std::optional<std::string> take_line();
+
+  tls::Stream stream_;
+  std::string in_;
+  std::size_t pos_ = 0;
+  bool discarding_ = false;  // inside an over-long line
+  bool writing_ = false;
+  asio::steady_timer write_done_;
+};
+
+}  // namespace ftpsd::session

@@ -1,0 +1,70 @@
+#pragma once
+// The data connection of one transfer: PASV/EPSV (listen on a pooled port) or PORT/EPRT (connect to
+// the client). One per session, used only on the session's event loop.
+#include <optional>
+#include <string>
+
+#include "net/passive_port_pool.hpp"
+#include "runtime/asio.hpp"
+#include "tls/stream.hpp"
+#include "util/duration.hpp"
+#include "util/result.hpp"
+
+namespace ftpsd::session {
+
+using asio::ip::tcp;
+
+enum class DataError : std::uint8_t {
+  kNoPassivePort,  // the passive range is exhausted
+  kBindFailed,     // the kernel refused every port tried
+  kNotPrepared,    // no PASV/EPSV/PORT/EPRT before the transfer
+  kTimeout,        // nobody connected, or the client's port did not answer, in time
+  kConnectFailed,  // active mode: the client refused the connection
+  kAborted,        // ABOR or session end
+};
+
+class DataChannel {
+ public:
+  DataChannel(asio::any_io_executor executor, net::PassivePortPool& ports, asio::ip::address control_peer,
+              asio::ip::address control_local);
+
+  // Binds a passive listener on the control connection's local address and returns its port.
+  [[nodiscard]] Result<std::uint16_t, DataError> listen_passive();
+  // Active mode: the next transfer connects to `target` (checked by the caller: the control peer).
+  void set_active(tcp::endpoint target);
+
+  [[nodiscard]] bool prepared() const noexcept { return acceptor_.has_value() || active_target_.has_value(); }
+  [[nodiscard]] bool passive() const noexcept { return acceptor_.has_value(); }
+
+  // Accepts (passive) or connects (active) within `timeout`. SECURITY: a passive connection from any
+  // address but the control peer's is closed and logged, and the wait goes on for the real client.
+  // Either way the channel is unprepared afterwards: one PASV/PORT, one transfer.
+  Task<Result<tls::Stream, DataError>> open(Duration timeout);
+
+  // ABOR or session end: ends a pending accept/connect and frees the passive port.
+  void abort() noexcept;
+  // Forgets a prepared channel (e.g. a new PASV replaces the previous one).
+  void reset() noexcept;
+
+  [[nodiscard]] const asio::ip::address& control_peer() const noexcept { return control_peer_; }
+  [[nodiscard]] std::uint64_t foreign_peers_refused() const noexcept { return foreign_refused_; }
+
+ private:
+  Task<Result<tls::Stream, DataError>> accept(Duration timeout);
+  Task<Result<tls::Stream, DataError>> connect(Duration timeout);
+
+  asio::any_io_executor executor_;
+  net::PassivePortPool& ports_;
+  asio::ip::address control_peer_;
+  asio::ip::address control_local_;
+  std::optional<tcp::acceptor> acceptor_;
+  net::PortLease lease_;
+  std::optional<tcp::endpoint> active_target_;
+  std::optional<tcp::socket> connecting_;
+  std::uint64_t foreign_refused_ = 0;
+};
+
+// Canonical form for comparing peers: IPv4-mapped IPv6 addresses become IPv4.
+[[nodiscard]] asio::ip::address normalize(const asio::ip::address& a);
+
+}  // namespace ftpsd::session

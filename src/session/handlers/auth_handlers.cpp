@@ -1,0 +1,107 @@
+// USER PASS ACCT REIN QUIT HOST: login and session life (RFC 959 §4.1.1, RFC 7151).
+#include <spdlog/spdlog.h>
+
+#include "auth/password.hpp"
+#include "session/handlers/handlers.hpp"
+#include "util/limits.hpp"
+
+namespace ftpsd::session::handlers {
+namespace {
+
+bool is_anonymous_name(std::string_view name) {
+  return name == "anonymous" || name == "ftp";
+}
+
+// Looks the user up and checks the password on the blocking pool. nullopt: login refused (the reason
+// is logged, never told to the client).
+Task<std::optional<auth::User>> authenticate(SessionContext& ctx, std::string password) {
+  const auto& cfg = *ctx.config;
+  const std::string name = ctx.state.user_name;
+  if (cfg.users.anonymous && is_anonymous_name(name)) {
+    co_return auth::User{.name = name,
+                         .password_hash = {},
+                         .root = cfg.users.anonymous_root,
+                         .write = false,
+                         .anonymous = true};
+  }
+  auto found = ctx.services.users->find(name);
+  const bool ok = co_await ctx.blocking([&] {
+    if (!found) {
+      auth::verify_dummy(password);  // same time as a wrong password: no user enumeration
+      return false;
+    }
+    return auth::verify_password(password, found->password_hash);
+  });
+  if (!ok) {
+    spdlog::warn("{} login failed for user '{}' from {}: {}", ctx.tag(), name, ctx.peer.to_string(),
+                 found ? "wrong password" : "unknown user");
+    co_return std::nullopt;
+  }
+  co_return found;
+}
+
+}  // namespace
+
+Task<Reply> user(SessionContext& ctx, const Command& cmd) {
+  if (ctx.state.logged_in())
+    co_return Reply{ReplyCode::kBadSequence, "Already logged in; use REIN to change user."};
+  if (cmd.argument.size() > limits::kMaxUserName)
+    co_return Reply{ReplyCode::kBadArgument, "User name too long."};
+  ctx.state.user_name = cmd.argument;
+  ctx.state.phase = LoginPhase::kAwaitingPassword;
+  if (ctx.config->users.anonymous && is_anonymous_name(cmd.argument))
+    co_return Reply{ReplyCode::kNeedPassword, "Anonymous login ok, send your e-mail address as password."};
+  co_return Reply{ReplyCode::kNeedPassword, "Please specify the password."};
+}
+
+Task<Reply> pass(SessionContext& ctx, const Command& cmd) {
+  if (ctx.state.logged_in()) co_return Reply{ReplyCode::kBadSequence, "Already logged in."};
+  if (ctx.state.phase != LoginPhase::kAwaitingPassword)
+    co_return Reply{ReplyCode::kBadSequence, "Login with USER first."};
+  auto user = co_await authenticate(ctx, cmd.argument);
+  if (user) {
+    auto fs = co_await ctx.blocking([&] { return vfs::LocalFs::open(user->root.string()); });
+    if (!fs) {
+      spdlog::error("{} login refused: the root folder {} of user '{}' cannot be opened: {}", ctx.tag(),
+                    user->root.string(), user->name, fs.error().message());
+      user.reset();
+    } else {
+      ctx.state.fs = std::move(*fs);
+    }
+  }
+  if (!user) {
+    ctx.state.phase = LoginPhase::kAwaitingUser;
+    ++ctx.state.failed_logins;
+    co_return Reply{ReplyCode::kNotLoggedIn, "Login incorrect."};
+  }
+  ctx.state.user = std::move(user);
+  ctx.state.phase = LoginPhase::kLoggedIn;
+  ctx.state.cwd = vfs::VirtualPath();
+  spdlog::info("{} logged in{}", ctx.tag(), ctx.state.user->anonymous ? " (anonymous, read-only)" : "");
+  co_return Reply{ReplyCode::kLoggedIn, "Login successful."};
+}
+
+Task<Reply> acct(SessionContext&, const Command&) {
+  co_return Reply{ReplyCode::kNotImplementedSuperfluous, "ACCT not needed."};
+}
+
+Task<Reply> rein(SessionContext& ctx, const Command&) {
+  if (ctx.state.logged_in()) spdlog::info("{} logged out (REIN)", ctx.tag());
+  ctx.data.reset();
+  ctx.state = SessionState{};
+  co_return Reply{ReplyCode::kServiceReady, "Service ready for new user."};
+}
+
+Task<Reply> quit(SessionContext&, const Command&) {
+  co_return Reply{ReplyCode::kClosing, "Goodbye.", protocol::AfterReply::kClose};
+}
+
+Task<Reply> host(SessionContext& ctx, const Command& cmd) {
+  // RFC 7151 §3: HOST comes before USER; a later one is a sequence error.
+  if (ctx.state.phase != LoginPhase::kAwaitingUser)
+    co_return Reply{ReplyCode::kBadSequence, "HOST must come before USER."};
+  ctx.state.host = cmd.argument;
+  co_return Reply{ReplyCode::kServiceReady, "Host accepted."};
+}
+
+}  // namespace ftpsd::session::handlers

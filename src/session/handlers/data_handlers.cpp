@@ -1,0 +1,91 @@
+// PASV EPSV PORT EPRT: preparing the data connection (RFC 959 §4.1.2, RFC 2428).
+#include <spdlog/spdlog.h>
+
+#include "protocol/host_port.hpp"
+#include "session/handlers/handlers.hpp"
+
+namespace ftpsd::session::handlers {
+namespace {
+
+bool ipv6_control(const SessionContext& ctx) {
+  return ctx.local.is_v6();
+}
+
+Reply epsv_all_in_effect() {
+  return {ReplyCode::kBadSequence, "EPSV ALL is in effect: only EPSV may be used."};
+}
+
+// SECURITY: active mode connects only to the control peer, and never to a privileged port: no FXP,
+// no bounce attacks (RFC 2577 §3) through this server.
+Task<Reply> prepare_active(SessionContext& ctx, const protocol::HostPort& target, std::string_view verb) {
+  if (!ctx.config->active.enabled)
+    co_return Reply{ReplyCode::kNotImplemented, "Active mode is disabled on this server; use PASV or EPSV."};
+  std::error_code ec;
+  const auto address = normalize(asio::ip::make_address(target.address, ec));
+  if (ec || address != ctx.peer) {
+    spdlog::warn("{} {} to {} refused: not the control peer {}", ctx.tag(), verb, target.address,
+                 ctx.peer.to_string());
+    co_return Reply{ReplyCode::kBadArgument,
+                    std::string(verb) + " must name your own address; other hosts are refused."};
+  }
+  if (target.port < 1024) {
+    spdlog::warn("{} {} to privileged port {} refused", ctx.tag(), verb, target.port);
+    co_return Reply{ReplyCode::kBadArgument, std::string(verb) + " to a port below 1024 is refused."};
+  }
+  ctx.data.set_active(asio::ip::tcp::endpoint(address, target.port));
+  co_return Reply{ReplyCode::kOk, std::string(verb) + " command successful. Consider using EPSV."};
+}
+
+}  // namespace
+
+Task<Reply> pasv(SessionContext& ctx, const Command&) {
+  if (ctx.state.epsv_all) co_return epsv_all_in_effect();
+  const std::string address =
+      ctx.services.passive_policy->advertised(ctx.peer.to_string(), ctx.local.to_string());
+  std::error_code ec;
+  const auto advertised = asio::ip::make_address(address, ec);
+  if (ipv6_control(ctx) && (ec || !advertised.is_v4()))
+    co_return Reply{ReplyCode::kNetworkProtocolNotSupported, "PASV works only over IPv4; use EPSV."};
+  auto port = ctx.data.listen_passive();
+  if (!port) co_return data_error_reply(port.error());
+  co_return Reply{ReplyCode::kEnteringPassive, protocol::format_pasv(advertised.to_string(), *port)};
+}
+
+Task<Reply> epsv(SessionContext& ctx, const Command& cmd) {
+  auto arg = protocol::parse_epsv(cmd.argument);
+  const std::string supported = ipv6_control(ctx) ? "(2)" : "(1)";
+  if (!arg && arg.error() == protocol::HostPortError::kUnsupportedProtocol)
+    co_return Reply{ReplyCode::kNetworkProtocolNotSupported,
+                    "Network protocol not supported, use " + supported};
+  if (!arg) co_return Reply{ReplyCode::kBadArgument, "Usage: EPSV [1|2|ALL]."};
+  if (arg->kind == protocol::EpsvArgument::Kind::kAll) {
+    ctx.state.epsv_all = true;
+    co_return Reply{ReplyCode::kOk, "EPSV ALL ok."};
+  }
+  if (arg->kind == protocol::EpsvArgument::Kind::kProtocol && (arg->protocol == 2) != ipv6_control(ctx))
+    co_return Reply{ReplyCode::kNetworkProtocolNotSupported,
+                    "Network protocol not supported, use " + supported};
+  auto port = ctx.data.listen_passive();
+  if (!port) co_return data_error_reply(port.error());
+  co_return Reply{ReplyCode::kEnteringExtendedPassive, protocol::format_epsv(*port)};
+}
+
+Task<Reply> port(SessionContext& ctx, const Command& cmd) {
+  if (ctx.state.epsv_all) co_return epsv_all_in_effect();
+  auto target = protocol::parse_port(cmd.argument);
+  if (!target) co_return Reply{ReplyCode::kBadArgument, "Syntax error in PORT: use h1,h2,h3,h4,p1,p2."};
+  co_return co_await prepare_active(ctx, *target, "PORT");
+}
+
+Task<Reply> eprt(SessionContext& ctx, const Command& cmd) {
+  if (ctx.state.epsv_all) co_return epsv_all_in_effect();
+  auto target = protocol::parse_eprt(cmd.argument);
+  if (!target && target.error() == protocol::HostPortError::kUnsupportedProtocol)
+    co_return Reply{ReplyCode::kNetworkProtocolNotSupported, "Network protocol not supported, use (1,2)"};
+  if (!target)
+    co_return Reply{ReplyCode::kBadArgument,
+                    "Syntax error in EPRT: use |1|address|port| or |2|address|port|."};
+  co_return co_await prepare_active(ctx, *target, "EPRT");
+}
+
+}  // namespace ftpsd::session::handlers

@@ -1,0 +1,243 @@
+// RETR STOR STOU APPE LIST NLST MLSD ABOR. Each runs as the session's transfer task: the dispatcher
+// has checked login, permissions and that a data connection was prepared; exactly one final reply.
+#include <fmt/format.h>
+#include <fnmatch.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "session/handlers/handlers.hpp"
+#include "sys/syscalls.hpp"
+
+namespace ftpsd::session::handlers {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+TransferOptions options(const SessionContext& ctx, std::uint64_t offset) {
+  return {.ascii = ctx.state.type == TransferType::kAscii,
+          .offset = offset,
+          .stall_timeout = ctx.config->server.data_timeout};
+}
+
+void log_transfer(const SessionContext& ctx, std::string_view verb, std::string_view path,
+                  const TransferOutcome& outcome, Clock::time_point start, const Reply& reply) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+  spdlog::info("{} transfer {} {} bytes={} duration={}ms result={}{}", ctx.tag(), verb, path, outcome.bytes,
+               ms, reply.number(), outcome.error ? " error=" + outcome.error.message() : "");
+}
+
+// Runs one transfer over an opened data connection, after the 150 reply: the part every transfer
+// command shares (progress for STAT, stream for ABOR, the final reply, the transfer log line).
+template <class Body>
+Task<Reply> run_transfer(SessionContext& ctx, std::string_view verb, std::string_view path, Reply opening,
+                         std::uint64_t total, Body body, std::string_view ok_text = "Transfer complete.") {
+  auto stream = co_await ctx.open_data();
+  if (!stream) co_return stream.error();
+  co_await ctx.preliminary(opening);
+  ctx.progress = {.description = fmt::format("{} {}", verb, path), .bytes = 0, .total = total};
+  ctx.active_stream = &*stream;
+  const auto start = Clock::now();
+  TransferOutcome outcome = co_await body(*stream);
+  if (outcome.status == TransferStatus::kOk && stream->secure()) co_await stream->shutdown_tls();
+  ctx.active_stream = nullptr;
+  stream->close();
+  Reply reply = transfer_reply(outcome, ctx.abort_requested, ok_text);
+  log_transfer(ctx, verb, path, outcome, start, reply);
+  co_return reply;
+}
+
+std::string mode_name(const SessionContext& ctx) {
+  return ctx.state.type == TransferType::kAscii ? "ASCII" : "BINARY";
+}
+
+Task<Reply> upload(SessionContext& ctx, std::string_view verb, const vfs::VirtualPath& path,
+                   vfs::WriteMode mode, std::string opening_text,
+                   std::string_view ok_text = "Transfer complete.") {
+  const std::uint64_t offset = mode == vfs::WriteMode::kTruncate ? ctx.state.restart_offset : 0;
+  auto fd = co_await ctx.blocking([&] { return ctx.fs().open_write(path, mode); });
+  if (!fd) co_return fs_error_reply(fd.error(), Operation::kOpenWrite);
+  co_return co_await run_transfer(
+      ctx, verb, path.str(), Reply{ReplyCode::kFileStatusOk, std::move(opening_text)}, 0,
+      [&](tls::Stream& data) -> Task<TransferOutcome> {
+        // The old content goes only once the data connection is there: a refused transfer keeps it.
+        if (mode == vfs::WriteMode::kTruncate) {
+          if (auto ec = co_await ctx.blocking([&] { return sys::ftruncate(fd->get(), offset); }))
+            co_return TransferOutcome{TransferStatus::kLocalError, ec, 0};
+        }
+        auto outcome =
+            co_await receive_file(data, fd->get(), options(ctx, offset), ctx.services.blocking, ctx.progress);
+        if (outcome.status == TransferStatus::kOk) {
+          // 226 means the data is on the disk.
+          if (auto ec = co_await ctx.blocking([&] { return sys::fsync(fd->get()); }))
+            outcome = {TransferStatus::kLocalError, ec, outcome.bytes};
+        }
+        co_return outcome;
+      },
+      ok_text);
+}
+
+Task<Reply> send_listing(SessionContext& ctx, const Command& cmd, ListFormat format) {
+  const auto argument =
+      format == ListFormat::kMlsd ? cmd.argument : protocol::parse_list_argument(cmd.argument).path;
+  auto lines = co_await listing_lines(ctx, cmd.argument, format);
+  if (!lines) co_return lines.error();
+  std::string text;
+  for (const auto& l : *lines) {
+    text += l;
+    text += "\r\n";
+  }
+  co_return co_await run_transfer(
+      ctx, protocol::verb_name(cmd.verb), argument.empty() ? ctx.state.cwd.str() : argument,
+      Reply{ReplyCode::kFileStatusOk, "Here comes the directory listing."}, text.size(),
+      [&](tls::Stream& data) -> Task<TransferOutcome> {
+        co_return co_await send_bytes(data, std::move(text), options(ctx, 0), ctx.progress);
+      },
+      "Directory send OK.");
+}
+
+bool glob_match(std::string_view pattern, const std::string& name) {
+  return ::fnmatch(std::string(pattern).c_str(), name.c_str(), FNM_PERIOD) == 0;
+}
+
+}  // namespace
+
+Task<Result<std::vector<std::string>, Reply>> listing_lines(SessionContext& ctx, std::string_view argument,
+                                                            ListFormat format) {
+  const std::string path_arg =
+      format == ListFormat::kMlsd ? std::string(argument) : protocol::parse_list_argument(argument).path;
+  auto path = ctx.resolve(path_arg);
+  if (!path) co_return Unexpected{path_error_reply(path.error())};
+  const bool writable = ctx.state.can_write();
+  const auto now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  auto format_one = [&](const protocol::FileInfo& info, const std::string& shown) {
+    switch (format) {
+      case ListFormat::kLong: {
+        auto copy = info;
+        copy.name = shown;
+        return protocol::format_list_line(copy, now);
+      }
+      case ListFormat::kNames:
+        return shown;
+      case ListFormat::kMlsd:
+        break;
+    }
+    return protocol::format_facts(info, writable) + shown;
+  };
+  co_return co_await ctx.blocking([&]() -> Result<std::vector<std::string>, Reply> {
+    const auto& fs = ctx.fs();
+    vfs::VirtualPath dir = *path;
+    std::string pattern;
+    auto target = fs.stat(*path);
+    if (!target && format != ListFormat::kMlsd && protocol::has_glob(path->name())) {
+      dir = path->parent();
+      pattern = path->name();
+    } else if (!target) {
+      return Unexpected{fs_error_reply(target.error(), Operation::kList)};
+    } else if (target->type != protocol::FileType::kDirectory) {
+      if (format == ListFormat::kMlsd)
+        return Unexpected{Reply{ReplyCode::kFileUnavailable, "MLSD needs a directory; use MLST for a file."}};
+      return std::vector<std::string>{
+          format_one(*target, format == ListFormat::kNames ? path_arg : std::string(path->name()))};
+    }
+    auto entries = fs.list(dir);
+    if (!entries) return Unexpected{fs_error_reply(entries.error(), Operation::kList)};
+    std::sort(entries->begin(), entries->end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    std::vector<std::string> lines;
+    lines.reserve(entries->size());
+    for (const auto& e : *entries) {
+      if (!pattern.empty() && !glob_match(pattern, e.name)) continue;
+      lines.push_back(format_one(e, e.name));
+    }
+    if (!pattern.empty() && lines.empty())
+      return Unexpected{
+          fs_error_reply(std::make_error_code(std::errc::no_such_file_or_directory), Operation::kList)};
+    return lines;
+  });
+}
+
+Task<Reply> retr(SessionContext& ctx, const Command& cmd) {
+  auto path = ctx.resolve(cmd.argument);
+  if (!path) co_return path_error_reply(path.error());
+  const std::uint64_t offset = ctx.state.restart_offset;
+  auto opened = co_await ctx.blocking([&]() -> Result<std::pair<sys::UniqueFd, std::uint64_t>> {
+    auto fd = ctx.fs().open_read(*path);
+    if (!fd) return Unexpected{fd.error()};
+    auto st = sys::fstat(fd->get());
+    if (!st) return Unexpected{st.error()};
+    return std::pair{std::move(*fd), static_cast<std::uint64_t>(st->st_size)};
+  });
+  if (!opened) co_return fs_error_reply(opened.error(), Operation::kOpenRead);
+  auto& fd = opened->first;
+  const std::uint64_t size = opened->second;
+  if (offset > size)
+    co_return Reply{ReplyCode::kInvalidRestart,
+                    fmt::format("Restart offset {} is beyond the end of the file ({} bytes).", offset, size)};
+  co_return co_await run_transfer(
+      ctx, "RETR", path->str(),
+      Reply{ReplyCode::kFileStatusOk, fmt::format("Opening {} mode data connection for {} ({} bytes).",
+                                                  mode_name(ctx), path->name(), size)},
+      size - offset, [&](tls::Stream& data) -> Task<TransferOutcome> {
+        co_return co_await send_file(data, fd.get(), options(ctx, offset), ctx.services.blocking,
+                                     ctx.progress);
+      });
+}
+
+Task<Reply> stor(SessionContext& ctx, const Command& cmd) {
+  auto path = ctx.resolve(cmd.argument);
+  if (!path) co_return path_error_reply(path.error());
+  co_return co_await upload(ctx, "STOR", *path, vfs::WriteMode::kTruncate,
+                            fmt::format("Ok to send data ({} mode).", mode_name(ctx)));
+}
+
+Task<Reply> appe(SessionContext& ctx, const Command& cmd) {
+  auto path = ctx.resolve(cmd.argument);
+  if (!path) co_return path_error_reply(path.error());
+  co_return co_await upload(ctx, "APPE", *path, vfs::WriteMode::kAppend,
+                            fmt::format("Ok to append data ({} mode).", mode_name(ctx)));
+}
+
+Task<Reply> stou(SessionContext& ctx, const Command& cmd) {
+  // RFC 1123 §4.1.2.9: the 150 reply names the file ("FILE: name").
+  const std::string base = cmd.argument.empty() ? "ftpsd.upload" : cmd.argument;
+  auto base_path = ctx.resolve(base);
+  if (!base_path) co_return path_error_reply(base_path.error());
+  for (int i = 0; i < 100; ++i) {
+    const auto candidate =
+        i == 0 ? *base_path : base_path->parent().child(fmt::format("{}.{}", base_path->name(), i));
+    const bool exists = co_await ctx.blocking([&] { return ctx.fs().stat(candidate).has_value(); });
+    if (exists) continue;
+    co_return co_await upload(ctx, "STOU", candidate, vfs::WriteMode::kCreateNew,
+                              fmt::format("FILE: {}", candidate.name()),
+                              fmt::format("Transfer complete (unique file name: {}).", candidate.name()));
+  }
+  co_return Reply{ReplyCode::kFileNameNotAllowed, "Could not find a unique file name."};
+}
+
+Task<Reply> list(SessionContext& ctx, const Command& cmd) {
+  co_return co_await send_listing(ctx, cmd, ListFormat::kLong);
+}
+
+Task<Reply> nlst(SessionContext& ctx, const Command& cmd) {
+  const auto arg = protocol::parse_list_argument(cmd.argument);
+  co_return co_await send_listing(ctx, cmd, arg.long_form ? ListFormat::kLong : ListFormat::kNames);
+}
+
+Task<Reply> mlsd(SessionContext& ctx, const Command& cmd) {
+  co_return co_await send_listing(ctx, cmd, ListFormat::kMlsd);
+}
+
+Task<Reply> abor(SessionContext& ctx, const Command&) {
+  if (!ctx.transfer_active) {
+    ctx.data.reset();
+    co_return Reply{ReplyCode::kNoTransferToAbort, "No transfer to abort."};
+  }
+  ctx.abort_transfer();
+  co_await ctx.wait_transfer();  // the transfer answers 426 first (RFC 959 §4.1.3)
+  co_return Reply{ReplyCode::kTransferComplete, "ABOR successful."};
+}
+
+}  // namespace ftpsd::session::handlers

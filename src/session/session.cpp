@@ -1,0 +1,160 @@
+#include "session/session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "session/command_table.hpp"
+#include "session/context.hpp"
+
+namespace ftpsd::session {
+namespace {
+
+using namespace asio::experimental::awaitable_operators;
+using Clock = std::chrono::steady_clock;
+
+// Checks the command table's preconditions in a fixed order; nullopt when the command may run.
+std::optional<Reply> refuse(const SessionContext& ctx, const CommandSpec& spec,
+                            const protocol::Command& cmd) {
+  if (spec.access == Access::kLoggedIn && !ctx.state.logged_in())
+    return Reply{ReplyCode::kNotLoggedIn, "Please login with USER and PASS."};
+  if (spec.needs_argument && cmd.argument.empty())
+    return Reply{ReplyCode::kBadArgument, std::string(protocol::verb_name(cmd.verb)) + " needs an argument."};
+  if (spec.needs_write && !ctx.state.can_write())
+    return Reply{ReplyCode::kFileUnavailable, "Permission denied."};
+  if (spec.data_transfer && !ctx.data.prepared())
+    return Reply{ReplyCode::kCannotOpenDataConnection, "Use PORT, EPRT, PASV or EPSV first."};
+  return std::nullopt;
+}
+
+Reply parse_error_reply(protocol::ParseError e, std::string_view line) {
+  if (e == protocol::ParseError::kControlCharacter)
+    return {ReplyCode::kBadArgument, "Control characters are not allowed in arguments."};
+  return {ReplyCode::kSyntaxError, "Unknown command " + protocol::verb_of(line) + "."};
+}
+
+std::string loggable(const protocol::Command& cmd) {
+  if (cmd.verb == protocol::Verb::kPass) return "PASS ****";  // SECURITY: passwords are never logged
+  return cmd.argument.empty() ? std::string(protocol::verb_name(cmd.verb))
+                              : std::string(protocol::verb_name(cmd.verb)) + " " + cmd.argument;
+}
+
+// The transfer task: runs the handler of a transfer command beside the control loop, which goes on
+// reading (ABOR, STAT, NOOP). Always ends with exactly one final reply and transfer_finished().
+Task<void> transfer_task(SessionContext& ctx, const CommandSpec& spec, protocol::Command cmd) {
+  Reply reply;
+  try {
+    reply = co_await spec.handler(ctx, cmd);
+  } catch (const std::exception& e) {
+    spdlog::error("{} {} failed: {}", ctx.tag(), protocol::verb_name(cmd.verb), e.what());
+    reply = Reply{ReplyCode::kLocalError, "Local error in processing."};
+  }
+  ctx.state.restart_offset = 0;
+  ctx.data.reset();
+  if (!reply.empty()) co_await ctx.control.send(reply);
+  ctx.transfer_finished();
+}
+
+// Ends the session when it has been idle too long (never during a transfer or a command), or not
+// logged in within the login timeout. Returns after sending 421.
+Task<void> watchdog(SessionContext& ctx, const bool& busy) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  const auto& server = ctx.config->server;
+  for (;;) {
+    timer.expires_after(std::chrono::seconds(1));
+    co_await timer.async_wait(asio::use_awaitable);
+    const auto now = Clock::now();
+    if (busy || ctx.transfer_active) continue;
+    if (!ctx.state.logged_in() && now - ctx.connected_at > server.login_timeout) {
+      spdlog::info("{} login timeout", ctx.tag());
+      co_await ctx.control.send(
+          Reply{ReplyCode::kServiceUnavailable, "Login timeout: closing control connection."});
+      co_return;
+    }
+    if (now - ctx.last_activity > server.idle_timeout) {
+      spdlog::info("{} idle timeout", ctx.tag());
+      co_await ctx.control.send(
+          Reply{ReplyCode::kServiceUnavailable, "Idle timeout: closing control connection."});
+      co_return;
+    }
+  }
+}
+
+// Returns false when the session must end.
+Task<bool> dispatch(SessionContext& ctx, const protocol::Command& cmd, bool& busy) {
+  const CommandSpec* spec = find_command(cmd.verb);
+  if (spec == nullptr) {
+    co_await ctx.control.send(
+        Reply{ReplyCode::kNotImplemented, std::string(protocol::verb_name(cmd.verb)) + " not implemented."});
+    co_return true;
+  }
+  // Commands that may not run beside a transfer wait for it (RFC 959 lets a server queue them).
+  if (ctx.transfer_active && !spec->during_transfer) co_await ctx.wait_transfer();
+  if (!spec->keeps_rename) ctx.state.rename_from.reset();
+  if (auto refused = refuse(ctx, *spec, cmd)) {
+    co_await ctx.control.send(*refused);
+    co_return true;
+  }
+  if (spec->data_transfer) {
+    ctx.transfer_active = true;
+    ctx.abort_requested = false;
+    asio::co_spawn(co_await asio::this_coro::executor, transfer_task(ctx, *spec, cmd), asio::detached);
+    co_return true;
+  }
+  busy = true;
+  Reply reply = co_await spec->handler(ctx, cmd);
+  busy = false;
+  if (reply.empty()) co_return true;
+  if (co_await ctx.control.send(reply)) co_return false;
+  co_return reply.after != protocol::AfterReply::kClose;
+}
+
+Task<void> control_loop(SessionContext& ctx, bool& busy) {
+  for (;;) {
+    auto line = co_await ctx.control.read_line();
+    if (!line) {
+      if (line.error() == LineError::kClosed) co_return;
+      co_await ctx.control.send(Reply{ReplyCode::kSyntaxError, "Command line too long."});
+      continue;
+    }
+    ctx.last_activity = Clock::now();
+    auto cmd = protocol::parse_command(*line);
+    if (!cmd) {
+      if (cmd.error() != protocol::ParseError::kEmpty)
+        co_await ctx.control.send(parse_error_reply(cmd.error(), *line));
+      continue;
+    }
+    spdlog::debug("{} <- {}", ctx.tag(), loggable(*cmd));
+    if (!co_await dispatch(ctx, *cmd, busy)) co_return;
+  }
+}
+
+Task<void> serve(SessionContext& ctx) {
+  bool busy = false;
+  if (co_await ctx.control.send(Reply{ReplyCode::kServiceReady, ctx.config->server.banner})) co_return;
+  co_await (control_loop(ctx, busy) || watchdog(ctx, busy));
+}
+
+}  // namespace
+
+Task<void> run_session(asio::ip::tcp::socket socket, Services& services, config::ListenerConfig listener) {
+  const auto id = services.next_session_id.fetch_add(1, std::memory_order_relaxed);
+  std::error_code ec;
+  socket.set_option(asio::ip::tcp::no_delay(true), ec);
+  // ABOR is often sent as urgent data (ftplib, RFC 959 §4.1.3 "Synch"): keep it in the stream.
+  socket.set_option(asio::socket_base::out_of_band_inline(true), ec);
+  SessionContext ctx(services, id, tls::Stream(std::move(socket)), listener);
+  spdlog::info("{} connected to {}", ctx.tag(), listener.address);
+  try {
+    co_await serve(ctx);
+  } catch (const std::exception& e) {
+    spdlog::error("{} session ended by an internal error: {}", ctx.tag(), e.what());
+  }
+  if (ctx.transfer_active) {
+    ctx.abort_transfer();
+    co_await ctx.wait_transfer();
+  }
+  ctx.data.reset();
+  ctx.control.close();
+  spdlog::info("{} disconnected", ctx.tag());
+}
+
+}  // namespace ftpsd::session

@@ -1,0 +1,13 @@
+#pragma once
+// One client, from accept to close: greeting, the control loop (read -> parse -> dispatch -> reply),
+// the transfer task, and the idle/login watchdog. A coroutine on one event loop; no thread of its own.
+#include "config/config.hpp"
+#include "runtime/asio.hpp"
+#include "session/services.hpp"
+
+namespace ftpsd::session {
+
+// Runs a session to its end. Never throws: a bug is logged and closes only this session.
+Task<void> run_session(asio::ip::tcp::socket socket, Services& services, config::ListenerConfig listener);
+
+}  // namespace ftpsd::session

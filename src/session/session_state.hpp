@@ -1,0 +1,35 @@
+#pragma once
+// The typed state of one FTP session (RFC 959 sequencing). Pending state is optional and cleared by
+// the dispatcher, not by each handler.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "auth/user.hpp"
+#include "vfs/local_fs.hpp"
+#include "vfs/virtual_path.hpp"
+
+namespace ftpsd::session {
+
+enum class LoginPhase : std::uint8_t { kAwaitingUser, kAwaitingPassword, kLoggedIn };
+enum class TransferType : std::uint8_t { kBinary, kAscii };
+
+struct SessionState {
+  LoginPhase phase = LoginPhase::kAwaitingUser;
+  std::string user_name;                   // as given in USER
+  std::optional<auth::User> user;          // set at login
+  std::shared_ptr<const vfs::LocalFs> fs;  // the user's root; set at login
+  vfs::VirtualPath cwd;
+  std::optional<vfs::VirtualPath> rename_from;  // RNFR -> RNTO
+  std::uint64_t restart_offset = 0;             // REST; reset after every transfer command
+  TransferType type = TransferType::kBinary;
+  bool epsv_all = false;  // RFC 2428 §4: after EPSV ALL only EPSV sets up data connections
+  std::string host;       // HOST (RFC 7151)
+  std::uint32_t failed_logins = 0;
+
+  [[nodiscard]] bool logged_in() const noexcept { return phase == LoginPhase::kLoggedIn; }
+  [[nodiscard]] bool can_write() const noexcept { return user && user->write && !user->anonymous; }
+};
+
+}  // namespace ftpsd::session

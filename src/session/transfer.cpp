@@ -1,0 +1,167 @@
+#include "session/transfer.hpp"
+
+#include "protocol/ascii.hpp"
+#include "sys/syscalls.hpp"
+
+namespace ftpsd::session {
+namespace {
+
+using namespace asio::experimental::awaitable_operators;
+
+constexpr std::size_t kChunk = 256 * 1024;
+constexpr std::size_t kSendfileChunk = 4 * 1024 * 1024;
+constexpr std::uint64_t kYieldEvery = 16 * 1024 * 1024;  // let the other sessions of this loop run
+
+bool disk_full(const std::error_code& ec) {
+  return ec == std::errc::no_space_on_device || ec.value() == EDQUOT;
+}
+
+// Ends when no byte has moved for `limit`.
+Task<void> stall_watchdog(const TransferProgress& progress, Duration limit) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  std::uint64_t last = progress.bytes;
+  for (;;) {
+    timer.expires_after(limit);
+    co_await timer.async_wait(asio::use_awaitable);
+    if (progress.bytes == last) co_return;
+    last = progress.bytes;
+  }
+}
+
+Task<TransferOutcome> guarded(Task<TransferOutcome> loop, const TransferProgress& progress, Duration limit) {
+  auto r = co_await (std::move(loop) || stall_watchdog(progress, limit));
+  if (r.index() == 0) co_return std::get<0>(std::move(r));
+  co_return TransferOutcome{TransferStatus::kStalled, std::make_error_code(std::errc::timed_out),
+                            progress.bytes};
+}
+
+Task<TransferOutcome> sendfile_loop(tls::Stream& data, int fd, std::uint64_t offset,
+                                    TransferProgress& progress) {
+  auto& socket = data.socket();
+  std::error_code ec;
+  socket.non_blocking(true, ec);
+  std::uint64_t since_yield = 0;
+  for (;;) {
+    auto n = sys::sendfile(socket.native_handle(), fd, offset, kSendfileChunk);
+    if (n && *n == 0) co_return TransferOutcome{TransferStatus::kOk, {}, progress.bytes};
+    if (n) {
+      progress.bytes += *n;
+      since_yield += *n;
+      if (since_yield >= kYieldEvery) {
+        since_yield = 0;
+        co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+      }
+      continue;
+    }
+    if (n.error() == std::errc::resource_unavailable_try_again) {
+      auto [wec] = co_await socket.async_wait(asio::ip::tcp::socket::wait_write, kTuple);
+      if (wec) co_return TransferOutcome{TransferStatus::kNetworkError, wec, progress.bytes};
+      continue;
+    }
+    // EINVAL/ENOSYS: a file system without sendfile support is reported as a local error.
+    const bool net = n.error() == std::errc::broken_pipe || n.error() == std::errc::connection_reset;
+    co_return TransferOutcome{net ? TransferStatus::kNetworkError : TransferStatus::kLocalError, n.error(),
+                              progress.bytes};
+  }
+}
+
+Task<TransferOutcome> buffered_send_loop(tls::Stream& data, int fd, TransferOptions opts,
+                                         runtime::BlockingPool& pool, TransferProgress& progress) {
+  std::string current(kChunk, '\0');
+  std::string next(kChunk, '\0');
+  std::string wire;
+  bool last_cr = false;
+  std::uint64_t file_pos = opts.offset;
+  auto read_chunk = [&](std::string& buf) -> Task<Result<std::size_t>> {
+    co_return co_await pool.run([&] { return sys::pread(fd, buf.data(), buf.size(), file_pos); });
+  };
+  auto got = co_await read_chunk(current);
+  for (;;) {
+    if (!got) co_return TransferOutcome{TransferStatus::kLocalError, got.error(), progress.bytes};
+    const std::size_t n = *got;
+    if (n == 0) co_return TransferOutcome{TransferStatus::kOk, {}, progress.bytes};
+    file_pos += n;
+    std::string_view out(current.data(), n);
+    if (opts.ascii) {
+      protocol::to_network_ascii(out, wire, last_cr);
+      out = wire;
+    }
+    // Send this chunk while the next one is read from the disk.
+    auto [wec, wn, more] = co_await (data.write_all(asio::buffer(out)) && read_chunk(next));
+    if (wec) co_return TransferOutcome{TransferStatus::kNetworkError, wec, progress.bytes};
+    progress.bytes += wn;
+    got = std::move(more);
+    std::swap(current, next);
+  }
+}
+
+Task<TransferOutcome> receive_loop(tls::Stream& data, int fd, TransferOptions opts,
+                                   runtime::BlockingPool& pool, TransferProgress& progress) {
+  std::string current(kChunk, '\0');
+  std::string previous;  // being written to the disk while `current` fills from the network
+  std::string converted;
+  bool pending_cr = false;
+  std::uint64_t file_pos = opts.offset;
+  auto write_chunk = [&](const std::string& buf) -> Task<std::error_code> {
+    if (buf.empty()) co_return std::error_code{};
+    auto w = co_await pool.run([&] { return sys::pwrite_all(fd, buf.data(), buf.size(), file_pos); });
+    if (!w) co_return w.error();
+    file_pos += buf.size();
+    co_return std::error_code{};
+  };
+  for (;;) {
+    current.resize(kChunk);
+    auto [rec, n, wec] = co_await (data.read_some(asio::buffer(current)) && write_chunk(previous));
+    if (wec) {
+      co_return TransferOutcome{disk_full(wec) ? TransferStatus::kDiskFull : TransferStatus::kLocalError, wec,
+                                progress.bytes};
+    }
+    if (n > 0) progress.bytes += n;
+    current.resize(n);
+    if (opts.ascii) {
+      protocol::from_network_ascii(current, converted, pending_cr);
+      current.swap(converted);
+    }
+    const bool eof = rec == asio::error::eof || rec == asio::ssl::error::stream_truncated;
+    if (rec && !eof) co_return TransferOutcome{TransferStatus::kNetworkError, rec, progress.bytes};
+    if (eof) {
+      if (opts.ascii) {
+        protocol::finish_from_network_ascii(converted, pending_cr);
+        current += converted;
+      }
+      if (auto ec = co_await write_chunk(current)) {
+        co_return TransferOutcome{disk_full(ec) ? TransferStatus::kDiskFull : TransferStatus::kLocalError, ec,
+                                  progress.bytes};
+      }
+      co_return TransferOutcome{TransferStatus::kOk, {}, progress.bytes};
+    }
+    previous.swap(current);
+  }
+}
+
+}  // namespace
+
+Task<TransferOutcome> send_file(tls::Stream& data, int fd, TransferOptions opts, runtime::BlockingPool& pool,
+                                TransferProgress& progress) {
+  if (!data.secure() && !opts.ascii)
+    co_return co_await guarded(sendfile_loop(data, fd, opts.offset, progress), progress, opts.stall_timeout);
+  co_return co_await guarded(buffered_send_loop(data, fd, opts, pool, progress), progress,
+                             opts.stall_timeout);
+}
+
+Task<TransferOutcome> receive_file(tls::Stream& data, int fd, TransferOptions opts,
+                                   runtime::BlockingPool& pool, TransferProgress& progress) {
+  co_return co_await guarded(receive_loop(data, fd, opts, pool, progress), progress, opts.stall_timeout);
+}
+
+Task<TransferOutcome> send_bytes(tls::Stream& data, std::string bytes, TransferOptions opts,
+                                 TransferProgress& progress) {
+  auto loop = [&]() -> Task<TransferOutcome> {
+    auto [ec, n] = co_await data.write_all(asio::buffer(bytes));
+    progress.bytes += n;
+    co_return TransferOutcome{ec ? TransferStatus::kNetworkError : TransferStatus::kOk, ec, progress.bytes};
+  };
+  co_return co_await guarded(loop(), progress, opts.stall_timeout);
+}
+
+}  // namespace ftpsd::session

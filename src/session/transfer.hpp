@@ -1,0 +1,50 @@
+#pragma once
+// The copy loops between a data connection and a file. Clear binary downloads use sendfile; TLS and
+// ASCII go through user-space buffers, with the disk side on the blocking pool and the two sides
+// overlapped (read the next chunk while the previous one is sent).
+#include <cstdint>
+#include <string>
+#include <system_error>
+
+#include "runtime/asio.hpp"
+#include "runtime/blocking_pool.hpp"
+#include "tls/stream.hpp"
+#include "util/duration.hpp"
+
+namespace ftpsd::session {
+
+enum class TransferStatus : std::uint8_t {
+  kOk,
+  kNetworkError,  // the data connection failed or was closed (also: ABOR closed it)
+  kLocalError,    // reading or writing the file failed
+  kDiskFull,      // ENOSPC / EDQUOT
+  kStalled,       // no byte moved for the stall timeout
+};
+
+struct TransferOutcome {
+  TransferStatus status = TransferStatus::kOk;
+  std::error_code error;
+  std::uint64_t bytes = 0;  // bytes moved on the data connection
+};
+
+struct TransferOptions {
+  bool ascii = false;
+  std::uint64_t offset = 0;  // REST
+  Duration stall_timeout = std::chrono::minutes(5);
+};
+
+// Progress visible to STAT while the transfer runs.
+struct TransferProgress {
+  std::string description;  // "RETR /path"
+  std::uint64_t bytes = 0;
+  std::uint64_t total = 0;  // 0 when unknown
+};
+
+Task<TransferOutcome> send_file(tls::Stream& data, int fd, TransferOptions opts, runtime::BlockingPool& pool,
+                                TransferProgress& progress);
+Task<TransferOutcome> receive_file(tls::Stream& data, int fd, TransferOptions opts,
+                                   runtime::BlockingPool& pool, TransferProgress& progress);
+Task<TransferOutcome> send_bytes(tls::Stream& data, std::string bytes, TransferOptions opts,
+                                 TransferProgress& progress);
+
+}  // namespace ftpsd::session

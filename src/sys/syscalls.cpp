@@ -1,0 +1,125 @@
+#include "sys/syscalls.hpp"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+
+namespace ftpsd::sys {
+namespace {
+
+template <class F>
+auto retry_eintr(F f) {
+  for (;;) {
+    auto r = f();
+    if (r >= 0 || errno != EINTR) return r;
+  }
+}
+
+std::error_code ok_or_errno(int rc) {
+  return rc == 0 ? std::error_code{} : last_error();
+}
+
+}  // namespace
+
+Result<UniqueFd> open_beneath(int dirfd, const std::string& relative, int flags, mode_t mode) {
+  open_how how{};
+  how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
+  how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  const auto fd =
+      retry_eintr([&] { return ::syscall(SYS_openat2, dirfd, relative.c_str(), &how, sizeof how); });
+  if (fd < 0) return Unexpected{last_error()};
+  return UniqueFd(static_cast<int>(fd));
+}
+
+Result<UniqueFd> open_directory(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Unexpected{last_error()};
+  return UniqueFd(fd);
+}
+
+Result<struct stat> fstat(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return Unexpected{last_error()};
+  return st;
+}
+
+Result<struct stat> fstatat_nofollow(int dirfd, const std::string& name) {
+  struct stat st {};
+  if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return Unexpected{last_error()};
+  return st;
+}
+
+std::error_code mkdirat(int dirfd, const std::string& name, mode_t mode) {
+  return ok_or_errno(::mkdirat(dirfd, name.c_str(), mode));
+}
+
+std::error_code unlinkat(int dirfd, const std::string& name, bool directory) {
+  return ok_or_errno(::unlinkat(dirfd, name.c_str(), directory ? AT_REMOVEDIR : 0));
+}
+
+std::error_code renameat_noreplace_dir(int olddir, const std::string& oldname, int newdir,
+                                       const std::string& newname) {
+  // Replacing an existing directory by rename would silently delete it: refuse that, allow files.
+  struct stat target {};
+  if (::fstatat(newdir, newname.c_str(), &target, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(target.st_mode))
+    return std::make_error_code(std::errc::file_exists);
+  return ok_or_errno(::renameat(olddir, oldname.c_str(), newdir, newname.c_str()));
+}
+
+// An O_PATH descriptor cannot be passed to futimens/fchmod; its /proc/self/fd link can (the kernel
+// follows it to exactly that inode, so no path is re-resolved).
+std::error_code set_mtime(int fd, std::int64_t seconds) {
+  const std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  const timespec times[2] = {{0, UTIME_OMIT}, {static_cast<time_t>(seconds), 0}};
+  return ok_or_errno(::utimensat(AT_FDCWD, proc.c_str(), times, 0));
+}
+
+std::error_code chmod_fd(int fd, mode_t mode) {
+  const std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  return ok_or_errno(::fchmodat(AT_FDCWD, proc.c_str(), mode, 0));
+}
+
+Result<std::size_t> pread(int fd, void* buf, std::size_t n, std::uint64_t offset) {
+  const auto r = retry_eintr([&] { return ::pread(fd, buf, n, static_cast<off_t>(offset)); });
+  if (r < 0) return Unexpected{last_error()};
+  return static_cast<std::size_t>(r);
+}
+
+Result<std::size_t> pwrite_all(int fd, const void* buf, std::size_t n, std::uint64_t offset) {
+  const auto* p = static_cast<const char*>(buf);
+  std::size_t done = 0;
+  while (done < n) {
+    const auto r =
+        retry_eintr([&] { return ::pwrite(fd, p + done, n - done, static_cast<off_t>(offset + done)); });
+    if (r < 0) return Unexpected{last_error()};
+    done += static_cast<std::size_t>(r);
+  }
+  return done;
+}
+
+std::error_code fsync(int fd) {
+  return ok_or_errno(retry_eintr([&] { return ::fdatasync(fd); }));
+}
+
+std::error_code ftruncate(int fd, std::uint64_t size) {
+  return ok_or_errno(::ftruncate(fd, static_cast<off_t>(size)));
+}
+
+}  // namespace ftpsd::sys
+
+#include <sys/sendfile.h>
+
+namespace ftpsd::sys {
+Result<std::size_t> sendfile(int out_fd, int in_fd, std::uint64_t& offset, std::size_t count) {
+  auto off = static_cast<off_t>(offset);
+  const auto n = retry_eintr([&] { return ::sendfile(out_fd, in_fd, &off, count); });
+  if (n < 0) return Unexpected{last_error()};
+  offset = static_cast<std::uint64_t>(off);
+  return static_cast<std::size_t>(n);
+}
+}  // namespace ftpsd::sys

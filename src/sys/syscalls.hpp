@@ -1,0 +1,45 @@
+#pragma once
+// The raw system calls of the server, each returning an error_code instead of setting errno.
+// Only this folder calls the kernel directly for files; EINTR is retried here.
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <system_error>
+
+#include "sys/fd.hpp"
+#include "util/result.hpp"
+
+namespace ftpsd::sys {
+
+[[nodiscard]] inline std::error_code last_error() noexcept {
+  return {errno, std::system_category()};
+}
+
+// SECURITY: openat2 with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS: the kernel refuses any path that
+// would leave `dirfd` through "..", an absolute path or a symlink (EXDEV), or that uses /proc magic links.
+[[nodiscard]] Result<UniqueFd> open_beneath(int dirfd, const std::string& relative, int flags,
+                                            mode_t mode = 0);
+
+[[nodiscard]] Result<UniqueFd> open_directory(const std::string& path);  // O_PATH root handle
+[[nodiscard]] Result<struct stat> fstat(int fd);
+[[nodiscard]] Result<struct stat> fstatat_nofollow(int dirfd, const std::string& name);
+[[nodiscard]] std::error_code mkdirat(int dirfd, const std::string& name, mode_t mode);
+[[nodiscard]] std::error_code unlinkat(int dirfd, const std::string& name, bool directory);
+[[nodiscard]] std::error_code renameat_noreplace_dir(int olddir, const std::string& oldname, int newdir,
+                                                     const std::string& newname);
+[[nodiscard]] std::error_code set_mtime(int fd, std::int64_t seconds);  // fd may be O_PATH
+[[nodiscard]] std::error_code chmod_fd(int fd, mode_t mode);            // fd may be O_PATH
+[[nodiscard]] Result<std::size_t> pread(int fd, void* buf, std::size_t n, std::uint64_t offset);
+[[nodiscard]] Result<std::size_t> pwrite_all(int fd, const void* buf, std::size_t n, std::uint64_t offset);
+[[nodiscard]] std::error_code fsync(int fd);
+[[nodiscard]] std::error_code ftruncate(int fd, std::uint64_t size);
+
+}  // namespace ftpsd::sys
+
+namespace ftpsd::sys {
+// sendfile(2) from `in_fd` at *offset to a non-blocking socket. Returns bytes sent (0 at end of file)
+// or an error (would_block when the socket buffer is full).
+[[nodiscard]] Result<std::size_t> sendfile(int out_fd, int in_fd, std::uint64_t& offset, std::size_t count);
+}  // namespace ftpsd::sys

@@ -1,0 +1,46 @@
+#pragma once
+// A TCP connection that is plain or TLS. The rest of the server sees only this: read, write, close,
+// and the upgrade to TLS in the server role. Not thread-safe: use on the owning event loop only.
+#include <asio/ssl.hpp>
+#include <memory>
+#include <string>
+
+#include "runtime/asio.hpp"
+
+namespace ftpsd::tls {
+
+using asio::ip::tcp;
+
+class Stream {
+ public:
+  explicit Stream(tcp::socket socket) : socket_(std::move(socket)) {}
+  Stream(Stream&&) = default;
+  Stream& operator=(Stream&&) = default;
+
+  tcp::socket& socket() noexcept { return socket_; }
+  [[nodiscard]] bool secure() const noexcept { return tls_ != nullptr; }
+  [[nodiscard]] SSL* native() const noexcept { return tls_ ? tls_->native_handle() : nullptr; }
+
+  Task<std::tuple<std::error_code, std::size_t>> read_some(asio::mutable_buffer buf);
+  Task<std::tuple<std::error_code, std::size_t>> write_all(asio::const_buffer buf);
+
+  // Starts TLS on this connection in the server role. `prepare` may configure the SSL object
+  // (session resumption checks, ex-data) before the handshake.
+  Task<std::error_code> handshake(asio::ssl::context& ctx);
+  // Sends close_notify (bounded by the caller) and returns to plain TCP (CCC) or prepares close.
+  Task<std::error_code> shutdown_tls();
+  // Drops the TLS state without a close_notify (after an error).
+  void drop_tls() noexcept { tls_.reset(); }
+
+  void close() noexcept {
+    std::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
+ private:
+  tcp::socket socket_;
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
+};
+
+}  // namespace ftpsd::tls

@@ -1,0 +1,68 @@
+#include "auth/user_store.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "auth/password.hpp"
+
+using namespace ftpsd::auth;
+namespace fs = std::filesystem;
+
+namespace {
+fs::path temp_file(const std::string& name) {
+  auto p = fs::temp_directory_path() / ("ftpsd-users-" + std::to_string(::getpid()) + "-" + name);
+  fs::remove(p);
+  return p;
+}
+}  // namespace
+
+TEST(Password, HashAndVerify) {
+  auto h = hash_password("correct horse");
+  ASSERT_TRUE(h);
+  EXPECT_TRUE(h->starts_with("$y$"));  // yescrypt, libxcrypt's preferred method
+  EXPECT_TRUE(verify_password("correct horse", *h));
+  EXPECT_FALSE(verify_password("wrong", *h));
+  EXPECT_FALSE(verify_password("x", ""));
+  EXPECT_FALSE(verify_password("x", "!locked"));
+}
+
+TEST(Password, Sha512CryptFromOpenssl) {
+  // `openssl passwd -6 -salt saltsalt secret`
+  EXPECT_TRUE(verify_password(
+      "secret",
+      "$6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1"));
+}
+
+TEST(UserStore, AddListRemove) {
+  const auto file = temp_file("add");
+  User u{.name = "alice", .password_hash = "$6$x$y", .root = "/srv/alice", .write = true};
+  ASSERT_TRUE(add_user(file, u));
+  EXPECT_FALSE(add_user(file, u));  // duplicate
+  User b{.name = "bob", .password_hash = "$6$x$z", .root = "/srv/bob", .write = false};
+  ASSERT_TRUE(add_user(file, b));
+  auto store = UserStore::load(file);
+  ASSERT_TRUE(store) << store.error().message;
+  EXPECT_EQ(store->all().size(), 2u);
+  EXPECT_TRUE(store->find("alice")->write);
+  EXPECT_FALSE(store->find("bob")->write);
+  ASSERT_TRUE(remove_user(file, "alice"));
+  EXPECT_FALSE(UserStore::load(file)->find("alice"));
+  EXPECT_TRUE(UserStore::load(file)->find("bob"));
+  EXPECT_FALSE(remove_user(file, "nobody"));
+  fs::remove(file);
+}
+
+TEST(UserStore, ErrorsNameFileAndLine) {
+  const auto file = temp_file("bad");
+  std::ofstream(file)
+      << "[[users]]\nname = \"a\"\npassword_hash = \"$6$x$y\"\nroot = \"/r\"\ncolour = \"red\"\n";
+  auto store = UserStore::load(file);
+  ASSERT_FALSE(store);
+  EXPECT_NE(store.error().message.find(":5: key 'users.colour': unknown key"), std::string::npos)
+      << store.error().message;
+  std::ofstream(file) << "[[users]]\nname = \"a\"\nroot = \"/r\"\n";
+  EXPECT_NE(UserStore::load(file).error().message.find("password_hash"), std::string::npos);
+  fs::remove(file);
+}

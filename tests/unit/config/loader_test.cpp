@@ -1,0 +1,69 @@
+#include "config/loader.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace ftpsd::config;
+
+namespace {
+ftpsd::Result<Config, ConfigError> load(std::string_view text) {
+  return load_string(text, "test.toml", "/base");
+}
+constexpr std::string_view kListener = "[[listeners]]\naddress = \"127.0.0.1:2121\"\n";
+}  // namespace
+
+TEST(ConfigLoader, EmbeddedDefaultLoads) {
+  auto c = load_string(embedded_default(), "<embedded>", ".");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->listeners.at(0).port, 2121);
+  EXPECT_EQ(c->passive.ports->first, 50000);
+}
+
+TEST(ConfigLoader, DefaultsAndValues) {
+  auto c = load(std::string(kListener) +
+                "[server]\nmax_sessions = 5\nidle_timeout = \"90s\"\n[passive]\nports = \"50000-50009\"\n"
+                "[users]\nfile = \"users.toml\"\n[tls]\nrequired = \"login\"\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->server.max_sessions, 5u);
+  EXPECT_EQ(c->server.idle_timeout, std::chrono::seconds(90));
+  EXPECT_EQ(c->passive.ports->size(), 10u);
+  EXPECT_EQ(c->users.file, "/base/users.toml");
+  EXPECT_EQ(c->tls.required, TlsRequired::kLogin);
+  EXPECT_EQ(c->tls.session_reuse, SessionReuse::kRequire);
+}
+
+TEST(ConfigLoader, ErrorsNameFileLineAndKey) {
+  auto c = load(std::string(kListener) + "[server]\nidle_timeout = \"soon\"\n");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().message,
+            "test.toml:4: key 'server.idle_timeout': expected a duration such as \"30s\", \"5m\" or \"1h\"");
+}
+
+TEST(ConfigLoader, UnknownKeysAreErrors) {
+  auto c = load(std::string(kListener) + "[server]\nmax_session = 5\n");
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("test.toml:4: key 'server.max_session': unknown key"), std::string::npos)
+      << c.error().message;
+  EXPECT_FALSE(load(std::string(kListener) + "[sever]\n"));
+}
+
+TEST(ConfigLoader, BadValues) {
+  EXPECT_NE(load("[[listeners]]\naddress = \"localhost:21\"\n").error().message.find("not an IP address"),
+            std::string::npos);
+  EXPECT_NE(
+      load(std::string(kListener) + "[passive]\nports = \"50010-50000\"\n").error().message.find("inverted"),
+      std::string::npos);
+  EXPECT_NE(
+      load(std::string(kListener) + "[tls]\nrequired = \"maybe\"\n").error().message.find("expected one of"),
+      std::string::npos);
+  EXPECT_NE(load("").error().message.find("at least one [[listeners]]"), std::string::npos);
+  EXPECT_NE(load("[[listeners]]\naddress = \"[::1]:21\"\ntls = 3\n").error().message.find("test.toml:3"),
+            std::string::npos);
+}
+
+TEST(PortRange, Parse) {
+  EXPECT_FALSE(parse_port_range("")->has_value());
+  EXPECT_EQ((*parse_port_range("21"))->size(), 1u);
+  EXPECT_FALSE(parse_port_range("0-10"));
+  EXPECT_FALSE(parse_port_range("1-70000"));
+  EXPECT_FALSE(parse_port_range("a-b"));
+}

@@ -16,6 +16,8 @@ Environment:
   BENCH_FTPSD_BIN=path  the ftpsd binary (default build-release/ftpsd)
   BENCH_CLIENT=path     the load client (default bench/build-bench/ftpbench)
   BENCH_OUT=path        where to write the Markdown report
+  BENCH_WAIT_IDLE_S=N   wait up to N s for other work on the machine to end (default 120)
+  BENCH_CONC_RAMP_MS=N  spread the concurrent clients' connects over N ms (default 0)
   BENCH_COMMAND=text    the command shown in the report (default: make bench)
 Only Debian's python3 standard library is used. All traffic goes to 127.0.0.1.
 """
@@ -58,6 +60,8 @@ def env_int(name: str, default: int) -> int:
 
 
 REPS = env_int("BENCH_REPS", 1 if QUICK else 3)
+# 0: the concurrent clients all connect at once (a burst of SYNs).
+CONC_RAMP_MS = env_int("BENCH_CONC_RAMP_MS", 0)
 MEM_REPS = env_int("BENCH_MEM_REPS", 1)
 
 # Sizes: the issue's workloads, or small ones for a smoke test.
@@ -143,6 +147,17 @@ def pss_kib(pids: list[int]) -> int:
     return total
 
 
+def cpu_busy(seconds: float = 2.0) -> float:
+    """The fraction of the machine's CPU time that was not idle over `seconds`."""
+    def sample() -> tuple[int, int]:
+        f = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return sum(f), f[3] + f[4]  # total, idle + iowait
+    t0, i0 = sample()
+    time.sleep(seconds)
+    t1, i1 = sample()
+    return 1.0 - (i1 - i0) / max(1, t1 - t0)
+
+
 def wait_greeting(port: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -175,6 +190,7 @@ class Server:
     pasv: str
     argv: list[str]
     peer: bool = True
+    max_sessions: int = 1 << 30  # a hard limit of the server's own
     proc: Optional[subprocess.Popen] = None
     error: str = ""
     logfile: Optional[Path] = None
@@ -247,7 +263,7 @@ def make_servers(names: list[str]) -> list[Server]:
         "vsftpd": Server("vsftpd", int(CFG["VSFTPD_PORT"]), rng("VSFTPD_PASV"),
                          [str(PEERS / "usr/sbin/vsftpd"), str(ETC / "vsftpd.conf")]),
         "pure-ftpd": Server("pure-ftpd", int(CFG["PUREFTPD_PORT"]), rng("PUREFTPD_PASV"),
-                            [str(PEERS / "usr/sbin/pure-ftpd"), *pure_args]),
+                            [str(PEERS / "usr/sbin/pure-ftpd"), *pure_args], max_sessions=500),
         "proftpd": Server("proftpd", int(CFG["PROFTPD_PORT"]), rng("PROFTPD_PASV"),
                           [str(PEERS / "usr/sbin/proftpd"), "-n", "-c", str(ETC / "proftpd.conf")]),
     }
@@ -276,6 +292,10 @@ def client(srv: Server, workload: str, *args: str, tls: bool = True, timeout: fl
         raise Failure(f"{workload}: client exit {r.returncode}: {r.stderr.strip()[:200]}")
     if not res.get("ok"):
         raise Failure(f"{workload}: {res.get('error', 'failed')}")
+    # Many-client workloads report errors per client: with no client served,
+    # there is no figure.
+    if res.get("errors") and not res.get("logins", res.get("bytes", 1)):
+        raise Failure(f"{workload}: every client failed: {res.get('first_error', '')}")
     return res
 
 
@@ -339,7 +359,8 @@ def w_small_stor(s: Server) -> Result:
 def w_concurrent(s: Server) -> Result:
     n = SIZES["conc_mb"] << 20
     r = client(s, "concurrent", "--clients", str(SIZES["conc_clients"]), "--file",
-               f"conc-{SIZES['conc_mb']}M.bin", "--expect", str(n), "--timeout", "20", timeout=600)
+               f"conc-{SIZES['conc_mb']}M.bin", "--expect", str(n), "--timeout", "10",
+               "--ramp-ms", str(CONC_RAMP_MS), timeout=600)
     return r["mbps"], r
 
 
@@ -376,7 +397,8 @@ def settle(s: Server, want: int, timeout: float = 120) -> int:
 
 def w_memory(sessions_of: Callable[[Server], int], tls: bool) -> Callable[[Server], Result]:
     def run(s: Server) -> Result:
-        sessions = sessions_of(s)
+        asked = sessions_of(s)
+        sessions = min(asked, s.max_sessions)
         base_procs = len(s.tree())
         time.sleep(0.5)
         base = pss_kib(s.tree())
@@ -399,7 +421,8 @@ def w_memory(sessions_of: Callable[[Server], int], tls: bool) -> Callable[[Serve
             time.sleep(2)
             pids = s.tree()
             total = pss_kib(pids)
-            r.update(pss_base_kib=base, pss_kib=total, processes=len(pids))
+            r.update(pss_base_kib=base, pss_kib=total, processes=len(pids),
+                     capped_at=sessions if sessions < asked else None)
             per = (total - base) / r["sessions"]
         finally:
             try:
@@ -600,6 +623,14 @@ def main() -> int:
     raw_path = RESULTS / f"run-{stamp}{'-quick' if QUICK else ''}.jsonl"
     raw = open(raw_path, "w")
     t_start = time.monotonic()
+    # Other work on the machine makes every figure noisy: wait a little for it.
+    wait_idle = env_int("BENCH_WAIT_IDLE_S", 0 if QUICK else 120)
+    deadline = time.monotonic() + wait_idle
+    load_start = cpu_busy()
+    while load_start > 0.15 and time.monotonic() < deadline:
+        log(f"the machine is {load_start:.0%} busy with other work; waiting (BENCH_WAIT_IDLE_S={wait_idle})")
+        time.sleep(8)
+        load_start = cpu_busy()
 
     names = [n.strip() for n in os.environ.get("BENCH_SERVERS", "ftpsd,vsftpd,pure-ftpd,proftpd").split(",")
              if n.strip()]
@@ -628,7 +659,7 @@ def main() -> int:
     infos: dict[str, dict[str, list[dict]]] = {}
     errors: dict[str, dict[str, str]] = {}
     ceilings: dict[str, list[float]] = {}
-    checks: dict[str, dict[str, float]] = {}
+    checks: dict[str, dict[str, list[float]]] = {}
     try:
         for s in servers:
             if s.start():
@@ -647,16 +678,22 @@ def main() -> int:
                 except (Failure, OSError, subprocess.SubprocessError, ValueError, KeyError) as e:
                     log(f"ceiling {cid} failed: {e}")
 
-        # Client check: the same clear RETR with curl, to see that the load
-        # client is not what limits the figure.
-        for s in servers:
-            for key, fn in (("curl_clear", curl_retr), ("curl_tls", curl_retr_tls)):
-                if not s.ensure():
-                    continue
-                try:
-                    checks.setdefault(s.name, {})[key] = fn(s)
-                except (Failure, ValueError, subprocess.SubprocessError) as e:
-                    log(f"curl check {s.name} {key} failed: {e}")
+        # Client check: the same RETR with ftpbench and with curl, alternating,
+        # to show that the load client is not what limits the figure.
+        pairs = (("clear", w_retr_clear, curl_retr), ("tls", w_retr_tls, curl_retr_tls))
+        for rep in range(min(REPS, 3)):
+            for s in servers:
+                for mode, ours, curl in pairs:
+                    if not s.ensure():
+                        continue
+                    for who, fn in (("ftpbench", lambda x: ours(x)[0]), ("curl", curl)):
+                        try:
+                            v = fn(s)
+                            checks.setdefault(s.name, {}).setdefault(f"{who}_{mode}", []).append(v)
+                            raw.write(json.dumps({"check": f"{who}_{mode}", "server": s.name, "mbps": v}) + "\n")
+                        except (Failure, ValueError, subprocess.SubprocessError) as e:
+                            log(f"client check {s.name} {who} {mode} failed: {e}")
+        log("client check done")
 
         for w in wls:
             reps = w.reps or REPS
@@ -692,7 +729,8 @@ def main() -> int:
         raw.close()
 
     elapsed = time.monotonic() - t_start
-    report = render(servers, wls, results, infos, errors, ceilings, checks, elapsed, raw_path)
+    load = (load_start, cpu_busy())
+    report = render(servers, wls, results, infos, errors, ceilings, checks, elapsed, raw_path, load)
     print(report)
     out = Path(os.environ.get("BENCH_OUT", "") or
                (RESULTS / "BENCHMARKS-quick.md" if QUICK else REPO / "BENCHMARKS.md"))
@@ -701,7 +739,7 @@ def main() -> int:
     return 0
 
 
-def render(servers, wls, results, infos, errors, ceilings, checks, elapsed, raw_path) -> str:
+def render(servers, wls, results, infos, errors, ceilings, checks, elapsed, raw_path, load) -> str:
     names = [s.name for s in servers]
     peers = [s.name for s in servers if s.peer]
     lines = []
@@ -712,6 +750,10 @@ def render(servers, wls, results, infos, errors, ceilings, checks, elapsed, raw_
                  f"{elapsed / 60:.1f} minutes.")
     lines.append("")
     lines += machine()
+    busy = max(load) > 0.15
+    lines.append(f"- CPU used by other work, sampled for 2 s before and after the run: "
+                 f"{load[0]:.0%} and {load[1]:.0%} of the machine"
+                 f"{' (busy: the figures are noisier than on an idle machine)' if busy else ''}")
     lines.append(f"- Peers (Debian packages, unpacked): {', '.join(peer_versions())}")
     lines.append(f"- ftpsd: `{FTPSD_BIN.relative_to(REPO) if FTPSD_BIN.is_relative_to(REPO) else FTPSD_BIN}`"
                  f"{'' if FTPSD_BIN.exists() else ' (missing)'}")
@@ -742,6 +784,13 @@ def render(servers, wls, results, infos, errors, ceilings, checks, elapsed, raw_
             if best and meds[n] > 0:
                 ratio = meds[n] / best if w.higher_better else best / meds[n]
                 c += f" ×{ratio:.2f}"
+            runs = infos.get(w.id, {}).get(n, [])
+            errs = [i.get("errors", 0) for i in runs]
+            if any(errs):
+                c += f"; {statistics.median(errs):g} errors/run"
+            capped = [i["capped_at"] for i in runs if i.get("capped_at")]
+            if capped:
+                c += f" (at {capped[0]} sessions, its maximum)"
             cells.append(c)
         cpus = [i.get("client_cpu", 0.0) for per in infos.get(w.id, {}).values() for i in per
                 if "client_cpu" in i]
@@ -758,15 +807,18 @@ def render(servers, wls, results, infos, errors, ceilings, checks, elapsed, raw_
     lines.append("")
 
     if checks:
-        lines.append("Client check, RETR of the same file with curl (one run each, MB/s; "
-                     "compare with the first two lines above):")
+        lines.append("Client check: the RETR of the first two lines, by ftpbench and by curl "
+                     "(`curl -o /dev/null`, `--ssl-reqd` for FTPS), alternating; MB/s, median (min–max). "
+                     "A server that curl drives faster than ftpbench would mean the client limits "
+                     "the figure.")
         lines.append("")
-        lines.append("| Server | curl clear | curl FTPS |")
-        lines.append("|---|---|---|")
+        lines.append("| Server | ftpbench clear | curl clear | ftpbench FTPS | curl FTPS |")
+        lines.append("|---|---|---|---|---|")
         for n in names:
             c = checks.get(n, {})
-            lines.append(f"| {n} | {fmt(c['curl_clear']) if 'curl_clear' in c else 'failed'} | "
-                         f"{fmt(c['curl_tls']) if 'curl_tls' in c else 'failed'} |")
+            cols = [summary(c[k]) if k in c else "failed"
+                    for k in ("ftpbench_clear", "curl_clear", "ftpbench_tls", "curl_tls")]
+            lines.append(f"| {n} | " + " | ".join(cols) + " |")
         lines.append("")
 
     # Details: TLS negotiated, session reuse on data connections, errors.

@@ -151,6 +151,7 @@ std::size_t Stream::read_some(char* buf, std::size_t n) {
       ssize_t r = ::recv(sock.fd(), buf, n, 0);
       if (r >= 0) return static_cast<std::size_t>(r);
       if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) throw Error("timed out waiting for the server");
       throw Error(std::string("recv: ") + std::strerror(errno));
     }
   }

@@ -15,7 +15,8 @@ workloads:
   small-get    --dir D --count N                   RETR D/f00000.. on one session (files/s)
   small-put    --dir D --count N [--size 4096]     STOR D/s00000.. on one session (files/s)
   list         --path P [--verb LIST|MLSD]         one listing (ms, lines)
-  concurrent   --clients N --file F [--expect B]   N clients log in and RETR F at once
+  concurrent   --clients N --file F [--expect B] [--ramp-ms MS]
+               N clients log in and RETR F at once (connects spread over MS)
   login        --count N [--parallel P]            connect + (AUTH TLS) + USER/PASS + QUIT
   idle         --sessions N [--parallel P] [--hold S]
                opens N logged-in sessions, prints a JSON line, holds them until

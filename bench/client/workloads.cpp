@@ -287,8 +287,13 @@ int run_concurrent(const Args& a) {
     t0 = Clock::now();
     go.count_down();
   });
-  run_threads(clients, [&](int) {
+  // Optionally spread the connection attempts over `ramp` (a burst of
+  // simultaneous SYNs overflows short listen backlogs: with SYN cookies the
+  // client then waits for a greeting that never comes).
+  auto ramp = std::chrono::microseconds(a.num("ramp-ms", 0) * 1000);
+  run_threads(clients, [&](int t) {
     go.wait();
+    if (ramp.count() > 0) std::this_thread::sleep_until(t0 + ramp * t / clients);
     try {
       Control c(s);
       c.login();

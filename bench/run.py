@@ -520,19 +520,27 @@ def ceiling_iperf3() -> float:
             srv.wait()
 
 
-def ceiling_client(kind: str) -> float:
-    argv = [str(CLIENT), kind, "--bytes", str((1 if QUICK else 4) << 30)]
-    if kind == "tls-ceiling":
+def ceiling_client(kind: str, *args: str, key: str = "mbps") -> float:
+    argv = [str(CLIENT), kind, *args]
+    if kind != "tcp-ceiling":
         argv += ["--cert", str(WORK / "tls/cert.pem"), "--key", str(WORK / "tls/key.pem")]
     r = subprocess.run(argv, capture_output=True, text=True, timeout=120)
-    return json.loads(r.stdout.strip().splitlines()[-1])["mbps"]
+    return json.loads(r.stdout.strip().splitlines()[-1])[key]
 
 
+STREAM = str((1 if QUICK else 4) << 30)
 CEILINGS = [
-    ("openssl", "AES-128-GCM, one core (`openssl speed -evp aes-128-gcm -bytes 16384`)", ceiling_openssl),
-    ("iperf3", "Loopback TCP, iperf3 (one stream)", ceiling_iperf3),
-    ("tcp", "Loopback TCP, ftpbench tcp-ceiling (send() → recv(MSG_TRUNC))", lambda: ceiling_client("tcp-ceiling")),
-    ("tls", "Loopback TLS 1.3 AES-128-GCM stream, ftpbench tls-ceiling", lambda: ceiling_client("tls-ceiling")),
+    ("openssl", "AES-128-GCM, one core (`openssl speed -evp aes-128-gcm -bytes 16384`)", "MB/s",
+     ceiling_openssl),
+    ("iperf3", "Loopback TCP, iperf3 (one stream)", "MB/s", ceiling_iperf3),
+    ("tcp", "Loopback TCP, `ftpbench tcp-ceiling` (send() → recv(MSG_TRUNC))", "MB/s",
+     lambda: ceiling_client("tcp-ceiling", "--bytes", STREAM)),
+    ("tls", "Loopback TLS 1.3 AES-128-GCM stream, `ftpbench tls-ceiling`", "MB/s",
+     lambda: ceiling_client("tls-ceiling", "--bytes", STREAM)),
+    ("hs13", "Resumed TLS 1.3 handshakes carrying 4 KiB, `ftpbench handshake-ceiling` (no FTP)",
+     "connections/s", lambda: ceiling_client("handshake-ceiling", "--count", "2000", key="per_s")),
+    ("hs12", "The same with TLS 1.2 (abbreviated handshake, no key exchange)", "connections/s",
+     lambda: ceiling_client("handshake-ceiling", "--count", "2000", "--tls12", key="per_s")),
 ]
 
 
@@ -669,12 +677,12 @@ def main() -> int:
 
         # Ceilings: once per repetition, before the servers are loaded.
         for rep in range(REPS):
-            for cid, _label, fn in CEILINGS:
+            for cid, _label, unit, fn in CEILINGS:
                 try:
                     v = fn()
                     ceilings.setdefault(cid, []).append(v)
-                    raw.write(json.dumps({"ceiling": cid, "rep": rep, "mbps": v}) + "\n")
-                    log(f"ceiling {cid}: {fmt(v)} MB/s")
+                    raw.write(json.dumps({"ceiling": cid, "rep": rep, "value": v}) + "\n")
+                    log(f"ceiling {cid}: {fmt(v)} {unit}")
                 except (Failure, OSError, subprocess.SubprocessError, ValueError, KeyError) as e:
                     log(f"ceiling {cid} failed: {e}")
 
@@ -798,12 +806,12 @@ def render(servers, wls, results, infos, errors, ceilings, checks, elapsed, raw_
         lines.append(f"| {w.label} | {w.unit} | " + " | ".join(cells) + f" | {cpu} |")
     lines.append("")
 
-    lines.append("Ceilings of this machine, same run (MB/s):")
+    lines.append("Ceilings of this machine, same run:")
     lines.append("")
-    lines.append("| Ceiling | MB/s |")
-    lines.append("|---|---|")
-    for cid, label, _fn in CEILINGS:
-        lines.append(f"| {label} | {summary(ceilings.get(cid, []))} |")
+    lines.append("| Ceiling | Unit | Median (min–max) |")
+    lines.append("|---|---|---|")
+    for cid, label, unit, _fn in CEILINGS:
+        lines.append(f"| {label} | {unit} | {summary(ceilings.get(cid, []))} |")
     lines.append("")
 
     if checks:

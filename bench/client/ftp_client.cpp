@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
+#include <openssl/obj_mac.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -249,6 +250,7 @@ void Control::start_tls(Stream& st, SSL_SESSION* resume) {
   SSL_set_app_data(st.ssl.get(), this);
   if (resume != nullptr) SSL_set_session(st.ssl.get(), resume);
   if (SSL_connect(st.ssl.get()) != 1) throw Error("TLS handshake: " + ssl_error_text());
+  if (&st == &ctl_) group_ = SSL_get_negotiated_group(st.ssl.get());
 }
 
 void Control::login(bool full) {
@@ -312,6 +314,17 @@ void Control::data_handshake(Stream& data, bool& got_preliminary) {
   SSL_set_fd(ssl, data.sock.fd());
   SSL_set_app_data(ssl, this);
   if (session_) SSL_set_session(ssl, session_.get());
+  if (group_ > 0) {
+    // Offer the key share the server chose for the control connection first:
+    // a server that prefers another group than the client's default would
+    // otherwise answer every data connection with a HelloRetryRequest.
+    int groups[] = {group_, NID_X25519, NID_X9_62_prime256v1, NID_secp384r1};
+    int n = 1;
+    for (int g : {NID_X25519, NID_X9_62_prime256v1, NID_secp384r1}) {
+      if (g != group_) groups[n++] = g;
+    }
+    SSL_set1_groups(ssl, groups, n);
+  }
   SSL_set_connect_state(ssl);
   set_nonblocking(data.sock.fd(), true);
   for (;;) {

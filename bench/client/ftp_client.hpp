@@ -120,6 +120,7 @@ class Control {
   std::string buf_;
   std::size_t pos_ = 0;
   SessionPtr session_;
+  int group_ = 0;  // the key-exchange group of the control connection (NID)
   int data_connections_ = 0;
   int data_resumed_ = 0;
 };

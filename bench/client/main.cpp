@@ -23,6 +23,8 @@ workloads:
                stdin gives a line or closes (at most S seconds)
   tcp-ceiling  --bytes N                           loopback TCP stream in this process
   tls-ceiling  --bytes N --cert C --key K          loopback TLS 1.3 AES-128-GCM stream
+  handshake-ceiling --count N --cert C --key K [--tls12]
+               resumed TLS handshakes carrying 4 KiB each over loopback
 server options: --host 127.0.0.1 --port N --user U --pass P
                 --tls (AUTH TLS) --prot P|C (default P with --tls) --pasv --copy --timeout S
 )";
@@ -48,6 +50,7 @@ int main(int argc, char** argv) {
     if (w == "idle") return ftpbench::run_idle(a);
     if (w == "tcp-ceiling") return ftpbench::run_tcp_ceiling(a);
     if (w == "tls-ceiling") return ftpbench::run_tls_ceiling(a);
+    if (w == "handshake-ceiling") return ftpbench::run_handshake_ceiling(a);
     std::fprintf(stderr, "unknown workload %s\n%s", w.c_str(), kUsage);
     return 2;
   } catch (const std::exception& e) {

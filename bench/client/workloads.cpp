@@ -390,17 +390,49 @@ int run_idle(const Args& a) {
   return 0;
 }
 
-int run_tcp_ceiling(const Args& a) {
-  auto bytes = static_cast<std::uint64_t>(a.num("bytes", 1LL << 30));
+namespace {
+
+// A listening socket on 127.0.0.1 with a kernel-chosen port (in `sa`).
+Socket listen_loopback(sockaddr_in& sa) {
   Socket lst(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in sa{};
+  sa = sockaddr_in{};
   sa.sin_family = AF_INET;
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof sa;
-  if (::bind(lst.fd(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(lst.fd(), 1) != 0 ||
+  if (::bind(lst.fd(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(lst.fd(), 64) != 0 ||
       ::getsockname(lst.fd(), reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
     throw Error(std::string("listen: ") + std::strerror(errno));
   }
+  return lst;
+}
+
+// A TLS server context for the in-process ceilings: --cert/--key, TLS 1.3
+// (or 1.2 with --tls12), AES-128-GCM.
+SSL_CTX* server_context(const Args& a) {
+  SSL_CTX* sctx = SSL_CTX_new(TLS_server_method());
+  if (a.flag("tls12")) {
+    SSL_CTX_set_max_proto_version(sctx, TLS1_2_VERSION);
+    SSL_CTX_set_cipher_list(sctx, "ECDHE-ECDSA-AES128-GCM-SHA256");
+  } else {
+    SSL_CTX_set_min_proto_version(sctx, TLS1_3_VERSION);
+    SSL_CTX_set_ciphersuites(sctx, a.str("ciphersuite", "TLS_AES_128_GCM_SHA256").c_str());
+  }
+  static const unsigned char kSidCtx[] = "ftpbench";
+  SSL_CTX_set_session_id_context(sctx, kSidCtx, sizeof kSidCtx - 1);
+  if (SSL_CTX_use_certificate_chain_file(sctx, a.str("cert").c_str()) != 1 ||
+      SSL_CTX_use_PrivateKey_file(sctx, a.str("key").c_str(), SSL_FILETYPE_PEM) != 1) {
+    SSL_CTX_free(sctx);
+    throw Error("cannot load --cert/--key");
+  }
+  return sctx;
+}
+
+}  // namespace
+
+int run_tcp_ceiling(const Args& a) {
+  auto bytes = static_cast<std::uint64_t>(a.num("bytes", 1LL << 30));
+  sockaddr_in sa{};
+  Socket lst = listen_loopback(sa);
   std::thread sender([&] {
     Socket s(::accept(lst.fd(), nullptr, nullptr));
     const std::string& block = upload_block();
@@ -430,25 +462,12 @@ int run_tcp_ceiling(const Args& a) {
 
 int run_tls_ceiling(const Args& a) {
   auto bytes = static_cast<std::uint64_t>(a.num("bytes", 1LL << 30));
-  SSL_CTX* sctx = SSL_CTX_new(TLS_server_method());
-  SSL_CTX_set_min_proto_version(sctx, TLS1_3_VERSION);
-  SSL_CTX_set_ciphersuites(sctx, a.str("ciphersuite", "TLS_AES_128_GCM_SHA256").c_str());
-  if (SSL_CTX_use_certificate_chain_file(sctx, a.str("cert").c_str()) != 1 ||
-      SSL_CTX_use_PrivateKey_file(sctx, a.str("key").c_str(), SSL_FILETYPE_PEM) != 1) {
-    throw Error("cannot load --cert/--key");
-  }
-  Socket lst(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> sctx(server_context(a), SSL_CTX_free);
   sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof sa;
-  if (::bind(lst.fd(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(lst.fd(), 1) != 0 ||
-      ::getsockname(lst.fd(), reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
-    throw Error(std::string("listen: ") + std::strerror(errno));
-  }
+  Socket lst = listen_loopback(sa);
   std::thread sender([&] {
     Socket s(::accept(lst.fd(), nullptr, nullptr));
-    SslPtr ssl(SSL_new(sctx));
+    SslPtr ssl(SSL_new(sctx.get()));
     SSL_set_fd(ssl.get(), s.fd());
     if (SSL_accept(ssl.get()) != 1) return;
     const std::string& block = upload_block();
@@ -476,11 +495,58 @@ int run_tls_ceiling(const Args& a) {
   }
   double wall = m.wall(), cpu = m.cpu();
   sender.join();
-  SSL_CTX_free(sctx);
   Json j = base("tls-ceiling", wall, cpu);
   j.add("bytes", total).add("mbps", static_cast<double>(total) / wall / 1e6).add("tls", desc);
   j.print();
   return total == bytes ? 0 : 1;
+}
+
+// Resumed TLS handshakes over loopback, both ends in this process, each
+// carrying 4 KiB: what any OpenSSL client and server pair can do per data
+// connection on this machine, without FTP.
+int run_handshake_ceiling(const Args& a) {
+  int count = static_cast<int>(a.num("count", 2000));
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> sctx(server_context(a), SSL_CTX_free);
+  sockaddr_in sa{};
+  Socket lst = listen_loopback(sa);
+  std::thread server([&] {
+    const std::string& block = upload_block();
+    for (int i = 0; i < count + 1; ++i) {
+      Socket s(::accept(lst.fd(), nullptr, nullptr));
+      SslPtr ssl(SSL_new(sctx.get()));
+      SSL_set_fd(ssl.get(), s.fd());
+      if (SSL_accept(ssl.get()) != 1) return;
+      std::size_t done = 0;
+      SSL_write_ex(ssl.get(), block.data(), 4096, &done);
+      SSL_shutdown(ssl.get());
+    }
+  });
+  SessionPtr session;
+  int resumed = 0;
+  auto one = [&] {
+    Stream c;
+    c.sock = connect_tcp("127.0.0.1", ntohs(sa.sin_port), 60);
+    c.ssl.reset(SSL_new(client_context()));
+    SSL_set_fd(c.ssl.get(), c.sock.fd());
+    if (session) SSL_set_session(c.ssl.get(), session.get());
+    if (SSL_connect(c.ssl.get()) != 1) throw Error("TLS handshake failed");
+    char buf[8192];
+    while (c.read_some(buf, sizeof buf) > 0) {
+    }
+    resumed += SSL_session_reused(c.ssl.get());
+    session.reset(SSL_get1_session(c.ssl.get()));
+    SSL_set_shutdown(c.ssl.get(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+  };
+  one();  // the full handshake that yields the first ticket
+  resumed = 0;
+  Meter m;
+  for (int i = 0; i < count; ++i) one();
+  double wall = m.wall(), cpu = m.cpu();
+  server.join();
+  Json j = base("handshake-ceiling", wall, cpu);
+  j.add("handshakes", count).add("resumed", resumed).add("per_s", count / wall);
+  j.print();
+  return resumed == count ? 0 : 1;
 }
 
 }  // namespace ftpbench

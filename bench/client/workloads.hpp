@@ -31,5 +31,6 @@ int run_login(const Args& a);
 int run_idle(const Args& a);
 int run_tcp_ceiling(const Args& a);
 int run_tls_ceiling(const Args& a);
+int run_handshake_ceiling(const Args& a);
 
 }  // namespace ftpbench

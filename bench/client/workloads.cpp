@@ -106,6 +106,16 @@ void add_tls(Json& j, const Control& c) {
   j.add("data_resumed", c.data_resumed());
 }
 
+// Prints the result of one timed transfer of `n` bytes and ends the session.
+int report_transfer(const char* workload, Control& c, std::uint64_t n, double wall, double cpu) {
+  Json j = base(workload, wall, cpu);
+  j.add("bytes", n).add("mbps", static_cast<double>(n) / wall / 1e6);
+  add_tls(j, c);
+  c.quit();
+  j.print();
+  return 0;
+}
+
 std::string numbered(const std::string& dir, const char* prefix, int i) {
   char b[32];
   std::snprintf(b, sizeof b, "%s%05d", prefix, i);
@@ -197,12 +207,7 @@ int run_get(const Args& a) {
   if (expect >= 0 && n != static_cast<std::uint64_t>(expect)) {
     throw Error("RETR moved " + std::to_string(n) + " bytes, expected " + std::to_string(expect));
   }
-  Json j = base("get", wall, cpu);
-  j.add("bytes", n).add("mbps", static_cast<double>(n) / wall / 1e6);
-  add_tls(j, c);
-  c.quit();
-  j.print();
-  return 0;
+  return report_transfer("get", c, n, wall, cpu);
 }
 
 int run_put(const Args& a) {
@@ -212,12 +217,7 @@ int run_put(const Args& a) {
   Meter m;
   std::uint64_t n = c.stor(a.str("file"), size);
   double wall = m.wall(), cpu = m.cpu();
-  Json j = base("put", wall, cpu);
-  j.add("bytes", n).add("mbps", static_cast<double>(n) / wall / 1e6);
-  add_tls(j, c);
-  c.quit();
-  j.print();
-  return 0;
+  return report_transfer("put", c, n, wall, cpu);
 }
 
 namespace {

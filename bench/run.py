@@ -346,6 +346,12 @@ def w_small_retr(s: Server) -> Result:
     return r["files_per_s"], r
 
 
+def w_small_retr_tls12(s: Server) -> Result:
+    n = SIZES["small_count"]
+    r = client(s, "small-get", "--dir", f"small-{n}", "--count", str(n), "--tls12")
+    return r["files_per_s"], r
+
+
 def w_small_stor(s: Server) -> Result:
     clean_uploads(s)
     try:
@@ -464,6 +470,8 @@ def workloads() -> list[Workload]:
                  w_small_retr),
         Workload("small_stor", f"{z['small_count']} × 4 KiB STOR, one FTPS session", "files/s", True,
                  w_small_stor),
+        Workload("small_retr_tls12", f"{z['small_count']} × 4 KiB RETR, one FTPS session, TLS 1.2",
+                 "files/s", True, w_small_retr_tls12),
         Workload("concurrent", f"{z['conc_clients']} FTPS clients × {z['conc_mb']} MiB RETR", "MB/s", True,
                  w_concurrent),
         Workload("login_seq", "FTPS logins, sequential", "logins/s", True, w_login_seq),
@@ -834,9 +842,12 @@ def render(servers, wls, results, infos, errors, ceilings, checks, elapsed, raw_
     det = []
     for n in names:
         tls = next((i.get("tls") for i in infos.get("retr_tls", {}).get(n, [])), None)
-        sm = infos.get("small_retr", {}).get(n, [])
-        reuse = (f"{sm[0]['data_resumed']}/{sm[0]['data_connections']} data connections resumed"
-                 if sm else "")
+        reuse = ""
+        for wid, tag in (("small_retr", ""), ("small_retr_tls12", " with TLS 1.2")):
+            sm = infos.get(wid, {}).get(n, [])
+            if sm:
+                reuse += (", " if reuse else "") + (f"{sm[0]['data_resumed']}/{sm[0]['data_connections']} "
+                                                    f"data connections resumed{tag}")
         conc = infos.get("concurrent", {}).get(n, [])
         cerr = (f"concurrent: {sum(i.get('errors', 0) for i in conc)} errors in {len(conc)} runs"
                 if conc else "")

@@ -34,10 +34,6 @@ std::string ssl_error_text() {
 
 int new_session_cb(SSL* ssl, SSL_SESSION* sess) {
   auto* owner = static_cast<Control*>(SSL_get_app_data(ssl));
-  if (std::getenv("FTPBENCH_DEBUG") != nullptr) {
-    std::fprintf(stderr, "new session: resumable=%d reused_conn=%d\n", SSL_SESSION_is_resumable(sess),
-                 SSL_session_reused(ssl));
-  }
   if (owner == nullptr) return 0;
   owner->on_new_session(sess);  // takes the reference
   return 1;
@@ -60,8 +56,6 @@ SSL_CTX* make_context() {
   SSL_CTX_set_read_ahead(ctx, 1);
   SSL_CTX_set_default_read_buffer_len(ctx, 64 << 10);
   if (g_release_buffers) SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-  if (std::getenv("FTPBENCH_TLS12") != nullptr) SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
-  if (const char* groups = std::getenv("FTPBENCH_GROUPS")) SSL_CTX_set1_groups_list(ctx, groups);
   return ctx;
 }
 
@@ -248,6 +242,7 @@ void Control::start_tls(Stream& st, SSL_SESSION* resume) {
   if (!st.ssl) throw Error("SSL_new: " + ssl_error_text());
   SSL_set_fd(st.ssl.get(), st.sock.fd());
   SSL_set_app_data(st.ssl.get(), this);
+  if (s_.tls12) SSL_set_max_proto_version(st.ssl.get(), TLS1_2_VERSION);
   if (resume != nullptr) SSL_set_session(st.ssl.get(), resume);
   if (SSL_connect(st.ssl.get()) != 1) throw Error("TLS handshake: " + ssl_error_text());
   if (&st == &ctl_) group_ = SSL_get_negotiated_group(st.ssl.get());
@@ -313,6 +308,7 @@ void Control::data_handshake(Stream& data, bool& got_preliminary) {
   data.ssl.reset(ssl);
   SSL_set_fd(ssl, data.sock.fd());
   SSL_set_app_data(ssl, this);
+  if (s_.tls12) SSL_set_max_proto_version(ssl, TLS1_2_VERSION);
   if (session_) SSL_set_session(ssl, session_.get());
   if (group_ > 0) {
     // Offer the key share the server chose for the control connection first:

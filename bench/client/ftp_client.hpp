@@ -27,6 +27,7 @@ struct Settings {
   std::string pass;
   bool tls = false;     // AUTH TLS on the control connection
   bool prot_p = false;  // PROT P: TLS on data connections
+  bool tls12 = false;   // at most TLS 1.2
   bool pasv = false;    // PASV instead of EPSV
   bool copy = false;    // clear RETR: copy into user space instead of MSG_TRUNC
   int timeout_s = 60;

@@ -26,7 +26,8 @@ workloads:
   handshake-ceiling --count N --cert C --key K [--tls12]
                resumed TLS handshakes carrying 4 KiB each over loopback
 server options: --host 127.0.0.1 --port N --user U --pass P
-                --tls (AUTH TLS) --prot P|C (default P with --tls) --pasv --copy --timeout S
+                --tls (AUTH TLS) --prot P|C (default P with --tls) --tls12 (at most TLS 1.2)
+                --pasv --copy --timeout S
 )";
 
 }  // namespace

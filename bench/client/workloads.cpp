@@ -191,6 +191,7 @@ Settings Args::settings() const {
   s.pass = str("pass");
   s.tls = flag("tls");
   s.prot_p = s.tls && str("prot", "P") == "P";
+  s.tls12 = flag("tls12");
   s.pasv = flag("pasv");
   s.copy = flag("copy");
   s.timeout_s = static_cast<int>(num("timeout", 60));

@@ -83,13 +83,17 @@ class Server:
         assert "AddressSanitizer" not in text and "runtime error:" not in text, text[-5000:]
 
 
-def default_config(extra: str = "", listeners: str | None = None) -> str:
+def default_config(extra: str = "", listeners: str | None = None, server: str = "", users: str = "") -> str:
+    """`server` and `users` are extra lines for the [server] and [users] tables, `extra` more tables."""
     listeners = listeners or '[[listeners]]\naddress = "127.0.0.1:0"\n'
+    if "idle_timeout" not in server:
+        server = 'idle_timeout = "60s"\n' + server
     return f"""{listeners}
 [server]
-idle_timeout = "60s"
+{server}
 [users]
 file = "users.toml"
+{users}
 [log]
 level = "debug"
 {extra}
@@ -108,14 +112,16 @@ def users_file(base: Path) -> str:
 
 @pytest.fixture
 def make_server(tmp_path):
-    """make_server(extra_toml="", listeners=None) -> Server; stopped at the end of the test."""
+    """make_server(extra="", listeners=None, server="", users="", config=None) -> Server; stopped at
+    the end of the test. `config` replaces the whole configuration file."""
     servers = []
 
-    def factory(extra: str = "", listeners: str | None = None, config: str | None = None):
+    def factory(extra: str = "", listeners: str | None = None, config: str | None = None, server: str = "",
+                users: str = ""):
         base = tmp_path / f"srv{len(servers)}"
         base.mkdir()
-        srv = Server(base, config if config is not None else default_config(extra, listeners),
-                     users_file(base))
+        text = config if config is not None else default_config(extra, listeners, server, users)
+        srv = Server(base, text, users_file(base))
         servers.append(srv)
         return srv
 

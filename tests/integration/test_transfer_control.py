@@ -1,0 +1,227 @@
+"""The control connection during a transfer: ABOR (426 then 226) in the middle of a 1 GiB RETR and of a
+STOR, with and without the Telnet IP/Synch prefix; STAT reports progress; NOOP answers at once; other
+commands and QUIT wait for the end of the transfer."""
+import io
+import os
+import re
+import socket
+import time
+
+import pytest
+
+from helpers import Control, login, recv_all, retr_bytes
+
+GiB = 1 << 30
+TELNET_IP = b"\xff\xf4"
+TELNET_DM = b"\xff\xf2"
+
+
+@pytest.fixture
+def big(server):
+    path = server.root() / "big.bin"
+    with open(path, "wb") as f:
+        f.truncate(GiB)  # sparse: created at once, read back as zeros
+    (server.root() / "small.txt").write_bytes(b"still usable\n")
+    return path
+
+
+def start_retr(ctl: Control, path="big.bin", first=1 << 20):
+    """RETR over PASV; reads `first` bytes, then leaves the data socket unread (the server blocks)."""
+    data = ctl.pasv()
+    r = ctl.expect(f"RETR {path}", "150")
+    got = 0
+    while got < first:
+        got += len(data.recv(min(65536, first - got)))
+    return data, r
+
+
+def transferred(stat_reply: str) -> tuple[int, int]:
+    m = re.search(r"Transfer in progress: RETR /big\.bin, (\d+) bytes transferred of (\d+)", stat_reply)
+    assert m, stat_reply
+    return int(m[1]), int(m[2])
+
+
+def test_abor_in_the_middle_of_1gib_retr(server, big):
+    with Control.to(server) as ctl:
+        ctl.login()
+        data, opening = start_retr(ctl)
+        assert f"({GiB} bytes)" in opening
+        # RFC 959 4.1.3: Telnet IP, then Synch (IAC DM as urgent data), then ABOR.
+        ctl.send(TELNET_IP + b"\xff")
+        ctl.sock.send(b"\xf2", socket.MSG_OOB)
+        ctl.send(b"ABOR\r\n")
+        first, second = ctl.reply(), ctl.reply()
+        assert first.startswith("426 "), first
+        assert second.startswith("226 "), second
+        assert ctl.silent_for(0.3), "exactly two replies to ABOR"
+        rest = recv_all(data, timeout=10)  # the server closed the data connection
+        assert len(rest) < GiB - (1 << 20)
+        # The session goes on.
+        ctl.expect("NOOP", "200")
+        assert retr_bytes(ctl, "small.txt") == b"still usable\n"
+    log = server.log()
+    assert re.search(r"transfer RETR /big\.bin bytes=\d+ duration=\d+ms result=426", log), log[-2000:]
+
+
+def test_abor_sent_like_ftplib(server, big):
+    ftp = login(server)
+    conn = ftp.transfercmd("RETR big.bin")
+    assert len(conn.recv(65536)) > 0
+    resp = ftp.abort()  # "ABOR" with the last byte urgent
+    assert resp.startswith("426"), resp
+    assert ftp.getresp().startswith("226")
+    conn.close()
+    assert ftp.sendcmd("NOOP").startswith("200")
+    out = io.BytesIO()
+    ftp.retrbinary("RETR small.txt", out.write)
+    assert out.getvalue() == b"still usable\n"
+    ftp.quit()
+
+
+def test_abor_while_waiting_for_the_data_connection(server, big):
+    with Control.to(server) as ctl:
+        ctl.login()
+        ctl.expect("PASV", "227")
+        ctl.send(b"RETR big.bin\r\n")  # nobody connects to the passive port
+        assert ctl.silent_for(0.2)
+        ctl.send(b"ABOR\r\n")
+        first, second = ctl.reply(), ctl.reply()
+        assert first.startswith("426") and second.startswith("226"), (first, second)
+        assert ctl.silent_for(0.2)
+        assert retr_bytes(ctl, "small.txt") == b"still usable\n"
+
+
+def test_abor_without_transfer_is_225(server):
+    with Control.to(server) as ctl:
+        ctl.login()
+        ctl.expect("ABOR", "225")
+        data = ctl.pasv()  # a prepared, unused data connection is dropped by ABOR
+        ctl.expect("ABOR", "225")
+        assert ctl.cmd("RETR x").startswith("425")
+        data.close()
+
+
+def test_abor_during_stor(server):
+    with Control.to(server) as ctl:
+        ctl.login()
+        data = ctl.pasv()
+        ctl.expect("STOR up.bin", "150")
+        data.sendall(b"x" * (4 << 20))
+        ctl.send(TELNET_IP + TELNET_DM + b"ABOR\r\n")
+        assert ctl.reply().startswith("426")
+        assert ctl.reply().startswith("226")
+        data.close()
+        ctl.expect("NOOP", "200")
+    content = (server.root() / "up.bin").read_bytes()
+    assert content == b"x" * len(content)
+
+
+def test_stat_and_noop_during_retr(server, big):
+    with Control.to(server) as ctl:
+        ctl.login()
+        data, _ = start_retr(ctl)
+        r = ctl.cmd("STAT")
+        assert r.startswith("211-") and r.rstrip().splitlines()[-1].startswith("211 "), r
+        done, total = transferred(r)
+        assert total == GiB and (1 << 20) <= done < GiB
+        assert ctl.cmd("NOOP").startswith("200")
+        # Read some more: STAT reports the progress.
+        for _ in range(64):
+            data.recv(1 << 20)
+        done2, _ = transferred(ctl.cmd("STAT"))
+        assert done2 > done
+        assert ctl.cmd("STAT big.bin").startswith("503"), "a listing would need the transfer's data"
+        ctl.send(TELNET_IP + TELNET_DM + b"ABOR\r\n")
+        assert ctl.reply().startswith("426") and ctl.reply().startswith("226")
+        data.close()
+        r = ctl.cmd("STAT")
+        assert "No data connection" in r and "Transfer in progress" not in r
+
+
+def test_stat_during_stor_counts_received_bytes(server):
+    with Control.to(server) as ctl:
+        ctl.login()
+        data = ctl.pasv()
+        ctl.expect("STOR up.bin", "150")
+        data.sendall(b"y" * 300_000)
+        for _ in range(100):
+            m = re.search(r"Transfer in progress: STOR /up\.bin, (\d+) bytes", ctl.cmd("STAT"))
+            assert m
+            if int(m[1]) == 300_000:
+                break
+        assert int(m[1]) == 300_000
+        data.close()
+        assert ctl.reply().startswith("226")
+    assert (server.root() / "up.bin").read_bytes() == b"y" * 300_000
+
+
+def test_other_commands_wait_for_the_transfer(server):
+    payload = os.urandom(8 << 20)
+    (server.root() / "mid.bin").write_bytes(payload)
+    with Control.to(server) as ctl:
+        ctl.login()
+        data = ctl.pasv()
+        ctl.expect("RETR mid.bin", "150")
+        ctl.send(b"PWD\r\n")
+        assert ctl.silent_for(0.3), "PWD is answered only after the transfer"
+        assert recv_all(data) == payload
+        assert ctl.reply().startswith("226")
+        assert ctl.reply().startswith('257 "/"')
+
+
+def test_quit_during_transfer_lets_it_finish(server):
+    payload = os.urandom(8 << 20)
+    (server.root() / "mid.bin").write_bytes(payload)
+    with Control.to(server) as ctl:
+        ctl.login()
+        data = ctl.pasv()
+        ctl.expect("RETR mid.bin", "150")
+        ctl.send(b"QUIT\r\n")
+        assert recv_all(data) == payload
+        assert ctl.reply().startswith("226")
+        assert ctl.reply().startswith("221")
+        assert ctl.closed_within(5)
+
+
+def test_telnet_commands_before_other_commands_are_ignored(server):
+    with Control.to(server) as ctl:
+        ctl.login()
+        ctl.send(TELNET_IP + TELNET_DM + b"NOOP\r\n")
+        assert ctl.reply().startswith("200")
+        ctl.send(b"\xff\xfb\x01NOOP\r\n")  # IAC WILL ECHO: an option negotiation is three bytes
+        assert ctl.reply().startswith("200")
+
+
+def test_pipelined_noop_and_stat_never_overtake_the_transfer_reply(server):
+    (server.root() / "f.txt").write_bytes(b"pipelined\n")
+    with Control.to(server) as ctl:
+        ctl.login()
+        for _ in range(3):
+            ctl.expect("PASV", "227")
+            ctl.send(b"RETR missing.txt\r\nNOOP\r\n")
+            assert ctl.reply().startswith("550")
+            assert ctl.reply().startswith("200")
+        ctl.expect("EPSV", "229")
+        ctl.send(b"RETR missing.txt\r\nSTAT\r\nNOOP\r\n")
+        assert ctl.reply().startswith("550")
+        assert ctl.reply().startswith("211-")
+        assert ctl.reply().startswith("200")
+        data = ctl.pasv()
+        ctl.send(b"RETR f.txt\r\nNOOP\r\n")
+        assert ctl.reply().startswith("150")
+        assert recv_all(data) == b"pipelined\n"
+        second, third = ctl.reply(), ctl.reply()
+        assert {second[:3], third[:3]} == {"200", "226"}, (second, third)
+
+
+def test_closing_the_control_connection_ends_the_transfer(server, big):
+    ctl = Control.to(server)
+    ctl.login()
+    data, _ = start_retr(ctl)
+    ctl.close()
+    deadline = time.monotonic() + 10
+    while "result=426" not in server.log():
+        assert time.monotonic() < deadline, server.log()[-2000:]
+        time.sleep(0.05)
+    assert "disconnected" in server.log()
+    recv_all(data, timeout=10)  # the data connection is closed too

@@ -48,7 +48,9 @@ void ControlChannel::discard_buffered_input() noexcept {
 std::optional<std::string> ControlChannel::take_line() {
   const auto nl = in_.find('\n', pos_);
   if (nl == std::string::npos) {
-    if (in_.size() - pos_ > limits::kMaxCommandLine) {  // drop what we have, keep skipping to '\n'
+    // Drop what we have and keep skipping to '\n'. (+1: the CR of a line of the maximum length may
+    // arrive before its LF.)
+    if (in_.size() - pos_ > limits::kMaxCommandLine + 1) {
       discarding_ = true;
       discard_buffered_input();
     }

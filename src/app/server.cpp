@@ -34,8 +34,8 @@ Task<void> refuse_busy(tcp::socket socket) {
   socket.shutdown(tcp::socket::shutdown_both, ec);
 }
 
+// `services.sessions` was counted up by the accept loop for this session.
 Task<void> session_entry(tcp::socket socket, session::Services& services, config::ListenerConfig listener) {
-  services.sessions.fetch_add(1, std::memory_order_relaxed);
   co_await session::run_session(std::move(socket), services, std::move(listener));
   services.sessions.fetch_sub(1, std::memory_order_relaxed);
 }
@@ -53,7 +53,10 @@ Task<void> accept_loop(tcp::acceptor& acceptor, runtime::IoPool& pool, session::
       co_await t.async_wait(kTuple);
       continue;
     }
-    if (services.sessions.load(std::memory_order_relaxed) >= services.config->server.max_sessions) {
+    // Counted here, before the session starts on its event loop: a burst of connections cannot all
+    // pass the check before the first session has counted itself.
+    if (services.sessions.fetch_add(1, std::memory_order_relaxed) >= services.config->server.max_sessions) {
+      services.sessions.fetch_sub(1, std::memory_order_relaxed);
       spdlog::warn("connection from {} refused: server.max_sessions ({}) reached",
                    socket.remote_endpoint(ec).address().to_string(), services.config->server.max_sessions);
       asio::co_spawn(ctx, refuse_busy(std::move(socket)), asio::detached);

@@ -55,7 +55,19 @@ std::string mode_name(const SessionContext& ctx) {
 Task<Reply> upload(SessionContext& ctx, std::string_view verb, const vfs::VirtualPath& path,
                    vfs::WriteMode mode, std::string opening_text,
                    std::string_view ok_text = "Transfer complete.") {
-  const std::uint64_t offset = mode == vfs::WriteMode::kTruncate ? ctx.state.restart_offset : 0;
+  // REST n: the data goes at byte n, for APPE as for STOR (O_APPEND would put it at the end), and n
+  // may not lie beyond the end of the file (a gap of zeros is not a resume).
+  const std::uint64_t offset = mode == vfs::WriteMode::kCreateNew ? 0 : ctx.state.restart_offset;
+  if (offset > 0) {
+    mode = vfs::WriteMode::kTruncate;
+    auto info = co_await ctx.blocking([&] { return ctx.fs().stat(path); });
+    if (!info && info.error() != std::errc::no_such_file_or_directory)
+      co_return fs_error_reply(info.error(), Operation::kOpenWrite);
+    if (const std::uint64_t size = info ? info->size : 0; offset > size)
+      co_return Reply{
+          ReplyCode::kInvalidRestart,
+          fmt::format("Restart offset {} is beyond the end of the file ({} bytes).", offset, size)};
+  }
   auto fd = co_await ctx.blocking([&] { return ctx.fs().open_write(path, mode); });
   if (!fd) co_return fs_error_reply(fd.error(), Operation::kOpenWrite);
   co_return co_await run_transfer(

@@ -46,6 +46,12 @@ Task<Result<tls::Stream, Reply>> SessionContext::open_data() {
 
 Task<void> SessionContext::preliminary(const Reply& reply) {
   co_await control.send(reply);
+  transfer_replied = true;
+  transfer_done_.cancel();  // wakes wait_transfer_reply(); wait_transfer() goes on waiting
+}
+
+Task<void> SessionContext::wait_transfer_reply() {
+  while (transfer_active && !transfer_replied) co_await transfer_done_.async_wait(kTuple);
 }
 
 void SessionContext::transfer_finished() {

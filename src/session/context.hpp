@@ -38,6 +38,7 @@ class SessionContext {
   // A running transfer (at most one): its progress for STAT, its stream for ABOR.
   bool transfer_active = false;
   bool abort_requested = false;
+  bool transfer_replied = false;  // the running transfer has sent its 150
   TransferProgress progress;
   tls::Stream* active_stream = nullptr;
   std::chrono::steady_clock::time_point last_activity = std::chrono::steady_clock::now();
@@ -62,6 +63,9 @@ class SessionContext {
   Task<Result<tls::Stream, Reply>> open_data();
   // Sends the 150 (or other preliminary) reply of a transfer.
   Task<void> preliminary(const Reply& reply);
+  // Until the running transfer has sent its first reply (its 150, or its only reply when refused):
+  // the replies to commands sent after a transfer command never overtake it.
+  Task<void> wait_transfer_reply();
   // Wakes whoever waits for the end of the transfer.
   void transfer_finished();
   Task<void> wait_transfer();

@@ -88,6 +88,11 @@ Task<bool> dispatch(SessionContext& ctx, const protocol::Command& cmd, bool& bus
   }
   // Commands that may not run beside a transfer wait for it (RFC 959 lets a server queue them).
   if (ctx.transfer_active && !spec->during_transfer) co_await ctx.wait_transfer();
+  // NOOP and STAT answer at once, but never before the transfer's 150 (or its refusal): a client
+  // that pipelines them must get the replies in order. ABOR need not wait: it may end a transfer
+  // that still waits for its data connection, and it answers after the transfer's last reply.
+  if (ctx.transfer_active && spec->during_transfer && cmd.verb != protocol::Verb::kAbor)
+    co_await ctx.wait_transfer_reply();
   if (!spec->keeps_rename) ctx.state.rename_from.reset();
   if (auto refused = refuse(ctx, *spec, cmd)) {
     co_await ctx.control.send(*refused);
@@ -96,6 +101,7 @@ Task<bool> dispatch(SessionContext& ctx, const protocol::Command& cmd, bool& bus
   if (spec->data_transfer) {
     ctx.transfer_active = true;
     ctx.abort_requested = false;
+    ctx.transfer_replied = false;
     asio::co_spawn(co_await asio::this_coro::executor, transfer_task(ctx, *spec, cmd), asio::detached);
     co_return true;
   }

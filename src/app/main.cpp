@@ -6,11 +6,13 @@
 #include <filesystem>
 #include <iostream>
 
+#include "app/nat_commands.hpp"
 #include "app/server.hpp"
 #include "auth/password.hpp"
 #include "auth/user_store.hpp"
 #include "config/loader.hpp"
 #include "obs/log.hpp"
+#include "tls/self_signed.hpp"
 
 namespace {
 
@@ -44,6 +46,7 @@ int cmd_check_config(const std::string& file) {
       return 2;
     }
   }
+  if (!app::print_nat_lint(*cfg)) return 2;
   fmt::print("{}: configuration ok\n", file);
   return 0;
 }
@@ -96,6 +99,18 @@ int main(int argc, char** argv) {
   auto* check = app.add_subcommand("check-config", "Validate a configuration file and its users file");
   check->add_option("file", check_file, "Configuration file (TOML)")->required();
 
+  std::string fw_config;
+  std::string fw_format = "text";
+  std::string fw_nat_to;
+  auto* firewall =
+      app.add_subcommand("firewall", "What to open on the firewall for a configuration, and rules");
+  firewall->add_option("-c,--config", fw_config, "Configuration file (default: the embedded one)")
+      ->check(CLI::ExistingFile);
+  firewall->add_option("--format", fw_format, "text, nftables, iptables, ufw or firewalld")
+      ->capture_default_str();
+  firewall->add_option("--nat-to", fw_nat_to,
+                       "nftables: router rules forwarding to this internal server IPv4");
+
   auto* user = app.add_subcommand("user", "Manage the users file");
   user->require_subcommand(1);
   std::string file;
@@ -115,10 +130,45 @@ int main(int argc, char** argv) {
     sub->add_option("-c,--config", user_config, "Configuration file naming the users file");
   }
 
+  std::vector<std::string> hosts;
+  std::string cert_file = "cert.pem";
+  std::string key_file = "key.pem";
+  int days = 365;
+  auto* cert = app.add_subcommand("cert", "Certificates");
+  cert->require_subcommand(1);
+  auto* self_signed =
+      cert->add_subcommand("self-signed", "Write an ECDSA P-256 self-signed certificate and key");
+  self_signed->add_option("--host", hosts, "DNS name or IP address (repeatable; the first is the CN)")
+      ->required();
+  self_signed->add_option("--cert", cert_file, "Certificate file to write (PEM)")->capture_default_str();
+  self_signed->add_option("--key", key_file, "Private key file to write (PEM, mode 0600)")
+      ->capture_default_str();
+  self_signed->add_option("--days", days, "Validity in days")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3650));
+
   CLI11_PARSE(app, argc, argv);
+
+  if (*self_signed) {
+    auto written = tls::write_self_signed(hosts, cert_file, key_file, days);
+    if (!written) {
+      fmt::print(stderr, "ftpsd: {}\n", written.error());
+      return 1;
+    }
+    fmt::print("wrote {} and {}\n", cert_file, key_file);
+    return 0;
+  }
 
   if (*run) return cmd_run(config_file);
   if (*check) return cmd_check_config(check_file);
+  if (*firewall) {
+    auto cfg = load(fw_config);
+    if (!cfg) {
+      fmt::print(stderr, "ftpsd: {}\n", cfg.error().message);
+      return 2;
+    }
+    return app::cmd_firewall(*cfg, fw_format, fw_nat_to);
+  }
   const auto path = users_file(file, user_config);
   if (*add) return cmd_user_add(name, root, write, path);
   if (*remove) {

@@ -5,7 +5,10 @@
 
 #include <csignal>
 
+#include "app/nat_lint.hpp"
 #include "auth/user_store.hpp"
+#include "net/passive_host_resolver.hpp"
+#include "net/proxy_reader.hpp"
 #include "runtime/io_pool.hpp"
 #include "session/session.hpp"
 
@@ -36,7 +39,19 @@ Task<void> refuse_busy(tcp::socket socket) {
 
 // `services.sessions` was counted up by the accept loop for this session.
 Task<void> session_entry(tcp::socket socket, session::Services& services, config::ListenerConfig listener) {
-  co_await session::run_session(std::move(socket), services, std::move(listener));
+  std::optional<asio::ip::address> client;
+  bool refused = false;
+  if (listener.proxy_protocol) {
+    // The PROXY header comes before anything else, implicit TLS included.
+    auto r = co_await net::proxied_client(socket, services.config->proxy_protocol.trusted);
+    if (r) {
+      client = *r;
+    } else {
+      spdlog::warn("connection to {} refused: {}", listener.address, r.error());
+      refused = true;
+    }
+  }
+  if (!refused) co_await session::run_session(std::move(socket), services, std::move(listener), client);
   services.sessions.fetch_sub(1, std::memory_order_relaxed);
 }
 
@@ -97,13 +112,29 @@ int run_server(std::shared_ptr<const config::Config> config, bool print_connect_
     }
     *users = std::move(*loaded);
   }
+  std::shared_ptr<tls::ServerContext> tls_context;
+  if (config->tls.configured()) {
+    auto created = tls::ServerContext::create(config->tls);
+    if (!created) {
+      spdlog::critical("TLS: {}", created.error());
+      return 1;
+    }
+    tls_context = std::move(*created);
+    spdlog::info("TLS certificate: {}", tls_context->description());
+  }
   auto blocking = std::make_unique<runtime::BlockingPool>(config->server.blocking_threads);
   net::PassivePortPool ports(config->passive.ports);
+  for (const auto& f : lint_nat(*config, net::resolve_ipv4))
+    spdlog::log(f.severity == LintFinding::Severity::kError ? spdlog::level::err : spdlog::level::warn,
+                "{}: {}", f.key, f.message);
+  auto passive_policy = std::make_shared<net::PassiveAddressPolicy>(config->passive);
+  net::resolve_now(*passive_policy);
   session::Services services{.config = config,
                              .users = users,
-                             .passive_policy = std::make_shared<net::PassiveAddressPolicy>(config->passive),
+                             .passive_policy = passive_policy,
                              .blocking = *blocking,
-                             .ports = ports};
+                             .ports = ports,
+                             .tls = tls_context};
   runtime::IoPool pool(config->server.threads);
 
   std::vector<tcp::acceptor> acceptors;
@@ -114,6 +145,8 @@ int run_server(std::shared_ptr<const config::Config> config, bool print_connect_
     acceptors.push_back(std::move(*a));
     spdlog::info("listening on {} tls={}", l.address, tls_name(l.tls));
   }
+  asio::co_spawn(pool.first(), net::keep_resolved(*passive_policy, *blocking, config->passive.resolve_every),
+                 asio::detached);
   for (std::size_t i = 0; i < acceptors.size(); ++i)
     asio::co_spawn(pool.first(), accept_loop(acceptors[i], pool, services, listeners[i]), asio::detached);
 
@@ -128,14 +161,18 @@ int run_server(std::shared_ptr<const config::Config> config, bool print_connect_
 
   if (print_connect_help) {
     const auto& l = listeners.front();
-    fmt::print(stderr,
-               "\nftpsd is running with its embedded default configuration.\n"
-               "  data folder: run/data    user: demo    password: demo\n"
-               "  curl:    curl -u demo:demo ftp://{0}:{1}/\n"
-               "  lftp:    lftp -u demo,demo -p {1} {0}\n"
-               "  FileZilla: host {0}, port {1}, user demo, password demo\n"
-               "Stop with Ctrl-C.\n\n",
-               l.host, l.port);
+    const auto* implicit = listeners.size() > 1 ? &listeners[1] : nullptr;
+    fmt::print(
+        stderr,
+        "\nftpsd is running with its embedded default configuration.\n"
+        "  data folder: run/data    user: demo    password: demo    certificate: run/cert.pem (self-signed)\n"
+        "  explicit FTPS on {0}:{1}, implicit FTPS on {0}:{2}\n"
+        "  curl:      curl --ssl-reqd -k -u demo:demo ftp://{0}:{1}/\n"
+        "             curl -k -u demo:demo ftps://{0}:{2}/\n"
+        "  lftp:      lftp -e 'set ssl:verify-certificate no' -u demo,demo -p {1} {0}\n"
+        "  FileZilla: host {0}, port {1}, \"Require explicit FTP over TLS\", user demo, password demo\n"
+        "Stop with Ctrl-C.\n\n",
+        l.host, l.port, implicit ? implicit->port : 0);
   }
   pool.start();
   pool.join();

@@ -1,6 +1,9 @@
 #pragma once
 #include <filesystem>
+#include <optional>
 #include <string>
+
+#include "config/config.hpp"
 
 namespace ftpsd::auth {
 
@@ -10,6 +13,8 @@ struct User {
   std::filesystem::path root;
   bool write = false;
   bool anonymous = false;
+  std::optional<config::TlsRequired> tls_required;        // overrides tls.required for this user
+  std::optional<config::SessionReuse> tls_session_reuse;  // overrides tls.session_reuse for this user
 };
 
 }  // namespace ftpsd::auth

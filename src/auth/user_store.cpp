@@ -72,7 +72,28 @@ User parse_user(const toml::table& t, const std::filesystem::path& file) {
       u.root = file.parent_path() / v.as_string()->get();
     } else if (key == "write" && v.is_boolean()) {
       u.write = v.as_boolean()->get();
-    } else if (key == "name" || key == "password_hash" || key == "root" || key == "write") {
+    } else if (key == "tls_required" && v.is_string()) {
+      const auto val = v.as_string()->get();
+      if (val == "none")
+        u.tls_required = config::TlsRequired::kNone;
+      else if (val == "login")
+        u.tls_required = config::TlsRequired::kLogin;
+      else if (val == "all")
+        u.tls_required = config::TlsRequired::kAll;
+      else
+        fail(file, v, "key 'users.tls_required': expected one of \"none\", \"login\", \"all\"");
+    } else if (key == "tls_session_reuse" && v.is_string()) {
+      const auto val = v.as_string()->get();
+      if (val == "off")
+        u.tls_session_reuse = config::SessionReuse::kOff;
+      else if (val == "report")
+        u.tls_session_reuse = config::SessionReuse::kReport;
+      else if (val == "require")
+        u.tls_session_reuse = config::SessionReuse::kRequire;
+      else
+        fail(file, v, "key 'users.tls_session_reuse': expected one of \"off\", \"report\", \"require\"");
+    } else if (key == "name" || key == "password_hash" || key == "root" || key == "write" ||
+               key == "tls_required" || key == "tls_session_reuse") {
       fail(file, v, fmt::format("key 'users.{}': wrong type", key));
     } else {
       fail(file, v, fmt::format("key 'users.{}': unknown key", key));

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "net/ip_network.hpp"
 #include "util/duration.hpp"
 
 namespace ftpsd::config {
@@ -37,17 +38,38 @@ struct ListenerConfig {
   std::string host;     // parsed from address
   std::uint16_t port = 0;
   TlsMode tls = TlsMode::kNone;
+  bool proxy_protocol = false;  // a PROXY protocol v1/v2 header precedes the client's bytes
+};
+
+enum class OnExhausted : std::uint8_t { kRefuse, kWait };
+
+// [[passive.address_overrides]]: clients in `networks` get `address` in 227 replies.
+struct AddressOverride {
+  std::vector<net::IpNetwork> networks;
+  std::string address;  // an IP address, or "local": the control connection's local address
 };
 
 struct PassiveConfig {
-  std::optional<PortRange> ports;  // none: any port the kernel gives
-  std::string address;             // advertised in 227 replies; empty: the control connection's address
+  std::optional<PortRange> ports;                    // none: any port the kernel gives
+  std::optional<PortRange> advertised_ports;         // the router's external ports for `ports`, same size
+  std::string address;                               // an IP or a host name; empty: the control connection's
+  Duration resolve_every = std::chrono::minutes(5);  // how often a host name is looked up again
+  std::vector<AddressOverride> address_overrides;    // the first match by client address wins
   Duration connect_timeout = std::chrono::seconds(30);
+  OnExhausted on_exhausted = OnExhausted::kRefuse;
+  Duration exhausted_wait = std::chrono::seconds(10);  // on_exhausted = "wait": the longest wait
+  bool require_same_peer = true;  // SECURITY: data connections only from the control peer
 };
 
 struct ActiveConfig {
   bool enabled = true;
   Duration connect_timeout = std::chrono::seconds(30);
+  std::uint16_t source_port = 0;  // 0: any; 20 for firewalls that expect RFC 959's L-1
+};
+
+// [proxy_protocol]: who may send a PROXY header to a listener with proxy_protocol = true.
+struct ProxyProtocolConfig {
+  std::vector<net::IpNetwork> trusted;
 };
 
 struct UsersConfig {
@@ -56,11 +78,25 @@ struct UsersConfig {
   std::filesystem::path anonymous_root;
 };
 
+enum class TlsVersion : std::uint8_t { k1_2, k1_3 };
+
 struct TlsConfig {
   std::filesystem::path certificate;  // PEM chain
   std::filesystem::path private_key;
   TlsRequired required = TlsRequired::kNone;
   SessionReuse session_reuse = SessionReuse::kRequire;
+  TlsVersion min_version = TlsVersion::k1_2;
+  // TLS 1.2: forward secrecy and AEAD only (no RSA key exchange, no CBC). TLS 1.3: AES-128-GCM first.
+  std::string ciphers =
+      "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+      "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+  std::string ciphersuites = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+  std::string groups = "X25519:P-256:P-384";
+  bool allow_ccc = false;  // CCC (RFC 4217 §6): back to a clear control channel after login
+  Duration handshake_timeout = std::chrono::seconds(30);
+  Duration session_lifetime = std::chrono::hours(24);  // how long a data connection may resume
+
+  [[nodiscard]] bool configured() const noexcept { return !certificate.empty(); }
 };
 
 struct LogConfig {
@@ -73,6 +109,7 @@ struct Config {
   std::vector<ListenerConfig> listeners;
   PassiveConfig passive;
   ActiveConfig active;
+  ProxyProtocolConfig proxy_protocol;
   UsersConfig users;
   TlsConfig tls;
   LogConfig log;

@@ -10,13 +10,23 @@ idle_timeout = "5m"
 
 [[listeners]]
 address = "127.0.0.1:2121"
-tls = "none"
+tls = "explicit"
+
+[[listeners]]
+address = "127.0.0.1:2990"
+tls = "implicit"
 
 [passive]
 ports = "50000-50099"
 
 [users]
 file = "run/users.toml"
+
+[tls]
+certificate = "run/cert.pem"
+private_key = "run/key.pem"
+required = "none"
+session_reuse = "require"
 
 [log]
 level = "info"

@@ -4,6 +4,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <set>
@@ -118,6 +119,8 @@ constexpr std::pair<std::string_view, TlsRequired> kTlsRequired[] = {
     {"none", TlsRequired::kNone}, {"login", TlsRequired::kLogin}, {"all", TlsRequired::kAll}};
 constexpr std::pair<std::string_view, SessionReuse> kSessionReuse[] = {
     {"off", SessionReuse::kOff}, {"report", SessionReuse::kReport}, {"require", SessionReuse::kRequire}};
+constexpr std::pair<std::string_view, TlsVersion> kTlsVersions[] = {{"1.2", TlsVersion::k1_2},
+                                                                    {"1.3", TlsVersion::k1_3}};
 constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
 
 void read_server(TableReader& r, ServerConfig& s) {
@@ -137,18 +140,89 @@ void read_listener(TableReader& r, ListenerConfig& l) {
   if (!hp) r.fail(r.find("address"), "address", hp.error());
   std::tie(l.host, l.port) = *hp;
   r.read_enum("tls", l.tls, kTlsModes);
+  r.read("proxy_protocol", l.proxy_protocol);
 }
 
-void read_passive(TableReader& r, PassiveConfig& p) {
-  std::string ports;
-  r.read("ports", ports);
-  auto range = parse_port_range(ports);
-  if (!range) r.fail(r.find("ports"), "ports", range.error());
-  p.ports = *range;
+constexpr std::pair<std::string_view, OnExhausted> kOnExhausted[] = {{"refuse", OnExhausted::kRefuse},
+                                                                     {"wait", OnExhausted::kWait}};
+
+std::vector<net::IpNetwork> read_networks(TableReader& r, std::string_view key) {
+  std::vector<net::IpNetwork> out;
+  const auto* a = r.array(key);
+  if (a == nullptr) return out;
+  for (const auto& n : *a) {
+    const auto parsed = n.is_string() ? net::IpNetwork::parse(n.as_string()->get()) : std::nullopt;
+    if (!parsed)
+      r.fail(&n, key, "expected networks such as \"10.0.0.0/8\" or \"2001:db8::/32\" (no host bits set)");
+    out.push_back(*parsed);
+  }
+  return out;
+}
+
+std::optional<PortRange> read_range(TableReader& r, std::string_view key) {
+  std::string text;
+  r.read(key, text);
+  auto range = parse_port_range(text);
+  if (!range) r.fail(r.find(key), key, range.error());
+  return *range;
+}
+
+// A host name as RFC 1123 allows it: letters, digits, '-' and '.', labels of at most 63 bytes.
+bool is_host_name(std::string_view s) {
+  if (s.empty() || s.size() > 253 || s.front() == '.' || s.front() == '-') return false;
+  std::size_t label = 0;
+  for (const char ch : s) {
+    if (ch == '.') {
+      if (label == 0) return false;
+      label = 0;
+      continue;
+    }
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-') return false;
+    if (++label > 63) return false;
+  }
+  return true;
+}
+
+void read_overrides(TableReader& r, const std::filesystem::path& file, PassiveConfig& p) {
+  const auto* a = r.array("address_overrides");
+  if (a == nullptr) return;
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    const auto* t = (*a)[i].as_table();
+    if (t == nullptr) r.fail(&(*a)[i], "address_overrides", "expected [[passive.address_overrides]] tables");
+    TableReader o(*t, fmt::format("passive.address_overrides[{}]", i), file);
+    AddressOverride entry;
+    entry.networks = read_networks(o, "networks");
+    if (entry.networks.empty()) o.fail(nullptr, "networks", "every address override needs networks");
+    o.read("address", entry.address);
+    if (entry.address != "local" &&
+        (protocol::canonical_address(entry.address).empty() || entry.address.find(':') != std::string::npos))
+      o.fail(o.find("address"), "address", "expected an IPv4 address or \"local\"");
+    o.finish();
+    p.address_overrides.push_back(std::move(entry));
+  }
+}
+
+void read_passive(TableReader& r, const std::filesystem::path& file, PassiveConfig& p) {
+  p.ports = read_range(r, "ports");
+  p.advertised_ports = read_range(r, "advertised_ports");
+  if (p.advertised_ports && (!p.ports || p.ports->size() != p.advertised_ports->size()))
+    r.fail(r.find("advertised_ports"), "advertised_ports",
+           "needs passive.ports, and as many ports as it (port N of one is port N of the other)");
   r.read("address", p.address);
-  if (!p.address.empty() && protocol::canonical_address(p.address).empty())
-    r.fail(r.find("address"), "address", "expected an IP address");
+  if (!p.address.empty()) {
+    const auto canonical = protocol::canonical_address(p.address);
+    if (canonical.empty() ? !is_host_name(p.address) : p.address.find(':') != std::string::npos)
+      r.fail(r.find("address"), "address",
+             "expected an IPv4 address or a host name (a 227 reply carries IPv4)");
+  }
+  r.read_duration("resolve_every", p.resolve_every);
+  if (p.resolve_every < std::chrono::seconds(1))
+    r.fail(r.find("resolve_every"), "resolve_every", "must be at least 1s");
+  read_overrides(r, file, p);
   r.read_duration("connect_timeout", p.connect_timeout);
+  r.read_enum("on_exhausted", p.on_exhausted, kOnExhausted);
+  r.read_duration("exhausted_wait", p.exhausted_wait);
+  r.read("require_same_peer", p.require_same_peer);
 }
 
 void read_log(TableReader& r, LogConfig& l) {
@@ -180,13 +254,21 @@ Config build(const toml::table& root, const std::filesystem::path& file, const s
   if (c.listeners.empty()) top.fail(nullptr, "listeners", "at least one [[listeners]] entry is needed");
   if (const auto* t = top.sub_table("passive")) {
     TableReader r(*t, "passive", file);
-    read_passive(r, c.passive);
+    read_passive(r, file, c.passive);
     r.finish();
   }
   if (const auto* t = top.sub_table("active")) {
     TableReader r(*t, "active", file);
     r.read("enabled", c.active.enabled);
     r.read_duration("connect_timeout", c.active.connect_timeout);
+    std::size_t source_port = 0;
+    r.read("source_port", source_port, 0, 65535);
+    c.active.source_port = static_cast<std::uint16_t>(source_port);
+    r.finish();
+  }
+  if (const auto* t = top.sub_table("proxy_protocol")) {
+    TableReader r(*t, "proxy_protocol", file);
+    c.proxy_protocol.trusted = read_networks(r, "trusted");
     r.finish();
   }
   if (const auto* t = top.sub_table("users")) {
@@ -204,6 +286,17 @@ Config build(const toml::table& root, const std::filesystem::path& file, const s
     r.read_path("private_key", c.tls.private_key, base);
     r.read_enum("required", c.tls.required, kTlsRequired);
     r.read_enum("session_reuse", c.tls.session_reuse, kSessionReuse);
+    r.read_enum("min_version", c.tls.min_version, kTlsVersions);
+    r.read("ciphers", c.tls.ciphers);
+    r.read("ciphersuites", c.tls.ciphersuites);
+    r.read("groups", c.tls.groups);
+    r.read("allow_ccc", c.tls.allow_ccc);
+    r.read_duration("handshake_timeout", c.tls.handshake_timeout);
+    r.read_duration("session_lifetime", c.tls.session_lifetime);
+    if (c.tls.certificate.empty() != c.tls.private_key.empty())
+      r.fail(r.find(c.tls.certificate.empty() ? "private_key" : "certificate"),
+             c.tls.certificate.empty() ? "certificate" : "private_key",
+             "tls.certificate and tls.private_key go together");
     r.finish();
   }
   if (const auto* t = top.sub_table("log")) {
@@ -212,6 +305,19 @@ Config build(const toml::table& root, const std::filesystem::path& file, const s
     r.finish();
   }
   top.finish();
+  for (std::size_t i = 0; i < c.listeners.size(); ++i) {
+    if (c.listeners[i].proxy_protocol && c.proxy_protocol.trusted.empty())
+      top.fail(nullptr, fmt::format("listeners[{}].proxy_protocol", i),
+               "proxy_protocol = true needs the proxies' networks in [proxy_protocol] trusted");
+  }
+  for (std::size_t i = 0; i < c.listeners.size(); ++i) {
+    if (c.listeners[i].tls != TlsMode::kNone && !c.tls.configured())
+      top.fail(
+          top.find("listeners"), fmt::format("listeners[{}].tls", i),
+          "a TLS listener needs tls.certificate and tls.private_key (`ftpsd cert self-signed` makes a pair)");
+  }
+  if (c.tls.required != TlsRequired::kNone && !c.tls.configured())
+    top.fail(top.find("tls"), "tls.required", "requiring TLS needs tls.certificate and tls.private_key");
   return c;
 }
 

@@ -2,35 +2,90 @@
 
 namespace ftpsd::net {
 
-PassivePortPool::PassivePortPool(std::optional<config::PortRange> range)
-    : range_(range), taken_(range ? range->size() : 0, false), rng_(std::random_device{}()) {}
+PassivePortPool::PassivePortPool(std::optional<config::PortRange> range,
+                                 std::chrono::steady_clock::duration reuse_delay)
+    : range_(range),
+      reuse_delay_(reuse_delay),
+      slots_(range ? range->size() : 0),
+      rng_(std::random_device{}()) {}
 
-std::optional<std::uint16_t> PassivePortPool::acquire() {
+std::optional<std::uint16_t> PassivePortPool::acquire(const asio::ip::address& client,
+                                                      Clock::time_point now) {
   if (!range_) return 0;
   std::lock_guard lock(mutex_);
-  const std::size_t n = taken_.size();
-  if (in_use_ == n) return std::nullopt;
-  // A random start, then the next free port: O(n) worst case, unpredictable to a client.
-  std::size_t i = std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_);
-  while (taken_[i]) i = (i + 1) % n;
-  taken_[i] = true;
+  const std::size_t n = slots_.size();
+  if (in_use_ == n) {
+    ++exhaustions_;
+    return std::nullopt;
+  }
+  // A random start, then the first free port that this client did not use within reuse_delay_;
+  // O(n) worst case, unpredictable to a client.
+  const std::size_t start = std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_);
+  std::optional<std::size_t> fallback;
+  std::optional<std::size_t> chosen;
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t i = (start + k) % n;
+    const Slot& s = slots_[i];
+    if (s.taken) continue;
+    const bool cooling =
+        s.client == client && s.released != Clock::time_point{} && now - s.released < reuse_delay_;
+    if (!cooling) {
+      chosen = i;
+      break;
+    }
+    if (!fallback) fallback = i;
+  }
+  if (!chosen) {
+    chosen = fallback;  // in_use_ < n, so some port is free
+    ++early_reuses_;
+  }
+  Slot& s = slots_[*chosen];
+  s.taken = true;
+  s.client = client;
   ++in_use_;
-  return static_cast<std::uint16_t>(range_->first + i);
+  return static_cast<std::uint16_t>(range_->first + *chosen);
 }
 
-void PassivePortPool::release(std::uint16_t port) {
+void PassivePortPool::release(std::uint16_t port, Clock::time_point now) {
   if (!range_ || !range_->contains(port)) return;
-  std::lock_guard lock(mutex_);
-  const std::size_t i = port - range_->first;
-  if (taken_[i]) {
-    taken_[i] = false;
+  std::vector<std::function<void()>> wake;
+  {
+    std::lock_guard lock(mutex_);
+    Slot& s = slots_[port - range_->first];
+    if (!s.taken) return;
+    s.taken = false;
+    s.released = now;
     --in_use_;
+    for (const auto& [id, w] : waiters_) wake.push_back(w);
   }
+  for (auto& w : wake) w();
+}
+
+std::uint64_t PassivePortPool::add_waiter(std::function<void()> wake) {
+  std::lock_guard lock(mutex_);
+  const auto id = next_waiter_++;
+  waiters_.emplace(id, std::move(wake));
+  return id;
+}
+
+void PassivePortPool::remove_waiter(std::uint64_t id) {
+  std::lock_guard lock(mutex_);
+  waiters_.erase(id);
 }
 
 std::size_t PassivePortPool::in_use() const {
   std::lock_guard lock(mutex_);
   return in_use_;
+}
+
+std::uint64_t PassivePortPool::exhaustions() const {
+  std::lock_guard lock(mutex_);
+  return exhaustions_;
+}
+
+std::uint64_t PassivePortPool::early_reuses() const {
+  std::lock_guard lock(mutex_);
+  return early_reuses_;
 }
 
 }  // namespace ftpsd::net

@@ -1,8 +1,16 @@
 #pragma once
 // Hands out passive data ports from the configured range. Thread-safe (shared by all event loops).
-// Ports come in an unpredictable order (a guessable next port helps data-port theft), never to two
-// listeners at once, and always from the range: the firewall forwards only that.
+// - Ports come in an unpredictable order (a guessable next port helps data-port theft), never to two
+//   listeners at once, and always from the range: the firewall forwards only that.
+// - A port just released is handed at once to a *different* client address, but not to the same one
+//   until `reuse_delay` has passed: the last connection between that client and this port may still
+//   be in TIME_WAIT, and a new one on the same address pair can be refused. When no other port is
+//   free, the pool reuses such a port rather than refusing.
+// - Exhaustion is counted; waiters (passive.on_exhausted = "wait") are woken on every release.
+#include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -10,29 +18,55 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "runtime/asio.hpp"
 
 namespace ftpsd::net {
 
+// Linux keeps a closed TCP connection in TIME_WAIT for 60 s (TCP_TIMEWAIT_LEN, 2 MSL).
+inline constexpr std::chrono::seconds kTimeWait{60};
+
 class PassivePortPool {
  public:
-  explicit PassivePortPool(std::optional<config::PortRange> range);
+  using Clock = std::chrono::steady_clock;
 
-  // A port to bind, or nullopt when every port of the range is taken. Without a range: 0 (the
-  // kernel picks), never exhausted.
-  [[nodiscard]] std::optional<std::uint16_t> acquire();
+  explicit PassivePortPool(std::optional<config::PortRange> range,
+                           std::chrono::steady_clock::duration reuse_delay = kTimeWait);
+
+  // A port to bind for `client`, or nullopt when every port of the range is taken (counted as an
+  // exhaustion). Without a range: 0 (the kernel picks), never exhausted.
+  [[nodiscard]] std::optional<std::uint16_t> acquire(const asio::ip::address& client = {},
+                                                     Clock::time_point now = Clock::now());
   // Gives a port back (0 is ignored). Safe to call for a port that is not taken.
-  void release(std::uint16_t port);
+  void release(std::uint16_t port, Clock::time_point now = Clock::now());
+
+  // Called (on the releasing thread, without the pool's lock) after each release until removed.
+  // The callback must only post work to its own executor.
+  [[nodiscard]] std::uint64_t add_waiter(std::function<void()> wake);
+  void remove_waiter(std::uint64_t id);
 
   [[nodiscard]] bool ranged() const noexcept { return range_.has_value(); }
   [[nodiscard]] std::size_t in_use() const;
   [[nodiscard]] std::size_t capacity() const noexcept { return range_ ? range_->size() : 0; }
+  [[nodiscard]] std::uint64_t exhaustions() const;
+  // Times a port still cooling down for the same client was handed out because nothing else was free.
+  [[nodiscard]] std::uint64_t early_reuses() const;
 
  private:
+  struct Slot {
+    bool taken = false;
+    asio::ip::address client;      // the last client it was handed to
+    Clock::time_point released{};  // when it was last given back
+  };
   std::optional<config::PortRange> range_;
+  Clock::duration reuse_delay_;
   mutable std::mutex mutex_;
-  std::vector<bool> taken_;
+  std::vector<Slot> slots_;
   std::size_t in_use_ = 0;
+  std::uint64_t exhaustions_ = 0;
+  std::uint64_t early_reuses_ = 0;
   std::minstd_rand rng_;
+  std::uint64_t next_waiter_ = 1;
+  std::map<std::uint64_t, std::function<void()>> waiters_;
 };
 
 // Holds a port for its lifetime.

@@ -12,12 +12,21 @@ namespace h = handlers;
 
 constexpr CommandSpec kCommands[] = {
     // Login and session (RFC 959, RFC 7151 HOST)
-    {.verb = Verb::kUser, .handler = h::user, .access = Access::kAnyone, .needs_argument = true},
-    {.verb = Verb::kPass, .handler = h::pass, .access = Access::kAnyone},
+    {.verb = Verb::kUser,
+     .handler = h::user,
+     .access = Access::kAnyone,
+     .needs_argument = true,
+     .sends_credentials = true},
+    {.verb = Verb::kPass, .handler = h::pass, .access = Access::kAnyone, .sends_credentials = true},
     {.verb = Verb::kAcct, .handler = h::acct, .access = Access::kAnyone},
     {.verb = Verb::kRein, .handler = h::rein, .access = Access::kAnyone},
     {.verb = Verb::kQuit, .handler = h::quit, .access = Access::kAnyone},
     {.verb = Verb::kHost, .handler = h::host, .access = Access::kAnyone, .needs_argument = true},
+    // Security (RFC 2228, RFC 4217)
+    {.verb = Verb::kAuth, .handler = h::auth, .access = Access::kAnyone, .needs_argument = true},
+    {.verb = Verb::kPbsz, .handler = h::pbsz, .access = Access::kAnyone, .needs_argument = true},
+    {.verb = Verb::kProt, .handler = h::prot, .access = Access::kAnyone, .needs_argument = true},
+    {.verb = Verb::kCcc, .handler = h::ccc},
     // Information (RFC 959, RFC 2389 FEAT/OPTS)
     {.verb = Verb::kNoop, .handler = h::noop, .access = Access::kAnyone, .during_transfer = true},
     {.verb = Verb::kSyst, .handler = h::syst, .access = Access::kAnyone},

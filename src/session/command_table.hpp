@@ -16,11 +16,12 @@ struct CommandSpec {
   protocol::Verb verb;
   Handler handler = nullptr;
   Access access = Access::kLoggedIn;
-  bool needs_argument = false;   // 501 without one
-  bool needs_write = false;      // 550 for read-only users
-  bool data_transfer = false;    // runs as the session's transfer task; needs PASV/EPSV/PORT/EPRT
-  bool during_transfer = false;  // answered while a transfer runs (ABOR, STAT, NOOP); others wait for it
-  bool keeps_rename = false;     // RNFR/RNTO: every other command forgets a pending RNFR
+  bool needs_argument = false;     // 501 without one
+  bool needs_write = false;        // 550 for read-only users
+  bool data_transfer = false;      // runs as the session's transfer task; needs PASV/EPSV/PORT/EPRT
+  bool during_transfer = false;    // answered while a transfer runs (ABOR, STAT, NOOP); others wait for it
+  bool keeps_rename = false;       // RNFR/RNTO: every other command forgets a pending RNFR
+  bool sends_credentials = false;  // USER/PASS: refused on a clear control connection when TLS is required
 };
 
 // nullptr for a verb that is recognised but not implemented (502).

@@ -1,6 +1,11 @@
 #include "session/context.hpp"
 
 #include <fmt/format.h>
+#include <openssl/rand.h>
+
+#include "runtime/timeout.hpp"
+#include "session/security_policy.hpp"
+#include "tls/openssl_ptr.hpp"
 
 namespace ftpsd::session {
 namespace {
@@ -14,17 +19,21 @@ asio::ip::address endpoint_address(tls::Stream& s, bool remote) {
 }  // namespace
 
 SessionContext::SessionContext(Services& svc, std::uint64_t session_id, tls::Stream stream,
-                               const config::ListenerConfig& listener_cfg)
+                               const config::ListenerConfig& listener_cfg,
+                               std::optional<asio::ip::address> client)
     : services(svc),
       config(svc.config),
       listener(listener_cfg),
       id(session_id),
-      peer(endpoint_address(stream, true)),
+      peer(client ? normalize(*client) : endpoint_address(stream, true)),
       local(endpoint_address(stream, false)),
       control(std::move(stream)),
-      data(control.stream().socket().get_executor(), svc.ports, peer, local),
+      data(control.stream().socket().get_executor(), svc.ports, peer, local,
+           DataChannelOptions::from(*svc.config, listener_cfg)),
+      tls_context(svc.tls),
       transfer_done_(control.stream().socket().get_executor()) {
   transfer_done_.expires_at(asio::steady_timer::time_point::max());
+  RAND_bytes(tls_sid_ctx.data(), static_cast<int>(tls_sid_ctx.size()));
 }
 
 std::string SessionContext::tag() const {
@@ -32,13 +41,13 @@ std::string SessionContext::tag() const {
 }
 
 Task<Result<tls::Stream, Reply>> SessionContext::open_data() {
-  auto timeout = data.passive() ? config->passive.connect_timeout : config->active.connect_timeout;
+  const bool passive = data.passive();
+  auto timeout = passive ? config->passive.connect_timeout : config->active.connect_timeout;
   auto stream = co_await data.open(timeout);
   if (!stream) {
-    spdlog::info("{} data connection failed: {}", tag(),
-                 stream.error() == DataError::kTimeout && data.passive()
-                     ? "nobody connected to the passive port in time (is the passive range forwarded?)"
-                     : data_error_reply(stream.error()).lines.front());
+    const auto why = explain(stream.error(), passive);
+    spdlog::log(stream.error() == DataError::kAborted ? spdlog::level::debug : spdlog::level::warn,
+                "{} data connection failed: {}; fix: {}", tag(), why.cause, why.fix);
     co_return Unexpected{data_error_reply(stream.error())};
   }
   co_return std::move(*stream);
@@ -69,6 +78,81 @@ void SessionContext::abort_transfer() {
   abort_requested = true;
   data.abort();
   if (active_stream != nullptr) active_stream->close();
+}
+
+Task<bool> SessionContext::upgrade_control() {
+  // SECURITY: whatever the client sent after AUTH TLS and before the handshake was sent in clear
+  // and could have been injected by anyone on the path (CVE-2011-0411): it is discarded, never run.
+  if (control.has_buffered_input()) {
+    spdlog::warn("{} discarded {} bytes sent after AUTH TLS before the TLS handshake", tag(),
+                 control.buffered_input_size());
+    control.discard_buffered_input();
+  }
+  const std::function<void(SSL*)> prepare = [this](SSL* ssl) {
+    SSL_set_session_id_context(ssl, tls_sid_ctx.data(), static_cast<unsigned>(tls_sid_ctx.size()));
+  };
+  auto ec = co_await runtime::with_timeout(control.stream().handshake(tls_context->context(), prepare),
+                                           config->tls.handshake_timeout);
+  if (!ec || *ec) {
+    spdlog::info("{} TLS handshake on the control connection failed: {}", tag(),
+                 ec ? ec->message() : std::string("timeout"));
+    co_return false;
+  }
+  spdlog::info("{} control connection secured: {}", tag(),
+               tls::describe_connection(control.stream().native()));
+  co_return true;
+}
+
+Task<bool> SessionContext::downgrade_control() {
+  auto ec = co_await runtime::with_timeout(control.stream().shutdown_tls(), config->tls.handshake_timeout);
+  if (!ec || (*ec && *ec != asio::error::eof)) {
+    spdlog::info("{} CCC: TLS shutdown failed: {}", tag(), ec ? ec->message() : std::string("timeout"));
+    co_return false;
+  }
+  spdlog::info("{} control connection back to clear text (CCC)", tag());
+  co_return true;
+}
+
+Task<Result<bool, Reply>> SessionContext::secure_data(tls::Stream& stream) {
+  if (!tls_context)
+    co_return Unexpected{Reply{ReplyCode::kNetworkProtocolNotSupported, "TLS is not configured."}};
+  const std::function<void(SSL*)> prepare = [this](SSL* ssl) {
+    SSL_set_session_id_context(ssl, tls_sid_ctx.data(), static_cast<unsigned>(tls_sid_ctx.size()));
+    // The server never writes on a data connection it only reads: no TLS 1.3 tickets here, or a
+    // client that uploads and closes without reading gets a reset and loses the end of its file.
+    SSL_set_num_tickets(ssl, 0);
+  };
+  auto ec = co_await runtime::with_timeout(stream.handshake(tls_context->context(), prepare),
+                                           config->tls.handshake_timeout);
+  if (!ec || *ec) {
+    const std::string why = ec ? ec->message() : "timeout";
+    spdlog::info("{} TLS handshake on the data connection failed: {}", tag(), why);
+    co_return Unexpected{
+        Reply{ReplyCode::kCannotOpenDataConnection, "TLS handshake on the data connection failed."}};
+  }
+  data_tls = tls::describe_connection(stream.native());
+  if (SSL_session_reused(stream.native()) == 1) co_return true;
+  const auto policy = effective_session_reuse(*config, state.user);
+  if (policy == config::SessionReuse::kOff) co_return true;
+  // SECURITY: only this control connection's TLS session can be resumed here (the session id context
+  // is private to it), so a full handshake means either a client that does not resume, or someone
+  // else who connected to the data port.
+  if (policy == config::SessionReuse::kReport) {
+    services.tls_reuse_reported.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn(
+        "{} data connection did not resume the control connection's TLS session; accepted because "
+        "tls.session_reuse = \"report\" (\"require\" would refuse it)",
+        tag());
+    co_return true;
+  }
+  services.tls_reuse_refused.fetch_add(1, std::memory_order_relaxed);
+  spdlog::warn(
+      "{} data connection refused: it did not resume the control connection's TLS session "
+      "(tls.session_reuse = \"require\"); the client does not reuse sessions, or another host took the port",
+      tag());
+  co_return Unexpected{Reply{ReplyCode::kNetworkProtocolNotSupported,
+                             "Data connection refused: TLS session of the control connection not resumed "
+                             "(tls.session_reuse = require). Use a client that reuses TLS sessions."}};
 }
 
 }  // namespace ftpsd::session

@@ -3,6 +3,7 @@
 // Handlers are free functions `Task<Reply> handle_x(SessionContext&, const Command&)`.
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <chrono>
 #include <string>
 
@@ -22,8 +23,11 @@ using protocol::ReplyCode;
 
 class SessionContext {
  public:
+  // `client`: the address from a PROXY protocol header, which replaces the socket's peer everywhere
+  // (logs, address overrides, PORT checks, the same-peer check of data connections).
   SessionContext(Services& services, std::uint64_t id, tls::Stream stream,
-                 const config::ListenerConfig& listener);
+                 const config::ListenerConfig& listener,
+                 std::optional<asio::ip::address> client = std::nullopt);
 
   Services& services;
   std::shared_ptr<const config::Config> config;  // the snapshot this session started with
@@ -44,6 +48,12 @@ class SessionContext {
   std::chrono::steady_clock::time_point last_activity = std::chrono::steady_clock::now();
   const std::chrono::steady_clock::time_point connected_at = std::chrono::steady_clock::now();
 
+  // TLS: the context snapshot this session uses for its control and data connections, and the session
+  // id context that ties data connections to this control connection's TLS session.
+  std::shared_ptr<tls::ServerContext> tls_context;
+  std::array<unsigned char, 24> tls_sid_ctx{};
+  std::string data_tls;  // version and cipher of the last protected data connection, for STAT
+
   // "s=12 127.0.0.1 alice": the prefix of every log line of this session.
   [[nodiscard]] std::string tag() const;
 
@@ -61,6 +71,13 @@ class SessionContext {
   // Opens the data connection of the current transfer command, applying the data protection level.
   // On failure the Reply to send instead (the transfer never starts).
   Task<Result<tls::Stream, Reply>> open_data();
+  // After a PROT P transfer's 150: the TLS handshake on the data connection, with the session-reuse
+  // check. On failure the final reply to send (the data connection is closed).
+  Task<Result<bool, Reply>> secure_data(tls::Stream& data);
+  // AUTH TLS after its 234, and implicit TLS at connect. False: the session must end.
+  Task<bool> upgrade_control();
+  // CCC after its 200: close_notify both ways, then clear text again.
+  Task<bool> downgrade_control();
   // Sends the 150 (or other preliminary) reply of a transfer.
   Task<void> preliminary(const Reply& reply);
   // Until the running transfer has sent its first reply (its 150, or its only reply when refused):

@@ -27,9 +27,11 @@ class ControlChannel {
 
   // SECURITY: after AUTH TLS, bytes the client sent before the handshake must never be executed.
   [[nodiscard]] bool has_buffered_input() const noexcept { return pos_ < in_.size(); }
+  [[nodiscard]] std::size_t buffered_input_size() const noexcept { return in_.size() - pos_; }
   void discard_buffered_input() noexcept;
 
   tls::Stream& stream() noexcept { return stream_; }
+  [[nodiscard]] bool secure() const noexcept { return stream_.secure(); }
   void close() noexcept { stream_.close(); }
 
  private:

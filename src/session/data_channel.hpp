@@ -3,7 +3,10 @@
 // the client). One per session, used only on the session's event loop.
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "config/config.hpp"
+#include "net/ip_network.hpp"
 #include "net/passive_port_pool.hpp"
 #include "runtime/asio.hpp"
 #include "tls/stream.hpp"
@@ -23,13 +26,34 @@ enum class DataError : std::uint8_t {
   kAborted,        // ABOR or session end
 };
 
+// The data-connection settings of a session, taken from its configuration snapshot.
+struct DataChannelOptions {
+  bool require_same_peer = true;              // passive.require_same_peer
+  std::uint16_t active_source_port = 0;       // active.source_port; 0: any
+  bool wait_when_exhausted = false;           // passive.on_exhausted = "wait"
+  Duration exhausted_wait{};                  // passive.exhausted_wait
+  bool proxy_protocol = false;                // the listener speaks PROXY protocol...
+  std::vector<net::IpNetwork> proxy_trusted;  // ...and data connections from these carry a header too
+
+  [[nodiscard]] static DataChannelOptions from(const config::Config& cfg,
+                                               const config::ListenerConfig& listener);
+};
+
+// Why a data connection failed and what fixes it, for the log (the client gets the bland reply).
+struct DataFailure {
+  std::string cause;
+  std::string fix;
+};
+[[nodiscard]] DataFailure explain(DataError e, bool passive);
+
 class DataChannel {
  public:
   DataChannel(asio::any_io_executor executor, net::PassivePortPool& ports, asio::ip::address control_peer,
-              asio::ip::address control_local);
+              asio::ip::address control_local, DataChannelOptions options = {});
 
-  // Binds a passive listener on the control connection's local address and returns its port.
-  [[nodiscard]] Result<std::uint16_t, DataError> listen_passive();
+  // Binds a passive listener on the control connection's local address and returns its port. With
+  // wait_when_exhausted, waits up to exhausted_wait for a port of an exhausted range.
+  Task<Result<std::uint16_t, DataError>> listen_passive();
   // Active mode: the next transfer connects to `target` (checked by the caller: the control peer).
   void set_active(tcp::endpoint target);
 
@@ -37,7 +61,9 @@ class DataChannel {
   [[nodiscard]] bool passive() const noexcept { return acceptor_.has_value(); }
 
   // Accepts (passive) or connects (active) within `timeout`. SECURITY: a passive connection from any
-  // address but the control peer's is closed and logged, and the wait goes on for the real client.
+  // address but the control peer's is closed and logged, and the wait goes on for the real client
+  // (unless require_same_peer is off). A connection from a trusted proxy must start with a PROXY
+  // header, whose source address is the one checked.
   // Either way the channel is unprepared afterwards: one PASV/PORT, one transfer.
   Task<Result<tls::Stream, DataError>> open(Duration timeout);
 
@@ -48,8 +74,14 @@ class DataChannel {
 
   [[nodiscard]] const asio::ip::address& control_peer() const noexcept { return control_peer_; }
   [[nodiscard]] std::uint64_t foreign_peers_refused() const noexcept { return foreign_refused_; }
+  [[nodiscard]] const DataChannelOptions& options() const noexcept { return options_; }
 
  private:
+  [[nodiscard]] Result<std::uint16_t, DataError> try_listen();
+  Task<bool> wait_for_port(Duration limit);
+  // The data peer as the same-peer check sees it: the PROXY header's source for a trusted proxy.
+  Task<std::optional<asio::ip::address>> data_peer(tcp::socket& socket,
+                                                   std::chrono::steady_clock::time_point deadline);
   Task<Result<tls::Stream, DataError>> accept(Duration timeout);
   Task<Result<tls::Stream, DataError>> connect(Duration timeout);
 
@@ -62,6 +94,7 @@ class DataChannel {
   std::optional<tcp::endpoint> active_target_;
   std::optional<tcp::socket> connecting_;
   std::uint64_t foreign_refused_ = 0;
+  DataChannelOptions options_;
 };
 
 // Canonical form for comparing peers: IPv4-mapped IPv6 addresses become IPv4.

@@ -9,6 +9,7 @@
 #include "net/passive_address_policy.hpp"
 #include "net/passive_port_pool.hpp"
 #include "runtime/blocking_pool.hpp"
+#include "tls/context.hpp"
 
 namespace ftpsd::session {
 
@@ -18,7 +19,12 @@ struct Services {
   std::shared_ptr<const net::PassiveAddressPolicy> passive_policy;
   runtime::BlockingPool& blocking;
   net::PassivePortPool& ports;
+  std::shared_ptr<tls::ServerContext> tls;  // null when no certificate is configured
   std::atomic<std::uint64_t> next_session_id{1};
+  // Data connections that did not resume the control connection's TLS session: refused (require)
+  // or accepted and counted (report).
+  std::atomic<std::uint64_t> tls_reuse_refused{0};
+  std::atomic<std::uint64_t> tls_reuse_reported{0};
   std::atomic<std::size_t> sessions{0};
 };
 

@@ -1,9 +1,11 @@
 #include "session/session.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "session/command_table.hpp"
 #include "session/context.hpp"
+#include "session/security_policy.hpp"
 
 namespace ftpsd::session {
 namespace {
@@ -11,15 +13,32 @@ namespace {
 using namespace asio::experimental::awaitable_operators;
 using Clock = std::chrono::steady_clock;
 
+// SECURITY: with tls.required = login or all (for this user), credentials never travel in clear.
+std::optional<Reply> refuse_clear_login(const SessionContext& ctx, const protocol::Command& cmd) {
+  if (ctx.control.secure()) return std::nullopt;
+  const std::string& user = cmd.verb == protocol::Verb::kUser ? cmd.argument : ctx.state.user_name;
+  const auto required = effective_tls_required(*ctx.config, ctx.services.users->find(user));
+  if (required == config::TlsRequired::kNone) return std::nullopt;
+  return Reply{ReplyCode::kNotLoggedIn,
+               fmt::format("Login only over TLS: send AUTH TLS first (tls.required = {}).", name(required))};
+}
+
 // Checks the command table's preconditions in a fixed order; nullopt when the command may run.
 std::optional<Reply> refuse(const SessionContext& ctx, const CommandSpec& spec,
                             const protocol::Command& cmd) {
+  if (spec.sends_credentials) {
+    if (auto r = refuse_clear_login(ctx, cmd)) return r;
+  }
   if (spec.access == Access::kLoggedIn && !ctx.state.logged_in())
     return Reply{ReplyCode::kNotLoggedIn, "Please login with USER and PASS."};
   if (spec.needs_argument && cmd.argument.empty())
     return Reply{ReplyCode::kBadArgument, std::string(protocol::verb_name(cmd.verb)) + " needs an argument."};
   if (spec.needs_write && !ctx.state.can_write())
     return Reply{ReplyCode::kFileUnavailable, "Permission denied."};
+  if (spec.data_transfer && ctx.state.protection != DataProtection::kPrivate &&
+      effective_tls_required(*ctx.config, ctx.state.user) == config::TlsRequired::kAll)
+    return Reply{ReplyCode::kProtectionLevelDenied,
+                 "Data connections must be protected: send PBSZ 0 and PROT P first (tls.required = all)."};
   if (spec.data_transfer && !ctx.data.prepared())
     return Reply{ReplyCode::kCannotOpenDataConnection, "Use PORT, EPRT, PASV or EPSV first."};
   return std::nullopt;
@@ -110,7 +129,17 @@ Task<bool> dispatch(SessionContext& ctx, const protocol::Command& cmd, bool& bus
   busy = false;
   if (reply.empty()) co_return true;
   if (co_await ctx.control.send(reply)) co_return false;
-  co_return reply.after != protocol::AfterReply::kClose;
+  switch (reply.after) {
+    case protocol::AfterReply::kClose:
+      co_return false;
+    case protocol::AfterReply::kUpgradeToTls:
+      co_return co_await ctx.upgrade_control();
+    case protocol::AfterReply::kDowngradeToClear:
+      co_return co_await ctx.downgrade_control();
+    case protocol::AfterReply::kNone:
+      break;
+  }
+  co_return true;
 }
 
 Task<void> control_loop(SessionContext& ctx, bool& busy) {
@@ -135,19 +164,26 @@ Task<void> control_loop(SessionContext& ctx, bool& busy) {
 
 Task<void> serve(SessionContext& ctx) {
   bool busy = false;
+  // Implicit FTPS: TLS from the first byte, before the greeting.
+  if (ctx.listener.tls == config::TlsMode::kImplicit) {
+    if (!co_await ctx.upgrade_control()) co_return;
+    ctx.state.pbsz = true;  // RFC 4217 §3 / implicit convention: data connections are protected too
+    ctx.state.protection = DataProtection::kPrivate;
+  }
   if (co_await ctx.control.send(Reply{ReplyCode::kServiceReady, ctx.config->server.banner})) co_return;
   co_await (control_loop(ctx, busy) || watchdog(ctx, busy));
 }
 
 }  // namespace
 
-Task<void> run_session(asio::ip::tcp::socket socket, Services& services, config::ListenerConfig listener) {
+Task<void> run_session(asio::ip::tcp::socket socket, Services& services, config::ListenerConfig listener,
+                       std::optional<asio::ip::address> client) {
   const auto id = services.next_session_id.fetch_add(1, std::memory_order_relaxed);
   std::error_code ec;
   socket.set_option(asio::ip::tcp::no_delay(true), ec);
   // ABOR is often sent as urgent data (ftplib, RFC 959 §4.1.3 "Synch"): keep it in the stream.
   socket.set_option(asio::socket_base::out_of_band_inline(true), ec);
-  SessionContext ctx(services, id, tls::Stream(std::move(socket)), listener);
+  SessionContext ctx(services, id, tls::Stream(std::move(socket)), listener, client);
   spdlog::info("{} connected to {}", ctx.tag(), listener.address);
   try {
     co_await serve(ctx);

@@ -8,6 +8,8 @@
 namespace ftpsd::session {
 
 // Runs a session to its end. Never throws: a bug is logged and closes only this session.
-Task<void> run_session(asio::ip::tcp::socket socket, Services& services, config::ListenerConfig listener);
+// `client`: the client's address from a PROXY protocol header (the socket's peer is the proxy then).
+Task<void> run_session(asio::ip::tcp::socket socket, Services& services, config::ListenerConfig listener,
+                       std::optional<asio::ip::address> client = std::nullopt);
 
 }  // namespace ftpsd::session

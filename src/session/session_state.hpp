@@ -14,6 +14,7 @@ namespace ftpsd::session {
 
 enum class LoginPhase : std::uint8_t { kAwaitingUser, kAwaitingPassword, kLoggedIn };
 enum class TransferType : std::uint8_t { kBinary, kAscii };
+enum class DataProtection : std::uint8_t { kClear, kPrivate };  // PROT C / PROT P (RFC 4217 §9)
 
 struct SessionState {
   LoginPhase phase = LoginPhase::kAwaitingUser;
@@ -27,6 +28,8 @@ struct SessionState {
   bool epsv_all = false;  // RFC 2428 §4: after EPSV ALL only EPSV sets up data connections
   std::string host;       // HOST (RFC 7151)
   std::uint32_t failed_logins = 0;
+  bool pbsz = false;  // RFC 4217 §8: PBSZ 0 before PROT
+  DataProtection protection = DataProtection::kClear;
 
   [[nodiscard]] bool logged_in() const noexcept { return phase == LoginPhase::kLoggedIn; }
   [[nodiscard]] bool can_write() const noexcept { return user && user->write && !user->anonymous; }

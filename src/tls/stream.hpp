@@ -2,6 +2,7 @@
 // A TCP connection that is plain or TLS. The rest of the server sees only this: read, write, close,
 // and the upgrade to TLS in the server role. Not thread-safe: use on the owning event loop only.
 #include <asio/ssl.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -24,11 +25,15 @@ class Stream {
   Task<std::tuple<std::error_code, std::size_t>> read_some(asio::mutable_buffer buf);
   Task<std::tuple<std::error_code, std::size_t>> write_all(asio::const_buffer buf);
 
-  // Starts TLS on this connection in the server role. `prepare` may configure the SSL object
-  // (session resumption checks, ex-data) before the handshake.
-  Task<std::error_code> handshake(asio::ssl::context& ctx);
-  // Sends close_notify (bounded by the caller) and returns to plain TCP (CCC) or prepares close.
+  // Starts TLS on this connection in the server role. `prepare` configures the SSL object before
+  // the handshake (session id context, tickets). The caller bounds it with a timeout.
+  Task<std::error_code> handshake(asio::ssl::context& ctx, const std::function<void(SSL*)>& prepare);
+  // CCC (RFC 4217 §6): our close_notify, then exactly one TLS record from the peer (its
+  // close_notify), then plain TCP. Reading record by record matters: the client's next command
+  // follows in clear right behind its close_notify, and must not be swallowed by the TLS engine.
   Task<std::error_code> shutdown_tls();
+  // Sends our close_notify without waiting for the peer's: the end of a download or a listing.
+  Task<std::error_code> close_notify();
   // Drops the TLS state without a close_notify (after an error).
   void drop_tls() noexcept { tls_.reset(); }
 

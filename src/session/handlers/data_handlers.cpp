@@ -1,6 +1,7 @@
 // PASV EPSV PORT EPRT: preparing the data connection (RFC 959 §4.1.2, RFC 2428).
 #include <spdlog/spdlog.h>
 
+#include "net/ip_network.hpp"
 #include "protocol/host_port.hpp"
 #include "session/handlers/handlers.hpp"
 
@@ -22,6 +23,18 @@ Task<Reply> prepare_active(SessionContext& ctx, const protocol::HostPort& target
     co_return Reply{ReplyCode::kNotImplemented, "Active mode is disabled on this server; use PASV or EPSV."};
   std::error_code ec;
   const auto address = normalize(asio::ip::make_address(target.address, ec));
+  if (!ec && address != ctx.peer && !net::is_public(address) && net::is_public(ctx.peer)) {
+    // The client names its own private address: a NAT router between us rewrote its source but not
+    // the PORT text (no FTP helper, or FTPS that no helper can read).
+    spdlog::warn(
+        "{} {} to private {} refused: the client connects from public {}, so it is behind NAT; "
+        "it should use passive mode",
+        ctx.tag(), verb, target.address, ctx.peer.to_string());
+    co_return Reply{ReplyCode::kBadArgument, std::string(verb) + " names the private address " +
+                                                 target.address + " but you connect from " +
+                                                 ctx.peer.to_string() +
+                                                 ": you are behind NAT; use passive mode (PASV or EPSV)."};
+  }
   if (ec || address != ctx.peer) {
     spdlog::warn("{} {} to {} refused: not the control peer {}", ctx.tag(), verb, target.address,
                  ctx.peer.to_string());
@@ -40,15 +53,23 @@ Task<Reply> prepare_active(SessionContext& ctx, const protocol::HostPort& target
 
 Task<Reply> pasv(SessionContext& ctx, const Command&) {
   if (ctx.state.epsv_all) co_return epsv_all_in_effect();
-  const std::string address =
-      ctx.services.passive_policy->advertised(ctx.peer.to_string(), ctx.local.to_string());
-  std::error_code ec;
-  const auto advertised = asio::ip::make_address(address, ec);
-  if (ipv6_control(ctx) && (ec || !advertised.is_v4()))
+  // A 227 reply can only carry an IPv4 address (RFC 959); RFC 2428's EPSV works for both families.
+  if (!ctx.peer.is_v4())
     co_return Reply{ReplyCode::kNetworkProtocolNotSupported, "PASV works only over IPv4; use EPSV."};
-  auto port = ctx.data.listen_passive();
+  const auto choice = ctx.services.passive_policy->choose(ctx.peer, ctx.local);
+  if (!choice.address.is_v4())
+    co_return Reply{ReplyCode::kNetworkProtocolNotSupported, "PASV works only over IPv4; use EPSV."};
+  if (net::is_public(ctx.peer) && !net::is_public(choice.address))
+    spdlog::warn(
+        "{} PASV gives the {} address {} ({}) to a client on the internet: it cannot connect there; "
+        "set passive.address to this server's public address or host name",
+        ctx.tag(), net::describe(net::classify(choice.address)), choice.address.to_string(),
+        net::describe(choice.source));
+  auto port = co_await ctx.data.listen_passive();
   if (!port) co_return data_error_reply(port.error());
-  co_return Reply{ReplyCode::kEnteringPassive, protocol::format_pasv(advertised.to_string(), *port)};
+  co_return Reply{
+      ReplyCode::kEnteringPassive,
+      protocol::format_pasv(choice.address.to_string(), ctx.services.passive_policy->advertised_port(*port))};
 }
 
 Task<Reply> epsv(SessionContext& ctx, const Command& cmd) {
@@ -65,9 +86,10 @@ Task<Reply> epsv(SessionContext& ctx, const Command& cmd) {
   if (arg->kind == protocol::EpsvArgument::Kind::kProtocol && (arg->protocol == 2) != ipv6_control(ctx))
     co_return Reply{ReplyCode::kNetworkProtocolNotSupported,
                     "Network protocol not supported, use " + supported};
-  auto port = ctx.data.listen_passive();
+  auto port = co_await ctx.data.listen_passive();
   if (!port) co_return data_error_reply(port.error());
-  co_return Reply{ReplyCode::kEnteringExtendedPassive, protocol::format_epsv(*port)};
+  co_return Reply{ReplyCode::kEnteringExtendedPassive,
+                  protocol::format_epsv(ctx.services.passive_policy->advertised_port(*port))};
 }
 
 Task<Reply> port(SessionContext& ctx, const Command& cmd) {

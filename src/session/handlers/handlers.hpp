@@ -49,6 +49,11 @@ FTPSD_HANDLER(list);
 FTPSD_HANDLER(nlst);
 FTPSD_HANDLER(mlsd);
 FTPSD_HANDLER(abor);
+// tls_handlers.cpp
+FTPSD_HANDLER(auth);
+FTPSD_HANDLER(pbsz);
+FTPSD_HANDLER(prot);
+FTPSD_HANDLER(ccc);
 // data_handlers.cpp
 FTPSD_HANDLER(pasv);
 FTPSD_HANDLER(epsv);

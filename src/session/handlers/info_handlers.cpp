@@ -44,8 +44,14 @@ Task<Reply> syst(SessionContext&, const Command&) {
   co_return Reply{ReplyCode::kSystemType, "UNIX Type: L8"};
 }
 
-Task<Reply> feat(SessionContext&, const Command&) {
+Task<Reply> feat(SessionContext& ctx, const Command&) {
   std::vector<std::string> lines = {"Features:"};
+  if (ctx.tls_context && ctx.listener.tls == config::TlsMode::kExplicit) lines.emplace_back("AUTH TLS");
+  if (ctx.tls_context && ctx.listener.tls != config::TlsMode::kNone) {
+    lines.emplace_back("PBSZ");
+    lines.emplace_back("PROT");
+    if (ctx.config->tls.allow_ccc) lines.emplace_back("CCC");
+  }
   for (const char* f :
        {"EPRT", "EPSV", "HOST", "MDTM", "MFMT", "MLST type*;size*;modify*;perm*;unique*;UNIX.mode*;", "PASV",
         "REST STREAM", "SIZE", "TVFS", "UTF8"})
@@ -98,7 +104,10 @@ Task<Reply> stat(SessionContext& ctx, const Command& cmd) {
   lines.push_back("Connected to " + ctx.peer.to_string());
   lines.push_back("Logged in as " + ctx.state.user_name);
   lines.push_back(ctx.state.type == TransferType::kAscii ? "TYPE: ASCII" : "TYPE: BINARY");
-  lines.push_back("Control connection: " + std::string(ctx.control.stream().secure() ? "TLS" : "plain text"));
+  lines.push_back("Control connection: " + tls::describe_connection(ctx.control.stream().native()));
+  lines.push_back(std::string("Data protection: ") +
+                  (ctx.state.protection == DataProtection::kPrivate ? "PROT P (TLS)" : "PROT C (clear)"));
+  if (!ctx.data_tls.empty()) lines.push_back("Last data connection: " + ctx.data_tls);
   if (ctx.transfer_active) {
     lines.push_back(fmt::format("Transfer in progress: {}, {} bytes transferred{}", ctx.progress.description,
                                 ctx.progress.bytes,

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "runtime/timeout.hpp"
 #include "session/handlers/handlers.hpp"
 #include "sys/syscalls.hpp"
 
@@ -28,21 +29,43 @@ void log_transfer(const SessionContext& ctx, std::string_view verb, std::string_
                ms, reply.number(), outcome.error ? " error=" + outcome.error.message() : "");
 }
 
-// Runs one transfer over an opened data connection, after the 150 reply: the part every transfer
-// command shares (progress for STAT, stream for ABOR, the final reply, the transfer log line).
+enum class Direction : std::uint8_t { kSend, kReceive };
+
+// Runs one transfer: opens the data connection, sends the 150, secures the connection for PROT P,
+// runs `body`, and builds the final reply. The part every transfer command shares (progress for
+// STAT, stream for ABOR, the final reply, the transfer log line).
 template <class Body>
 Task<Reply> run_transfer(SessionContext& ctx, std::string_view verb, std::string_view path, Reply opening,
-                         std::uint64_t total, Body body, std::string_view ok_text = "Transfer complete.") {
+                         std::uint64_t total, Direction direction, Body body,
+                         std::string_view ok_text = "Transfer complete.") {
   auto stream = co_await ctx.open_data();
   if (!stream) co_return stream.error();
   co_await ctx.preliminary(opening);
-  ctx.progress = {.description = fmt::format("{} {}", verb, path), .bytes = 0, .total = total};
   ctx.active_stream = &*stream;
+  if (ctx.state.protection == DataProtection::kPrivate) {
+    // After the 150, as clients expect: several start their TLS handshake only once they have it.
+    auto secured = co_await ctx.secure_data(*stream);
+    if (!secured) {
+      ctx.active_stream = nullptr;
+      stream->close();
+      co_return ctx.abort_requested
+          ? Reply{ReplyCode::kTransferAborted, "Connection closed; transfer aborted."}
+          : secured.error();
+    }
+  }
+  ctx.progress = {.description = fmt::format("{} {}", verb, path), .bytes = 0, .total = total};
   const auto start = Clock::now();
   TransferOutcome outcome = co_await body(*stream);
-  if (outcome.status == TransferStatus::kOk && stream->secure()) co_await stream->shutdown_tls();
+  // The end of what we sent is marked with close_notify; on a connection we only read, we never write.
+  if (outcome.status == TransferStatus::kOk && stream->secure() && direction == Direction::kSend)
+    co_await runtime::with_timeout(stream->close_notify(), ctx.config->server.data_timeout);
   ctx.active_stream = nullptr;
   stream->close();
+  if (stream->secure()) {
+    // A fresh ticket on the control connection for clients that resume the newest one (TLS 1.3).
+    if (SSL* control = ctx.control.stream().native(); control && SSL_version(control) >= TLS1_3_VERSION)
+      SSL_new_session_ticket(control);
+  }
   Reply reply = transfer_reply(outcome, ctx.abort_requested, ok_text);
   log_transfer(ctx, verb, path, outcome, start, reply);
   co_return reply;
@@ -71,7 +94,7 @@ Task<Reply> upload(SessionContext& ctx, std::string_view verb, const vfs::Virtua
   auto fd = co_await ctx.blocking([&] { return ctx.fs().open_write(path, mode); });
   if (!fd) co_return fs_error_reply(fd.error(), Operation::kOpenWrite);
   co_return co_await run_transfer(
-      ctx, verb, path.str(), Reply{ReplyCode::kFileStatusOk, std::move(opening_text)}, 0,
+      ctx, verb, path.str(), Reply{ReplyCode::kFileStatusOk, std::move(opening_text)}, 0, Direction::kReceive,
       [&](tls::Stream& data) -> Task<TransferOutcome> {
         // The old content goes only once the data connection is there: a refused transfer keeps it.
         if (mode == vfs::WriteMode::kTruncate) {
@@ -102,7 +125,7 @@ Task<Reply> send_listing(SessionContext& ctx, const Command& cmd, ListFormat for
   }
   co_return co_await run_transfer(
       ctx, protocol::verb_name(cmd.verb), argument.empty() ? ctx.state.cwd.str() : argument,
-      Reply{ReplyCode::kFileStatusOk, "Here comes the directory listing."}, text.size(),
+      Reply{ReplyCode::kFileStatusOk, "Here comes the directory listing."}, text.size(), Direction::kSend,
       [&](tls::Stream& data) -> Task<TransferOutcome> {
         co_return co_await send_bytes(data, std::move(text), options(ctx, 0), ctx.progress);
       },
@@ -192,7 +215,7 @@ Task<Reply> retr(SessionContext& ctx, const Command& cmd) {
       ctx, "RETR", path->str(),
       Reply{ReplyCode::kFileStatusOk, fmt::format("Opening {} mode data connection for {} ({} bytes).",
                                                   mode_name(ctx), path->name(), size)},
-      size - offset, [&](tls::Stream& data) -> Task<TransferOutcome> {
+      size - offset, Direction::kSend, [&](tls::Stream& data) -> Task<TransferOutcome> {
         co_return co_await send_file(data, fd.get(), options(ctx, offset), ctx.services.blocking,
                                      ctx.progress);
       });

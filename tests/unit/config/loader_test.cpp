@@ -21,7 +21,8 @@ TEST(ConfigLoader, EmbeddedDefaultLoads) {
 TEST(ConfigLoader, DefaultsAndValues) {
   auto c = load(std::string(kListener) +
                 "[server]\nmax_sessions = 5\nidle_timeout = \"90s\"\n[passive]\nports = \"50000-50009\"\n"
-                "[users]\nfile = \"users.toml\"\n[tls]\nrequired = \"login\"\n");
+                "[users]\nfile = \"users.toml\"\n[tls]\nrequired = \"login\"\ncertificate = \"c.pem\"\n"
+                "private_key = \"k.pem\"\n");
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->server.max_sessions, 5u);
   EXPECT_EQ(c->server.idle_timeout, std::chrono::seconds(90));
@@ -66,4 +67,30 @@ TEST(PortRange, Parse) {
   EXPECT_FALSE(parse_port_range("0-10"));
   EXPECT_FALSE(parse_port_range("1-70000"));
   EXPECT_FALSE(parse_port_range("a-b"));
+}
+
+TEST(ConfigLoader, TlsKeys) {
+  auto c = load(std::string(kListener) +
+                "[tls]\ncertificate = \"c.pem\"\nprivate_key = \"k.pem\"\nmin_version = \"1.3\"\n"
+                "session_reuse = \"report\"\nallow_ccc = true\nhandshake_timeout = \"5s\"\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->tls.certificate, "/base/c.pem");
+  EXPECT_EQ(c->tls.min_version, TlsVersion::k1_3);
+  EXPECT_EQ(c->tls.session_reuse, SessionReuse::kReport);
+  EXPECT_TRUE(c->tls.allow_ccc);
+  EXPECT_EQ(c->tls.handshake_timeout, std::chrono::seconds(5));
+}
+
+TEST(ConfigLoader, TlsListenerNeedsACertificate) {
+  auto c = load("[[listeners]]\naddress = \"127.0.0.1:990\"\ntls = \"implicit\"\n");
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("key 'listeners[0].tls': a TLS listener needs tls.certificate"),
+            std::string::npos)
+      << c.error().message;
+  EXPECT_NE(
+      load(std::string(kListener) + "[tls]\ncertificate = \"c.pem\"\n").error().message.find("go together"),
+      std::string::npos);
+  EXPECT_NE(
+      load(std::string(kListener) + "[tls]\nmin_version = \"1.1\"\n").error().message.find("expected one of"),
+      std::string::npos);
 }

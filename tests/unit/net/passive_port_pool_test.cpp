@@ -48,3 +48,74 @@ TEST(PortLease, ReleasesOnDestruction) {
   }
   EXPECT_TRUE(pool.acquire());
 }
+
+namespace {
+asio::ip::address ip(const char* s) {
+  return asio::ip::make_address(s);
+}
+}  // namespace
+
+TEST(PassivePortPool, SameClientAvoidsAPortInTimeWaitOtherClientsMayTakeIt) {
+  using namespace std::chrono_literals;
+  net::PassivePortPool pool(config::PortRange{50000, 50001}, 60s);
+  const auto t0 = net::PassivePortPool::Clock::now();
+  const auto a = ip("198.51.100.1");
+  const auto b = ip("198.51.100.2");
+  for (int round = 0; round < 20; ++round) {
+    const auto t = t0 + round * 200s;  // every port has cooled down since the last round
+    auto p = pool.acquire(a, t);
+    ASSERT_TRUE(p);
+    pool.release(*p, t);
+    // The same client gets the other port while the first may be in TIME_WAIT.
+    auto q = pool.acquire(a, t + 1s);
+    ASSERT_TRUE(q);
+    EXPECT_NE(*q, *p);
+    // A different client may take the port the first one just released.
+    auto r = pool.acquire(b, t + 2s);
+    ASSERT_EQ(r, *p);
+    pool.release(*q, t + 3s);
+    pool.release(*r, t + 3s);
+  }
+  EXPECT_EQ(pool.early_reuses(), 0u);
+}
+
+TEST(PassivePortPool, CoolingPortIsReusedWhenNothingElseIsFreeAndAfterTheDelay) {
+  using namespace std::chrono_literals;
+  net::PassivePortPool pool(config::PortRange{50000, 50000}, 60s);
+  const auto t0 = net::PassivePortPool::Clock::now();
+  const auto a = ip("198.51.100.1");
+  ASSERT_EQ(pool.acquire(a, t0), 50000);
+  pool.release(50000, t0);
+  EXPECT_EQ(pool.acquire(a, t0 + 1s), 50000);  // better than a 425
+  EXPECT_EQ(pool.early_reuses(), 1u);
+  pool.release(50000, t0 + 1s);
+  EXPECT_EQ(pool.acquire(a, t0 + 62s), 50000);
+  EXPECT_EQ(pool.early_reuses(), 1u);
+}
+
+TEST(PassivePortPool, ExhaustionIsCountedAndWakesWaitersOnRelease) {
+  net::PassivePortPool pool(config::PortRange{50000, 50000});
+  ASSERT_TRUE(pool.acquire());
+  EXPECT_FALSE(pool.acquire());
+  EXPECT_FALSE(pool.acquire());
+  EXPECT_EQ(pool.exhaustions(), 2u);
+  int woken = 0;
+  const auto id = pool.add_waiter([&] { ++woken; });
+  pool.release(50000);
+  EXPECT_EQ(woken, 1);
+  pool.remove_waiter(id);
+  ASSERT_TRUE(pool.acquire());
+  pool.release(50000);
+  EXPECT_EQ(woken, 1);
+}
+
+TEST(PassivePortPool, NeverLeavesTheRange) {
+  net::PassivePortPool pool(config::PortRange{60000, 60004});
+  for (int i = 0; i < 1000; ++i) {
+    auto p = pool.acquire(ip("198.51.100.1"));
+    ASSERT_TRUE(p);
+    EXPECT_GE(*p, 60000);
+    EXPECT_LE(*p, 60004);
+    pool.release(*p);
+  }
+}

@@ -1,0 +1,273 @@
+#include "app/firewall.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace ftpsd::app {
+namespace {
+
+constexpr config::PortRange kClientPorts{1024, 65535};  // active mode: PORT/EPRT below 1024 are refused
+constexpr std::string_view kHelperNote =
+    "FTP helpers and ALGs (nf_conntrack_ftp, \"FTP fixup\", a router's \"FTP ALG\") cannot read an encrypted "
+    "control connection, so they are useless for FTPS, and for clear FTP they rewrite what ftpsd already "
+    "gets "
+    "right: disable them. ftpsd advertises the address itself (passive.address).";
+constexpr std::string_view kUdpNote = "UDP: nothing; FTP and FTPS use TCP only.";
+
+std::string range_text(const config::PortRange& r, char sep = '-') {
+  if (r.first == r.last) return std::to_string(r.first);
+  return fmt::format("{}{}{}", r.first, sep, r.last);
+}
+
+std::string_view control_name(config::TlsMode m) {
+  switch (m) {
+    case config::TlsMode::kExplicit:
+      return "explicit FTPS control (AUTH TLS)";
+    case config::TlsMode::kImplicit:
+      return "implicit FTPS control";
+    case config::TlsMode::kNone:
+      break;
+  }
+  return "FTP control (clear text)";
+}
+
+std::vector<std::string> network_texts(const std::vector<net::IpNetwork>& networks) {
+  std::vector<std::string> out;
+  for (const auto& n : networks) out.push_back(n.to_string());
+  return out;
+}
+
+std::string describe_opening(const Opening& o) {
+  std::string s = o.what;
+  if (o.external) s += fmt::format(" (the router forwards external {} to these)", range_text(*o.external));
+  if (!o.sources.empty()) s += fmt::format(" (only from {})", fmt::join(o.sources, ", "));
+  return s;
+}
+
+std::string render_text(const FirewallPlan& plan) {
+  std::string out = "What to open on the firewall for ftpsd (TCP only):\n\n";
+  out += fmt::format("  {:<9} {:<5} {:<22} {}\n", "direction", "proto", "port(s)", "what");
+  for (const auto& o : plan.openings) {
+    std::string ports = range_text(o.ports);
+    if (!o.inbound)
+      ports =
+          fmt::format("{} -> {}", o.source_port ? std::to_string(o.source_port) : "any", range_text(o.ports));
+    out += fmt::format("  {:<9} {:<5} {:<22} {}\n", o.inbound ? "inbound" : "outbound", "TCP", ports,
+                       describe_opening(o));
+    if (o.external)
+      out += fmt::format("  {:<9} {:<5} {:<22} {}\n", "router", "TCP", range_text(*o.external),
+                         "external ports clients connect to, forwarded to the line above");
+  }
+  out +=
+      "\nInbound: connections clients open to the server. Outbound: connections the server opens.\n"
+      "Replies of established connections pass the other way: allow \"established,related\" traffic.\n";
+  out += fmt::format("{}\n{}\n", kUdpNote, kHelperNote);
+  for (const auto& w : plan.warnings) out += fmt::format("warning: {}\n", w);
+  out += "\nReady rules: ftpsd firewall --format nftables|iptables|ufw|firewalld\n";
+  return out;
+}
+
+// `ip saddr { ... }` / `ip6 saddr { ... }` prefixes, one per family present.
+std::vector<std::string> nft_source_matches(const std::vector<std::string>& sources) {
+  std::vector<std::string> v4;
+  std::vector<std::string> v6;
+  for (const auto& s : sources) (s.find(':') == std::string::npos ? v4 : v6).push_back(s);
+  std::vector<std::string> out;
+  if (!v4.empty()) out.push_back(fmt::format("ip saddr {{ {} }} ", fmt::join(v4, ", ")));
+  if (!v6.empty()) out.push_back(fmt::format("ip6 saddr {{ {} }} ", fmt::join(v6, ", ")));
+  if (out.empty()) out.emplace_back();
+  return out;
+}
+
+std::string nft_router(const FirewallPlan& plan, const std::string& server) {
+  std::string pre;
+  std::string fwd;
+  for (const auto& o : plan.openings) {
+    if (!o.inbound) {
+      fwd += fmt::format("    ip saddr {} tcp {}dport {} accept comment \"{}\"\n", server,
+                         o.source_port ? fmt::format("sport {} tcp ", o.source_port) : "",
+                         range_text(o.ports), o.what);
+      continue;
+    }
+    for (const auto& src : nft_source_matches(o.sources)) {
+      if (o.external) {
+        std::string map;
+        for (std::uint32_t i = 0; i < o.ports.size(); ++i)
+          map += fmt::format("{}{} : {}", i ? ", " : "", o.external->first + i, o.ports.first + i);
+        pre += fmt::format(
+            "    fib daddr type local {}tcp dport {} dnat ip to {} : tcp dport map {{ {} }} comment "
+            "\"{}\"\n",
+            src, range_text(*o.external), server, map, o.what);
+      } else {
+        pre += fmt::format("    fib daddr type local {}tcp dport {} dnat ip to {} comment \"{}\"\n", src,
+                           range_text(o.ports), server, o.what);
+      }
+      fwd += fmt::format("    {}ip daddr {} tcp dport {} ct status dnat accept comment \"{}\"\n", src, server,
+                         range_text(o.ports), o.what);
+    }
+  }
+  std::string out;
+  out +=
+      "  chain prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n" + pre + "  }\n";
+  out += "  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n";
+  out += fmt::format("    ip saddr {} masquerade comment \"connections the server opens (active mode)\"\n",
+                     server);
+  out += "  }\n";
+  out +=
+      "  chain forward {\n    type filter hook forward priority filter; policy drop;\n"
+      "    ct state established,related accept\n    ct state invalid drop\n" +
+      fwd + "  }\n";
+  return out;
+}
+
+std::string render_nftables(const FirewallPlan& plan, const FirewallOptions& options) {
+  std::string out =
+      "#!/usr/sbin/nft -f\n"
+      "# ftpsd: generated by `ftpsd firewall --format nftables`. Load with `nft -f FILE`.\n"
+      "# It drops every other inbound connection except SSH (port 22): add your other services.\n"
+      "# UDP: nothing to open. Disable FTP helpers: they cannot read FTPS and are not needed.\n";
+  if (!options.nat_to.empty())
+    out += fmt::format("# Router rules: forwards the ports below to the server {}.\n", options.nat_to);
+  out += "table inet ftpsd\ndelete table inet ftpsd\ntable inet ftpsd {\n";
+  out +=
+      "  chain input {\n    type filter hook input priority filter; policy drop;\n"
+      "    ct state established,related accept\n    ct state invalid drop\n    iifname \"lo\" accept\n"
+      "    meta l4proto { icmp, ipv6-icmp } accept\n    tcp dport 22 accept comment \"ssh: remove if "
+      "unused\"\n";
+  if (options.nat_to.empty()) {
+    for (const auto& o : plan.openings) {
+      if (!o.inbound) continue;
+      for (const auto& src : nft_source_matches(o.sources))
+        out += fmt::format("    {}tcp dport {} accept comment \"{}\"\n", src, range_text(o.ports), o.what);
+    }
+  }
+  out += "  }\n";
+  if (!options.nat_to.empty()) out += nft_router(plan, options.nat_to);
+  out += "}\n";
+  return out;
+}
+
+std::string render_iptables(const FirewallPlan& plan) {
+  std::string out =
+      "# ftpsd: generated by `ftpsd firewall --format iptables`. Run as root; use ip6tables for IPv6.\n"
+      "# UDP: nothing to open. FTP helpers (nf_conntrack_ftp) are not needed: do not load them.\n"
+      "iptables -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n"
+      "iptables -A OUTPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n";
+  for (const auto& o : plan.openings) {
+    if (!o.inbound) {
+      out += fmt::format(
+          "iptables -A OUTPUT -p tcp {}--dport {} -m conntrack --ctstate NEW -j ACCEPT  # {}\n",
+          o.source_port ? fmt::format("--sport {} ", o.source_port) : "", range_text(o.ports, ':'), o.what);
+      continue;
+    }
+    if (o.sources.empty())
+      out += fmt::format("iptables -A INPUT -p tcp --dport {} -j ACCEPT  # {}\n", range_text(o.ports, ':'),
+                         o.what);
+    for (const auto& s : o.sources)
+      out += fmt::format("{} -A INPUT -p tcp -s {} --dport {} -j ACCEPT  # {}\n",
+                         s.find(':') == std::string::npos ? "iptables" : "ip6tables", s,
+                         range_text(o.ports, ':'), o.what);
+    if (o.external)
+      out += fmt::format("# on the router: forward TCP {} to the server's {} (same order)\n",
+                         range_text(*o.external), range_text(o.ports));
+  }
+  return out;
+}
+
+std::string render_ufw(const FirewallPlan& plan) {
+  std::string out = "# ftpsd: generated by `ftpsd firewall --format ufw`. UDP: nothing to open.\n";
+  for (const auto& o : plan.openings) {
+    if (!o.inbound) {
+      out += fmt::format("ufw allow out proto tcp {}to any port {} comment 'ftpsd {}'\n",
+                         o.source_port ? fmt::format("from any port {} ", o.source_port) : "",
+                         range_text(o.ports, ':'), o.what);
+      continue;
+    }
+    if (o.sources.empty())
+      out += fmt::format("ufw allow proto tcp to any port {} comment 'ftpsd {}'\n", range_text(o.ports, ':'),
+                         o.what);
+    for (const auto& s : o.sources)
+      out += fmt::format("ufw allow proto tcp from {} to any port {} comment 'ftpsd {}'\n", s,
+                         range_text(o.ports, ':'), o.what);
+  }
+  return out;
+}
+
+std::string render_firewalld(const FirewallPlan& plan) {
+  std::string out =
+      "# ftpsd: generated by `ftpsd firewall --format firewalld`. UDP: nothing to open.\n"
+      "# Do not add the \"ftp\" service: it loads the FTP helper, useless for FTPS.\n";
+  for (const auto& o : plan.openings) {
+    if (!o.inbound) continue;  // firewalld allows outbound connections by default
+    if (o.sources.empty())
+      out += fmt::format("firewall-cmd --permanent --add-port={}/tcp\n", range_text(o.ports));
+    for (const auto& s : o.sources)
+      out += fmt::format(
+          "firewall-cmd --permanent --add-rich-rule='rule family=\"{}\" source address=\"{}\" port "
+          "port=\"{}\" "
+          "protocol=\"tcp\" accept'\n",
+          s.find(':') == std::string::npos ? "ipv4" : "ipv6", s, range_text(o.ports));
+  }
+  out += "firewall-cmd --reload\n";
+  return out;
+}
+
+}  // namespace
+
+FirewallPlan plan_firewall(const config::Config& cfg) {
+  FirewallPlan plan;
+  for (const auto& l : cfg.listeners) {
+    if (l.port == 0) {
+      plan.warnings.push_back(
+          fmt::format("listener {} uses port 0 (a random port): no rule can be written for it", l.address));
+      continue;
+    }
+    Opening o{.what = std::string(control_name(l.tls)), .ports = {l.port, l.port}};
+    if (l.proxy_protocol) {
+      o.what += " via PROXY protocol";
+      o.sources = network_texts(cfg.proxy_protocol.trusted);
+    }
+    plan.openings.push_back(std::move(o));
+  }
+  if (cfg.passive.ports) {
+    plan.openings.push_back(Opening{
+        .what = "passive data ports", .ports = *cfg.passive.ports, .external = cfg.passive.advertised_ports});
+  } else {
+    plan.warnings.push_back(
+        "passive.ports is empty: the kernel picks any port for passive mode, so no firewall can be opened "
+        "narrowly; set passive.ports, e.g. \"50000-50099\"");
+  }
+  if (cfg.active.enabled)
+    plan.openings.push_back(Opening{.what = "active-mode data connections to clients",
+                                    .ports = kClientPorts,
+                                    .inbound = false,
+                                    .source_port = cfg.active.source_port});
+  return plan;
+}
+
+std::string render_firewall(const FirewallPlan& plan, FirewallFormat format, const FirewallOptions& options) {
+  switch (format) {
+    case FirewallFormat::kText:
+      return render_text(plan);
+    case FirewallFormat::kNftables:
+      return render_nftables(plan, options);
+    case FirewallFormat::kIptables:
+      return render_iptables(plan);
+    case FirewallFormat::kUfw:
+      return render_ufw(plan);
+    case FirewallFormat::kFirewalld:
+      return render_firewalld(plan);
+  }
+  return {};
+}
+
+std::optional<FirewallFormat> parse_firewall_format(std::string_view name) {
+  if (name == "text") return FirewallFormat::kText;
+  if (name == "nftables") return FirewallFormat::kNftables;
+  if (name == "iptables") return FirewallFormat::kIptables;
+  if (name == "ufw") return FirewallFormat::kUfw;
+  if (name == "firewalld") return FirewallFormat::kFirewalld;
+  return std::nullopt;
+}
+
+}  // namespace ftpsd::app

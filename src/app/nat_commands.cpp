@@ -1,0 +1,45 @@
+#include "app/nat_commands.hpp"
+
+#include <fmt/format.h>
+
+#include "app/firewall.hpp"
+#include "app/nat_lint.hpp"
+#include "net/passive_host_resolver.hpp"
+
+namespace ftpsd::app {
+
+int cmd_firewall(const config::Config& cfg, const std::string& format, const std::string& nat_to) {
+  const auto f = parse_firewall_format(format);
+  if (!f) {
+    fmt::print(stderr, "ftpsd: unknown format '{}': use text, nftables, iptables, ufw or firewalld\n",
+               format);
+    return 2;
+  }
+  if (!nat_to.empty()) {
+    std::error_code ec;
+    const auto a = asio::ip::make_address(nat_to, ec);
+    if (ec || !a.is_v4()) {
+      fmt::print(stderr, "ftpsd: --nat-to needs the server's internal IPv4 address\n");
+      return 2;
+    }
+    if (*f != FirewallFormat::kNftables) {
+      fmt::print(stderr, "ftpsd: --nat-to writes router rules for --format nftables only\n");
+      return 2;
+    }
+  }
+  fmt::print("{}", render_firewall(plan_firewall(cfg), *f, {.nat_to = nat_to}));
+  return 0;
+}
+
+bool print_nat_lint(const config::Config& cfg) {
+  bool ok = true;
+  for (const auto& finding : lint_nat(cfg, net::resolve_ipv4)) {
+    const bool error = finding.severity == LintFinding::Severity::kError;
+    ok = ok && !error;
+    fmt::print(stderr, "{}: {}: {}: {}\n", cfg.source.string(), error ? "error" : "warning", finding.key,
+               finding.message);
+  }
+  return ok;
+}
+
+}  // namespace ftpsd::app

@@ -1,0 +1,17 @@
+#pragma once
+// The CLI side of `ftpsd firewall` and of the NAT part of `ftpsd check-config`.
+#include <string>
+
+#include "config/config.hpp"
+
+namespace ftpsd::app {
+
+// Prints the firewall plan of `cfg` in `format` (text, nftables, iptables, ufw, firewalld) to stdout.
+// `nat_to`: the server's internal address, for router rules (nftables). Returns the exit code.
+int cmd_firewall(const config::Config& cfg, const std::string& format, const std::string& nat_to);
+
+// Prints the NAT findings of `cfg` to stderr as "FILE: warning: KEY: text". Returns true when none is
+// an error.
+bool print_nat_lint(const config::Config& cfg);
+
+}  // namespace ftpsd::app

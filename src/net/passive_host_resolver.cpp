@@ -1,0 +1,67 @@
+#include "net/passive_host_resolver.hpp"
+
+#include <netdb.h>
+#include <spdlog/spdlog.h>
+
+#include <memory>
+
+namespace ftpsd::net {
+namespace {
+
+void log_result(PassiveAddressPolicy& policy, const Result<asio::ip::address_v4, std::string>& r) {
+  const auto& host = policy.host_name();
+  if (!r) {
+    if (auto last = policy.resolved())
+      spdlog::warn("passive.address {}: lookup failed ({}); keeping {}", host, r.error(), last->to_string());
+    else
+      spdlog::warn(
+          "passive.address {}: lookup failed ({}); PASV replies carry the local address until it "
+          "resolves",
+          host, r.error());
+    return;
+  }
+  if (policy.update_resolved(*r)) {
+    spdlog::info("passive.address {} resolves to {}", host, r->to_string());
+    if (!is_public(*r))
+      spdlog::warn(
+          "passive.address {} resolves to the {} address {}: clients on the internet cannot reach it", host,
+          describe(classify(*r)), r->to_string());
+  }
+}
+
+}  // namespace
+
+Result<asio::ip::address_v4, std::string> resolve_ipv4(const std::string& host) {
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res);
+  if (rc != 0) return Unexpected{std::string(gai_strerror(rc))};
+  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> owner(res, &freeaddrinfo);
+  for (const addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+    if (ai->ai_family != AF_INET) continue;
+    const auto* sin = reinterpret_cast<const sockaddr_in*>(ai->ai_addr);
+    return asio::ip::address_v4(ntohl(sin->sin_addr.s_addr));
+  }
+  return Unexpected{std::string("no IPv4 address")};
+}
+
+void resolve_now(PassiveAddressPolicy& policy) {
+  if (policy.host_name().empty()) return;
+  log_result(policy, resolve_ipv4(policy.host_name()));
+}
+
+Task<void> keep_resolved(PassiveAddressPolicy& policy, runtime::BlockingPool& pool, Duration every) {
+  if (policy.host_name().empty()) co_return;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    timer.expires_after(every);
+    if (auto [ec] = co_await timer.async_wait(kTuple); ec) co_return;
+    const std::string host = policy.host_name();
+    auto r = co_await pool.run([host] { return resolve_ipv4(host); });
+    log_result(policy, r);
+  }
+}
+
+}  // namespace ftpsd::net

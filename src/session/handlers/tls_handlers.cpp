@@ -1,0 +1,78 @@
+// AUTH PBSZ PROT CCC: FTP security extensions (RFC 2228, RFC 4217).
+#include <spdlog/spdlog.h>
+
+#include "session/handlers/handlers.hpp"
+#include "session/security_policy.hpp"
+
+namespace ftpsd::session::handlers {
+namespace {
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+Task<Reply> auth(SessionContext& ctx, const Command& cmd) {
+  const std::string mech = upper(cmd.argument);
+  const bool tls = mech == "TLS" || mech == "TLS-C";
+  const bool tls_p = mech == "SSL" || mech == "TLS-P";  // old drafts: these also mean PROT P
+  if (!tls && !tls_p)
+    co_return Reply{ReplyCode::kNotImplementedForParameter,
+                    "AUTH " + mech + " is not supported; use AUTH TLS."};
+  if (ctx.control.secure()) co_return Reply{ReplyCode::kBadSequence, "The connection is already secured."};
+  if (ctx.listener.tls != config::TlsMode::kExplicit || !ctx.tls_context)
+    co_return Reply{ReplyCode::kPolicyRequiresSecurity, "TLS is not enabled on this listener."};
+  // RFC 4217 §4: a new security state starts a new login.
+  const std::string host = ctx.state.host;
+  ctx.data.reset();
+  ctx.state = SessionState{};
+  ctx.state.host = host;
+  if (tls_p) {
+    ctx.state.pbsz = true;
+    ctx.state.protection = DataProtection::kPrivate;
+  }
+  co_return Reply{ReplyCode::kSecurityExchangeOk, "Proceed with negotiation.",
+                  protocol::AfterReply::kUpgradeToTls};
+}
+
+Task<Reply> pbsz(SessionContext& ctx, const Command&) {
+  if (!ctx.control.secure()) co_return Reply{ReplyCode::kBadSequence, "PBSZ needs AUTH TLS first."};
+  ctx.state.pbsz = true;
+  // RFC 4217 §8: TLS is a stream, the buffer size is always 0; a client asking for more is told so.
+  co_return Reply{ReplyCode::kOk, "PBSZ=0"};
+}
+
+Task<Reply> prot(SessionContext& ctx, const Command& cmd) {
+  const std::string level = upper(cmd.argument);
+  if (!ctx.control.secure() && ctx.state.protection == DataProtection::kClear && !ctx.state.pbsz)
+    co_return Reply{ReplyCode::kBadSequence, "PROT needs AUTH TLS and PBSZ first."};
+  if (!ctx.state.pbsz) co_return Reply{ReplyCode::kBadSequence, "PROT needs PBSZ first."};
+  if (level == "P") {
+    ctx.state.protection = DataProtection::kPrivate;
+    co_return Reply{ReplyCode::kOk, "Protection set to Private."};
+  }
+  if (level == "C") {
+    if (effective_tls_required(*ctx.config, ctx.state.user) == config::TlsRequired::kAll)
+      co_return Reply{ReplyCode::kPolicyRequiresSecurity,
+                      "PROT C refused: data connections must be protected "
+                      "(tls.required = all)."};
+    ctx.state.protection = DataProtection::kClear;
+    co_return Reply{ReplyCode::kOk, "Protection set to Clear."};
+  }
+  if (level == "S" || level == "E")
+    co_return Reply{ReplyCode::kProtectionLevelNotSupported,
+                    "PROT " + level + " is not supported; use C or P."};
+  co_return Reply{ReplyCode::kNotImplementedForParameter, "Unknown protection level; use C or P."};
+}
+
+Task<Reply> ccc(SessionContext& ctx, const Command&) {
+  if (!ctx.control.secure()) co_return Reply{ReplyCode::kBadSequence, "The connection is not secured."};
+  if (!ctx.config->tls.allow_ccc)
+    co_return Reply{ReplyCode::kPolicyRequiresSecurity, "CCC is not allowed here (tls.allow_ccc = false)."};
+  co_return Reply{ReplyCode::kOk, "Clearing the control channel.", protocol::AfterReply::kDowngradeToClear};
+}
+
+}  // namespace ftpsd::session::handlers

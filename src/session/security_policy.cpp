@@ -1,0 +1,40 @@
+#include "session/security_policy.hpp"
+
+namespace ftpsd::session {
+
+config::TlsRequired effective_tls_required(const config::Config& cfg, const std::optional<auth::User>& user) {
+  if (user && user->tls_required) return *user->tls_required;
+  return cfg.tls.required;
+}
+
+config::SessionReuse effective_session_reuse(const config::Config& cfg,
+                                             const std::optional<auth::User>& user) {
+  if (user && user->tls_session_reuse) return *user->tls_session_reuse;
+  return cfg.tls.session_reuse;
+}
+
+std::string_view name(config::TlsRequired r) noexcept {
+  switch (r) {
+    case config::TlsRequired::kLogin:
+      return "login";
+    case config::TlsRequired::kAll:
+      return "all";
+    case config::TlsRequired::kNone:
+      break;
+  }
+  return "none";
+}
+
+std::string_view name(config::SessionReuse r) noexcept {
+  switch (r) {
+    case config::SessionReuse::kReport:
+      return "report";
+    case config::SessionReuse::kRequire:
+      return "require";
+    case config::SessionReuse::kOff:
+      break;
+  }
+  return "off";
+}
+
+}  // namespace ftpsd::session

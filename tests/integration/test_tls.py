@@ -1,0 +1,243 @@
+"""FTPS: explicit and implicit TLS (RFC 4217) with real clients, and the security rules."""
+import io
+import os
+import socket
+import ssl
+import subprocess
+import time
+
+import ftplib
+import pytest
+
+from conftest import PASSWORDS
+from helpers import read_reply, send
+from tls_helpers import ReusingFTP_TLS, client_context, make_tls_server, tls_login  # noqa: F401 (fixture)
+
+
+def test_feat_lists_tls_features(make_tls_server):
+    srv = make_tls_server()
+    ftp = ftplib.FTP()
+    ftp.connect(srv.host, srv.port, timeout=10)
+    feat = ftp.sendcmd("FEAT")
+    for f in ("AUTH TLS", "PBSZ", "PROT"):
+        assert f"\n {f}" in feat, feat
+    assert " CCC" not in feat
+
+
+def test_explicit_prot_p_round_trip_with_session_reuse(make_tls_server):
+    srv = make_tls_server()
+    ftp = tls_login(srv)
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    ftp.storbinary("STOR f.bin", io.BytesIO(data))
+    assert (srv.root() / "f.bin").read_bytes() == data
+    out = io.BytesIO()
+    ftp.retrbinary("RETR f.bin", out.write)
+    assert out.getvalue() == data
+    assert ftp.nlst() == ["f.bin"]
+    status = ftp.sendcmd("STAT")
+    assert "Control connection: TLSv1.3" in status, status
+    assert "resumed session" in status, status
+    ftp.quit()
+
+
+def test_empty_file_and_empty_listing_close_cleanly(make_tls_server):
+    srv = make_tls_server()
+    ftp = tls_login(srv)
+    ftp.mkd("empty")
+    assert ftp.nlst("empty") == []
+    ftp.storbinary("STOR zero", io.BytesIO(b""))
+    out = io.BytesIO()
+    ftp.retrbinary("RETR zero", out.write)
+    assert out.getvalue() == b""
+    assert (srv.root() / "zero").stat().st_size == 0
+    ftp.quit()
+
+
+def test_implicit_tls(make_tls_server):
+    srv = make_tls_server()
+    ctx = client_context()
+    raw = socket.create_connection((srv.host, srv.implicit_port), timeout=10)
+    s = ctx.wrap_socket(raw, server_hostname="localhost")
+    f = s.makefile("rb")
+    assert read_reply(f).startswith("220")
+    assert send(s, f, "USER alice").startswith("331")
+    assert send(s, f, f"PASS {PASSWORDS['alice']}").startswith("230")
+    assert "PROT P" in send(s, f, "STAT")
+
+
+def test_plain_ftplib_refused_under_require_with_clear_reply(make_tls_server):
+    srv = make_tls_server()  # session_reuse defaults to "require"
+    ftp = tls_login(srv, cls=ftplib.FTP_TLS)  # full handshake on every data connection
+    with pytest.raises(ftplib.error_perm, match=r"^522 .*not resumed.*session_reuse = require"):
+        ftp.nlst()
+    ftp.sendcmd("NOOP")  # the session goes on
+    assert 'tls.session_reuse = "require"' in srv.log()
+
+
+def test_plain_ftplib_accepted_and_reported_under_report(make_tls_server):
+    srv = make_tls_server(tls_extra='session_reuse = "report"')
+    ftp = tls_login(srv, cls=ftplib.FTP_TLS)
+    ftp.storbinary("STOR a", io.BytesIO(b"abc"))
+    assert ftp.nlst() == ["a"]
+    assert srv.log().count('accepted because tls.session_reuse = "report"') == 2
+
+
+def test_per_user_session_reuse_override(make_tls_server):
+    srv = make_tls_server()
+    users = (srv.base / "users.toml").read_text()
+    (srv.base / "users.toml").write_text(users.replace('name = "bob"', 'name = "bob"\ntls_session_reuse = "off"'))
+    srv.stop()
+    srv2 = make_tls_server()
+    (srv2.base / "users.toml").write_text((srv2.base / "users.toml").read_text().replace(
+        'name = "bob"', 'name = "bob"\ntls_session_reuse = "off"'))
+    # users are read at start: restart with the edited file
+    srv2.stop()
+    srv3 = type(srv2)(srv2.base, (srv2.base / "ftpsd.toml").read_text(), (srv2.base / "users.toml").read_text())
+    try:
+        srv3.implicit_port = srv3.ports[1]
+        ftp = tls_login(srv3, user="bob", cls=ftplib.FTP_TLS)
+        assert ftp.nlst() == []  # bob may do full handshakes
+        ftp_alice = tls_login(srv3, user="alice", cls=ftplib.FTP_TLS)
+        with pytest.raises(ftplib.error_perm, match="^522"):
+            ftp_alice.nlst()
+    finally:
+        srv3.stop()
+
+
+def test_stolen_passive_port_gets_nothing(make_tls_server):
+    """Another TLS client that connects to the passive port first cannot resume the victim's session."""
+    srv = make_tls_server()
+    ftp = tls_login(srv)
+    ftp.storbinary("STOR secret", io.BytesIO(b"top secret"))
+    host, port = ftplib.parse227(ftp.sendcmd("PASV"))
+    thief = socket.create_connection((host, port), timeout=10)
+    ftp.putcmd("RETR secret")
+    assert ftp.getresp().startswith("150")
+    got = b""
+    with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
+        t = client_context().wrap_socket(thief, server_hostname="localhost")  # fresh session: no resumption
+        got = t.recv(100)
+        if not got:
+            raise ConnectionError("closed")
+    assert b"top secret" not in got
+    with pytest.raises(ftplib.error_perm, match="^522 .*not resumed"):
+        ftp.getresp()
+    ftp.sendcmd("NOOP")
+
+
+def test_user_in_clear_refused_when_tls_required(make_tls_server):
+    srv = make_tls_server(tls_extra='required = "login"')
+    s = socket.create_connection((srv.host, srv.port), timeout=10)
+    f = s.makefile("rb")
+    read_reply(f)
+    reply = send(s, f, "USER alice")
+    assert reply.startswith("530 ") and "AUTH TLS" in reply, reply
+    assert send(s, f, f"PASS {PASSWORDS['alice']}").startswith("530 ")
+    assert "logged in" not in srv.log()
+    # over TLS the same user logs in
+    ftp = tls_login(srv)
+    ftp.quit()
+
+
+def test_required_all_needs_prot_p(make_tls_server):
+    srv = make_tls_server(tls_extra='required = "all"')
+    ftp = tls_login(srv, prot_p=False)
+    ftp.sendcmd("PBSZ 0")
+    with pytest.raises(ftplib.error_perm, match="^534"):
+        ftp.sendcmd("PROT C")
+    ftp.sendcmd("PASV")
+    with pytest.raises(ftplib.error_perm, match="^521 .*PROT P"):
+        ftp.sendcmd("LIST")
+    ftp.prot_p()
+    assert ftp.nlst() == []
+
+
+def test_pipelined_commands_after_auth_tls_are_discarded(make_tls_server):
+    srv = make_tls_server()
+    s = socket.create_connection((srv.host, srv.port), timeout=10)
+    f = s.makefile("rb")
+    read_reply(f)
+    s.sendall(f"AUTH TLS\r\nUSER alice\r\nPASS {PASSWORDS['alice']}\r\n".encode())
+    assert read_reply(f).startswith("234")
+    t = client_context().wrap_socket(s, server_hostname="localhost")
+    tf = t.makefile("rb")
+    # Had USER/PASS been executed, we would be logged in now.
+    assert send(t, tf, "PWD").startswith("530")
+    assert send(t, tf, f"PASS {PASSWORDS['alice']}").startswith("503")
+    assert "discarded" in srv.log() and "sent after AUTH TLS" in srv.log()
+
+
+def test_security_command_sequencing(make_tls_server):
+    srv = make_tls_server()
+    s = socket.create_connection((srv.host, srv.port), timeout=10)
+    f = s.makefile("rb")
+    read_reply(f)
+    assert send(s, f, "FEAT").startswith("211")
+    assert send(s, f, "PBSZ 0").startswith("503")
+    assert send(s, f, "PROT P").startswith("503")
+    assert send(s, f, "AUTH GSSAPI").startswith("504")
+    assert send(s, f, "AUTH TLS").startswith("234")
+    t = client_context().wrap_socket(s, server_hostname="localhost")
+    tf = t.makefile("rb")
+    assert send(t, tf, "PROT P").startswith("503")  # PBSZ first (RFC 4217 §8)
+    assert send(t, tf, "PBSZ 0").startswith("200 PBSZ=0")
+    assert send(t, tf, "PROT S").startswith("536")
+    assert send(t, tf, "PROT E").startswith("536")
+    assert send(t, tf, "PROT P").startswith("200")
+    assert send(t, tf, "AUTH TLS").startswith("503")
+    assert send(t, tf, "USER alice").startswith("331")
+    assert send(t, tf, f"PASS {PASSWORDS['alice']}").startswith("230")
+    assert send(t, tf, "CCC").startswith("534")
+
+
+def test_auth_on_a_plain_listener_is_refused(make_server):
+    srv = make_server()
+    s = socket.create_connection((srv.host, srv.port), timeout=10)
+    f = s.makefile("rb")
+    read_reply(f)
+    assert send(s, f, "AUTH TLS").startswith("534")
+
+
+def test_ccc_when_allowed(make_tls_server):
+    srv = make_tls_server(tls_extra="allow_ccc = true")
+    s = socket.create_connection((srv.host, srv.port), timeout=10)
+    f = s.makefile("rb")
+    read_reply(f)
+    assert send(s, f, "AUTH TLS").startswith("234")
+    t = client_context().wrap_socket(s, server_hostname="localhost")
+    tf = t.makefile("rb")
+    assert send(t, tf, "USER alice").startswith("331")
+    assert send(t, tf, f"PASS {PASSWORDS['alice']}").startswith("230")
+    assert send(t, tf, "CCC").startswith("200")
+    plain = t.unwrap()
+    pf = plain.makefile("rb")
+    assert send(plain, pf, "PWD").startswith('257 "/"')
+
+
+@pytest.mark.parametrize("version", ["-tls1", "-tls1_1"])
+def test_old_tls_versions_refused(make_tls_server, version):
+    srv = make_tls_server()
+    r = subprocess.run(["openssl", "s_client", version, "-cipher", "DEFAULT:@SECLEVEL=0", "-connect",
+                        f"127.0.0.1:{srv.implicit_port}"], input=b"", capture_output=True, timeout=20)
+    assert r.returncode != 0, r.stdout
+    assert b"alert protocol version" in r.stderr, r.stderr  # the server said no (alert 70)
+    # TLS 1.2 works
+    ctx = client_context()
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    s = ctx.wrap_socket(socket.create_connection((srv.host, srv.implicit_port), timeout=10),
+                        server_hostname="localhost")
+    assert s.version() == "TLSv1.2"
+    assert s.recv(100).startswith(b"220")
+
+
+def test_alpn_ftp_accepted_and_others_refused(make_tls_server):
+    srv = make_tls_server()
+    for alpn, ok in ((["ftp"], True), (None, True), (["http/1.1"], False), (["h2", "imap"], False)):
+        raw = socket.create_connection((srv.host, srv.implicit_port), timeout=10)
+        if ok:
+            s = client_context(alpn).wrap_socket(raw, server_hostname="localhost")
+            assert s.recv(100).startswith(b"220")
+            s.close()
+        else:
+            with pytest.raises(ssl.SSLError, match="NO_APPLICATION_PROTOCOL|no application protocol"):
+                client_context(alpn).wrap_socket(raw, server_hostname="localhost")

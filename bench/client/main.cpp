@@ -17,7 +17,8 @@ workloads:
   list         --path P [--verb LIST|MLSD]         one listing (ms, lines)
   concurrent   --clients N --file F [--expect B] [--ramp-ms MS]
                N clients log in and RETR F at once (connects spread over MS)
-  login        --count N [--parallel P]            connect + (AUTH TLS) + USER/PASS + QUIT
+  login        --count N [--parallel P] [--seconds S]
+               connect + (AUTH TLS) + USER/PASS + QUIT, N at most, none started after S
   idle         --sessions N [--parallel P] [--hold S]
                opens N logged-in sessions, prints a JSON line, holds them until
                stdin gives a line or closes (at most S seconds)

@@ -326,6 +326,8 @@ int run_login(const Args& a) {
   Settings s = a.settings();
   int count = static_cast<int>(a.num("count", 100));
   int parallel = static_cast<int>(a.num("parallel", 1));
+  // At most --count logins, and none started after --seconds.
+  auto deadline = Clock::now() + std::chrono::milliseconds(a.num("seconds", 3600) * 1000);
   std::atomic<int> next{0};
   Errors errors;
   std::mutex mu;
@@ -333,7 +335,7 @@ int run_login(const Args& a) {
   Meter m;
   run_threads(parallel, [&](int) {
     std::vector<double> mine;
-    for (int i; (i = next++) < count;) {
+    for (int i; (i = next++) < count && Clock::now() < deadline;) {
       auto t0 = Clock::now();
       try {
         Control c(s);

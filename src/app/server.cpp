@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <functional>
 
 #include "app/nat_lint.hpp"
 #include "auth/user_store.hpp"
@@ -100,6 +101,28 @@ std::optional<tcp::acceptor> bind_listener(asio::io_context& ctx, config::Listen
   return acceptor;
 }
 
+// Loads the certificates again (on the blocking pool). A broken file keeps the old context: running
+// sessions are never affected, new ones keep working, and the log says why.
+Task<void> reload_certificates(tls::ContextStore& store, runtime::BlockingPool& blocking,
+                               bool only_if_changed) {
+  auto result =
+      co_await blocking.run([&] { return only_if_changed ? store.reload_if_changed() : store.reload(); });
+  if (!result) {
+    spdlog::error("TLS certificate reload failed, keeping the previous certificate: {}", result.error());
+  } else if (*result) {
+    spdlog::info("TLS certificate reloaded: {}", store.current()->description());
+  }
+}
+
+Task<void> watch_certificates(tls::ContextStore& store, runtime::BlockingPool& blocking, Duration every) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    timer.expires_after(every);
+    if (auto [ec] = co_await timer.async_wait(kTuple); ec) co_return;
+    co_await reload_certificates(store, blocking, true);
+  }
+}
+
 }  // namespace
 
 int run_server(std::shared_ptr<const config::Config> config, bool print_connect_help) {
@@ -112,15 +135,14 @@ int run_server(std::shared_ptr<const config::Config> config, bool print_connect_
     }
     *users = std::move(*loaded);
   }
-  std::shared_ptr<tls::ServerContext> tls_context;
+  std::unique_ptr<tls::ContextStore> tls_store;
   if (config->tls.configured()) {
-    auto created = tls::ServerContext::create(config->tls);
-    if (!created) {
-      spdlog::critical("TLS: {}", created.error());
+    tls_store = std::make_unique<tls::ContextStore>(config->tls);
+    if (auto loaded = tls_store->reload(); !loaded) {
+      spdlog::critical("TLS: {}", loaded.error());
       return 1;
     }
-    tls_context = std::move(*created);
-    spdlog::info("TLS certificate: {}", tls_context->description());
+    spdlog::info("TLS certificate: {}", tls_store->current()->description());
   }
   auto blocking = std::make_unique<runtime::BlockingPool>(config->server.blocking_threads);
   net::PassivePortPool ports(config->passive.ports);
@@ -134,7 +156,7 @@ int run_server(std::shared_ptr<const config::Config> config, bool print_connect_
                              .passive_policy = passive_policy,
                              .blocking = *blocking,
                              .ports = ports,
-                             .tls = tls_context};
+                             .tls = tls_store.get()};
   runtime::IoPool pool(config->server.threads);
 
   std::vector<tcp::acceptor> acceptors;
@@ -149,6 +171,20 @@ int run_server(std::shared_ptr<const config::Config> config, bool print_connect_
                  asio::detached);
   for (std::size_t i = 0; i < acceptors.size(); ++i)
     asio::co_spawn(pool.first(), accept_loop(acceptors[i], pool, services, listeners[i]), asio::detached);
+  if (tls_store && config->tls.reload_check.count() > 0)
+    asio::co_spawn(pool.first(), watch_certificates(*tls_store, *blocking, config->tls.reload_check),
+                   asio::detached);
+  asio::signal_set hangup(pool.first(), SIGHUP);
+  std::function<void()> on_hangup = [&] {
+    hangup.async_wait([&](const std::error_code& ec, int) {
+      if (ec) return;
+      spdlog::info("SIGHUP received: reloading certificates");
+      if (tls_store)
+        asio::co_spawn(pool.first(), reload_certificates(*tls_store, *blocking, false), asio::detached);
+      on_hangup();
+    });
+  };
+  on_hangup();
 
   asio::signal_set signals(pool.first(), SIGINT, SIGTERM);
   signals.async_wait([&](const std::error_code& ec, int sig) {

@@ -15,6 +15,7 @@ struct User {
   bool anonymous = false;
   std::optional<config::TlsRequired> tls_required;        // overrides tls.required for this user
   std::optional<config::SessionReuse> tls_session_reuse;  // overrides tls.session_reuse for this user
+  std::string certificate_name;  // the client certificate CN or SAN that is this user; empty: the user name
 };
 
 }  // namespace ftpsd::auth

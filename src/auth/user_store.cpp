@@ -72,6 +72,8 @@ User parse_user(const toml::table& t, const std::filesystem::path& file) {
       u.root = file.parent_path() / v.as_string()->get();
     } else if (key == "write" && v.is_boolean()) {
       u.write = v.as_boolean()->get();
+    } else if (key == "certificate_name" && v.is_string()) {
+      u.certificate_name = v.as_string()->get();
     } else if (key == "tls_required" && v.is_string()) {
       const auto val = v.as_string()->get();
       if (val == "none")
@@ -93,7 +95,7 @@ User parse_user(const toml::table& t, const std::filesystem::path& file) {
       else
         fail(file, v, "key 'users.tls_session_reuse': expected one of \"off\", \"report\", \"require\"");
     } else if (key == "name" || key == "password_hash" || key == "root" || key == "write" ||
-               key == "tls_required" || key == "tls_session_reuse") {
+               key == "tls_required" || key == "tls_session_reuse" || key == "certificate_name") {
       fail(file, v, fmt::format("key 'users.{}': wrong type", key));
     } else {
       fail(file, v, fmt::format("key 'users.{}': unknown key", key));

@@ -80,9 +80,20 @@ struct UsersConfig {
 
 enum class TlsVersion : std::uint8_t { k1_2, k1_3 };
 
+enum class ClientCertificates : std::uint8_t { kOff, kOptional, kRequired };
+
+// [[tls.certificates]]: more certificate/key pairs. Without hosts, another key type for the default
+// (RSA beside ECDSA: the client's offer picks); with hosts, the pair served to those SNI names.
+struct CertificatePair {
+  std::filesystem::path certificate;
+  std::filesystem::path private_key;
+  std::vector<std::string> hosts;
+};
+
 struct TlsConfig {
   std::filesystem::path certificate;  // PEM chain
   std::filesystem::path private_key;
+  std::vector<CertificatePair> certificates;
   TlsRequired required = TlsRequired::kNone;
   SessionReuse session_reuse = SessionReuse::kRequire;
   TlsVersion min_version = TlsVersion::k1_2;
@@ -95,6 +106,10 @@ struct TlsConfig {
   bool allow_ccc = false;  // CCC (RFC 4217 §6): back to a clear control channel after login
   Duration handshake_timeout = std::chrono::seconds(30);
   Duration session_lifetime = std::chrono::hours(24);  // how long a data connection may resume
+  Duration reload_check = std::chrono::seconds(10);  // certificate files are re-read when they change; 0: off
+  ClientCertificates client_certificates = ClientCertificates::kOff;
+  std::filesystem::path client_ca;  // PEM CAs that client certificates must chain to
+  bool certificate_login = false;   // a verified client certificate of the user logs in without a password
 
   [[nodiscard]] bool configured() const noexcept { return !certificate.empty(); }
 };

@@ -121,6 +121,10 @@ constexpr std::pair<std::string_view, SessionReuse> kSessionReuse[] = {
     {"off", SessionReuse::kOff}, {"report", SessionReuse::kReport}, {"require", SessionReuse::kRequire}};
 constexpr std::pair<std::string_view, TlsVersion> kTlsVersions[] = {{"1.2", TlsVersion::k1_2},
                                                                     {"1.3", TlsVersion::k1_3}};
+constexpr std::pair<std::string_view, ClientCertificates> kClientCertificates[] = {
+    {"off", ClientCertificates::kOff},
+    {"optional", ClientCertificates::kOptional},
+    {"required", ClientCertificates::kRequired}};
 constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
 
 void read_server(TableReader& r, ServerConfig& s) {
@@ -293,6 +297,32 @@ Config build(const toml::table& root, const std::filesystem::path& file, const s
     r.read("allow_ccc", c.tls.allow_ccc);
     r.read_duration("handshake_timeout", c.tls.handshake_timeout);
     r.read_duration("session_lifetime", c.tls.session_lifetime);
+    r.read_duration("reload_check", c.tls.reload_check);
+    r.read_enum("client_certificates", c.tls.client_certificates, kClientCertificates);
+    r.read_path("client_ca", c.tls.client_ca, base);
+    r.read("certificate_login", c.tls.certificate_login);
+    if (c.tls.client_certificates != ClientCertificates::kOff && c.tls.client_ca.empty())
+      r.fail(r.find("client_certificates"), "client_certificates", "client certificates need tls.client_ca");
+    if (const auto* a = r.array("certificates")) {
+      for (std::size_t i = 0; i < a->size(); ++i) {
+        const auto* t2 = (*a)[i].as_table();
+        if (t2 == nullptr) r.fail(&(*a)[i], "certificates", "expected [[tls.certificates]] tables");
+        TableReader cr(*t2, fmt::format("tls.certificates[{}]", i), file);
+        CertificatePair pair;
+        cr.read_path("certificate", pair.certificate, base);
+        cr.read_path("private_key", pair.private_key, base);
+        if (pair.certificate.empty() || pair.private_key.empty())
+          cr.fail(nullptr, "certificate", "each [[tls.certificates]] needs certificate and private_key");
+        if (const auto* hosts = cr.array("hosts")) {
+          for (const auto& h : *hosts) {
+            if (!h.is_string()) cr.fail(&h, "hosts", "expected host names");
+            pair.hosts.push_back(h.as_string()->get());
+          }
+        }
+        cr.finish();
+        c.tls.certificates.push_back(std::move(pair));
+      }
+    }
     if (c.tls.certificate.empty() != c.tls.private_key.empty())
       r.fail(r.find(c.tls.certificate.empty() ? "private_key" : "certificate"),
              c.tls.certificate.empty() ? "certificate" : "private_key",

@@ -27,7 +27,8 @@ enum class ReplyCode : std::uint16_t {
   kEnteringPassive = 227,
   kEnteringExtendedPassive = 229,  // RFC 2428
   kLoggedIn = 230,
-  kSecurityExchangeOk = 234,  // RFC 2228 AUTH
+  kLoggedInBySecurityData = 232,  // RFC 2228
+  kSecurityExchangeOk = 234,      // RFC 2228 AUTH
   kFileActionOk = 250,
   kPathCreated = 257,
   kNeedPassword = 331,

@@ -30,7 +30,7 @@ SessionContext::SessionContext(Services& svc, std::uint64_t session_id, tls::Str
       control(std::move(stream)),
       data(control.stream().socket().get_executor(), svc.ports, peer, local,
            DataChannelOptions::from(*svc.config, listener_cfg)),
-      tls_context(svc.tls),
+      tls_context(svc.tls ? svc.tls->current() : nullptr),
       transfer_done_(control.stream().socket().get_executor()) {
   transfer_done_.expires_at(asio::steady_timer::time_point::max());
   RAND_bytes(tls_sid_ctx.data(), static_cast<int>(tls_sid_ctx.size()));
@@ -90,6 +90,7 @@ Task<bool> SessionContext::upgrade_control() {
   }
   const std::function<void(SSL*)> prepare = [this](SSL* ssl) {
     SSL_set_session_id_context(ssl, tls_sid_ctx.data(), static_cast<unsigned>(tls_sid_ctx.size()));
+    tls::ServerContext::set_host_hint(ssl, &state.host);
   };
   auto ec = co_await runtime::with_timeout(control.stream().handshake(tls_context->context(), prepare),
                                            config->tls.handshake_timeout);
@@ -98,8 +99,10 @@ Task<bool> SessionContext::upgrade_control() {
                  ec ? ec->message() : std::string("timeout"));
     co_return false;
   }
-  spdlog::info("{} control connection secured: {}", tag(),
-               tls::describe_connection(control.stream().native()));
+  client_certificate = tls::ServerContext::client_identities(control.stream().native());
+  spdlog::info("{} control connection secured: {}{}", tag(),
+               tls::describe_connection(control.stream().native()),
+               client_certificate.empty() ? "" : ", client certificate " + client_certificate.front());
   co_return true;
 }
 
@@ -118,6 +121,7 @@ Task<Result<bool, Reply>> SessionContext::secure_data(tls::Stream& stream) {
     co_return Unexpected{Reply{ReplyCode::kNetworkProtocolNotSupported, "TLS is not configured."}};
   const std::function<void(SSL*)> prepare = [this](SSL* ssl) {
     SSL_set_session_id_context(ssl, tls_sid_ctx.data(), static_cast<unsigned>(tls_sid_ctx.size()));
+    tls::ServerContext::set_host_hint(ssl, &state.host);
     // The server never writes on a data connection it only reads: no TLS 1.3 tickets here, or a
     // client that uploads and closes without reading gets a reset and loses the end of its file.
     SSL_set_num_tickets(ssl, 0);

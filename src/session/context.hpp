@@ -53,6 +53,7 @@ class SessionContext {
   std::shared_ptr<tls::ServerContext> tls_context;
   std::array<unsigned char, 24> tls_sid_ctx{};
   std::string data_tls;  // version and cipher of the last protected data connection, for STAT
+  std::vector<std::string> client_certificate;  // CN and SANs of a verified client certificate
 
   // "s=12 127.0.0.1 alice": the prefix of every log line of this session.
   [[nodiscard]] std::string tag() const;

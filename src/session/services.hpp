@@ -19,7 +19,7 @@ struct Services {
   std::shared_ptr<const net::PassiveAddressPolicy> passive_policy;
   runtime::BlockingPool& blocking;
   net::PassivePortPool& ports;
-  std::shared_ptr<tls::ServerContext> tls;  // null when no certificate is configured
+  tls::ContextStore* tls = nullptr;  // null when no certificate is configured; sessions take current()
   std::atomic<std::uint64_t> next_session_id{1};
   // Data connections that did not resume the control connection's TLS session: refused (require)
   // or accepted and counted (report).

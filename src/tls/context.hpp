@@ -4,7 +4,9 @@
 // started with, so their data connections resume against the same session cache and ticket keys.
 #include <asio/ssl/context.hpp>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "config/config.hpp"
 #include "util/result.hpp"
@@ -13,17 +15,54 @@ namespace ftpsd::tls {
 
 class ServerContext {
  public:
-  // Loads certificate and key and applies the policy. Errors name the file and OpenSSL's reason.
+  // Loads every certificate and key and applies the policy. Errors name the file and OpenSSL's reason.
   static Result<std::shared_ptr<ServerContext>, std::string> create(const config::TlsConfig& cfg);
 
-  asio::ssl::context& context() noexcept { return ctx_; }
-  // A one-line description for logs: "CN=ftp.example.com (ECDSA P-256), expires 2027-11-21".
+  // The default context (handshakes start here; SNI may switch to a per-host context).
+  asio::ssl::context& context() noexcept { return *contexts_.front().ctx; }
+  // "CN=ftp.example.com (EC 256 bits), valid until 2027-11-21" for each certificate, for logs.
   [[nodiscard]] const std::string& description() const noexcept { return description_; }
 
+  // RFC 7151 HOST: the name to choose a certificate by when the client sends no SNI. The string
+  // must outlive the handshake (it belongs to the session).
+  static void set_host_hint(SSL* ssl, const std::string* host);
+
+  // The identity of a verified client certificate: its CN and its DNS and e-mail SANs. Empty when
+  // there is no certificate or it was not verified.
+  [[nodiscard]] static std::vector<std::string> client_identities(SSL* ssl);
+
  private:
-  explicit ServerContext(asio::ssl::context ctx) : ctx_(std::move(ctx)) {}
-  asio::ssl::context ctx_;
+  struct Entry {
+    std::vector<std::string> hosts;  // empty for the default
+    std::unique_ptr<asio::ssl::context> ctx;
+  };
+  ServerContext() = default;
+  static int on_servername(SSL* ssl, int* alert, void* arg);
+  SSL_CTX* find(std::string_view host) const;
+
+  std::vector<Entry> contexts_;
   std::string description_;
+};
+
+// Holds the current context and replaces it on reload; a bad new certificate keeps the old one.
+// Thread-safe. Sessions take current() once and keep it (their data connections resume against it).
+class ContextStore {
+ public:
+  explicit ContextStore(config::TlsConfig cfg) : cfg_(std::move(cfg)) {}
+  // Loads the configured files. Returns the error and keeps the previous context on failure.
+  [[nodiscard]] Result<bool, std::string> reload();
+  // Reloads if any certificate, key or CA file changed since the last load (by mtime and size).
+  [[nodiscard]] Result<bool, std::string> reload_if_changed();
+  [[nodiscard]] std::shared_ptr<ServerContext> current() const;
+  [[nodiscard]] const config::TlsConfig& config() const noexcept { return cfg_; }
+
+ private:
+  [[nodiscard]] std::string fingerprint() const;
+
+  config::TlsConfig cfg_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<ServerContext> current_;
+  std::string loaded_fingerprint_;
 };
 
 // Version and cipher of a TLS connection, e.g. "TLSv1.3 TLS_AES_128_GCM_SHA256".

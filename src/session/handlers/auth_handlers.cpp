@@ -1,6 +1,8 @@
 // USER PASS ACCT REIN QUIT HOST: login and session life (RFC 959 §4.1.1, RFC 7151).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "auth/password.hpp"
 #include "session/handlers/handlers.hpp"
 #include "util/limits.hpp"
@@ -42,6 +44,36 @@ Task<std::optional<auth::User>> authenticate(SessionContext& ctx, std::string pa
 
 }  // namespace
 
+namespace {
+
+// Opens the user's root and marks the session logged in; a root that cannot be opened refuses the
+// login with the same text as a wrong password (the detail goes to the log).
+Task<Reply> finish_login(SessionContext& ctx, auth::User user, Reply ok) {
+  auto fs = co_await ctx.blocking([&] { return vfs::LocalFs::open(user.root.string()); });
+  if (!fs) {
+    spdlog::error("{} login refused: the root folder {} of user '{}' cannot be opened: {}", ctx.tag(),
+                  user.root.string(), user.name, fs.error().message());
+    ctx.state.phase = LoginPhase::kAwaitingUser;
+    co_return Reply{ReplyCode::kNotLoggedIn, "Login incorrect."};
+  }
+  ctx.state.fs = std::move(*fs);
+  ctx.state.user = std::move(user);
+  ctx.state.phase = LoginPhase::kLoggedIn;
+  ctx.state.cwd = vfs::VirtualPath();
+  spdlog::info("{} logged in{}", ctx.tag(), ctx.state.user->anonymous ? " (anonymous, read-only)" : "");
+  co_return ok;
+}
+
+// SECURITY: a verified client certificate must belong to the user it logs in as: its CN or a SAN
+// equals the user's certificate_name (or, without one, the user name).
+bool certificate_matches(const SessionContext& ctx, const auth::User& user) {
+  const std::string& want = user.certificate_name.empty() ? user.name : user.certificate_name;
+  const auto& ids = ctx.client_certificate;
+  return std::find(ids.begin(), ids.end(), want) != ids.end();
+}
+
+}  // namespace
+
 Task<Reply> user(SessionContext& ctx, const Command& cmd) {
   if (ctx.state.logged_in())
     co_return Reply{ReplyCode::kBadSequence, "Already logged in; use REIN to change user."};
@@ -51,6 +83,21 @@ Task<Reply> user(SessionContext& ctx, const Command& cmd) {
   ctx.state.phase = LoginPhase::kAwaitingPassword;
   if (ctx.config->users.anonymous && is_anonymous_name(cmd.argument))
     co_return Reply{ReplyCode::kNeedPassword, "Anonymous login ok, send your e-mail address as password."};
+  if (!ctx.client_certificate.empty()) {
+    auto found = ctx.services.users->find(cmd.argument);
+    if (!found || !certificate_matches(ctx, *found)) {
+      spdlog::warn("{} login refused: the client certificate ({}) is not that of user '{}'", ctx.tag(),
+                   ctx.client_certificate.front(), cmd.argument);
+      ctx.state.phase = LoginPhase::kAwaitingUser;
+      co_return Reply{ReplyCode::kNotLoggedIn, "Your client certificate is not for this user."};
+    }
+    if (ctx.config->tls.certificate_login) {
+      // RFC 2228: 232, logged in on the strength of the security exchange; no password is asked.
+      co_return co_await finish_login(
+          ctx, std::move(*found),
+          Reply{ReplyCode::kLoggedInBySecurityData, "User logged in, authorized by the client certificate."});
+    }
+  }
   co_return Reply{ReplyCode::kNeedPassword, "Please specify the password."};
 }
 
@@ -59,26 +106,12 @@ Task<Reply> pass(SessionContext& ctx, const Command& cmd) {
   if (ctx.state.phase != LoginPhase::kAwaitingPassword)
     co_return Reply{ReplyCode::kBadSequence, "Login with USER first."};
   auto user = co_await authenticate(ctx, cmd.argument);
-  if (user) {
-    auto fs = co_await ctx.blocking([&] { return vfs::LocalFs::open(user->root.string()); });
-    if (!fs) {
-      spdlog::error("{} login refused: the root folder {} of user '{}' cannot be opened: {}", ctx.tag(),
-                    user->root.string(), user->name, fs.error().message());
-      user.reset();
-    } else {
-      ctx.state.fs = std::move(*fs);
-    }
-  }
   if (!user) {
     ctx.state.phase = LoginPhase::kAwaitingUser;
     ++ctx.state.failed_logins;
     co_return Reply{ReplyCode::kNotLoggedIn, "Login incorrect."};
   }
-  ctx.state.user = std::move(user);
-  ctx.state.phase = LoginPhase::kLoggedIn;
-  ctx.state.cwd = vfs::VirtualPath();
-  spdlog::info("{} logged in{}", ctx.tag(), ctx.state.user->anonymous ? " (anonymous, read-only)" : "");
-  co_return Reply{ReplyCode::kLoggedIn, "Login successful."};
+  co_return co_await finish_login(ctx, std::move(*user), Reply{ReplyCode::kLoggedIn, "Login successful."});
 }
 
 Task<Reply> acct(SessionContext&, const Command&) {
@@ -88,7 +121,13 @@ Task<Reply> acct(SessionContext&, const Command&) {
 Task<Reply> rein(SessionContext& ctx, const Command&) {
   if (ctx.state.logged_in()) spdlog::info("{} logged out (REIN)", ctx.tag());
   ctx.data.reset();
-  ctx.state = SessionState{};
+  // The control connection stays as it is (TLS stays TLS), and with it the data protection level.
+  SessionState fresh;
+  if (ctx.control.secure()) {
+    fresh.pbsz = ctx.state.pbsz;
+    fresh.protection = ctx.state.protection;
+  }
+  ctx.state = std::move(fresh);
   co_return Reply{ReplyCode::kServiceReady, "Service ready for new user."};
 }
 

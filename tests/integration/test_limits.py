@@ -76,7 +76,7 @@ def test_idle_timeout_421(make_server):
         start = time.monotonic()
         r = c.reply(timeout=10)
         assert r.startswith("421") and "dle" in r, r
-        assert 0.9 <= time.monotonic() - start <= 5
+        assert 0.9 <= time.monotonic() - start < 10
         assert c.closed_within(5)
     # Commands keep a session alive.
     with Control.to(srv) as c:

@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 PYTEST     := /usr/bin/python3 -m pytest
 JOBS       ?= $(shell nproc)
 
-.PHONY: deps build build-asan run test unit-test integration-test interop-test format format-check clean
+.PHONY: deps build build-asan run test unit-test integration-test nat-test interop-test format format-check clean
 
 deps:
 	@scripts/install-deps.sh
@@ -32,11 +32,15 @@ integration-test: build build-asan
 	FTPSD_BIN=$(CURDIR)/$(BUILD)/ftpsd $(PYTEST) -q tests/integration
 	FTPSD_BIN=$(CURDIR)/$(ASAN_BUILD)/ftpsd FTPSD_SANITIZED=1 $(PYTEST) -q tests/integration
 
+# Real NAT topologies in network namespaces (needs root): against the normal build only.
+nat-test: build
+	FTPSD_BIN=$(CURDIR)/$(BUILD)/ftpsd $(PYTEST) -q tests/nat
+
 # Real third-party FTPS clients (rclone, Java Commons Net, Node.js basic-ftp): against the normal build only.
 interop-test: build
 	FTPSD_BIN=$(CURDIR)/$(BUILD)/ftpsd $(PYTEST) -q -rs tests/interop
 
-test: format-check unit-test integration-test interop-test
+test: format-check unit-test integration-test nat-test interop-test
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "app/doctor.hpp"
 #include "app/nat_commands.hpp"
 #include "app/server.hpp"
 #include "auth/password.hpp"
@@ -83,6 +84,22 @@ int cmd_user_add(const std::string& name, const std::string& root, bool write,
   return 0;
 }
 
+int cmd_doctor(const std::string& url, bool implicit, int ports) {
+  auto target = app::parse_doctor_url(url, implicit);
+  if (!target) {
+    fmt::print(stderr, "ftpsd: {}\n", target.error());
+    return 2;
+  }
+  std::string password;
+  if (const char* env = std::getenv("FTPSD_PASSWORD")) {
+    password = env;
+  } else {
+    if (isatty(STDIN_FILENO)) fmt::print(stderr, "Password for {}: ", target->user);
+    std::getline(std::cin, password);
+  }
+  return app::run_doctor({.target = *target, .password = password, .passive_ports = ports});
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -110,6 +127,21 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   firewall->add_option("--nat-to", fw_nat_to,
                        "nftables: router rules forwarding to this internal server IPv4");
+
+  std::string doctor_url;
+  bool doctor_implicit = false;
+  int doctor_ports = 3;
+  auto* doctor = app.add_subcommand(
+      "doctor",
+      "Check a server from this client's side: connect, TLS, login, passive ports, transfers, active mode");
+  doctor->add_option("url", doctor_url, "ftp://user@host[:port] or ftps://user@host[:port]")->required();
+  doctor->add_flag("--implicit", doctor_implicit,
+                   "Implicit FTPS (TLS from the first byte; default port 990)");
+  doctor->add_option("--ports", doctor_ports, "Passive data connections to try")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 50));
+  doctor->footer(
+      "The password is read from the FTPSD_PASSWORD environment variable, else from standard input.");
 
   auto* user = app.add_subcommand("user", "Manage the users file");
   user->require_subcommand(1);
@@ -161,6 +193,7 @@ int main(int argc, char** argv) {
 
   if (*run) return cmd_run(config_file);
   if (*check) return cmd_check_config(check_file);
+  if (*doctor) return cmd_doctor(doctor_url, doctor_implicit, doctor_ports);
   if (*firewall) {
     auto cfg = load(fw_config);
     if (!cfg) {

@@ -1,0 +1,62 @@
+#include "app/doctor_checks.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace ftpsd::app;
+
+TEST(DoctorUrl, Forms) {
+  auto a = parse_doctor_url("ftps://alice@ftp.example.test", false);
+  ASSERT_TRUE(a) << a.error();
+  EXPECT_EQ(a->user, "alice");
+  EXPECT_EQ(a->host, "ftp.example.test");
+  EXPECT_EQ(a->port, 21);
+  EXPECT_EQ(a->tls, DoctorTls::kExplicit);
+  auto b = parse_doctor_url("ftps://bob@198.51.100.1:2990/", true);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->port, 2990);
+  EXPECT_EQ(b->tls, DoctorTls::kImplicit);
+  EXPECT_EQ(parse_doctor_url("ftps://bob@host", true)->port, 990);
+  auto c = parse_doctor_url("ftp://u@[2001:db8::1]:2121", false);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->host, "2001:db8::1");
+  EXPECT_EQ(c->tls, DoctorTls::kNone);
+  auto d = parse_doctor_url("ftp://me.name@example.org@host:21", false);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->user, "me.name@example.org");
+}
+
+TEST(DoctorUrl, Errors) {
+  EXPECT_FALSE(parse_doctor_url("http://a@b", false));
+  EXPECT_FALSE(parse_doctor_url("ftp://host", false));
+  EXPECT_FALSE(parse_doctor_url("ftp://a:secret@host", false));
+  EXPECT_FALSE(parse_doctor_url("ftp://a@host:0", false));
+  EXPECT_FALSE(parse_doctor_url("ftp://a@host:99999", false));
+  EXPECT_FALSE(parse_doctor_url("ftp://a@host", true));
+}
+
+TEST(DoctorReplies, Parse227And229) {
+  auto p = parse_227("Entering Passive Mode (10,0,0,2,195,80).");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->address, "10.0.0.2");
+  EXPECT_EQ(p->port, 195 * 256 + 80);
+  EXPECT_FALSE(parse_227("Entering Passive Mode"));
+  EXPECT_FALSE(parse_227("(1,2,3)"));
+  EXPECT_EQ(parse_229("Entering Extended Passive Mode (|||50001|)"), 50001);
+  EXPECT_FALSE(parse_229("Entering Extended Passive Mode (|||x|)"));
+  EXPECT_FALSE(parse_229("(|||0|)"));
+}
+
+TEST(DoctorVerdicts, PrivatePasvAddressFromAPublicServerFailsWithTheKeyToSet) {
+  const auto r = judge_pasv_address("10.0.0.2", "198.51.100.1");
+  EXPECT_EQ(r.verdict, Verdict::kFail);
+  EXPECT_NE(r.detail.find("private"), std::string::npos);
+  EXPECT_NE(r.fix.find("passive.address = \"198.51.100.1\""), std::string::npos);
+  EXPECT_EQ(judge_pasv_address("198.51.100.1", "198.51.100.1").verdict, Verdict::kPass);
+  EXPECT_EQ(judge_pasv_address("10.0.0.2", "10.0.0.2").verdict, Verdict::kPass);
+  EXPECT_EQ(judge_pasv_address("203.0.113.5", "198.51.100.1").verdict, Verdict::kWarn);
+}
+
+TEST(DoctorVerdicts, Format) {
+  EXPECT_EQ(format_step("login", {Verdict::kPass, "230", ""}), "[PASS] login: 230\n");
+  EXPECT_EQ(format_step("PASV", {Verdict::kFail, "x", "set y"}), "[FAIL] PASV: x\n       fix: set y\n");
+}

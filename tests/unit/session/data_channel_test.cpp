@@ -1,0 +1,101 @@
+// DataChannel on loopback: waiting for an exhausted passive range, and the same-peer check.
+#include "session/data_channel.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace ftpsd;
+using namespace std::chrono_literals;
+
+namespace {
+
+const auto kLoopback = asio::ip::make_address("127.0.0.1");
+
+template <class T>
+T run(asio::io_context& io, Task<T> task) {
+  // co_spawn wants default-constructible results; ours travel through a local.
+  std::optional<T> out;
+  auto wrapper = [](Task<T> t, std::optional<T>& o) -> Task<void> { o.emplace(co_await std::move(t)); };
+  asio::co_spawn(io, wrapper(std::move(task), out), [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+  });
+  io.run();
+  io.restart();
+  return std::move(*out);
+}
+
+}  // namespace
+
+TEST(DataChannel, RefusesAtOnceWhenTheRangeIsExhausted) {
+  asio::io_context io;
+  net::PassivePortPool pool(config::PortRange{47011, 47011});
+  session::DataChannel a(io.get_executor(), pool, kLoopback, kLoopback);
+  session::DataChannel b(io.get_executor(), pool, kLoopback, kLoopback);
+  ASSERT_TRUE(run(io, a.listen_passive()));
+  auto r = run(io, b.listen_passive());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), session::DataError::kNoPassivePort);
+  EXPECT_EQ(pool.exhaustions(), 1u);
+}
+
+TEST(DataChannel, WaitsForAPortWhenAskedToAndGetsItWhenReleased) {
+  asio::io_context io;
+  net::PassivePortPool pool(config::PortRange{47012, 47012});
+  session::DataChannelOptions wait{.wait_when_exhausted = true, .exhausted_wait = 10s};
+  session::DataChannel a(io.get_executor(), pool, kLoopback, kLoopback);
+  session::DataChannel b(io.get_executor(), pool, kLoopback, kLoopback, wait);
+  ASSERT_TRUE(run(io, a.listen_passive()));
+  asio::steady_timer release(io, 200ms);
+  release.async_wait([&](std::error_code) { a.reset(); });
+  const auto start = std::chrono::steady_clock::now();
+  auto r = run(io, b.listen_passive());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, 47012);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);  // woken by the release, not the bound
+}
+
+TEST(DataChannel, WaitIsBounded) {
+  asio::io_context io;
+  net::PassivePortPool pool(config::PortRange{47013, 47013});
+  session::DataChannel a(io.get_executor(), pool, kLoopback, kLoopback);
+  session::DataChannel b(io.get_executor(), pool, kLoopback, kLoopback,
+                         {.wait_when_exhausted = true, .exhausted_wait = 150ms});
+  ASSERT_TRUE(run(io, a.listen_passive()));
+  auto r = run(io, b.listen_passive());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), session::DataError::kNoPassivePort);
+}
+
+namespace {
+
+// Connects from 127.0.0.1 to the passive port while the channel expects the control peer `peer`.
+Result<tls::Stream, session::DataError> accept_from_loopback(asio::ip::address peer, bool require_same_peer) {
+  asio::io_context io;
+  net::PassivePortPool pool(config::PortRange{47014, 47014});
+  session::DataChannel ch(io.get_executor(), pool, peer, kLoopback, {.require_same_peer = require_same_peer});
+  auto port = run(io, ch.listen_passive());
+  EXPECT_TRUE(port);
+  asio::ip::tcp::socket client(io);
+  client.async_connect({kLoopback, *port}, [](std::error_code) {});
+  return run(io, ch.open(1s));
+}
+
+}  // namespace
+
+TEST(DataChannel, SamePeerCheck) {
+  // SECURITY: a stranger (here 127.0.0.1 while the client is 127.0.0.2) never gets the data.
+  auto foreign = accept_from_loopback(asio::ip::make_address("127.0.0.2"), true);
+  ASSERT_FALSE(foreign);
+  EXPECT_EQ(foreign.error(), session::DataError::kTimeout);
+  EXPECT_TRUE(accept_from_loopback(asio::ip::make_address("127.0.0.2"), false));
+  EXPECT_TRUE(accept_from_loopback(kLoopback, true));
+}
+
+TEST(DataChannel, FailuresAreExplainedWithAFix) {
+  const auto t = session::explain(session::DataError::kTimeout, true);
+  EXPECT_NE(t.cause.find("nobody connected"), std::string::npos);
+  EXPECT_NE(t.fix.find("ftpsd firewall"), std::string::npos);
+  const auto a = session::explain(session::DataError::kTimeout, false);
+  EXPECT_NE(a.fix.find("passive mode"), std::string::npos);
+  EXPECT_NE(session::explain(session::DataError::kNoPassivePort, true).fix.find("on_exhausted"),
+            std::string::npos);
+}

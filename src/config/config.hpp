@@ -90,12 +90,19 @@ struct CertificatePair {
   std::vector<std::string> hosts;
 };
 
+// [[tls.session_reuse_overrides]]: clients in `networks` get this session_reuse policy.
+struct SessionReuseOverride {
+  std::vector<net::IpNetwork> networks;
+  SessionReuse session_reuse = SessionReuse::kRequire;
+};
+
 struct TlsConfig {
   std::filesystem::path certificate;  // PEM chain
   std::filesystem::path private_key;
   std::vector<CertificatePair> certificates;
   TlsRequired required = TlsRequired::kNone;
   SessionReuse session_reuse = SessionReuse::kRequire;
+  std::vector<SessionReuseOverride> session_reuse_overrides;  // first match by client address wins
   TlsVersion min_version = TlsVersion::k1_2;
   // TLS 1.2: forward secrecy and AEAD only (no RSA key exchange, no CBC). TLS 1.3: AES-128-GCM first.
   std::string ciphers =

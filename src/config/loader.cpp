@@ -298,6 +298,22 @@ Config build(const toml::table& root, const std::filesystem::path& file, const s
     r.read_duration("handshake_timeout", c.tls.handshake_timeout);
     r.read_duration("session_lifetime", c.tls.session_lifetime);
     r.read_duration("reload_check", c.tls.reload_check);
+    if (const auto* a = r.array("session_reuse_overrides")) {
+      for (std::size_t i = 0; i < a->size(); ++i) {
+        const auto* t2 = (*a)[i].as_table();
+        if (t2 == nullptr)
+          r.fail(&(*a)[i], "session_reuse_overrides", "expected [[tls.session_reuse_overrides]] tables");
+        TableReader o(*t2, fmt::format("tls.session_reuse_overrides[{}]", i), file);
+        SessionReuseOverride entry;
+        entry.networks = read_networks(o, "networks");
+        if (entry.networks.empty()) o.fail(nullptr, "networks", "every override needs networks");
+        if (o.find("session_reuse") == nullptr)
+          o.fail(nullptr, "session_reuse", "every override needs session_reuse");
+        o.read_enum("session_reuse", entry.session_reuse, kSessionReuse);
+        o.finish();
+        c.tls.session_reuse_overrides.push_back(std::move(entry));
+      }
+    }
     r.read_enum("client_certificates", c.tls.client_certificates, kClientCertificates);
     r.read_path("client_ca", c.tls.client_ca, base);
     r.read("certificate_login", c.tls.certificate_login);

@@ -136,7 +136,7 @@ Task<Result<bool, Reply>> SessionContext::secure_data(tls::Stream& stream) {
   }
   data_tls = tls::describe_connection(stream.native());
   if (SSL_session_reused(stream.native()) == 1) co_return true;
-  const auto policy = effective_session_reuse(*config, state.user);
+  const auto policy = effective_session_reuse(*config, state.user, peer);
   if (policy == config::SessionReuse::kOff) co_return true;
   // SECURITY: only this control connection's TLS session can be resumed here (the session id context
   // is private to it), so a full handshake means either a client that does not resume, or someone

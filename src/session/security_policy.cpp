@@ -7,9 +7,11 @@ config::TlsRequired effective_tls_required(const config::Config& cfg, const std:
   return cfg.tls.required;
 }
 
-config::SessionReuse effective_session_reuse(const config::Config& cfg,
-                                             const std::optional<auth::User>& user) {
+config::SessionReuse effective_session_reuse(const config::Config& cfg, const std::optional<auth::User>& user,
+                                             const asio::ip::address& client) {
   if (user && user->tls_session_reuse) return *user->tls_session_reuse;
+  for (const auto& o : cfg.tls.session_reuse_overrides)
+    if (net::any_contains(o.networks, client)) return o.session_reuse;
   return cfg.tls.session_reuse;
 }
 

@@ -5,15 +5,18 @@
 
 #include "auth/user.hpp"
 #include "config/config.hpp"
+#include "net/ip_network.hpp"
 
 namespace ftpsd::session {
 
 // tls.required for a user (the per-user tls_required wins). `user` may be unknown (nullopt).
 [[nodiscard]] config::TlsRequired effective_tls_required(const config::Config& cfg,
                                                          const std::optional<auth::User>& user);
-// tls.session_reuse for a user.
+// tls.session_reuse for a user from a client address: the per-user key wins, then the first
+// [[tls.session_reuse_overrides]] entry whose networks contain the client, then tls.session_reuse.
 [[nodiscard]] config::SessionReuse effective_session_reuse(const config::Config& cfg,
-                                                           const std::optional<auth::User>& user);
+                                                           const std::optional<auth::User>& user,
+                                                           const asio::ip::address& client);
 [[nodiscard]] std::string_view name(config::TlsRequired r) noexcept;
 [[nodiscard]] std::string_view name(config::SessionReuse r) noexcept;
 

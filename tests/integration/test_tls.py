@@ -241,3 +241,42 @@ def test_alpn_ftp_accepted_and_others_refused(make_tls_server):
         else:
             with pytest.raises(ssl.SSLError, match="NO_APPLICATION_PROTOCOL|no application protocol"):
                 client_context(alpn).wrap_socket(raw, server_hostname="localhost")
+
+
+def test_network_session_reuse_override(make_tls_server):
+    srv = make_tls_server(tls_extra='[[tls.session_reuse_overrides]]\nnetworks = ["127.0.0.0/8"]\n'
+                                    'session_reuse = "off"\n')
+    ftp = tls_login(srv, cls=ftplib.FTP_TLS)  # full handshakes, from a network where that is allowed
+    ftp.storbinary("STOR a", io.BytesIO(b"abc"))
+    assert ftp.nlst() == ["a"]
+    srv2 = make_tls_server(tls_extra='[[tls.session_reuse_overrides]]\nnetworks = ["192.0.2.0/24"]\n'
+                                     'session_reuse = "off"\n')
+    ftp2 = tls_login(srv2, cls=ftplib.FTP_TLS)  # 127.0.0.1 is not in the override: require applies
+    with pytest.raises(ftplib.error_perm, match="^522"):
+        ftp2.nlst()
+
+
+def test_client_handshake_right_after_pasv_before_retr(make_tls_server):
+    """Some clients start the data connection's TLS handshake as soon as they have connected,
+    before sending RETR; the ClientHello waits in the socket until the server is ready for it."""
+    srv = make_tls_server()
+    ftp = tls_login(srv)
+    ftp.storbinary("STOR early", io.BytesIO(b"early bird"))
+    host, port = ftplib.parse227(ftp.sendcmd("PASV"))
+    raw = socket.create_connection((host, port), timeout=10)
+    result = {}
+
+    def handshake():
+        t = ftp.context.wrap_socket(raw, server_hostname="localhost", session=ftp.sock.session)
+        result["data"] = t.recv(100)
+        result["reused"] = t.session_reused
+
+    import threading
+    th = threading.Thread(target=handshake)
+    th.start()
+    time.sleep(0.2)  # the handshake is in flight before RETR is sent
+    ftp.putcmd("RETR early")
+    assert ftp.getresp().startswith("150")
+    th.join(10)
+    assert result == {"data": b"early bird", "reused": True}
+    assert ftp.getresp().startswith("226")

@@ -371,6 +371,10 @@ Task<int> Doctor::run() {
     co_return 1;
   }
   report("greeting", {Verdict::kPass, greeting->text, ""});
+  if (o_.target.tls == DoctorTls::kNone)
+    report("encryption",
+           {Verdict::kWarn, "clear FTP: the password and the files travel unencrypted",
+            "use ftps:// (on the server: [tls] certificate and a listener with tls = \"explicit\")"});
   if (o_.target.tls == DoctorTls::kExplicit) {
     auto a = co_await command("AUTH TLS");
     if (!a || a->code != 234) {

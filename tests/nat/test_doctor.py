@@ -42,3 +42,16 @@ def test_doctor_reports_an_unreachable_control_port(nat):
     assert r.returncode == 1
     assert "[FAIL] TCP connect" in r.stdout
     assert "ftpsd firewall" in r.stdout
+
+
+def test_doctor_over_implicit_ftps_and_clear_ftp(nat):
+    listeners = (f'[[listeners]]\naddress = "0.0.0.0:{CONTROL_PORT}"\ntls = "explicit"\n'
+                 '[[listeners]]\naddress = "0.0.0.0:2990"\ntls = "implicit"\n')
+    nat.start(nat.config(passive=f'address = "{PUBLIC}"', listeners=listeners))
+    r = doctor(nat, f"ftps://{USER}@{PUBLIC}:2990", "--implicit")
+    assert r.returncode == 0, r.stdout
+    assert "(implicit TLS)" in r.stdout and "[PASS] download 64 KiB over PROT P" in r.stdout
+    r = doctor(nat, f"ftp://{USER}@{PUBLIC}:{CONTROL_PORT}")
+    assert r.returncode == 0, r.stdout
+    assert "[PASS] download 64 KiB\n" in r.stdout and "PROT P" not in r.stdout
+    assert "[WARN] encryption: clear FTP" in r.stdout

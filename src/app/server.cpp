@@ -8,6 +8,7 @@
 
 #include "app/nat_lint.hpp"
 #include "auth/user_store.hpp"
+#include "config/names.hpp"
 #include "net/passive_host_resolver.hpp"
 #include "net/proxy_reader.hpp"
 #include "runtime/io_pool.hpp"
@@ -17,18 +18,6 @@ namespace ftpsd::app {
 namespace {
 
 using asio::ip::tcp;
-
-std::string_view tls_name(config::TlsMode m) {
-  switch (m) {
-    case config::TlsMode::kExplicit:
-      return "explicit";
-    case config::TlsMode::kImplicit:
-      return "implicit";
-    case config::TlsMode::kNone:
-      break;
-  }
-  return "none";
-}
 
 // Over the session limit: 421 and close, before anything else happens on the connection.
 Task<void> refuse_busy(tcp::socket socket) {
@@ -165,7 +154,7 @@ int run_server(std::shared_ptr<const config::Config> config, bool print_connect_
     auto a = bind_listener(pool.first(), l);
     if (!a) return 1;
     acceptors.push_back(std::move(*a));
-    spdlog::info("listening on {} tls={}", l.address, tls_name(l.tls));
+    spdlog::info("listening on {} tls={}", l.address, config::name(l.tls));
   }
   asio::co_spawn(pool.first(), net::keep_resolved(*passive_policy, *blocking, config->passive.resolve_every),
                  asio::detached);

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/names.hpp"
+
 namespace ftpsd::auth {
 namespace {
 
@@ -75,24 +77,12 @@ User parse_user(const toml::table& t, const std::filesystem::path& file) {
     } else if (key == "certificate_name" && v.is_string()) {
       u.certificate_name = v.as_string()->get();
     } else if (key == "tls_required" && v.is_string()) {
-      const auto val = v.as_string()->get();
-      if (val == "none")
-        u.tls_required = config::TlsRequired::kNone;
-      else if (val == "login")
-        u.tls_required = config::TlsRequired::kLogin;
-      else if (val == "all")
-        u.tls_required = config::TlsRequired::kAll;
-      else
+      u.tls_required = config::from_name(config::kTlsRequired, v.as_string()->get());
+      if (!u.tls_required)
         fail(file, v, "key 'users.tls_required': expected one of \"none\", \"login\", \"all\"");
     } else if (key == "tls_session_reuse" && v.is_string()) {
-      const auto val = v.as_string()->get();
-      if (val == "off")
-        u.tls_session_reuse = config::SessionReuse::kOff;
-      else if (val == "report")
-        u.tls_session_reuse = config::SessionReuse::kReport;
-      else if (val == "require")
-        u.tls_session_reuse = config::SessionReuse::kRequire;
-      else
+      u.tls_session_reuse = config::from_name(config::kSessionReuse, v.as_string()->get());
+      if (!u.tls_session_reuse)
         fail(file, v, "key 'users.tls_session_reuse': expected one of \"off\", \"report\", \"require\"");
     } else if (key == "name" || key == "password_hash" || key == "root" || key == "write" ||
                key == "tls_required" || key == "tls_session_reuse" || key == "certificate_name") {

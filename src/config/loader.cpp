@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "config/names.hpp"
 #include "protocol/host_port.hpp"
 
 namespace ftpsd::config {
@@ -113,12 +114,6 @@ class TableReader {
   std::set<std::string, std::less<>> seen_;
 };
 
-constexpr std::pair<std::string_view, TlsMode> kTlsModes[] = {
-    {"none", TlsMode::kNone}, {"explicit", TlsMode::kExplicit}, {"implicit", TlsMode::kImplicit}};
-constexpr std::pair<std::string_view, TlsRequired> kTlsRequired[] = {
-    {"none", TlsRequired::kNone}, {"login", TlsRequired::kLogin}, {"all", TlsRequired::kAll}};
-constexpr std::pair<std::string_view, SessionReuse> kSessionReuse[] = {
-    {"off", SessionReuse::kOff}, {"report", SessionReuse::kReport}, {"require", SessionReuse::kRequire}};
 constexpr std::pair<std::string_view, TlsVersion> kTlsVersions[] = {{"1.2", TlsVersion::k1_2},
                                                                     {"1.3", TlsVersion::k1_3}};
 constexpr std::pair<std::string_view, ClientCertificates> kClientCertificates[] = {

@@ -4,6 +4,8 @@
 #include <array>
 #include <cctype>
 
+#include "util/text.hpp"
+
 namespace ftpsd::protocol {
 namespace {
 
@@ -12,10 +14,6 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(Verb::kCount)> k
     FTPSD_VERBS(FTPSD_VERB_NAME)
 #undef FTPSD_VERB_NAME
 };
-
-char upper(char c) noexcept {
-  return static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-}
 
 }  // namespace
 
@@ -26,7 +24,7 @@ std::string_view verb_name(Verb v) noexcept {
 std::string verb_of(std::string_view line) {
   const auto end = std::min({line.find(' '), line.size(), std::size_t{16}});
   std::string verb(line.substr(0, end));
-  std::transform(verb.begin(), verb.end(), verb.begin(), upper);
+  verb = ascii_upper(verb);
   std::replace_if(
       verb.begin(), verb.end(), [](char c) { return !std::isprint(static_cast<unsigned char>(c)); }, '?');
   return verb;
@@ -38,7 +36,7 @@ Result<Command, ParseError> parse_command(std::string_view line) {
   const std::string_view word = line.substr(0, space);
   if (word.empty() || word.size() > 4) return Unexpected{ParseError::kUnknownVerb};
   std::array<char, 4> up{};
-  std::transform(word.begin(), word.end(), up.begin(), upper);
+  for (std::size_t i = 0; i < word.size(); ++i) up[i] = ascii_upper(word[i]);
   const std::string_view key(up.data(), word.size());
   const auto it = std::find(kVerbNames.begin(), kVerbNames.end(), key);
   if (it == kVerbNames.end()) return Unexpected{ParseError::kUnknownVerb};

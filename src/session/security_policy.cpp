@@ -15,28 +15,4 @@ config::SessionReuse effective_session_reuse(const config::Config& cfg, const st
   return cfg.tls.session_reuse;
 }
 
-std::string_view name(config::TlsRequired r) noexcept {
-  switch (r) {
-    case config::TlsRequired::kLogin:
-      return "login";
-    case config::TlsRequired::kAll:
-      return "all";
-    case config::TlsRequired::kNone:
-      break;
-  }
-  return "none";
-}
-
-std::string_view name(config::SessionReuse r) noexcept {
-  switch (r) {
-    case config::SessionReuse::kReport:
-      return "report";
-    case config::SessionReuse::kRequire:
-      return "require";
-    case config::SessionReuse::kOff:
-      break;
-  }
-  return "off";
-}
-
 }  // namespace ftpsd::session

@@ -17,7 +17,5 @@ namespace ftpsd::session {
 [[nodiscard]] config::SessionReuse effective_session_reuse(const config::Config& cfg,
                                                            const std::optional<auth::User>& user,
                                                            const asio::ip::address& client);
-[[nodiscard]] std::string_view name(config::TlsRequired r) noexcept;
-[[nodiscard]] std::string_view name(config::SessionReuse r) noexcept;
 
 }  // namespace ftpsd::session

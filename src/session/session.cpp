@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "config/names.hpp"
 #include "session/command_table.hpp"
 #include "session/context.hpp"
 #include "session/security_policy.hpp"
@@ -19,8 +20,9 @@ std::optional<Reply> refuse_clear_login(const SessionContext& ctx, const protoco
   const std::string& user = cmd.verb == protocol::Verb::kUser ? cmd.argument : ctx.state.user_name;
   const auto required = effective_tls_required(*ctx.config, ctx.services.users->find(user));
   if (required == config::TlsRequired::kNone) return std::nullopt;
-  return Reply{ReplyCode::kNotLoggedIn,
-               fmt::format("Login only over TLS: send AUTH TLS first (tls.required = {}).", name(required))};
+  return Reply{
+      ReplyCode::kNotLoggedIn,
+      fmt::format("Login only over TLS: send AUTH TLS first (tls.required = {}).", config::name(required))};
 }
 
 // Checks the command table's preconditions in a fixed order; nullopt when the command may run.

@@ -5,15 +5,10 @@
 
 #include "session/command_table.hpp"
 #include "session/handlers/handlers.hpp"
+#include "util/text.hpp"
 
 namespace ftpsd::session::handlers {
 namespace {
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
 
 Task<Reply> site_chmod(SessionContext& ctx, std::string_view args) {
   const auto space = args.find(' ');
@@ -61,7 +56,7 @@ Task<Reply> feat(SessionContext& ctx, const Command&) {
 }
 
 Task<Reply> opts(SessionContext&, const Command& cmd) {
-  const std::string arg = upper(cmd.argument);
+  const std::string arg = ascii_upper(cmd.argument);
   if (arg == "UTF8 ON" || arg == "UTF8" || arg == "UTF-8 ON")
     co_return Reply{ReplyCode::kOk, "Always in UTF8 mode."};
   if (arg == "UTF8 OFF")
@@ -75,7 +70,7 @@ Task<Reply> help(SessionContext&, const Command& cmd) {
   if (!cmd.argument.empty()) {
     const auto parsed = protocol::parse_command(cmd.argument);
     if (!parsed || find_command(parsed->verb) == nullptr)
-      co_return Reply{ReplyCode::kBadArgument, "Unknown command " + upper(cmd.argument) + "."};
+      co_return Reply{ReplyCode::kBadArgument, "Unknown command " + ascii_upper(cmd.argument) + "."};
     co_return Reply{ReplyCode::kHelp, fmt::format("{} is supported; see RFC 959 and the ftpsd README.",
                                                   protocol::verb_name(parsed->verb))};
   }
@@ -121,7 +116,7 @@ Task<Reply> stat(SessionContext& ctx, const Command& cmd) {
 
 Task<Reply> site(SessionContext& ctx, const Command& cmd) {
   const auto space = cmd.argument.find(' ');
-  const std::string sub = upper(cmd.argument.substr(0, space));
+  const std::string sub = ascii_upper(cmd.argument.substr(0, space));
   if (sub == "HELP")
     co_return Reply{ReplyCode::kHelp, std::vector<std::string>{"SITE commands:", "CHMOD HELP", "End."}};
   if (sub == "CHMOD")
@@ -131,7 +126,7 @@ Task<Reply> site(SessionContext& ctx, const Command& cmd) {
 }
 
 Task<Reply> type(SessionContext& ctx, const Command& cmd) {
-  const std::string arg = upper(cmd.argument);
+  const std::string arg = ascii_upper(cmd.argument);
   if (arg == "A" || arg == "A N") {
     ctx.state.type = TransferType::kAscii;
     co_return Reply{ReplyCode::kOk, "Switching to ASCII mode."};
@@ -144,12 +139,12 @@ Task<Reply> type(SessionContext& ctx, const Command& cmd) {
 }
 
 Task<Reply> mode(SessionContext&, const Command& cmd) {
-  if (upper(cmd.argument) == "S") co_return Reply{ReplyCode::kOk, "Mode set to S."};
+  if (ascii_upper(cmd.argument) == "S") co_return Reply{ReplyCode::kOk, "Mode set to S."};
   co_return Reply{ReplyCode::kNotImplementedForParameter, "Only MODE S (stream) is supported."};
 }
 
 Task<Reply> stru(SessionContext&, const Command& cmd) {
-  if (upper(cmd.argument) == "F") co_return Reply{ReplyCode::kOk, "Structure set to F."};
+  if (ascii_upper(cmd.argument) == "F") co_return Reply{ReplyCode::kOk, "Structure set to F."};
   co_return Reply{ReplyCode::kNotImplementedForParameter, "Only STRU F (file) is supported."};
 }
 

@@ -3,20 +3,13 @@
 
 #include "session/handlers/handlers.hpp"
 #include "session/security_policy.hpp"
+#include "util/text.hpp"
 
 namespace ftpsd::session::handlers {
-namespace {
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Task<Reply> auth(SessionContext& ctx, const Command& cmd) {
-  const std::string mech = upper(cmd.argument);
+  const std::string mech = ascii_upper(cmd.argument);
   const bool tls = mech == "TLS" || mech == "TLS-C";
   const bool tls_p = mech == "SSL" || mech == "TLS-P";  // old drafts: these also mean PROT P
   if (!tls && !tls_p)
@@ -46,7 +39,7 @@ Task<Reply> pbsz(SessionContext& ctx, const Command&) {
 }
 
 Task<Reply> prot(SessionContext& ctx, const Command& cmd) {
-  const std::string level = upper(cmd.argument);
+  const std::string level = ascii_upper(cmd.argument);
   if (!ctx.control.secure() && ctx.state.protection == DataProtection::kClear && !ctx.state.pbsz)
     co_return Reply{ReplyCode::kBadSequence, "PROT needs AUTH TLS and PBSZ first."};
   if (!ctx.state.pbsz) co_return Reply{ReplyCode::kBadSequence, "PROT needs PBSZ first."};

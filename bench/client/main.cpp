@@ -19,9 +19,10 @@ workloads:
                N clients log in and RETR F at once (connects spread over MS)
   login        --count N [--parallel P] [--seconds S]
                connect + (AUTH TLS) + USER/PASS + QUIT, N at most, none started after S
-  idle         --sessions N [--parallel P] [--hold S]
+  idle         --sessions N [--parallel P] [--hold S] [--wait-go]
                opens N logged-in sessions, prints a JSON line, holds them until
-               stdin gives a line or closes (at most S seconds)
+               stdin gives a line or closes (at most S seconds); with --wait-go
+               it first prints a "started" line and waits for a line on stdin
   tcp-ceiling  --bytes N                           loopback TCP stream in this process
   tls-ceiling  --bytes N --cert C --key K          loopback TLS 1.3 AES-128-GCM stream
   handshake-ceiling --count N --cert C --key K [--tls12]

@@ -106,6 +106,20 @@ void add_tls(Json& j, const Control& c) {
   j.add("data_resumed", c.data_resumed());
 }
 
+// Waits up to `seconds` for a line (or the end) on stdin; true if one came.
+bool wait_stdin_line(int seconds) {
+  auto deadline = Clock::now() + std::chrono::seconds(seconds);
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return false;
+    pollfd p{0, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+    char c;
+    ssize_t n = ::read(0, &c, 1);
+    if (n <= 0 || c == '\n') return true;
+  }
+}
+
 // Prints the result of one timed transfer of `n` bytes and ends the session.
 int report_transfer(const char* workload, Control& c, std::uint64_t n, double wall, double cpu) {
   Json j = base(workload, wall, cpu);
@@ -366,6 +380,15 @@ int run_idle(const Args& a) {
   int parallel = static_cast<int>(a.num("parallel", 16));
   int hold = static_cast<int>(a.num("hold", 300));
   std::vector<std::unique_ptr<Control>> open(static_cast<std::size_t>(sessions));
+  if (a.flag("wait-go")) {
+    // Let the harness measure the server's baseline while this process (and
+    // the libraries it shares with the server, which lower the server's PSS)
+    // already exists; go on at its line on stdin.
+    Json started;
+    started.add("ok", true).add("workload", "idle").add("started", true);
+    started.print();
+    if (!wait_stdin_line(hold)) throw Error("no go line on stdin");
+  }
   std::atomic<int> next{0};
   Errors errors;
   Meter m;
@@ -387,8 +410,7 @@ int run_idle(const Args& a) {
   errors.report(j);
   j.print();
   // Hold the sessions until the harness says so (a line or EOF on stdin).
-  pollfd p{0, POLLIN, 0};
-  ::poll(&p, 1, hold * 1000);
+  wait_stdin_line(hold);
   open.clear();
   return 0;
 }

@@ -10,6 +10,14 @@ namespace {
 
 const auto kLoopback = asio::ip::make_address("127.0.0.1");
 
+// A one-port range on a port that is free now (fixed ports collide with other programs' ports).
+config::PortRange free_port() {
+  asio::io_context io;
+  asio::ip::tcp::acceptor probe(io, {kLoopback, 0});
+  const auto port = probe.local_endpoint().port();
+  return {port, port};
+}
+
 template <class T>
 T run(asio::io_context& io, Task<T> task) {
   // co_spawn wants default-constructible results; ours travel through a local.
@@ -27,7 +35,7 @@ T run(asio::io_context& io, Task<T> task) {
 
 TEST(DataChannel, RefusesAtOnceWhenTheRangeIsExhausted) {
   asio::io_context io;
-  net::PassivePortPool pool(config::PortRange{47011, 47011});
+  net::PassivePortPool pool(free_port());
   session::DataChannel a(io.get_executor(), pool, kLoopback, kLoopback);
   session::DataChannel b(io.get_executor(), pool, kLoopback, kLoopback);
   ASSERT_TRUE(run(io, a.listen_passive()));
@@ -39,7 +47,8 @@ TEST(DataChannel, RefusesAtOnceWhenTheRangeIsExhausted) {
 
 TEST(DataChannel, WaitsForAPortWhenAskedToAndGetsItWhenReleased) {
   asio::io_context io;
-  net::PassivePortPool pool(config::PortRange{47012, 47012});
+  const auto range = free_port();
+  net::PassivePortPool pool(range);
   session::DataChannelOptions wait{.wait_when_exhausted = true, .exhausted_wait = 10s};
   session::DataChannel a(io.get_executor(), pool, kLoopback, kLoopback);
   session::DataChannel b(io.get_executor(), pool, kLoopback, kLoopback, wait);
@@ -49,13 +58,13 @@ TEST(DataChannel, WaitsForAPortWhenAskedToAndGetsItWhenReleased) {
   const auto start = std::chrono::steady_clock::now();
   auto r = run(io, b.listen_passive());
   ASSERT_TRUE(r);
-  EXPECT_EQ(*r, 47012);
+  EXPECT_EQ(*r, range.first);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);  // woken by the release, not the bound
 }
 
 TEST(DataChannel, WaitIsBounded) {
   asio::io_context io;
-  net::PassivePortPool pool(config::PortRange{47013, 47013});
+  net::PassivePortPool pool(free_port());
   session::DataChannel a(io.get_executor(), pool, kLoopback, kLoopback);
   session::DataChannel b(io.get_executor(), pool, kLoopback, kLoopback,
                          {.wait_when_exhausted = true, .exhausted_wait = 150ms});
@@ -70,7 +79,7 @@ namespace {
 // Connects from 127.0.0.1 to the passive port while the channel expects the control peer `peer`.
 Result<tls::Stream, session::DataError> accept_from_loopback(asio::ip::address peer, bool require_same_peer) {
   asio::io_context io;
-  net::PassivePortPool pool(config::PortRange{47014, 47014});
+  net::PassivePortPool pool(free_port());
   session::DataChannel ch(io.get_executor(), pool, peer, kLoopback, {.require_same_peer = require_same_peer});
   auto port = run(io, ch.listen_passive());
   EXPECT_TRUE(port);

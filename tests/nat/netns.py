@@ -8,6 +8,7 @@ all traffic stays inside these namespaces.
 import itertools
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import time
@@ -28,6 +29,7 @@ class Topology:
         self.namespaces = {}
         self.procs = []
         self._links = 0
+        self._etc = []
 
     # -- building ---------------------------------------------------------------------------------
     def add_ns(self, role):
@@ -54,6 +56,16 @@ class Topology:
 
     def forwarding(self, role):
         self.sh(role, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1")
+
+    def hosts(self, role, text):
+        """/etc/hosts as processes in `role` see it (`ip netns exec` mounts /etc/netns/NAME/hosts over
+        it). Rewritten in place, so a running process sees the new content. Removed in close()."""
+        d = f"/etc/netns/{self.namespaces[role]}"
+        os.makedirs(d, exist_ok=True)
+        if d not in self._etc:
+            self._etc.append(d)
+        with open(f"{d}/hosts", "w") as f:
+            f.write(text)
 
     def nft(self, role, ruleset):
         """Loads an nftables ruleset (text for `nft -f`) into a namespace."""
@@ -94,6 +106,9 @@ class Topology:
         for name in self.namespaces.values():
             run("ip", "netns", "del", name, check=False)
         self.namespaces = {}
+        for d in self._etc:
+            shutil.rmtree(d, ignore_errors=True)
+        self._etc = []
 
 
 def wait_for(predicate, timeout=20.0, what="condition"):

@@ -94,7 +94,7 @@ class Nat:
         t.forwarding("router")
         # FTP helpers would hide what this suite tests (and cannot read FTPS anyway): off everywhere.
         for role in ("router", "server", "client"):
-            t.sh(role, "sysctl", "-q", "-w", "net.netfilter.nf_conntrack_helper=0", check=False)
+            t.sysctl(role, "net.netfilter.nf_conntrack_helper", 0, check=False)
         self.home = tmp_path / "home"
         self.home.mkdir()
         (self.home / "hello.txt").write_text("hello through NAT\n")

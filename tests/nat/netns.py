@@ -54,8 +54,13 @@ class Topology:
     def route(self, role, via):
         self.sh(role, "ip", "route", "add", "default", "via", via)
 
+    def sysctl(self, role, key, value, check=True):
+        """Sets /proc/sys/KEY inside `role` (no dependency on procps' sysctl)."""
+        path = "/proc/sys/" + key.replace(".", "/")
+        return self.sh(role, "sh", "-c", f"echo {value} > {path}", check=check)
+
     def forwarding(self, role):
-        self.sh(role, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1")
+        self.sysctl(role, "net.ipv4.ip_forward", 1)
 
     def hosts(self, role, text):
         """/etc/hosts as processes in `role` see it (`ip netns exec` mounts /etc/netns/NAME/hosts over

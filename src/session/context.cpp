@@ -130,7 +130,12 @@ Task<Result<bool, Reply>> SessionContext::secure_data(tls::Stream& stream) {
                                            config->tls.handshake_timeout);
   if (!ec || *ec) {
     const std::string why = ec ? ec->message() : "timeout";
-    spdlog::info("{} TLS handshake on the data connection failed: {}", tag(), why);
+    spdlog::info(
+        "{} data connection failed: TLS handshake failed ({}); fix: the client must do a TLS handshake on "
+        "the "
+        "data connection after PROT P (or use PROT C), and reach this server directly: a proxy or "
+        "load balancer in between must pass TLS through untouched",
+        tag(), why);
     co_return Unexpected{
         Reply{ReplyCode::kCannotOpenDataConnection, "TLS handshake on the data connection failed."}};
   }
@@ -151,8 +156,9 @@ Task<Result<bool, Reply>> SessionContext::secure_data(tls::Stream& stream) {
   }
   services.tls_reuse_refused.fetch_add(1, std::memory_order_relaxed);
   spdlog::warn(
-      "{} data connection refused: it did not resume the control connection's TLS session "
-      "(tls.session_reuse = \"require\"); the client does not reuse sessions, or another host took the port",
+      "{} data connection refused: it did not resume the control connection's TLS session; fix: "
+      "a client that does not reuse TLS sessions needs tls_session_reuse = \"off\" for its user or network "
+      "(tls.session_reuse = \"require\"), otherwise another host connected to the data port",
       tag());
   co_return Unexpected{Reply{ReplyCode::kNetworkProtocolNotSupported,
                              "Data connection refused: TLS session of the control connection not resumed "

@@ -125,6 +125,8 @@ Task<Result<bool, Reply>> SessionContext::secure_data(tls::Stream& stream) {
     // The server never writes on a data connection it only reads: no TLS 1.3 tickets here, or a
     // client that uploads and closes without reading gets a reset and loses the end of its file.
     SSL_set_num_tickets(ssl, 0);
+    // A data connection carries nothing after its TLS stream: read whole batches of records at once.
+    SSL_set_read_ahead(ssl, 1);
   };
   auto ec = co_await runtime::with_timeout(stream.handshake(tls_context->context(), prepare),
                                            config->tls.handshake_timeout);

@@ -1,31 +1,91 @@
 #include "tls/stream.hpp"
 
 #include <array>
+#include <cerrno>
 
 namespace ftpsd::tls {
+namespace {
+
+// What a failed SSL_* call means, as the error codes the rest of the server already knows
+// (asio::error::eof for a clean close_notify, stream_truncated for a close without one).
+std::error_code failure(int ssl_error, int saved_errno) {
+  switch (ssl_error) {
+    case SSL_ERROR_ZERO_RETURN:
+      return asio::error::eof;
+    case SSL_ERROR_SYSCALL:
+      ERR_clear_error();
+      if (saved_errno == 0) return asio::ssl::error::stream_truncated;
+      return {saved_errno, std::system_category()};
+    default: {
+      const unsigned long code = ERR_peek_error();
+      ERR_clear_error();
+      if (ERR_GET_LIB(code) == ERR_LIB_SSL && ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+        return asio::ssl::error::stream_truncated;
+      if (code == 0) return asio::error::connection_reset;
+      return {static_cast<int>(code), asio::error::get_ssl_category()};
+    }
+  }
+}
+
+}  // namespace
+
+template <class Op>
+Task<std::error_code> Stream::drive(Op op) {
+  for (;;) {
+    ERR_clear_error();
+    errno = 0;
+    const int r = op();
+    if (r > 0) co_return std::error_code{};
+    const int saved_errno = errno;
+    const int e = SSL_get_error(tls_.get(), r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+      const auto wait = e == SSL_ERROR_WANT_READ ? tcp::socket::wait_read : tcp::socket::wait_write;
+      if (auto [ec] = co_await socket_.async_wait(wait, kTuple); ec) co_return ec;
+      continue;
+    }
+    co_return failure(e, saved_errno);
+  }
+}
 
 Task<std::tuple<std::error_code, std::size_t>> Stream::read_some(asio::mutable_buffer buf) {
-  if (tls_) co_return co_await tls_->async_read_some(buf, kTuple);
-  co_return co_await socket_.async_read_some(buf, kTuple);
+  if (!tls_) co_return co_await socket_.async_read_some(buf, kTuple);
+  if (buf.size() == 0) co_return std::tuple{std::error_code{}, std::size_t{0}};
+  std::size_t n = 0;
+  auto ec = co_await drive([&] { return SSL_read_ex(tls_.get(), buf.data(), buf.size(), &n); });
+  co_return std::tuple{ec, ec ? std::size_t{0} : n};
 }
 
 Task<std::tuple<std::error_code, std::size_t>> Stream::write_all(asio::const_buffer buf) {
-  if (tls_) co_return co_await asio::async_write(*tls_, buf, kTuple);
-  co_return co_await asio::async_write(socket_, buf, kTuple);
+  if (!tls_) co_return co_await asio::async_write(socket_, buf, kTuple);
+  // Without SSL_MODE_ENABLE_PARTIAL_WRITE a successful SSL_write_ex has written everything; a retry
+  // after WANT_WRITE repeats the same call, as OpenSSL requires.
+  std::size_t n = 0;
+  if (buf.size() == 0) co_return std::tuple{std::error_code{}, std::size_t{0}};
+  auto ec = co_await drive([&] { return SSL_write_ex(tls_.get(), buf.data(), buf.size(), &n); });
+  co_return std::tuple{ec, ec ? std::size_t{0} : buf.size()};
 }
 
 Task<std::error_code> Stream::handshake(asio::ssl::context& ctx, const std::function<void(SSL*)>& prepare) {
-  tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, ctx);
-  if (prepare) prepare(tls_->native_handle());
-  auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::server, kTuple);
-  co_return ec;
+  std::error_code ec;
+  socket_.native_non_blocking(true, ec);
+  if (ec) co_return ec;
+  tls_.reset(SSL_new(ctx.native_handle()));
+  if (!tls_ || SSL_set_fd(tls_.get(), socket_.native_handle()) != 1) {
+    tls_.reset();
+    ERR_clear_error();
+    co_return std::make_error_code(std::errc::not_enough_memory);
+  }
+  SSL_set_accept_state(tls_.get());
+  if (prepare) prepare(tls_.get());
+  co_return co_await drive([&] { return SSL_do_handshake(tls_.get()); });
 }
 
 Task<std::error_code> Stream::shutdown_tls() {
   if (!tls_) co_return std::error_code{};
   if (auto ec = co_await close_notify()) co_return ec;
   tls_.reset();
-  // The peer's close_notify: a 5-byte record header, then its body (an encrypted alert).
+  // The peer's close_notify: a 5-byte record header, then its body (an encrypted alert). Read from
+  // the socket itself, so that the clear command behind it stays there.
   std::array<unsigned char, 5> header{};
   auto [hec, hn] = co_await asio::async_read(socket_, asio::buffer(header), kTuple);
   if (hec) co_return hec;
@@ -41,9 +101,8 @@ Task<std::error_code> Stream::shutdown_tls() {
 Task<std::error_code> Stream::close_notify() {
   if (!tls_) co_return std::error_code{};
   // Marking the peer's close_notify as received makes SSL_shutdown complete once ours is written.
-  SSL_set_shutdown(tls_->native_handle(), SSL_RECEIVED_SHUTDOWN);
-  auto [ec] = co_await tls_->async_shutdown(kTuple);
-  co_return ec;
+  SSL_set_shutdown(tls_.get(), SSL_RECEIVED_SHUTDOWN);
+  co_return co_await drive([&] { return SSL_shutdown(tls_.get()); });
 }
 
 }  // namespace ftpsd::tls

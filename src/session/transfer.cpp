@@ -109,14 +109,25 @@ Task<TransferOutcome> receive_loop(tls::Stream& data, int fd, TransferOptions op
     file_pos += buf.size();
     co_return std::error_code{};
   };
+  // Fills `buf` from the network: one disk write (and one worker round trip) per kChunk, not per TLS
+  // record or TCP read. Progress is counted as bytes arrive, for the stall watchdog.
+  auto fill = [&](std::string& buf) -> Task<std::tuple<std::error_code, std::size_t>> {
+    std::size_t got = 0;
+    while (got < buf.size()) {
+      auto [ec, n] = co_await data.read_some(asio::buffer(buf.data() + got, buf.size() - got));
+      got += n;
+      progress.bytes += n;
+      if (ec) co_return std::tuple{ec, got};
+    }
+    co_return std::tuple{std::error_code{}, got};
+  };
   for (;;) {
     current.resize(kChunk);
-    auto [rec, n, wec] = co_await (data.read_some(asio::buffer(current)) && write_chunk(previous));
+    auto [rec, n, wec] = co_await (fill(current) && write_chunk(previous));
     if (wec) {
       co_return TransferOutcome{disk_full(wec) ? TransferStatus::kDiskFull : TransferStatus::kLocalError, wec,
                                 progress.bytes};
     }
-    if (n > 0) progress.bytes += n;
     current.resize(n);
     if (opts.ascii) {
       protocol::from_network_ascii(current, converted, pending_cr);

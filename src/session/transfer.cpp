@@ -1,5 +1,8 @@
 #include "session/transfer.hpp"
 
+#include <algorithm>
+#include <memory>
+
 #include "protocol/ascii.hpp"
 #include "sys/syscalls.hpp"
 
@@ -22,7 +25,8 @@ Task<void> stall_watchdog(const TransferProgress& progress, Duration limit) {
   std::uint64_t last = progress.bytes;
   for (;;) {
     timer.expires_after(limit);
-    co_await timer.async_wait(asio::use_awaitable);
+    // Cancelled (the transfer ended first): the race is decided; returning changes nothing.
+    if (auto [ec] = co_await timer.async_wait(kTuple); ec) co_return;
     if (progress.bytes == last) co_return;
     last = progress.bytes;
   }
@@ -67,27 +71,33 @@ Task<TransferOutcome> sendfile_loop(tls::Stream& data, int fd, std::uint64_t off
 
 Task<TransferOutcome> buffered_send_loop(tls::Stream& data, int fd, TransferOptions opts,
                                          runtime::BlockingPool& pool, TransferProgress& progress) {
-  std::string current(kChunk, '\0');
-  std::string next(kChunk, '\0');
+  // Buffers sized to the file (a 4 KiB file needs no 512 KiB of fresh, zeroed pages), never zeroed.
+  // (progress.total: the bytes the handler expects to send from opts.offset on; it may grow.)
+  const std::size_t size = static_cast<std::size_t>(std::clamp<std::uint64_t>(progress.total, 4096, kChunk));
+  auto current = std::make_unique_for_overwrite<char[]>(size);
+  auto next = std::make_unique_for_overwrite<char[]>(size);
   std::string wire;
   bool last_cr = false;
   std::uint64_t file_pos = opts.offset;
-  auto read_chunk = [&](std::string& buf) -> Task<Result<std::size_t>> {
-    co_return co_await pool.run([&] { return sys::pread(fd, buf.data(), buf.size(), file_pos); });
+  // What the page cache holds is read right here; only a read that would wait for the disk goes to
+  // the worker pool (a thread hop per chunk is most of the cost of a small file).
+  auto read_chunk = [&](char* buf) -> Task<Result<std::size_t>> {
+    if (auto n = sys::pread_cached(fd, buf, size, file_pos)) co_return *n;
+    co_return co_await pool.run([&] { return sys::pread(fd, buf, size, file_pos); });
   };
-  auto got = co_await read_chunk(current);
+  auto got = co_await read_chunk(current.get());
   for (;;) {
     if (!got) co_return TransferOutcome{TransferStatus::kLocalError, got.error(), progress.bytes};
     const std::size_t n = *got;
     if (n == 0) co_return TransferOutcome{TransferStatus::kOk, {}, progress.bytes};
     file_pos += n;
-    std::string_view out(current.data(), n);
+    std::string_view out(current.get(), n);
     if (opts.ascii) {
       protocol::to_network_ascii(out, wire, last_cr);
       out = wire;
     }
     // Send this chunk while the next one is read from the disk.
-    auto [wec, wn, more] = co_await (data.write_all(asio::buffer(out)) && read_chunk(next));
+    auto [wec, wn, more] = co_await (data.write_all(asio::buffer(out)) && read_chunk(next.get()));
     if (wec) co_return TransferOutcome{TransferStatus::kNetworkError, wec, progress.bytes};
     progress.bytes += wn;
     got = std::move(more);

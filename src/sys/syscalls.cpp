@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -87,6 +88,15 @@ std::error_code chmod_fd(int fd, mode_t mode) {
 Result<std::size_t> pread(int fd, void* buf, std::size_t n, std::uint64_t offset) {
   const auto r = retry_eintr([&] { return ::pread(fd, buf, n, static_cast<off_t>(offset)); });
   if (r < 0) return Unexpected{last_error()};
+  return static_cast<std::size_t>(r);
+}
+
+std::optional<std::size_t> pread_cached(int fd, void* buf, std::size_t n, std::uint64_t offset) {
+  iovec iov{.iov_base = buf, .iov_len = n};
+  const auto r = retry_eintr([&] { return ::preadv2(fd, &iov, 1, static_cast<off_t>(offset), RWF_NOWAIT); });
+  // EAGAIN: not (all) in the page cache; EOPNOTSUPP: a file system without RWF_NOWAIT. 0 is the end
+  // of the file, as for pread.
+  if (r < 0) return std::nullopt;
   return static_cast<std::size_t>(r);
 }
 

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <system_error>
 
@@ -32,6 +33,9 @@ namespace ftpsd::sys {
 [[nodiscard]] std::error_code set_mtime(int fd, std::int64_t seconds);  // fd may be O_PATH
 [[nodiscard]] std::error_code chmod_fd(int fd, mode_t mode);            // fd may be O_PATH
 [[nodiscard]] Result<std::size_t> pread(int fd, void* buf, std::size_t n, std::uint64_t offset);
+// pread that never waits for the disk (preadv2 RWF_NOWAIT): what the page cache holds, or nothing
+// (std::nullopt) when the read would block or the file system cannot say. Safe on an event loop.
+[[nodiscard]] std::optional<std::size_t> pread_cached(int fd, void* buf, std::size_t n, std::uint64_t offset);
 [[nodiscard]] Result<std::size_t> pwrite_all(int fd, const void* buf, std::size_t n, std::uint64_t offset);
 [[nodiscard]] std::error_code fsync(int fd);
 [[nodiscard]] std::error_code ftruncate(int fd, std::uint64_t size);

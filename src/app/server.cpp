@@ -3,8 +3,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <functional>
+#include <set>
+#include <vector>
 
 #include "app/nat_lint.hpp"
 #include "auth/user_store.hpp"
@@ -13,6 +17,8 @@
 #include "net/proxy_reader.hpp"
 #include "runtime/io_pool.hpp"
 #include "session/session.hpp"
+#include "util/limits.hpp"
+#include "vfs/local_fs.hpp"
 
 namespace ftpsd::app {
 namespace {
@@ -112,9 +118,45 @@ Task<void> watch_certificates(tls::ContextStore& store, runtime::BlockingPool& b
   }
 }
 
+// At start: upload temporaries older than this start are left from a crash or a kill (an upload that
+// ends in any other way removes its own). Removed in the background, on one worker, one root after
+// the other, bounded; the count is logged.
+Task<void> remove_stale_uploads(std::vector<std::filesystem::path> roots, runtime::BlockingPool& blocking,
+                                std::int64_t started) {
+  const auto t0 = std::chrono::steady_clock::now();
+  vfs::StaleCleanup total;
+  for (const auto& root : roots) {
+    const auto r = co_await blocking.run([&] {
+      auto fs = vfs::LocalFs::open(root.string());
+      return fs ? (*fs)->remove_stale_uploads(started, limits::kMaxStaleScanEntries) : vfs::StaleCleanup{};
+    });
+    total.removed += r.removed;
+    total.visited += r.visited;
+    if (r.truncated) {
+      spdlog::warn("stale upload clean-up: stopped after {} entries under {}", limits::kMaxStaleScanEntries,
+                   root.string());
+    }
+  }
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  spdlog::info("stale upload clean-up: removed {} temporaries under {} roots ({} entries, {}ms)",
+               total.removed, roots.size(), total.visited, ms);
+}
+
+std::vector<std::filesystem::path> user_roots(const config::Config& config, const auth::UserStore& users) {
+  std::set<std::filesystem::path> roots;
+  for (const auto& [name, user] : users.all()) roots.insert(user.root.lexically_normal());
+  if (config.users.anonymous) roots.insert(config.users.anonymous_root.lexically_normal());
+  return {roots.begin(), roots.end()};
+}
+
 }  // namespace
 
 int run_server(std::shared_ptr<const config::Config> config, bool print_connect_help) {
+  // Upload temporaries of this run are created (and written) after this second.
+  const std::int64_t started =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   auto users = std::make_shared<auth::UserStore>();
   if (!config->users.file.empty()) {
     auto loaded = auth::UserStore::load(config->users.file);
@@ -158,6 +200,8 @@ int run_server(std::shared_ptr<const config::Config> config, bool print_connect_
   }
   asio::co_spawn(pool.first(), net::keep_resolved(*passive_policy, *blocking, config->passive.resolve_every),
                  asio::detached);
+  asio::co_spawn(pool.first(), remove_stale_uploads(user_roots(*config, *users), *blocking, started),
+                 asio::detached);
   for (std::size_t i = 0; i < acceptors.size(); ++i)
     asio::co_spawn(pool.first(), accept_loop(acceptors[i], pool, services, listeners[i]), asio::detached);
   if (tls_store && config->tls.reload_check.count() > 0)
@@ -183,6 +227,7 @@ int run_server(std::shared_ptr<const config::Config> config, bool print_connect_
     pool.stop();
   });
   std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGXFSZ, SIG_IGN);  // a file over RLIMIT_FSIZE: EFBIG (552) for that upload, not the end
 
   if (print_connect_help) {
     const auto& l = listeners.front();

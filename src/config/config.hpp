@@ -121,6 +121,12 @@ struct TlsConfig {
   [[nodiscard]] bool configured() const noexcept { return !certificate.empty(); }
 };
 
+// [storage]: what a 226 for an upload promises (README "Durability").
+struct StorageConfig {
+  bool fsync = true;           // flush the file (and, with atomic uploads, its folder) before the 226
+  bool atomic_uploads = true;  // STOR from offset 0 and STOU write a hidden temporary, renamed when complete
+};
+
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error, off
 };
@@ -134,6 +140,7 @@ struct Config {
   ProxyProtocolConfig proxy_protocol;
   UsersConfig users;
   TlsConfig tls;
+  StorageConfig storage;
   LogConfig log;
 };
 

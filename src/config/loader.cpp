@@ -340,6 +340,12 @@ Config build(const toml::table& root, const std::filesystem::path& file, const s
              "tls.certificate and tls.private_key go together");
     r.finish();
   }
+  if (const auto* t = top.sub_table("storage")) {
+    TableReader r(*t, "storage", file);
+    r.read("fsync", c.storage.fsync);
+    r.read("atomic_uploads", c.storage.atomic_uploads);
+    r.finish();
+  }
   if (const auto* t = top.sub_table("log")) {
     TableReader r(*t, "log", file);
     read_log(r, c.log);

@@ -1,5 +1,6 @@
 #include "session/error_mapping.hpp"
 
+#include <cerrno>
 #include <string>
 
 namespace ftpsd::session {
@@ -41,10 +42,11 @@ std::string_view failed_text(Operation op) {
 Reply fs_error_reply(std::error_code ec, Operation op) {
   // SECURITY: not found, permission denied and "outside the root" (EXDEV/ELOOP from openat2) give the
   // same text: no oracle for what exists outside, or for why a path was refused.
-  if (ec == std::errc::no_space_on_device)
-    return {ReplyCode::kInsufficientStorage, "Insufficient storage space."};
-  if (ec.value() == EDQUOT && ec.category() == std::system_category())
-    return {ReplyCode::kExceededStorage, "Quota exceeded."};
+  if (is_storage_full(ec)) {
+    if (ec.value() == ENOSPC) return {ReplyCode::kInsufficientStorage, "Insufficient storage space."};
+    return {ReplyCode::kExceededStorage,
+            ec.value() == EDQUOT ? "Quota exceeded." : "File too large: exceeded storage allocation."};
+  }
   if (ec == std::errc::file_exists)
     return {ReplyCode::kFileUnavailable, std::string(failed_text(op)) + " File exists."};
   if (ec == std::errc::directory_not_empty)
@@ -60,6 +62,7 @@ Reply fs_error_reply(std::error_code ec, Operation op) {
 
 Reply path_error_reply(vfs::PathError e) {
   if (e == vfs::PathError::kTooLong) return {ReplyCode::kBadArgument, "Path too long."};
+  if (e == vfs::PathError::kReserved) return {ReplyCode::kFileNameNotAllowed, "File name not allowed."};
   return {ReplyCode::kBadArgument, "Invalid path."};
 }
 
@@ -91,9 +94,12 @@ Reply transfer_reply(const TransferOutcome& outcome, bool aborted, std::string_v
     case TransferStatus::kStalled:
       return {ReplyCode::kTransferAborted, "Data connection stalled; transfer aborted."};
     case TransferStatus::kDiskFull:
-      return fs_error_reply(outcome.error, Operation::kOpenWrite).code == ReplyCode::kExceededStorage
-                 ? Reply{ReplyCode::kExceededStorage, "Quota exceeded; transfer aborted."}
-                 : Reply{ReplyCode::kInsufficientStorage, "Insufficient storage space; transfer aborted."};
+      if (outcome.error.value() == EDQUOT)
+        return {ReplyCode::kExceededStorage, "Quota exceeded; transfer aborted."};
+      if (outcome.error.value() == EFBIG)
+        return {ReplyCode::kExceededStorage,
+                "File too large: exceeded storage allocation; transfer aborted."};
+      return {ReplyCode::kInsufficientStorage, "Insufficient storage space; transfer aborted."};
     case TransferStatus::kLocalError:
       break;
   }

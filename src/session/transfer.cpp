@@ -7,6 +7,12 @@
 #include "sys/syscalls.hpp"
 
 namespace ftpsd::session {
+
+bool is_storage_full(const std::error_code& ec) noexcept {
+  if (ec.category() != std::system_category() && ec.category() != std::generic_category()) return false;
+  return ec.value() == ENOSPC || ec.value() == EDQUOT || ec.value() == EFBIG;
+}
+
 namespace {
 
 using namespace asio::experimental::awaitable_operators;
@@ -14,10 +20,6 @@ using namespace asio::experimental::awaitable_operators;
 constexpr std::size_t kChunk = 256 * 1024;
 constexpr std::size_t kSendfileChunk = 4 * 1024 * 1024;
 constexpr std::uint64_t kYieldEvery = 16 * 1024 * 1024;  // let the other sessions of this loop run
-
-bool disk_full(const std::error_code& ec) {
-  return ec == std::errc::no_space_on_device || ec.value() == EDQUOT;
-}
 
 // Ends when no byte has moved for `limit`.
 Task<void> stall_watchdog(const TransferProgress& progress, Duration limit) {
@@ -135,8 +137,9 @@ Task<TransferOutcome> receive_loop(tls::Stream& data, int fd, TransferOptions op
     current.resize(kChunk);
     auto [rec, n, wec] = co_await (fill(current) && write_chunk(previous));
     if (wec) {
-      co_return TransferOutcome{disk_full(wec) ? TransferStatus::kDiskFull : TransferStatus::kLocalError, wec,
-                                progress.bytes};
+      co_return TransferOutcome{
+          is_storage_full(wec) ? TransferStatus::kDiskFull : TransferStatus::kLocalError, wec,
+          progress.bytes};
     }
     current.resize(n);
     if (opts.ascii) {
@@ -151,8 +154,9 @@ Task<TransferOutcome> receive_loop(tls::Stream& data, int fd, TransferOptions op
         current += converted;
       }
       if (auto ec = co_await write_chunk(current)) {
-        co_return TransferOutcome{disk_full(ec) ? TransferStatus::kDiskFull : TransferStatus::kLocalError, ec,
-                                  progress.bytes};
+        co_return TransferOutcome{
+            is_storage_full(ec) ? TransferStatus::kDiskFull : TransferStatus::kLocalError, ec,
+            progress.bytes};
       }
       co_return TransferOutcome{TransferStatus::kOk, {}, progress.bytes};
     }

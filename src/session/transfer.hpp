@@ -17,7 +17,7 @@ enum class TransferStatus : std::uint8_t {
   kOk,
   kNetworkError,  // the data connection failed or was closed (also: ABOR closed it)
   kLocalError,    // reading or writing the file failed
-  kDiskFull,      // ENOSPC / EDQUOT
+  kDiskFull,      // ENOSPC / EDQUOT / EFBIG (is_storage_full)
   kStalled,       // no byte moved for the stall timeout
 };
 
@@ -39,6 +39,10 @@ struct TransferProgress {
   std::uint64_t bytes = 0;
   std::uint64_t total = 0;  // 0 when unknown
 };
+
+// ENOSPC (the file system is full), EDQUOT (the quota is used up), EFBIG (the file is larger than
+// the file system or RLIMIT_FSIZE allows): storage errors with replies of their own (452/552).
+[[nodiscard]] bool is_storage_full(const std::error_code& ec) noexcept;
 
 Task<TransferOutcome> send_file(tls::Stream& data, int fd, TransferOptions opts, runtime::BlockingPool& pool,
                                 TransferProgress& progress);

@@ -2,12 +2,14 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 
 namespace ftpsd::sys {
 namespace {
@@ -114,6 +116,39 @@ Result<std::size_t> pwrite_all(int fd, const void* buf, std::size_t n, std::uint
 
 std::error_code fsync(int fd) {
   return ok_or_errno(retry_eintr([&] { return ::fdatasync(fd); }));
+}
+
+std::error_code fsync_directory(int dirfd) {
+  return ok_or_errno(retry_eintr([&] { return ::fsync(dirfd); }));
+}
+
+std::error_code rename_file(int olddir, const std::string& oldname, int newdir, const std::string& newname,
+                            bool no_replace) {
+  return ok_or_errno(
+      ::renameat2(olddir, oldname.c_str(), newdir, newname.c_str(), no_replace ? RENAME_NOREPLACE : 0U));
+}
+
+std::error_code fchmod(int fd, mode_t mode) {
+  return ok_or_errno(::fchmod(fd, mode));
+}
+
+std::string random_hex(std::size_t bytes) {
+  std::string raw(bytes, '\0');
+  std::size_t got = 0;
+  while (got < bytes) {
+    const auto n = retry_eintr([&] { return ::getrandom(raw.data() + got, bytes - got, 0); });
+    if (n <= 0) break;  // getrandom does not fail for small requests once the pool is ready
+    got += static_cast<std::size_t>(n);
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes * 2);
+  for (const char c : raw) {
+    const auto b = static_cast<unsigned char>(c);
+    out += kHex[b >> 4];
+    out += kHex[b & 0xf];
+  }
+  return out;
 }
 
 std::error_code ftruncate(int fd, std::uint64_t size) {

@@ -37,7 +37,14 @@ namespace ftpsd::sys {
 // (std::nullopt) when the read would block or the file system cannot say. Safe on an event loop.
 [[nodiscard]] std::optional<std::size_t> pread_cached(int fd, void* buf, std::size_t n, std::uint64_t offset);
 [[nodiscard]] Result<std::size_t> pwrite_all(int fd, const void* buf, std::size_t n, std::uint64_t offset);
-[[nodiscard]] std::error_code fsync(int fd);
+[[nodiscard]] std::error_code fsync(int fd);  // fdatasync: the data and what is needed to read it
+[[nodiscard]] std::error_code fsync_directory(int dirfd);  // fsync of a directory opened O_RDONLY
+// renameat for files; `no_replace`: renameat2(RENAME_NOREPLACE), EEXIST when `newname` exists.
+[[nodiscard]] std::error_code rename_file(int olddir, const std::string& oldname, int newdir,
+                                          const std::string& newname, bool no_replace);
+[[nodiscard]] std::error_code fchmod(int fd, mode_t mode);  // fd: a real (not O_PATH) descriptor
+// `bytes` random bytes from the kernel (getrandom), as lower-case hex.
+[[nodiscard]] std::string random_hex(std::size_t bytes);
 [[nodiscard]] std::error_code ftruncate(int fd, std::uint64_t size);
 
 }  // namespace ftpsd::sys

@@ -8,4 +8,7 @@ inline constexpr std::size_t kMaxPath = 4096;         // PATH_MAX; longer paths 
 inline constexpr std::size_t kMaxUserName = 128;
 inline constexpr std::size_t kMaxListingEntries = 1'000'000;  // one LIST/MLSD never holds more in memory
 inline constexpr std::size_t kMaxStatLines = 10'000;          // STAT <path> over the control connection
+// The start-up clean-up of stale upload temporaries looks at no more entries per user root: a huge
+// tree must not keep a worker busy for hours (what is left is cleaned at the next start).
+inline constexpr std::size_t kMaxStaleScanEntries = 2'000'000;
 }  // namespace ftpsd::limits

@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <optional>
+
 #include "sys/syscalls.hpp"
 #include "util/limits.hpp"
 
@@ -67,7 +69,7 @@ Result<std::vector<protocol::FileInfo>> LocalFs::list(const VirtualPath& dir) co
   std::vector<protocol::FileInfo> out;
   while (const dirent* e = ::readdir(d)) {
     const std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
+    if (name == "." || name == ".." || is_upload_temp(name)) continue;
     auto st = sys::fstatat_nofollow(dfd, name);
     if (!st) continue;  // removed meanwhile
     if (S_ISLNK(st->st_mode)) {
@@ -94,18 +96,132 @@ Result<sys::UniqueFd> LocalFs::open_read(const VirtualPath& path) const {
   return fd;
 }
 
-Result<sys::UniqueFd> LocalFs::open_write(const VirtualPath& path, WriteMode mode) const {
+Result<sys::UniqueFd> LocalFs::open_write(const VirtualPath& path, WriteMode mode, bool* created) const {
   if (path.is_root()) return Unexpected{errc(std::errc::is_a_directory)};
-  int flags = O_WRONLY | O_CREAT | O_NOCTTY | O_NONBLOCK;
+  int flags = O_WRONLY | O_NOCTTY | O_NONBLOCK;
   if (mode == WriteMode::kAppend) flags |= O_APPEND;
-  if (mode == WriteMode::kCreateNew) flags |= O_EXCL;
-  auto fd = sys::open_beneath(root_.get(), path.relative(), flags, 0644);
+  // Create with O_EXCL first, so that we know whether the file is ours; an existing file is then
+  // opened without O_CREAT (twice at most: it may vanish in between).
+  Result<sys::UniqueFd> fd = Unexpected{errc(std::errc::file_exists)};
+  bool made = false;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    fd = sys::open_beneath(root_.get(), path.relative(), flags | O_CREAT | O_EXCL, 0644);
+    if (fd || fd.error() != std::errc::file_exists || mode == WriteMode::kCreateNew) {
+      made = fd.has_value();
+      break;
+    }
+    fd = sys::open_beneath(root_.get(), path.relative(), flags);
+    if (fd || fd.error() != std::errc::no_such_file_or_directory) break;
+  }
+  if (created != nullptr) *created = made;
   if (!fd) return fd;
   auto st = sys::fstat(fd->get());
   if (!st) return Unexpected{st.error()};
   if (!S_ISREG(st->st_mode)) return Unexpected{errc(std::errc::permission_denied)};
   ::fcntl(fd->get(), F_SETFL, mode == WriteMode::kAppend ? O_APPEND : 0);
   return fd;
+}
+
+const std::string& upload_run_id() {
+  static const std::string id = sys::random_hex(4);
+  return id;
+}
+
+Result<PendingUpload> LocalFs::create_upload(const VirtualPath& target, bool must_not_exist) const {
+  if (target.is_root()) return Unexpected{errc(std::errc::is_a_directory)};
+  auto dir = sys::open_beneath(root_.get(), target.parent().relative(), O_RDONLY | O_DIRECTORY);
+  if (!dir) return Unexpected{dir.error()};
+  const std::string name(target.name());
+  std::optional<mode_t> keep_mode;  // the replaced file's permission bits
+  if (auto st = sys::fstatat_nofollow(dir->get(), name)) {
+    if (must_not_exist) return Unexpected{errc(std::errc::file_exists)};
+    if (S_ISDIR(st->st_mode)) return Unexpected{errc(std::errc::is_a_directory)};
+    // A symlink is not replaced: the caller writes through it in place (confined like any path).
+    if (S_ISLNK(st->st_mode)) return Unexpected{errc(std::errc::too_many_symbolic_link_levels)};
+    if (!S_ISREG(st->st_mode)) return Unexpected{errc(std::errc::permission_denied)};  // devices, FIFOs
+    keep_mode = st->st_mode & 0777;
+  } else if (st.error() != std::errc::no_such_file_or_directory) {
+    return Unexpected{st.error()};
+  }
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    std::string temp = std::string(kUploadTempPrefix) + upload_run_id() + "." + sys::random_hex(8);
+    // O_EXCL: a name that exists (a planted symlink included) is never opened.
+    auto file = sys::open_beneath(dir->get(), temp, O_WRONLY | O_CREAT | O_EXCL | O_NOCTTY, 0644);
+    if (!file && file.error() == std::errc::file_exists) continue;
+    if (!file) return Unexpected{file.error()};
+    PendingUpload upload(std::move(*dir), std::move(*file), std::move(temp), name, must_not_exist);
+    if (keep_mode) {
+      if (auto ec = sys::fchmod(upload.fd(), *keep_mode)) return Unexpected{ec};
+    }
+    return upload;
+  }
+  return Unexpected{errc(std::errc::file_exists)};
+}
+
+std::error_code PendingUpload::commit(bool sync) {
+  if (temp_.empty()) return errc(std::errc::invalid_argument);
+  if (auto ec = sys::rename_file(dir_.get(), temp_, dir_.get(), target_, no_replace_)) return ec;
+  temp_.clear();
+  if (sync) return sys::fsync_directory(dir_.get());
+  return {};
+}
+
+void PendingUpload::discard() noexcept {
+  if (temp_.empty() || !dir_.valid()) return;
+  (void)sys::unlinkat(dir_.get(), temp_, false);
+  temp_.clear();
+}
+
+namespace {
+
+constexpr int kMaxCleanupDepth = 128;
+
+// Depth-first over `dirfd` (owned by the caller). Symlinks are never followed: only real
+// subdirectories are opened, with O_NOFOLLOW, relative to their parent.
+void remove_stale_in(int dirfd, std::int64_t before, std::size_t max_entries, int depth, StaleCleanup& out) {
+  const std::string own = std::string(kUploadTempPrefix) + upload_run_id() + ".";
+  auto listing = sys::open_beneath(dirfd, ".", O_RDONLY | O_DIRECTORY);
+  if (!listing) return;
+  DIR* d = ::fdopendir(listing->get());
+  if (d == nullptr) return;
+  listing->release();
+  std::unique_ptr<DIR, int (*)(DIR*)> guard(d, ::closedir);
+  std::vector<std::string> subdirs;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    if (++out.visited > max_entries) {
+      out.truncated = true;
+      return;
+    }
+    if (e->d_type == DT_DIR) {
+      subdirs.push_back(name);
+      continue;
+    }
+    if (!is_upload_temp(name) || name.starts_with(own)) {
+      if (e->d_type == DT_UNKNOWN) subdirs.push_back(name);  // checked when opened
+      continue;
+    }
+    auto st = sys::fstatat_nofollow(dirfd, name);
+    if (st && S_ISREG(st->st_mode) && st->st_mtim.tv_sec <= before && !sys::unlinkat(dirfd, name, false))
+      ++out.removed;
+  }
+  guard.reset();
+  if (depth >= kMaxCleanupDepth) return;
+  for (const auto& name : subdirs) {
+    auto sub = sys::open_beneath(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW);
+    if (!sub) continue;
+    remove_stale_in(sub->get(), before, max_entries, depth + 1, out);
+    if (out.truncated) return;
+  }
+}
+
+}  // namespace
+
+StaleCleanup LocalFs::remove_stale_uploads(std::int64_t before, std::size_t max_entries) const {
+  StaleCleanup out;
+  remove_stale_in(root_.get(), before, max_entries, 0, out);
+  return out;
 }
 
 std::error_code LocalFs::make_directory(const VirtualPath& path) const {

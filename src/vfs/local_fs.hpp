@@ -7,7 +7,9 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "protocol/listing.hpp"
@@ -23,6 +25,56 @@ enum class WriteMode : std::uint8_t {
   kCreateNew,  // STOU: fail if it exists
 };
 
+// An upload written under a hidden temporary name in its target's folder. commit() renames it over
+// the target; until then the target is untouched. A PendingUpload that was not committed removes its
+// temporary in discard() (or, as a safety net, in its destructor). Blocking: run on the blocking pool.
+class PendingUpload {
+ public:
+  PendingUpload(PendingUpload&& o) noexcept
+      : dir_(std::move(o.dir_)),
+        file_(std::move(o.file_)),
+        temp_(std::exchange(o.temp_, {})),
+        target_(std::move(o.target_)),
+        no_replace_(o.no_replace_) {}
+  PendingUpload& operator=(PendingUpload&&) = delete;
+  PendingUpload(const PendingUpload&) = delete;
+  PendingUpload& operator=(const PendingUpload&) = delete;
+  ~PendingUpload() { discard(); }
+
+  [[nodiscard]] int fd() const noexcept { return file_.get(); }
+  [[nodiscard]] const std::string& temp_name() const noexcept { return temp_; }
+  // Renames the temporary over the target (RENAME_NOREPLACE for STOU) and, with `sync`, fsyncs the
+  // folder so the new name is on the disk too. The file's data must have been flushed before.
+  [[nodiscard]] std::error_code commit(bool sync);
+  void discard() noexcept;
+
+ private:
+  friend class LocalFs;
+  PendingUpload(sys::UniqueFd dir, sys::UniqueFd file, std::string temp, std::string target, bool no_replace)
+      : dir_(std::move(dir)),
+        file_(std::move(file)),
+        temp_(std::move(temp)),
+        target_(std::move(target)),
+        no_replace_(no_replace) {}
+
+  sys::UniqueFd dir_;  // the folder, O_RDONLY (fsync needs a real descriptor)
+  sys::UniqueFd file_;
+  std::string temp_;  // empty once committed or discarded
+  std::string target_;
+  bool no_replace_ = false;
+};
+
+// This process's part of its temporaries' names: ".ftpsd-upload.<run id>.<random>". Fixed at the
+// first call; the start-up clean-up never removes temporaries of its own run.
+[[nodiscard]] const std::string& upload_run_id();
+
+// What remove_stale_uploads() did.
+struct StaleCleanup {
+  std::size_t removed = 0;
+  std::size_t visited = 0;  // directory entries looked at
+  bool truncated = false;   // stopped at the bound
+};
+
 class LocalFs {
  public:
   // Opens `root` (an existing directory) as the handle every path is resolved beneath.
@@ -33,7 +85,19 @@ class LocalFs {
   // shown as their target; others (dangling or escaping) as links, never followed.
   [[nodiscard]] Result<std::vector<protocol::FileInfo>> list(const VirtualPath& dir) const;
   [[nodiscard]] Result<sys::UniqueFd> open_read(const VirtualPath& path) const;  // regular files only
-  [[nodiscard]] Result<sys::UniqueFd> open_write(const VirtualPath& path, WriteMode mode) const;
+  // In place. `created` (optional) tells whether this call created the file, so a transfer that
+  // never starts can remove it again.
+  [[nodiscard]] Result<sys::UniqueFd> open_write(const VirtualPath& path, WriteMode mode,
+                                                 bool* created = nullptr) const;
+  // storage.atomic_uploads: a new hidden temporary beside `target` (see PendingUpload), with the
+  // permission bits of the file it will replace. Fails like open_write when the target is a folder
+  // or not a regular file, or (`must_not_exist`, STOU) when it exists; with ELOOP
+  // (too_many_symbolic_link_levels) when it is a symlink, which callers write through in place.
+  [[nodiscard]] Result<PendingUpload> create_upload(const VirtualPath& target, bool must_not_exist) const;
+  // Removes upload temporaries of other runs last modified in or before the second `before` (seconds
+  // since the epoch) in the whole tree, never following symlinks, looking at no more than
+  // `max_entries` entries.
+  [[nodiscard]] StaleCleanup remove_stale_uploads(std::int64_t before, std::size_t max_entries) const;
   [[nodiscard]] bool is_directory(const VirtualPath& path) const;
 
   [[nodiscard]] std::error_code make_directory(const VirtualPath& path) const;

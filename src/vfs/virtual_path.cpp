@@ -27,6 +27,8 @@ Result<VirtualPath, PathError> VirtualPath::resolve(const VirtualPath& cwd, std:
   push_all(argument);
   std::string out;
   for (auto seg : parts) {
+    // SECURITY: clients never name an upload in progress of this or another session.
+    if (is_upload_temp(seg)) return Unexpected{PathError::kReserved};
     out += '/';
     out += seg;
   }

@@ -8,7 +8,18 @@
 
 namespace ftpsd::vfs {
 
-enum class PathError : std::uint8_t { kTooLong, kInvalid };
+enum class PathError : std::uint8_t {
+  kTooLong,
+  kInvalid,
+  kReserved,  // names an upload temporary
+};
+
+// Uploads in progress under storage.atomic_uploads are written to "<folder>/.ftpsd-upload.<random>".
+// Such names are hidden from listings and refused in client paths (resolve()).
+inline constexpr std::string_view kUploadTempPrefix = ".ftpsd-upload.";
+[[nodiscard]] inline bool is_upload_temp(std::string_view name) noexcept {
+  return name.starts_with(kUploadTempPrefix);
+}
 
 class VirtualPath {
  public:
@@ -16,6 +27,7 @@ class VirtualPath {
 
   // Resolves a client argument against the current directory. ".." never climbs above "/" (as in a
   // chroot); the kernel confines the result again when it is opened (openat2 RESOLVE_BENEATH).
+  // A segment naming an upload temporary is kReserved.
   static Result<VirtualPath, PathError> resolve(const VirtualPath& cwd, std::string_view argument);
 
   [[nodiscard]] std::string_view str() const noexcept { return value_; }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "runtime/timeout.hpp"
 #include "session/handlers/handlers.hpp"
@@ -75,6 +76,19 @@ std::string mode_name(const SessionContext& ctx) {
   return ctx.state.type == TransferType::kAscii ? "ASCII" : "BINARY";
 }
 
+// What an upload writes to: the target itself (in place), or a hidden temporary that is renamed over
+// the target once the whole upload is on the disk (storage.atomic_uploads).
+struct UploadTarget {
+  sys::UniqueFd in_place;
+  bool created = false;  // in place: this upload created the file
+  std::optional<vfs::PendingUpload> pending;
+  [[nodiscard]] int fd() const { return pending ? pending->fd() : in_place.get(); }
+};
+
+TransferOutcome local_failure(std::error_code ec, std::uint64_t bytes) {
+  return {is_storage_full(ec) ? TransferStatus::kDiskFull : TransferStatus::kLocalError, ec, bytes};
+}
+
 Task<Reply> upload(SessionContext& ctx, std::string_view verb, const vfs::VirtualPath& path,
                    vfs::WriteMode mode, std::string opening_text,
                    std::string_view ok_text = "Transfer complete.") {
@@ -91,26 +105,65 @@ Task<Reply> upload(SessionContext& ctx, std::string_view verb, const vfs::Virtua
           ReplyCode::kInvalidRestart,
           fmt::format("Restart offset {} is beyond the end of the file ({} bytes).", offset, size)};
   }
-  auto fd = co_await ctx.blocking([&] { return ctx.fs().open_write(path, mode); });
-  if (!fd) co_return fs_error_reply(fd.error(), Operation::kOpenWrite);
-  co_return co_await run_transfer(
+  const config::StorageConfig storage = ctx.config->storage;
+  // A resume (REST n, APPE) continues the file in place: that is what resuming is.
+  const bool atomic = storage.atomic_uploads && offset == 0 && mode != vfs::WriteMode::kAppend;
+  auto target = co_await ctx.blocking([&]() -> Result<UploadTarget> {
+    UploadTarget t;
+    if (atomic) {
+      auto pending = ctx.fs().create_upload(path, mode == vfs::WriteMode::kCreateNew);
+      if (pending) {
+        t.pending.emplace(std::move(*pending));
+        return t;
+      }
+      // A symlink at the target is written through, in place, as without atomic uploads.
+      if (pending.error() != std::errc::too_many_symbolic_link_levels) return Unexpected{pending.error()};
+    }
+    auto fd = ctx.fs().open_write(path, mode, &t.created);
+    if (!fd) return Unexpected{fd.error()};
+    t.in_place = std::move(*fd);
+    return t;
+  });
+  if (!target) co_return fs_error_reply(target.error(), Operation::kOpenWrite);
+  bool started = false;
+  bool committed = false;
+  Reply reply = co_await run_transfer(
       ctx, verb, path.str(), Reply{ReplyCode::kFileStatusOk, std::move(opening_text)}, 0, Direction::kReceive,
       [&](tls::Stream& data) -> Task<TransferOutcome> {
-        // The old content goes only once the data connection is there: a refused transfer keeps it.
-        if (mode == vfs::WriteMode::kTruncate) {
-          if (auto ec = co_await ctx.blocking([&] { return sys::ftruncate(fd->get(), offset); }))
-            co_return TransferOutcome{TransferStatus::kLocalError, ec, 0};
+        started = true;
+        const int fd = target->fd();
+        // In place, the old content goes only once the data connection is there: a refused transfer
+        // keeps it.
+        if (!target->pending && mode == vfs::WriteMode::kTruncate) {
+          if (auto ec = co_await ctx.blocking([&] { return sys::ftruncate(fd, offset); }))
+            co_return local_failure(ec, 0);
         }
         auto outcome =
-            co_await receive_file(data, fd->get(), options(ctx, offset), ctx.services.blocking, ctx.progress);
-        if (outcome.status == TransferStatus::kOk) {
-          // 226 means the data is on the disk.
-          if (auto ec = co_await ctx.blocking([&] { return sys::fsync(fd->get()); }))
-            outcome = {TransferStatus::kLocalError, ec, outcome.bytes};
+            co_await receive_file(data, fd, options(ctx, offset), ctx.services.blocking, ctx.progress);
+        // 226 means the data is on the disk: flushed, then (atomic) renamed over the target and the
+        // folder flushed. An ABOR that came meanwhile keeps the old file.
+        if (outcome.status == TransferStatus::kOk && storage.fsync) {
+          if (auto ec = co_await ctx.blocking([&] { return sys::fsync(fd); }))
+            outcome = local_failure(ec, outcome.bytes);
+        }
+        if (outcome.status == TransferStatus::kOk && target->pending && !ctx.abort_requested) {
+          if (auto ec = co_await ctx.blocking([&] { return target->pending->commit(storage.fsync); })) {
+            outcome = local_failure(ec, outcome.bytes);
+          } else {
+            committed = true;
+          }
         }
         co_return outcome;
       },
       ok_text);
+  if (target->pending && !committed) {
+    // A failed, aborted or refused upload: the temporary goes, the target was never touched.
+    co_await ctx.blocking([&] { target->pending->discard(); });
+  } else if (target->created && !started) {
+    // In place: a transfer that never started leaves no empty file behind.
+    co_await ctx.blocking([&] { (void)ctx.fs().remove_file(path); });
+  }
+  co_return reply;
 }
 
 Task<Reply> send_listing(SessionContext& ctx, const Command& cmd, ListFormat format) {

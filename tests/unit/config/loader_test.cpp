@@ -32,6 +32,21 @@ TEST(ConfigLoader, DefaultsAndValues) {
   EXPECT_EQ(c->tls.session_reuse, SessionReuse::kRequire);
 }
 
+TEST(ConfigLoader, StorageKeys) {
+  auto d = load(kListener);
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_TRUE(d->storage.fsync);
+  EXPECT_TRUE(d->storage.atomic_uploads);
+  auto c = load(std::string(kListener) + "[storage]\nfsync = false\natomic_uploads = false\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_FALSE(c->storage.fsync);
+  EXPECT_FALSE(c->storage.atomic_uploads);
+  EXPECT_EQ(load(std::string(kListener) + "[storage]\nfsync = 1\n").error().message,
+            "test.toml:4: key 'storage.fsync': expected true or false");
+  EXPECT_NE(load(std::string(kListener) + "[storage]\natomic = true\n").error().message.find("unknown key"),
+            std::string::npos);
+}
+
 TEST(ConfigLoader, ErrorsNameFileLineAndKey) {
   auto c = load(std::string(kListener) + "[server]\nidle_timeout = \"soon\"\n");
   ASSERT_FALSE(c);

@@ -4,8 +4,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <map>
+#include <vector>
 
 using namespace ftpsd::vfs;
 namespace fs = std::filesystem;
@@ -77,4 +81,119 @@ TEST_F(LocalFsTest, DirectoryOperations) {
 TEST_F(LocalFsTest, RenameRefusesToReplaceADirectory) {
   ASSERT_FALSE(fs_->make_directory(p("/d")));
   EXPECT_EQ(fs_->rename(p("/sub/in.txt"), p("/d")), std::errc::file_exists);
+}
+
+namespace {
+std::string read_all(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+std::vector<std::string> temporaries(const fs::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (is_upload_temp(e.path().filename().string())) out.push_back(e.path().filename().string());
+  return out;
+}
+void write_fd(int fd, std::string_view data) {
+  ASSERT_EQ(::write(fd, data.data(), data.size()), static_cast<ssize_t>(data.size()));
+}
+}  // namespace
+
+TEST_F(LocalFsTest, PendingUploadReplacesTheTargetOnlyOnCommit) {
+  fs::permissions(base_ / "root" / "sub" / "in.txt", fs::perms(0640));
+  auto up = fs_->create_upload(p("/sub/in.txt"), false);
+  ASSERT_TRUE(up) << up.error().message();
+  write_fd(up->fd(), "new content");
+  EXPECT_EQ(read_all(base_ / "root" / "sub" / "in.txt"), "inside");  // untouched until commit
+  ASSERT_EQ(temporaries(base_ / "root" / "sub").size(), 1u);
+  EXPECT_EQ(temporaries(base_ / "root" / "sub")[0], up->temp_name());
+  // Hidden from listings.
+  const auto listed = fs_->list(p("/sub"));
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->size(), 3u);  // in.txt, rel, ok-link
+  for (const auto& e : *listed) EXPECT_FALSE(is_upload_temp(e.name)) << e.name;
+  EXPECT_FALSE(up->commit(true));
+  EXPECT_EQ(read_all(base_ / "root" / "sub" / "in.txt"), "new content");
+  EXPECT_EQ(fs::status(base_ / "root" / "sub" / "in.txt").permissions(), fs::perms(0640));  // mode kept
+  EXPECT_TRUE(temporaries(base_ / "root" / "sub").empty());
+}
+
+TEST_F(LocalFsTest, DiscardedUploadLeavesTheOldFileAndNoTemporary) {
+  {
+    auto up = fs_->create_upload(p("/sub/in.txt"), false);
+    ASSERT_TRUE(up);
+    write_fd(up->fd(), "half");
+    up->discard();
+  }
+  {
+    auto up = fs_->create_upload(p("/sub/new.txt"), false);
+    ASSERT_TRUE(up);
+    write_fd(up->fd(), "half");
+  }  // the destructor discards too
+  EXPECT_EQ(read_all(base_ / "root" / "sub" / "in.txt"), "inside");
+  EXPECT_FALSE(fs::exists(base_ / "root" / "sub" / "new.txt"));
+  EXPECT_TRUE(temporaries(base_ / "root" / "sub").empty());
+}
+
+TEST_F(LocalFsTest, PendingUploadRefusals) {
+  EXPECT_EQ(fs_->create_upload(p("/sub"), false).error(), std::errc::is_a_directory);
+  EXPECT_EQ(fs_->create_upload(p("/"), false).error(), std::errc::is_a_directory);
+  EXPECT_EQ(fs_->create_upload(p("/sub/in.txt"), true).error(), std::errc::file_exists);
+  EXPECT_FALSE(fs_->create_upload(p("/escape/x"), false));  // the folder is a symlink out of the root
+  EXPECT_FALSE(fs_->create_upload(p("/missing/x"), false));
+  EXPECT_TRUE(temporaries(base_ / "outside").empty());
+  // STOU: a name that appears meanwhile is not replaced.
+  auto up = fs_->create_upload(p("/sub/unique"), true);
+  ASSERT_TRUE(up);
+  std::ofstream(base_ / "root" / "sub" / "unique") << "first";
+  EXPECT_EQ(up->commit(false), std::errc::file_exists);
+  EXPECT_EQ(read_all(base_ / "root" / "sub" / "unique"), "first");
+}
+
+TEST_F(LocalFsTest, PendingUploadLeavesSymlinksToTheCaller) {
+  EXPECT_EQ(fs_->create_upload(p("/escape"), false).error(), std::errc::too_many_symbolic_link_levels);
+  EXPECT_EQ(fs_->create_upload(p("/sub/ok-link"), false).error(), std::errc::too_many_symbolic_link_levels);
+  EXPECT_TRUE(fs::is_symlink(base_ / "root" / "escape"));
+  EXPECT_TRUE(temporaries(base_ / "root").empty());
+  EXPECT_TRUE(temporaries(base_ / "root" / "sub").empty());
+}
+
+TEST_F(LocalFsTest, OpenWriteTellsWhetherItCreatedTheFile) {
+  bool created = true;
+  ASSERT_TRUE(fs_->open_write(p("/sub/in.txt"), WriteMode::kTruncate, &created));
+  EXPECT_FALSE(created);
+  ASSERT_TRUE(fs_->open_write(p("/sub/fresh"), WriteMode::kAppend, &created));
+  EXPECT_TRUE(created);
+  EXPECT_EQ(fs_->open_write(p("/sub/fresh"), WriteMode::kCreateNew, &created).error(),
+            std::errc::file_exists);
+  EXPECT_FALSE(created);
+}
+
+TEST_F(LocalFsTest, StaleUploadsAreRemovedOnlyWhenOlderAndNeverThroughSymlinks) {
+  fs::create_directories(base_ / "root" / "a" / "b");
+  std::ofstream(base_ / "root" / ".ftpsd-upload.old1") << "x";
+  std::ofstream(base_ / "root" / "a" / "b" / ".ftpsd-upload.old2") << "x";
+  std::ofstream(base_ / "root" / "a" / ".ftpsd-upload.new") << "x";
+  std::ofstream(base_ / "root" / "a" / "keep.txt") << "x";
+  std::ofstream(base_ / "outside" / ".ftpsd-upload.outside") << "x";     // reachable only via /escape
+  const std::string own = ".ftpsd-upload." + upload_run_id() + ".mine";  // this run's: never removed
+  std::ofstream(base_ / "root" / own) << "x";
+  const auto old = fs::file_time_type::clock::now() - std::chrono::hours(1);
+  for (const auto* f : {".ftpsd-upload.old1", "a/b/.ftpsd-upload.old2"})
+    fs::last_write_time(base_ / "root" / f, old);
+  fs::last_write_time(base_ / "outside" / ".ftpsd-upload.outside", old);
+  fs::last_write_time(base_ / "root" / own, old);
+  const auto before = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch() - std::chrono::minutes(1))
+                          .count();
+  const auto r = fs_->remove_stale_uploads(before, 100000);
+  EXPECT_EQ(r.removed, 2u);
+  EXPECT_FALSE(r.truncated);
+  EXPECT_FALSE(fs::exists(base_ / "root" / ".ftpsd-upload.old1"));
+  EXPECT_FALSE(fs::exists(base_ / "root" / "a" / "b" / ".ftpsd-upload.old2"));
+  EXPECT_TRUE(fs::exists(base_ / "root" / "a" / ".ftpsd-upload.new"));
+  EXPECT_TRUE(fs::exists(base_ / "root" / "a" / "keep.txt"));
+  EXPECT_TRUE(fs::exists(base_ / "root" / own));
+  EXPECT_TRUE(fs::exists(base_ / "outside" / ".ftpsd-upload.outside"));
+  EXPECT_TRUE(fs_->remove_stale_uploads(before, 3).truncated);
 }

@@ -38,6 +38,15 @@ TEST(VirtualPath, Errors) {
   EXPECT_EQ(VirtualPath::resolve(VirtualPath(), std::string(5000, 'a')).error(), PathError::kTooLong);
 }
 
+TEST(VirtualPath, UploadTemporariesAreReserved) {
+  EXPECT_EQ(VirtualPath::resolve(VirtualPath(), ".ftpsd-upload.0123abcd").error(), PathError::kReserved);
+  EXPECT_EQ(VirtualPath::resolve(VirtualPath(), "/d/.ftpsd-upload.x/y").error(), PathError::kReserved);
+  EXPECT_EQ(VirtualPath::resolve(VirtualPath(), "/d/.ftpsd-upload.").error(), PathError::kReserved);
+  EXPECT_EQ(r("/", ".ftpsd-upload.x/.."), "/");  // normalised away before the check
+  EXPECT_EQ(r("/", ".ftpsd-upload"), "/.ftpsd-upload");
+  EXPECT_EQ(r("/", "x.ftpsd-upload.y"), "/x.ftpsd-upload.y");
+}
+
 TEST(VirtualPath, Parts) {
   auto p = *VirtualPath::resolve(VirtualPath(), "/a/b");
   EXPECT_EQ(p.relative(), "a/b");

@@ -149,17 +149,18 @@ def test_replacing_keeps_the_permission_bits(server, ctl):
 
 def test_rest_and_appe_resume_in_place(server, ctl):
     root = server.root()
-    payload = os.urandom(400_000)
+    payload = os.urandom(2_000_000)
     (root / "part.bin").write_bytes(payload[:150_000])
     ctl.expect("REST 150000", "350")
-    data = start_upload(ctl, "STOR part.bin", payload[150_000:200_000])
-    # In place: no temporary, and the file grows while the data comes.
-    wait_for(lambda: (root / "part.bin").stat().st_size >= 200_000, what="the file to grow in place")
+    data = start_upload(ctl, "STOR part.bin", payload[150_000:1_000_000])
+    # In place: no temporary, and the file grows while the data comes (the server writes 256 KiB
+    # at a time).
+    wait_for(lambda: (root / "part.bin").stat().st_size >= 150_000 + 256 * 1024, what="the file to grow")
     assert temporaries(root) == []
-    data.sendall(payload[200_000:300_000])
+    data.sendall(payload[1_000_000:1_500_000])
     data.close()
     assert ctl.reply().startswith("226")
-    stor_bytes(ctl, "APPE part.bin", payload[300_000:])
+    stor_bytes(ctl, "APPE part.bin", payload[1_500_000:])
     assert (root / "part.bin").read_bytes() == payload
 
 
@@ -198,8 +199,8 @@ def test_in_place_uploads_with_atomic_uploads_off(make_server):
     root = server.root()
     (root / "f.bin").write_bytes(b"old content")
     with Control.to(server).login() as c:
-        data = start_upload(c, "STOR f.bin", b"A" * 200_000)
-        wait_for(lambda: (root / "f.bin").stat().st_size >= 200_000, what="the file to be written in place")
+        data = start_upload(c, "STOR f.bin", b"A" * 1_000_000)
+        wait_for(lambda: (root / "f.bin").stat().st_size >= 256 * 1024, what="the file to be written in place")
         assert temporaries(root) == []
         c.send(b"ABOR\r\n")
         assert c.reply().startswith("426")
@@ -207,10 +208,10 @@ def test_in_place_uploads_with_atomic_uploads_off(make_server):
         data.close()
         # The partial file stays for a REST resume.
         size = (root / "f.bin").stat().st_size
-        assert 0 < size <= 200_000 and (root / "f.bin").read_bytes() == b"A" * size
+        assert 0 < size <= 1_000_000 and (root / "f.bin").read_bytes() == b"A" * size
         c.expect(f"REST {size}", "350")
-        stor_bytes(c, "STOR f.bin", b"A" * (300_000 - size))
-        assert (root / "f.bin").read_bytes() == b"A" * 300_000
+        stor_bytes(c, "STOR f.bin", b"A" * (1_500_000 - size))
+        assert (root / "f.bin").read_bytes() == b"A" * 1_500_000
 
 
 def restart(server):

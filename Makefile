@@ -1,10 +1,14 @@
 # The commands the README opens with. Each installs what is missing first.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TEST_SECONDS ?= 10
 PYTEST     := /usr/bin/python3 -m pytest
 JOBS       ?= $(shell nproc)
 
-.PHONY: deps build build-asan run test unit-test integration-test nat-test interop-test format format-check clean
+.PHONY: deps build build-asan build-fuzz run test unit-test integration-test nat-test interop-test fuzz \
+        fuzz-test format format-check clean
 
 deps:
 	@scripts/install-deps.sh
@@ -20,6 +24,22 @@ build: deps $(BUILD)/build.ninja
 
 build-asan: deps $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD) -j $(JOBS)
+
+# libFuzzer targets (clang, ASan + UBSan), in their own build dir; only the parsers they need are built.
+$(FUZZ_BUILD)/build.ninja:
+	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DFTPSD_FUZZ=ON -DFTPSD_TESTS=OFF
+
+build-fuzz: deps $(FUZZ_BUILD)/build.ninja
+	ninja -C $(FUZZ_BUILD) -j $(JOBS) fuzz_targets
+
+# Each target for FUZZ_SECONDS (make fuzz FUZZ_SECONDS=600); crashes land in fuzz/artifacts/.
+fuzz: build-fuzz
+	scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# The short run of make test: FUZZ_TEST_SECONDS per target.
+fuzz-test: build-fuzz
+	scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_TEST_SECONDS)
 
 run: build
 	@scripts/make-run.sh $(BUILD)/ftpsd
@@ -40,7 +60,7 @@ nat-test: build
 interop-test: build
 	FTPSD_BIN=$(CURDIR)/$(BUILD)/ftpsd $(PYTEST) -q -rs tests/interop
 
-test: format-check unit-test integration-test nat-test interop-test
+test: format-check unit-test fuzz-test integration-test nat-test interop-test
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
@@ -49,6 +69,6 @@ format-check: deps
 	clang-format --dry-run -Werror $$(git ls-files '*.cpp' '*.hpp')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
 
 -include bench/bench.mk

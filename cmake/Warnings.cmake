@@ -8,7 +8,7 @@ if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   add_compile_options(-Wno-mismatched-new-delete)
 endif()
 add_compile_options(-fstack-protector-strong -fstack-clash-protection)
-if(NOT FTPSD_SANITIZE AND NOT CMAKE_BUILD_TYPE STREQUAL "Debug")
+if(NOT FTPSD_SANITIZE AND NOT FTPSD_FUZZ AND NOT CMAKE_BUILD_TYPE STREQUAL "Debug")
   add_compile_definitions(_FORTIFY_SOURCE=2)
 endif()
 set(CMAKE_POSITION_INDEPENDENT_CODE ON)
@@ -18,6 +18,12 @@ if(FTPSD_SANITIZE)
   # difference across sections"); every other UBSan check stays on.
   add_compile_options(-fsanitize=address,undefined -fno-sanitize=function -fno-omit-frame-pointer
                       -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+if(FTPSD_FUZZ)
+  # Coverage instrumentation for libFuzzer in every library; the fuzz targets link -fsanitize=fuzzer.
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=function
+                      -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
 endif()
 # Asio: standalone, C++20 coroutines, no deprecated interfaces.

@@ -19,7 +19,8 @@ bool parse_uint(std::string_view s, unsigned max, unsigned& out) {
 }  // namespace
 
 std::string canonical_address(std::string_view text) {
-  if (text.empty() || text.size() >= INET6_ADDRSTRLEN) return {};
+  // A NUL would end the text early for inet_pton: "1.2.3.4\0junk" must not read as 1.2.3.4.
+  if (text.empty() || text.size() >= INET6_ADDRSTRLEN || text.find('\0') != std::string_view::npos) return {};
   const std::string s(text);
   std::array<char, INET6_ADDRSTRLEN> buf{};
   in_addr v4{};
@@ -68,7 +69,10 @@ Result<HostPort, HostPortError> parse_eprt(std::string_view argument) {
   std::array<unsigned char, sizeof(in6_addr)> raw{};
   const int af = proto == 1 ? AF_INET : AF_INET6;
   if (inet_pton(af, addr.c_str(), raw.data()) != 1) return Unexpected{HostPortError::kSyntax};
-  return HostPort{proto == 1 ? AddressFamily::kIpv4 : AddressFamily::kIpv6, canonical_address(addr),
+  std::string canonical = canonical_address(addr);
+  // Found by fuzz/host_port_fuzz.cpp: "::" followed by NULs passed inet_pton and gave an empty address.
+  if (canonical.empty()) return Unexpected{HostPortError::kSyntax};
+  return HostPort{proto == 1 ? AddressFamily::kIpv4 : AddressFamily::kIpv6, std::move(canonical),
                   static_cast<std::uint16_t>(port)};
 }
 

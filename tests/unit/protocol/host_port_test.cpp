@@ -53,3 +53,12 @@ TEST(CanonicalAddress, MappedV4AndInvalid) {
   EXPECT_EQ(canonical_address("2001:DB8::0:1"), "2001:db8::1");
   EXPECT_EQ(canonical_address("example.com"), "");
 }
+
+// Found by fuzz/host_port_fuzz.cpp: inet_pton stops at a NUL, so the text after it was ignored
+// (a short address) or the canonical form came out empty (a long one).
+TEST(ParseEprt, NulInsideTheAddressIsRefused) {
+  using namespace std::string_literals;
+  EXPECT_EQ(parse_eprt("|1|1.2.3.4\0junk|21|"s).error(), HostPortError::kSyntax);
+  EXPECT_EQ(parse_eprt("|2|::"s + std::string(60, '\0') + "1|2121|").error(), HostPortError::kSyntax);
+  EXPECT_EQ(canonical_address("1.2.3.4\0x"s), "");
+}

@@ -1,38 +1,9 @@
 #include "session/control_channel.hpp"
 
+#include "protocol/telnet.hpp"
 #include "util/limits.hpp"
 
 namespace ftpsd::session {
-namespace {
-
-constexpr unsigned char kIac = 255;
-
-// Removes Telnet commands from a line (RFC 854): IAC IAC is a data byte 255, IAC WILL/WONT/DO/DONT
-// take one option byte, every other IAC command is two bytes.
-std::string strip_telnet(std::string_view raw) {
-  std::string out;
-  out.reserve(raw.size());
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    const auto c = static_cast<unsigned char>(raw[i]);
-    if (c != kIac) {
-      out.push_back(raw[i]);
-      continue;
-    }
-    if (i + 1 >= raw.size()) break;
-    const auto cmd = static_cast<unsigned char>(raw[i + 1]);
-    if (cmd == kIac) {
-      out.push_back(raw[i + 1]);
-      ++i;
-    } else if (cmd >= 251 && cmd <= 254) {
-      i += 2;
-    } else {
-      ++i;
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 ControlChannel::ControlChannel(tls::Stream stream)
     : stream_(std::move(stream)), write_done_(stream_.socket().get_executor()) {
@@ -59,7 +30,7 @@ std::optional<std::string> ControlChannel::take_line() {
   std::string_view raw(in_.data() + pos_, nl - pos_);
   pos_ = nl + 1;
   if (!raw.empty() && raw.back() == '\r') raw.remove_suffix(1);
-  std::string line = strip_telnet(raw);
+  std::string line = protocol::strip_telnet(raw);
   if (pos_ == in_.size()) discard_buffered_input();
   return line;
 }

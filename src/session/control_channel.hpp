@@ -19,8 +19,8 @@ class ControlChannel {
  public:
   explicit ControlChannel(tls::Stream stream);
 
-  // One line without its end (CRLF or a bare LF). Telnet IAC sequences are removed (RFC 959 §4.1.3:
-  // ABOR is often preceded by IAC IP, IAC DM); IAC IAC stands for one 0xFF byte.
+  // One line without its end (CRLF or a bare LF). Telnet commands are removed by
+  // protocol::strip_telnet (RFC 959 §4.1.3: ABOR is often preceded by IAC IP, IAC DM).
   Task<Result<std::string, LineError>> read_line();
   // Writes the whole reply; returns an error if the peer is gone.
   Task<std::error_code> send(const protocol::Reply& reply);

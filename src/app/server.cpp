@@ -17,6 +17,7 @@
 #include "net/proxy_reader.hpp"
 #include "runtime/io_pool.hpp"
 #include "session/session.hpp"
+#include "sys/syscalls.hpp"
 #include "util/limits.hpp"
 #include "vfs/local_fs.hpp"
 
@@ -150,9 +151,31 @@ std::vector<std::filesystem::path> user_roots(const config::Config& config, cons
   return {roots.begin(), roots.end()};
 }
 
+// Each session holds its control socket and its root directory handle; a transfer adds a passive
+// listener, the data socket and the file. 10,000 sessions must fit: raise RLIMIT_NOFILE at start.
+void raise_open_file_limit(std::size_t max_sessions) {
+  constexpr std::uint64_t kPerSession = 4;
+  constexpr std::uint64_t kReserved = 256;  // listeners, logs, epoll, eventfds, certificates, users
+  const std::uint64_t wanted = kPerSession * max_sessions + kReserved;
+  const auto lim = sys::raise_open_file_limit(wanted);
+  if (!lim) {
+    spdlog::warn("cannot raise the open-file limit (RLIMIT_NOFILE): {}", lim.error().message());
+    return;
+  }
+  spdlog::info("open-file limit (RLIMIT_NOFILE): {} (was {}, hard limit {})", lim->soft, lim->soft_before,
+               lim->hard);
+  if (lim->soft < wanted)
+    spdlog::warn(
+        "open-file limit {} is below the {} that server.max_sessions = {} can need ({} per session with a "
+        "transfer running): raise the hard limit (systemd LimitNOFILE=, ulimit -Hn) or lower "
+        "server.max_sessions",
+        lim->soft, wanted, max_sessions, kPerSession);
+}
+
 }  // namespace
 
 int run_server(std::shared_ptr<const config::Config> config, bool print_connect_help) {
+  raise_open_file_limit(config->server.max_sessions);
   // Upload temporaries of this run are created (and written) after this second.
   const std::int64_t started =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdio>
+#include <fstream>
 
 namespace ftpsd::sys {
 namespace {
@@ -76,6 +78,31 @@ std::error_code renameat_noreplace_dir(int olddir, const std::string& oldname, i
 
 // An O_PATH descriptor cannot be passed to futimens/fchmod; its /proc/self/fd link can (the kernel
 // follows it to exactly that inode, so no path is re-resolved).
+Result<OpenFileLimit> raise_open_file_limit(std::uint64_t wanted) {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return Unexpected{last_error()};
+  OpenFileLimit out{lim.rlim_cur, lim.rlim_max, lim.rlim_cur, lim.rlim_max};
+  if (lim.rlim_max != RLIM_INFINITY && lim.rlim_max < wanted) {
+    std::uint64_t nr_open = 0;
+    std::ifstream("/proc/sys/fs/nr_open") >> nr_open;
+    if (nr_open > 0 && wanted > nr_open) wanted = nr_open;
+    if (wanted > lim.rlim_max) {
+      const rlimit higher{wanted, wanted};
+      if (::setrlimit(RLIMIT_NOFILE, &higher) == 0) {
+        out.soft = out.hard = wanted;
+        return out;
+      }
+      // EPERM without CAP_SYS_RESOURCE: the hard limit is the best we can do.
+    }
+  }
+  if (lim.rlim_cur != lim.rlim_max) {
+    const rlimit all{lim.rlim_max, lim.rlim_max};
+    if (::setrlimit(RLIMIT_NOFILE, &all) != 0) return Unexpected{last_error()};
+    out.soft = lim.rlim_max;
+  }
+  return out;
+}
+
 std::error_code set_mtime(int fd, std::int64_t seconds) {
   const std::string proc = "/proc/self/fd/" + std::to_string(fd);
   const timespec times[2] = {{0, UTIME_OMIT}, {static_cast<time_t>(seconds), 0}};

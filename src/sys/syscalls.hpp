@@ -47,6 +47,17 @@ namespace ftpsd::sys {
 [[nodiscard]] std::string random_hex(std::size_t bytes);
 [[nodiscard]] std::error_code ftruncate(int fd, std::uint64_t size);
 
+// RLIMIT_NOFILE before and after raise_open_file_limit.
+struct OpenFileLimit {
+  std::uint64_t soft_before = 0;
+  std::uint64_t hard_before = 0;
+  std::uint64_t soft = 0;  // now
+  std::uint64_t hard = 0;  // now
+};
+// Raises the soft open-file limit to the hard limit, and both to `wanted` if the hard limit is lower
+// and the process may raise it (CAP_SYS_RESOURCE; never above /proc/sys/fs/nr_open). Never lowers.
+[[nodiscard]] Result<OpenFileLimit> raise_open_file_limit(std::uint64_t wanted);
+
 }  // namespace ftpsd::sys
 
 namespace ftpsd::sys {

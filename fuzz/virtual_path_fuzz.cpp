@@ -23,6 +23,8 @@ void check_invariant(const VirtualPath& p) {
     const auto slash = rest.find('/');
     const auto seg = rest.substr(0, slash);
     FUZZ_CHECK(!seg.empty() && seg != "." && seg != "..");
+    // SECURITY: no client path names an upload temporary of another session.
+    FUZZ_CHECK(!ftpsd::vfs::is_upload_temp(seg));
     if (slash == std::string_view::npos) break;
     rest.remove_prefix(slash + 1);
   }
@@ -44,8 +46,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check_invariant(cwd);
   const auto p = VirtualPath::resolve(cwd, arg);
   if (!p) {
-    FUZZ_CHECK(arg.find('\0') != std::string_view::npos || arg.size() > ftpsd::limits::kMaxPath ||
-               cwd.str().size() + 1 + arg.size() > ftpsd::limits::kMaxPath);
+    if (p.error() == ftpsd::vfs::PathError::kReserved) {
+      FUZZ_CHECK(arg.find(ftpsd::vfs::kUploadTempPrefix) != std::string_view::npos);
+    } else {
+      FUZZ_CHECK(arg.find('\0') != std::string_view::npos || arg.size() > ftpsd::limits::kMaxPath ||
+                 cwd.str().size() + 1 + arg.size() > ftpsd::limits::kMaxPath);
+    }
     return 0;
   }
   check_invariant(*p);

@@ -8,6 +8,7 @@
 
 #include "app/doctor.hpp"
 #include "app/nat_commands.hpp"
+#include "app/privileges.hpp"
 #include "app/server.hpp"
 #include "auth/password.hpp"
 #include "auth/user_store.hpp"
@@ -30,6 +31,11 @@ int cmd_run(const std::string& config_file) {
     fmt::print(stderr, "ftpsd: {}\n", cfg.error().message);
     return 2;
   }
+  // An unknown server.user is a configuration error, found before anything is bound.
+  if (auto id = app::service_identity(*cfg); !id) {
+    fmt::print(stderr, "ftpsd: {}\n", id.error());
+    return 2;
+  }
   obs::init_logging(cfg->log.level);
   return app::run_server(std::make_shared<const config::Config>(std::move(*cfg)), config_file.empty());
 }
@@ -46,6 +52,10 @@ int cmd_check_config(const std::string& file) {
       fmt::print(stderr, "{}\n", users.error().message);
       return 2;
     }
+  }
+  if (auto id = app::service_identity(*cfg); !id) {
+    fmt::print(stderr, "{}\n", id.error());
+    return 2;
   }
   if (!app::print_nat_lint(*cfg)) return 2;
   fmt::print("{}: configuration ok\n", file);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "app/nat_lint.hpp"
+#include "app/privileges.hpp"
 #include "auth/user_store.hpp"
 #include "config/names.hpp"
 #include "net/passive_host_resolver.hpp"
@@ -198,19 +199,12 @@ int run_server(std::shared_ptr<const config::Config> config, bool print_connect_
     }
     spdlog::info("TLS certificate: {}", tls_store->current()->description());
   }
-  auto blocking = std::make_unique<runtime::BlockingPool>(config->server.blocking_threads);
   net::PassivePortPool ports(config->passive.ports);
   for (const auto& f : lint_nat(*config, net::resolve_ipv4))
     spdlog::log(f.severity == LintFinding::Severity::kError ? spdlog::level::err : spdlog::level::warn,
                 "{}: {}", f.key, f.message);
   auto passive_policy = std::make_shared<net::PassiveAddressPolicy>(config->passive);
   net::resolve_now(*passive_policy);
-  session::Services services{.config = config,
-                             .users = users,
-                             .passive_policy = passive_policy,
-                             .blocking = *blocking,
-                             .ports = ports,
-                             .tls = tls_store.get()};
   runtime::IoPool pool(config->server.threads);
 
   std::vector<tcp::acceptor> acceptors;
@@ -219,8 +213,21 @@ int run_server(std::shared_ptr<const config::Config> config, bool print_connect_
     auto a = bind_listener(pool.first(), l);
     if (!a) return 1;
     acceptors.push_back(std::move(*a));
-    spdlog::info("listening on {} tls={}", l.address, config::name(l.tls));
   }
+  // SECURITY: the ports are bound and the keys and users read; no thread runs yet and no client was
+  // served. From here on ftpsd runs as server.user (README "Security").
+  if (auto refused = drop_privileges(*config)) {
+    spdlog::critical("{}", *refused);
+    return 1;
+  }
+  for (const auto& l : listeners) spdlog::info("listening on {} tls={}", l.address, config::name(l.tls));
+  auto blocking = std::make_unique<runtime::BlockingPool>(config->server.blocking_threads);
+  session::Services services{.config = config,
+                             .users = users,
+                             .passive_policy = passive_policy,
+                             .blocking = *blocking,
+                             .ports = ports,
+                             .tls = tls_store.get()};
   asio::co_spawn(pool.first(), net::keep_resolved(*passive_policy, *blocking, config->passive.resolve_every),
                  asio::detached);
   asio::co_spawn(pool.first(), remove_stale_uploads(user_roots(*config, *users), *blocking, started),

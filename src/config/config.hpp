@@ -31,6 +31,10 @@ struct ServerConfig {
   std::size_t threads = 0;                           // event-loop threads; 0: one per core
   std::size_t blocking_threads = 4;                  // file-system and password-hashing workers
   std::string banner = "ftpsd ready.";
+  // Started as root: the account to run as once the ports are bound and the keys read (README
+  // "Security"). Empty: stay who we are (root gets a loud warning). Read at start only.
+  std::string user;
+  std::string group;  // empty: the user's primary group
 };
 
 struct ListenerConfig {

@@ -130,6 +130,10 @@ void read_server(TableReader& r, ServerConfig& s) {
   r.read("threads", s.threads, 0, 256);
   r.read("blocking_threads", s.blocking_threads, 1, 256);
   r.read("banner", s.banner);
+  r.read("user", s.user);
+  r.read("group", s.group);
+  if (!s.group.empty() && s.user.empty())
+    r.fail(r.find("group"), "group", "server.group needs server.user (the account to drop to)");
 }
 
 void read_listener(TableReader& r, ListenerConfig& l) {

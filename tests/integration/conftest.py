@@ -37,13 +37,14 @@ def password_hash(user):
 class Server:
     """A running ftpsd. `root(user)` is that user's folder; `log()` what it wrote so far."""
 
-    def __init__(self, base: Path, config_text: str, users_text: str):
+    def __init__(self, base: Path, config_text: str, users_text: str, prefix=()):
         self.base = base
         (base / "ftpsd.toml").write_text(config_text)
         (base / "users.toml").write_text(users_text)
         self.log_path = base / "ftpsd.log"
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([BIN, "run", "--config", str(base / "ftpsd.toml")],
+        # `prefix`: a command that runs ftpsd (e.g. setpriv with other credentials).
+        self.proc = subprocess.Popen([*prefix, BIN, "run", "--config", str(base / "ftpsd.toml")],
                                      stdout=self._log, stderr=subprocess.STDOUT, cwd=base)
         self.ports = self._wait_listening()
         self.port = self.ports[0]

@@ -47,6 +47,15 @@ TEST(ConfigLoader, StorageKeys) {
             std::string::npos);
 }
 
+TEST(ConfigLoader, ServerUserAndGroup) {
+  auto c = load(std::string(kListener) + "[server]\nuser = \"ftp\"\ngroup = \"nogroup\"\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->server.user, "ftp");
+  EXPECT_EQ(c->server.group, "nogroup");
+  EXPECT_EQ(load(std::string(kListener) + "[server]\ngroup = \"ftp\"\n").error().message,
+            "test.toml:4: key 'server.group': server.group needs server.user (the account to drop to)");
+}
+
 TEST(ConfigLoader, ErrorsNameFileLineAndKey) {
   auto c = load(std::string(kListener) + "[server]\nidle_timeout = \"soon\"\n");
   ASSERT_FALSE(c);

@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "app/doctor.hpp"
@@ -14,6 +16,7 @@
 #include "auth/user_store.hpp"
 #include "config/loader.hpp"
 #include "obs/log.hpp"
+#include "sys/syscalls.hpp"
 #include "tls/self_signed.hpp"
 
 namespace {
@@ -37,7 +40,50 @@ int cmd_run(const std::string& config_file) {
     return 2;
   }
   obs::init_logging(cfg->log.level);
+  if (auto logging = obs::configure_logging(cfg->log); !logging) {
+    fmt::print(stderr, "ftpsd: {}\n", logging.error());
+    return 1;
+  }
   return app::run_server(std::make_shared<const config::Config>(std::move(*cfg)), config_file.empty());
+}
+
+// Checks the configuration as `check-config` does, then sends SIGHUP to the running server (its pid
+// from --pid or server.pid_file). The server logs whether it applied the configuration.
+int cmd_reload(const std::string& file, int pid) {
+  auto cfg = load(file);
+  if (!cfg) {
+    fmt::print(stderr, "{}\n", cfg.error().message);
+    return 2;
+  }
+  if (!cfg->users.file.empty()) {
+    auto users = auth::UserStore::load(cfg->users.file);
+    if (!users) {
+      fmt::print(stderr, "{}\n", users.error().message);
+      return 2;
+    }
+  }
+  if (pid <= 0) {
+    if (cfg->server.pid_file.empty()) {
+      fmt::print(stderr,
+                 "ftpsd: no server to signal: set server.pid_file in {} or give --pid (under systemd: "
+                 "systemctl reload ftpsd)\n",
+                 file);
+      return 2;
+    }
+    std::ifstream in(cfg->server.pid_file);
+    if (!(in >> pid) || pid <= 0) {
+      fmt::print(stderr, "ftpsd: cannot read a process id from server.pid_file {} (is ftpsd running?)\n",
+                 cfg->server.pid_file.string());
+      return 1;
+    }
+  }
+  if (auto ec = sys::send_signal(pid, SIGHUP)) {
+    fmt::print(stderr, "ftpsd: cannot signal process {}: {}\n", pid, ec.message());
+    return 1;
+  }
+  fmt::print("{}: configuration ok; asked ftpsd (pid {}) to reload it (the server's log says the outcome)\n",
+             file, pid);
+  return 0;
 }
 
 int cmd_check_config(const std::string& file) {
@@ -126,6 +172,15 @@ int main(int argc, char** argv) {
   auto* check = app.add_subcommand("check-config", "Validate a configuration file and its users file");
   check->add_option("file", check_file, "Configuration file (TOML)")->required();
 
+  std::string reload_file;
+  int reload_pid = 0;
+  auto* reload = app.add_subcommand(
+      "reload", "Check a configuration file, then tell the running server to reload it (SIGHUP)");
+  reload->add_option("-c,--config", reload_file, "Configuration file (TOML) the server runs with")
+      ->required()
+      ->check(CLI::ExistingFile);
+  reload->add_option("--pid", reload_pid, "Process id of the server (default: from server.pid_file)");
+
   std::string fw_config;
   std::string fw_format = "text";
   std::string fw_nat_to;
@@ -203,6 +258,7 @@ int main(int argc, char** argv) {
 
   if (*run) return cmd_run(config_file);
   if (*check) return cmd_check_config(check_file);
+  if (*reload) return cmd_reload(reload_file, reload_pid);
   if (*doctor) return cmd_doctor(doctor_url, doctor_implicit, doctor_ports);
   if (*firewall) {
     auto cfg = load(fw_config);

@@ -6,21 +6,26 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <set>
 #include <vector>
 
 #include "app/nat_lint.hpp"
 #include "app/privileges.hpp"
+#include "app/reload.hpp"
+#include "app/systemd.hpp"
 #include "auth/user_store.hpp"
 #include "config/names.hpp"
 #include "net/passive_host_resolver.hpp"
 #include "net/proxy_reader.hpp"
+#include "obs/log.hpp"
 #include "runtime/io_pool.hpp"
 #include "session/session.hpp"
 #include "sys/syscalls.hpp"
 #include "util/limits.hpp"
 #include "vfs/local_fs.hpp"
+#include "sys/syscalls.hpp"
 
 namespace ftpsd::app {
 namespace {
@@ -36,12 +41,13 @@ Task<void> refuse_busy(tcp::socket socket) {
 }
 
 // `services.sessions` was counted up by the accept loop for this session.
-Task<void> session_entry(tcp::socket socket, session::Services& services, config::ListenerConfig listener) {
+Task<void> session_entry(tcp::socket socket, session::Services& services, session::Snapshot snapshot,
+                         config::ListenerConfig listener) {
   std::optional<asio::ip::address> client;
   bool refused = false;
   if (listener.proxy_protocol) {
     // The PROXY header comes before anything else, implicit TLS included.
-    auto r = co_await net::proxied_client(socket, services.config->proxy_protocol.trusted);
+    auto r = co_await net::proxied_client(socket, snapshot.config->proxy_protocol.trusted);
     if (r) {
       client = *r;
     } else {
@@ -49,7 +55,9 @@ Task<void> session_entry(tcp::socket socket, session::Services& services, config
       refused = true;
     }
   }
-  if (!refused) co_await session::run_session(std::move(socket), services, std::move(listener), client);
+  if (!refused)
+    co_await session::run_session(std::move(socket), services, std::move(snapshot), std::move(listener),
+                                  client);
   services.sessions.fetch_sub(1, std::memory_order_relaxed);
 }
 
@@ -66,16 +74,20 @@ Task<void> accept_loop(tcp::acceptor& acceptor, runtime::IoPool& pool, session::
       co_await t.async_wait(kTuple);
       continue;
     }
+    // The session runs with the configuration current now, to its end (a reload does not change it).
+    auto snapshot = services.snapshot();
+    const auto max_sessions = snapshot.config->server.max_sessions;
     // Counted here, before the session starts on its event loop: a burst of connections cannot all
     // pass the check before the first session has counted itself.
-    if (services.sessions.fetch_add(1, std::memory_order_relaxed) >= services.config->server.max_sessions) {
+    if (services.sessions.fetch_add(1, std::memory_order_relaxed) >= max_sessions) {
       services.sessions.fetch_sub(1, std::memory_order_relaxed);
       spdlog::warn("connection from {} refused: server.max_sessions ({}) reached",
-                   socket.remote_endpoint(ec).address().to_string(), services.config->server.max_sessions);
+                   socket.remote_endpoint(ec).address().to_string(), max_sessions);
       asio::co_spawn(ctx, refuse_busy(std::move(socket)), asio::detached);
       continue;
     }
-    asio::co_spawn(ctx, session_entry(std::move(socket), services, listener), asio::detached);
+    asio::co_spawn(ctx, session_entry(std::move(socket), services, std::move(snapshot), listener),
+                   asio::detached);
   }
 }
 
@@ -150,6 +162,60 @@ std::vector<std::filesystem::path> user_roots(const config::Config& config, cons
   for (const auto& [name, user] : users.all()) roots.insert(user.root.lexically_normal());
   if (config.users.anonymous) roots.insert(config.users.anonymous_root.lexically_normal());
   return {roots.begin(), roots.end()};
+// SIGHUP: the configuration file again, checked as a whole on the worker pool, then applied to new
+// sessions. Log files are reopened (logrotate). A broken configuration changes nothing.
+Task<void> reload(session::Services& services, runtime::BlockingPool& blocking) {
+  notify_reloading();
+  const auto current = services.snapshot();
+  spdlog::info("reloading the configuration from {}", current.config->source.string());
+  auto plan = co_await blocking.run([&] { return prepare_reload(current, services.tls); });
+  if (!plan) {
+    spdlog::error("configuration reload failed, keeping the running configuration: {}", plan.error());
+    notify_ready();
+    co_return;
+  }
+  if (auto logging = obs::configure_logging(plan->next.config->log); !logging) {
+    spdlog::error("configuration reload failed, keeping the running configuration: {}", logging.error());
+    notify_ready();
+    co_return;
+  }
+  for (const auto& w : plan->warnings) spdlog::warn("reload: {}", w);
+  if (plan->tls_context) {
+    services.tls->install(plan->next.config->tls, plan->tls_context);
+    spdlog::info("TLS certificate: {}", plan->tls_context->description());
+  }
+  const auto every = plan->next.config->passive.resolve_every;
+  asio::co_spawn(co_await asio::this_coro::executor, net::keep_resolved(plan->policy, blocking, every),
+                 asio::detached);
+  services.publish(std::move(plan->next));
+  spdlog::info("configuration reloaded: new sessions use it, running sessions keep theirs");
+  notify_ready();
+}
+
+// SIGTERM, SIGINT: stop accepting, let running transfers finish until server.shutdown_timeout (the
+// sessions' watchdogs close idle sessions with 421 and, at the deadline, abort what still runs), then
+// stop the event loops once every session has ended.
+Task<void> graceful_stop(session::Services& services, runtime::IoPool& pool, Duration timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  services.stop_deadline.store(deadline, std::memory_order_relaxed);
+  services.stopping.store(true, std::memory_order_relaxed);
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  // A session's last 421 after the deadline takes up to a watchdog tick and a write.
+  const auto hard_stop = deadline + std::chrono::seconds(5);
+  while (services.sessions.load(std::memory_order_relaxed) > 0 &&
+         std::chrono::steady_clock::now() < hard_stop) {
+    timer.expires_after(std::chrono::milliseconds(50));
+    co_await timer.async_wait(kTuple);
+  }
+  if (const auto left = services.sessions.load(std::memory_order_relaxed); left > 0)
+    spdlog::warn("{} sessions still open after server.shutdown_timeout: closing them", left);
+  pool.stop();
+}
+
+void write_pid_file(const std::filesystem::path& file) {
+  std::ofstream out(file, std::ios::trunc);
+  out << sys::process_id() << "\n";
+  if (!out) spdlog::error("cannot write server.pid_file {}", file.string());
 }
 
 // Each session holds its control socket and its root directory handle; a transfer adds a passive
@@ -199,7 +265,6 @@ int run_server(std::shared_ptr<const config::Config> config, bool print_connect_
     }
     spdlog::info("TLS certificate: {}", tls_store->current()->description());
   }
-  net::PassivePortPool ports(config->passive.ports);
   for (const auto& f : lint_nat(*config, net::resolve_ipv4))
     spdlog::log(f.severity == LintFinding::Severity::kError ? spdlog::level::err : spdlog::level::warn,
                 "{}: {}", f.key, f.message);
@@ -222,16 +287,17 @@ int run_server(std::shared_ptr<const config::Config> config, bool print_connect_
   }
   for (const auto& l : listeners) spdlog::info("listening on {} tls={}", l.address, config::name(l.tls));
   auto blocking = std::make_unique<runtime::BlockingPool>(config->server.blocking_threads);
-  session::Services services{.config = config,
-                             .users = users,
-                             .passive_policy = passive_policy,
-                             .blocking = *blocking,
-                             .ports = ports,
-                             .tls = tls_store.get()};
-  asio::co_spawn(pool.first(), net::keep_resolved(*passive_policy, *blocking, config->passive.resolve_every),
+  session::Services services(
+      session::Snapshot{.config = config,
+                        .users = users,
+                        .passive_policy = passive_policy,
+                        .ports = std::make_shared<net::PassivePortPool>(config->passive.ports)},
+      *blocking, tls_store.get());
+  asio::co_spawn(pool.first(), net::keep_resolved(passive_policy, *blocking, config->passive.resolve_every),
                  asio::detached);
   asio::co_spawn(pool.first(), remove_stale_uploads(user_roots(*config, *users), *blocking, started),
                  asio::detached);
+  passive_policy.reset();  // the snapshot owns it; the resolver stops when no snapshot has it any more
   for (std::size_t i = 0; i < acceptors.size(); ++i)
     asio::co_spawn(pool.first(), accept_loop(acceptors[i], pool, services, listeners[i]), asio::detached);
   if (tls_store && config->tls.reload_check.count() > 0)
@@ -241,23 +307,36 @@ int run_server(std::shared_ptr<const config::Config> config, bool print_connect_
   std::function<void()> on_hangup = [&] {
     hangup.async_wait([&](const std::error_code& ec, int) {
       if (ec) return;
-      spdlog::info("SIGHUP received: reloading certificates");
-      if (tls_store)
-        asio::co_spawn(pool.first(), reload_certificates(*tls_store, *blocking, false), asio::detached);
-      on_hangup();
+      spdlog::info("SIGHUP received");
+      // The next SIGHUP is handled once this reload is done (signals meanwhile are kept by Asio).
+      asio::co_spawn(pool.first(), reload(services, *blocking), [&](std::exception_ptr) { on_hangup(); });
     });
   };
   on_hangup();
 
   asio::signal_set signals(pool.first(), SIGINT, SIGTERM);
-  signals.async_wait([&](const std::error_code& ec, int sig) {
-    if (ec) return;
-    spdlog::info("signal {} received: stopping", sig);
-    for (auto& a : acceptors) a.close();
-    pool.stop();
-  });
+  std::function<void()> on_stop = [&] {
+    signals.async_wait([&](const std::error_code& ec, int sig) {
+      if (ec) return;
+      if (services.stopping.load()) {
+        spdlog::info("signal {} received again: stopping now", sig);
+        pool.stop();
+        return;
+      }
+      const auto timeout = services.snapshot().config->server.shutdown_timeout;
+      spdlog::info("signal {} received: stopping; running transfers may finish within {}s", sig,
+                   std::chrono::duration_cast<std::chrono::seconds>(timeout).count());
+      notify_stopping();
+      for (auto& a : acceptors) a.close();
+      hangup.cancel();
+      asio::co_spawn(pool.first(), graceful_stop(services, pool, timeout), asio::detached);
+      on_stop();
+    });
+  };
+  on_stop();
   std::signal(SIGPIPE, SIG_IGN);
   std::signal(SIGXFSZ, SIG_IGN);  // a file over RLIMIT_FSIZE: EFBIG (552) for that upload, not the end
+  if (!config->server.pid_file.empty()) write_pid_file(config->server.pid_file);
 
   if (print_connect_help) {
     const auto& l = listeners.front();
@@ -275,9 +354,14 @@ int run_server(std::shared_ptr<const config::Config> config, bool print_connect_
         l.host, l.port, implicit ? implicit->port : 0);
   }
   pool.start();
+  notify_ready();
   pool.join();
   // The workers go first: their queued completions hold executors of the event loops.
   blocking.reset();
+  if (!config->server.pid_file.empty()) {
+    std::error_code ec;
+    std::filesystem::remove(config->server.pid_file, ec);
+  }
   spdlog::info("stopped");
   return 0;
 }

@@ -35,6 +35,8 @@ struct ServerConfig {
   // "Security"). Empty: stay who we are (root gets a loud warning). Read at start only.
   std::string user;
   std::string group;  // empty: the user's primary group
+  Duration shutdown_timeout = std::chrono::seconds(30);  // SIGTERM: how long running transfers may go on
+  std::filesystem::path pid_file;                        // written at start, removed at exit; empty: none
 };
 
 struct ListenerConfig {
@@ -130,9 +132,13 @@ struct StorageConfig {
   bool fsync = true;           // flush the file (and, with atomic uploads, its folder) before the 226
   bool atomic_uploads = true;  // STOR from offset 0 and STOU write a hidden temporary, renamed when complete
 };
+enum class LogFormat : std::uint8_t { kText, kJson };
 
 struct LogConfig {
-  std::string level = "info";  // trace, debug, info, warn, error, off
+  std::string level = "info";           // trace, debug, info, warn, error, off
+  LogFormat format = LogFormat::kText;  // json: one object per line
+  std::string file;                     // empty: stderr; "syslog": syslog (daemon facility); else a path
+  std::filesystem::path xferlog;        // transfer log in the wu-ftpd xferlog format; empty: none
 };
 
 struct Config {

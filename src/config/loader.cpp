@@ -122,7 +122,7 @@ constexpr std::pair<std::string_view, ClientCertificates> kClientCertificates[] 
     {"required", ClientCertificates::kRequired}};
 constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
 
-void read_server(TableReader& r, ServerConfig& s) {
+void read_server(TableReader& r, ServerConfig& s, const std::filesystem::path& base) {
   r.read("max_sessions", s.max_sessions, 1, 1'000'000);
   r.read_duration("idle_timeout", s.idle_timeout);
   r.read_duration("login_timeout", s.login_timeout);
@@ -134,6 +134,8 @@ void read_server(TableReader& r, ServerConfig& s) {
   r.read("group", s.group);
   if (!s.group.empty() && s.user.empty())
     r.fail(r.find("group"), "group", "server.group needs server.user (the account to drop to)");
+  r.read_duration("shutdown_timeout", s.shutdown_timeout);
+  r.read_path("pid_file", s.pid_file, base);
 }
 
 void read_listener(TableReader& r, ListenerConfig& l) {
@@ -228,10 +230,14 @@ void read_passive(TableReader& r, const std::filesystem::path& file, PassiveConf
   r.read("require_same_peer", p.require_same_peer);
 }
 
-void read_log(TableReader& r, LogConfig& l) {
+void read_log(TableReader& r, LogConfig& l, const std::filesystem::path& base) {
   r.read("level", l.level);
   if (std::find(std::begin(kLogLevels), std::end(kLogLevels), l.level) == std::end(kLogLevels))
     r.fail(r.find("level"), "level", "expected one of trace, debug, info, warn, error, off");
+  r.read_enum("format", l.format, kLogFormats);
+  r.read("file", l.file);
+  if (!l.file.empty() && l.file != "syslog") l.file = (base / l.file).string();
+  r.read_path("xferlog", l.xferlog, base);
 }
 
 Config build(const toml::table& root, const std::filesystem::path& file, const std::filesystem::path& base) {
@@ -240,7 +246,7 @@ Config build(const toml::table& root, const std::filesystem::path& file, const s
   TableReader top(root, "", file);
   if (const auto* t = top.sub_table("server")) {
     TableReader r(*t, "server", file);
-    read_server(r, c.server);
+    read_server(r, c.server, base);
     r.finish();
   }
   if (const auto* a = top.array("listeners")) {
@@ -352,7 +358,7 @@ Config build(const toml::table& root, const std::filesystem::path& file, const s
   }
   if (const auto* t = top.sub_table("log")) {
     TableReader r(*t, "log", file);
-    read_log(r, c.log);
+    read_log(r, c.log, base);
     r.finish();
   }
   top.finish();

@@ -14,6 +14,8 @@ constexpr std::pair<std::string_view, TlsRequired> kTlsRequired[] = {
     {"none", TlsRequired::kNone}, {"login", TlsRequired::kLogin}, {"all", TlsRequired::kAll}};
 constexpr std::pair<std::string_view, SessionReuse> kSessionReuse[] = {
     {"off", SessionReuse::kOff}, {"report", SessionReuse::kReport}, {"require", SessionReuse::kRequire}};
+constexpr std::pair<std::string_view, LogFormat> kLogFormats[] = {{"text", LogFormat::kText},
+                                                                  {"json", LogFormat::kJson}};
 
 template <class E, std::size_t N>
 [[nodiscard]] constexpr std::optional<E> from_name(const std::pair<std::string_view, E> (&table)[N],

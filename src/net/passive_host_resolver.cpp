@@ -52,15 +52,20 @@ void resolve_now(PassiveAddressPolicy& policy) {
   log_result(policy, resolve_ipv4(policy.host_name()));
 }
 
-Task<void> keep_resolved(PassiveAddressPolicy& policy, runtime::BlockingPool& pool, Duration every) {
-  if (policy.host_name().empty()) co_return;
+Task<void> keep_resolved(std::weak_ptr<PassiveAddressPolicy> weak, runtime::BlockingPool& pool,
+                         Duration every) {
+  std::string host;
+  if (auto policy = weak.lock()) host = policy->host_name();
+  if (host.empty()) co_return;
   asio::steady_timer timer(co_await asio::this_coro::executor);
   for (;;) {
     timer.expires_after(every);
     if (auto [ec] = co_await timer.async_wait(kTuple); ec) co_return;
-    const std::string host = policy.host_name();
+    if (weak.expired()) co_return;
     auto r = co_await pool.run([host] { return resolve_ipv4(host); });
-    log_result(policy, r);
+    auto policy = weak.lock();
+    if (!policy) co_return;
+    log_result(*policy, r);
   }
 }
 

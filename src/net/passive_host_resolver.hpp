@@ -2,6 +2,7 @@
 // Keeps the host name of passive.address resolved: a lookup at start, then one every
 // passive.resolve_every, each on the worker pool (a DNS lookup can take seconds; the event loop must
 // never wait for it). A failed lookup keeps the last good address and is logged.
+#include <memory>
 #include <string>
 
 #include "net/passive_address_policy.hpp"
@@ -17,7 +18,9 @@ namespace ftpsd::net {
 // One lookup, logged; updates `policy` on success. Blocking: for start-up and tools.
 void resolve_now(PassiveAddressPolicy& policy);
 
-// Runs until its event loop stops: every `every`, a lookup on `pool`, then `policy` updated.
-Task<void> keep_resolved(PassiveAddressPolicy& policy, runtime::BlockingPool& pool, Duration every);
+// Runs until its event loop stops or nothing uses `policy` any more (a reload replaced it and the last
+// session that had it ended): every `every`, a lookup on `pool`, then `policy` updated.
+Task<void> keep_resolved(std::weak_ptr<PassiveAddressPolicy> policy, runtime::BlockingPool& pool,
+                         Duration every);
 
 }  // namespace ftpsd::net

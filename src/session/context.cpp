@@ -18,26 +18,29 @@ asio::ip::address endpoint_address(tls::Stream& s, bool remote) {
 
 }  // namespace
 
-SessionContext::SessionContext(Services& svc, std::uint64_t session_id, tls::Stream stream,
+SessionContext::SessionContext(Services& svc, Snapshot snap, std::uint64_t session_id, tls::Stream stream,
                                const config::ListenerConfig& listener_cfg,
                                std::optional<asio::ip::address> client)
     : services(svc),
-      config(svc.config),
+      snapshot(std::move(snap)),
+      config(snapshot.config),
       listener(listener_cfg),
       id(session_id),
       peer(client ? normalize(*client) : endpoint_address(stream, true)),
       local(endpoint_address(stream, false)),
       control(std::move(stream)),
-      data(control.stream().socket().get_executor(), svc.ports, peer, local,
-           DataChannelOptions::from(*svc.config, listener_cfg)),
+      data(control.stream().socket().get_executor(), *snapshot.ports, peer, local,
+           DataChannelOptions::from(*snapshot.config, listener_cfg)),
       tls_context(svc.tls ? svc.tls->current() : nullptr),
       transfer_done_(control.stream().socket().get_executor()) {
   transfer_done_.expires_at(asio::steady_timer::time_point::max());
   RAND_bytes(tls_sid_ctx.data(), static_cast<int>(tls_sid_ctx.size()));
 }
 
-std::string SessionContext::tag() const {
-  return fmt::format("s={} {} {}", id, peer.to_string(), state.user_name.empty() ? "-" : state.user_name);
+void SessionContext::log_fields(spdlog::level::level_enum level, std::string_view event,
+                                std::string_view message, std::initializer_list<obs::Field> fields) const {
+  const std::string client = peer.to_string();
+  obs::session_event(level, {.id = id, .client = client, .user = state.user_name}, event, message, fields);
 }
 
 Task<Result<tls::Stream, Reply>> SessionContext::open_data() {
@@ -46,8 +49,8 @@ Task<Result<tls::Stream, Reply>> SessionContext::open_data() {
   auto stream = co_await data.open(timeout);
   if (!stream) {
     const auto why = explain(stream.error(), passive);
-    spdlog::log(stream.error() == DataError::kAborted ? spdlog::level::debug : spdlog::level::warn,
-                "{} data connection failed: {}; fix: {}", tag(), why.cause, why.fix);
+    log(stream.error() == DataError::kAborted ? spdlog::level::debug : spdlog::level::warn, "data_failed",
+        "data connection failed: {}; fix: {}", why.cause, why.fix);
     co_return Unexpected{data_error_reply(stream.error())};
   }
   co_return std::move(*stream);
@@ -84,8 +87,8 @@ Task<bool> SessionContext::upgrade_control() {
   // SECURITY: whatever the client sent after AUTH TLS and before the handshake was sent in clear
   // and could have been injected by anyone on the path (CVE-2011-0411): it is discarded, never run.
   if (control.has_buffered_input()) {
-    spdlog::warn("{} discarded {} bytes sent after AUTH TLS before the TLS handshake", tag(),
-                 control.buffered_input_size());
+    log(spdlog::level::warn, "tls_injection",
+        "discarded {} bytes sent after AUTH TLS before the TLS handshake", control.buffered_input_size());
     control.discard_buffered_input();
   }
   const std::function<void(SSL*)> prepare = [this](SSL* ssl) {
@@ -95,24 +98,25 @@ Task<bool> SessionContext::upgrade_control() {
   auto ec = co_await runtime::with_timeout(control.stream().handshake(tls_context->context(), prepare),
                                            config->tls.handshake_timeout);
   if (!ec || *ec) {
-    spdlog::info("{} TLS handshake on the control connection failed: {}", tag(),
-                 ec ? ec->message() : std::string("timeout"));
+    log(spdlog::level::info, "tls_failed", "TLS handshake on the control connection failed: {}",
+        ec ? ec->message() : std::string("timeout"));
     co_return false;
   }
   client_certificate = tls::ServerContext::client_identities(control.stream().native());
-  spdlog::info("{} control connection secured: {}{}", tag(),
-               tls::describe_connection(control.stream().native()),
-               client_certificate.empty() ? "" : ", client certificate " + client_certificate.front());
+  log(spdlog::level::info, "tls", "control connection secured: {}{}",
+      tls::describe_connection(control.stream().native()),
+      client_certificate.empty() ? "" : ", client certificate " + client_certificate.front());
   co_return true;
 }
 
 Task<bool> SessionContext::downgrade_control() {
   auto ec = co_await runtime::with_timeout(control.stream().shutdown_tls(), config->tls.handshake_timeout);
   if (!ec || (*ec && *ec != asio::error::eof)) {
-    spdlog::info("{} CCC: TLS shutdown failed: {}", tag(), ec ? ec->message() : std::string("timeout"));
+    log(spdlog::level::info, "ccc", "CCC: TLS shutdown failed: {}",
+        ec ? ec->message() : std::string("timeout"));
     co_return false;
   }
-  spdlog::info("{} control connection back to clear text (CCC)", tag());
+  log(spdlog::level::info, "ccc", "control connection back to clear text (CCC)");
   co_return true;
 }
 
@@ -132,12 +136,12 @@ Task<Result<bool, Reply>> SessionContext::secure_data(tls::Stream& stream) {
                                            config->tls.handshake_timeout);
   if (!ec || *ec) {
     const std::string why = ec ? ec->message() : "timeout";
-    spdlog::info(
-        "{} data connection failed: TLS handshake failed ({}); fix: the client must do a TLS handshake on "
+    log(spdlog::level::info, "data_failed",
+        "data connection failed: TLS handshake failed ({}); fix: the client must do a TLS handshake on "
         "the "
         "data connection after PROT P (or use PROT C), and reach this server directly: a proxy or "
         "load balancer in between must pass TLS through untouched",
-        tag(), why);
+        why);
     co_return Unexpected{
         Reply{ReplyCode::kCannotOpenDataConnection, "TLS handshake on the data connection failed."}};
   }
@@ -150,18 +154,16 @@ Task<Result<bool, Reply>> SessionContext::secure_data(tls::Stream& stream) {
   // else who connected to the data port.
   if (policy == config::SessionReuse::kReport) {
     services.tls_reuse_reported.fetch_add(1, std::memory_order_relaxed);
-    spdlog::warn(
-        "{} data connection did not resume the control connection's TLS session; accepted because "
-        "tls.session_reuse = \"report\" (\"require\" would refuse it)",
-        tag());
+    log(spdlog::level::warn, "tls_reuse",
+        "data connection did not resume the control connection's TLS session; accepted because "
+        "tls.session_reuse = \"report\" (\"require\" would refuse it)");
     co_return true;
   }
   services.tls_reuse_refused.fetch_add(1, std::memory_order_relaxed);
-  spdlog::warn(
-      "{} data connection refused: it did not resume the control connection's TLS session; fix: "
+  log(spdlog::level::warn, "data_failed",
+      "data connection refused: it did not resume the control connection's TLS session; fix: "
       "a client that does not reuse TLS sessions needs tls_session_reuse = \"off\" for its user or network "
-      "(tls.session_reuse = \"require\"), otherwise another host connected to the data port",
-      tag());
+      "(tls.session_reuse = \"require\"), otherwise another host connected to the data port");
   co_return Unexpected{Reply{ReplyCode::kNetworkProtocolNotSupported,
                              "Data connection refused: TLS session of the control connection not resumed "
                              "(tls.session_reuse = require). Use a client that reuses TLS sessions."}};

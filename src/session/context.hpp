@@ -7,6 +7,7 @@
 #include <chrono>
 #include <string>
 
+#include "obs/log.hpp"
 #include "protocol/command.hpp"
 #include "protocol/reply.hpp"
 #include "session/control_channel.hpp"
@@ -25,12 +26,13 @@ class SessionContext {
  public:
   // `client`: the address from a PROXY protocol header, which replaces the socket's peer everywhere
   // (logs, address overrides, PORT checks, the same-peer check of data connections).
-  SessionContext(Services& services, std::uint64_t id, tls::Stream stream,
+  SessionContext(Services& services, Snapshot snapshot, std::uint64_t id, tls::Stream stream,
                  const config::ListenerConfig& listener,
                  std::optional<asio::ip::address> client = std::nullopt);
 
   Services& services;
-  std::shared_ptr<const config::Config> config;  // the snapshot this session started with
+  const Snapshot snapshot;                       // configuration, users, passive settings at the start
+  std::shared_ptr<const config::Config> config;  // snapshot.config
   const config::ListenerConfig listener;
   const std::uint64_t id;
   const asio::ip::address peer;   // the control peer (normalized)
@@ -55,8 +57,16 @@ class SessionContext {
   std::string data_tls;  // version and cipher of the last protected data connection, for STAT
   std::vector<std::string> client_certificate;  // CN and SANs of a verified client certificate
 
-  // "s=12 127.0.0.1 alice": the prefix of every log line of this session.
-  [[nodiscard]] std::string tag() const;
+  // One line of the session log with this session's id, client address and user (obs::session_event).
+  // `event` names the kind of line ("login", "transfer") for the JSON format.
+  template <class... Args>
+  void log(spdlog::level::level_enum level, std::string_view event, fmt::format_string<Args...> format,
+           Args&&... args) const {
+    if (!spdlog::should_log(level)) return;
+    log_fields(level, event, fmt::format(format, std::forward<Args>(args)...), {});
+  }
+  void log_fields(spdlog::level::level_enum level, std::string_view event, std::string_view message,
+                  std::initializer_list<obs::Field> fields) const;
 
   // Runs `f` on the blocking pool (file system, password hashing).
   template <class F>

@@ -2,7 +2,9 @@
 // What every session shares: the configuration snapshot, the users, the worker pool, the passive
 // ports. Owned by the server; outlives every session.
 #include <atomic>
+#include <chrono>
 #include <memory>
+#include <mutex>
 
 #include "auth/user_store.hpp"
 #include "config/config.hpp"
@@ -13,12 +15,30 @@
 
 namespace ftpsd::session {
 
-struct Services {
+// What a reload replaces as a whole: the configuration and what is built from it. A session takes the
+// current snapshot when it starts and keeps it to its end (its transfers and data connections too).
+struct Snapshot {
   std::shared_ptr<const config::Config> config;
   std::shared_ptr<const auth::UserStore> users;
   std::shared_ptr<const net::PassiveAddressPolicy> passive_policy;
+  std::shared_ptr<net::PassivePortPool> ports;  // the same pool until passive.ports changes
+};
+
+struct Services {
+  explicit Services(Snapshot first, runtime::BlockingPool& pool, tls::ContextStore* tls_store)
+      : blocking(pool), tls(tls_store), current_(std::move(first)) {}
+
+  // Thread-safe: a copy of the current snapshot (four shared_ptr copies under a mutex, once a session).
+  [[nodiscard]] Snapshot snapshot() const {
+    std::lock_guard lock(mutex_);
+    return current_;
+  }
+  void publish(Snapshot next) {
+    std::lock_guard lock(mutex_);
+    current_ = std::move(next);
+  }
+
   runtime::BlockingPool& blocking;
-  net::PassivePortPool& ports;
   tls::ContextStore* tls = nullptr;  // null when no certificate is configured; sessions take current()
   std::atomic<std::uint64_t> next_session_id{1};
   // Data connections that did not resume the control connection's TLS session: refused (require)
@@ -26,6 +46,14 @@ struct Services {
   std::atomic<std::uint64_t> tls_reuse_refused{0};
   std::atomic<std::uint64_t> tls_reuse_reported{0};
   std::atomic<std::size_t> sessions{0};
+  // Graceful stop (SIGTERM): once set, idle sessions get 421 and end; running transfers may go on
+  // until stop_deadline, then they are aborted and their sessions end with 421 too.
+  std::atomic<bool> stopping{false};
+  std::atomic<std::chrono::steady_clock::time_point> stop_deadline{};
+
+ private:
+  mutable std::mutex mutex_;
+  Snapshot current_;
 };
 
 }  // namespace ftpsd::session

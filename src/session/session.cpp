@@ -18,7 +18,7 @@ using Clock = std::chrono::steady_clock;
 std::optional<Reply> refuse_clear_login(const SessionContext& ctx, const protocol::Command& cmd) {
   if (ctx.control.secure()) return std::nullopt;
   const std::string& user = cmd.verb == protocol::Verb::kUser ? cmd.argument : ctx.state.user_name;
-  const auto required = effective_tls_required(*ctx.config, ctx.services.users->find(user));
+  const auto required = effective_tls_required(*ctx.config, ctx.snapshot.users->find(user));
   if (required == config::TlsRequired::kNone) return std::nullopt;
   return Reply{
       ReplyCode::kNotLoggedIn,
@@ -65,7 +65,7 @@ Task<void> transfer_task(SessionContext& ctx, const CommandSpec& spec, protocol:
   try {
     reply = co_await spec.handler(ctx, cmd);
   } catch (const std::exception& e) {
-    spdlog::error("{} {} failed: {}", ctx.tag(), protocol::verb_name(cmd.verb), e.what());
+    ctx.log(spdlog::level::err, "internal_error", "{} failed: {}", protocol::verb_name(cmd.verb), e.what());
     reply = Reply{ReplyCode::kLocalError, "Local error in processing."};
   }
   ctx.state.restart_offset = 0;
@@ -88,15 +88,31 @@ Task<void> watchdog(SessionContext& ctx, const bool& busy) {
     timer.expires_at(busy || ctx.transfer_active ? Clock::now() + std::chrono::seconds(1) : deadline);
     if (auto [ec] = co_await timer.async_wait(kTuple); ec) co_return;
     const auto now = Clock::now();
+    if (ctx.services.stopping.load(std::memory_order_relaxed)) {
+      // Graceful stop: idle sessions end now; a running command or transfer may finish until the
+      // deadline (server.shutdown_timeout), then the transfer is aborted (426) and the session ends.
+      const bool late = now >= ctx.services.stop_deadline.load(std::memory_order_relaxed);
+      if ((busy || ctx.transfer_active) && !late) continue;
+      if (ctx.transfer_active) {
+        ctx.log(spdlog::level::info, "shutdown",
+                "server stopping: transfer aborted at server.shutdown_timeout");
+        ctx.abort_transfer();
+        co_await ctx.wait_transfer();
+      }
+      ctx.log(spdlog::level::info, "shutdown", "server stopping: session closed");
+      co_await ctx.control.send(
+          Reply{ReplyCode::kServiceUnavailable, "Server shutting down, closing control connection."});
+      co_return;
+    }
     if (busy || ctx.transfer_active) continue;
     if (!ctx.state.logged_in() && now - ctx.connected_at > server.login_timeout) {
-      spdlog::info("{} login timeout", ctx.tag());
+      ctx.log(spdlog::level::info, "timeout", "login timeout");
       co_await ctx.control.send(
           Reply{ReplyCode::kServiceUnavailable, "Login timeout: closing control connection."});
       co_return;
     }
     if (now - ctx.last_activity > server.idle_timeout) {
-      spdlog::info("{} idle timeout", ctx.tag());
+      ctx.log(spdlog::level::info, "timeout", "idle timeout");
       co_await ctx.control.send(
           Reply{ReplyCode::kServiceUnavailable, "Idle timeout: closing control connection."});
       co_return;
@@ -164,7 +180,7 @@ Task<void> control_loop(SessionContext& ctx, bool& busy) {
         co_await ctx.control.send(parse_error_reply(cmd.error(), *line));
       continue;
     }
-    spdlog::debug("{} <- {}", ctx.tag(), loggable(*cmd));
+    ctx.log(spdlog::level::debug, "command", "<- {}", loggable(*cmd));
     if (!co_await dispatch(ctx, *cmd, busy)) co_return;
   }
 }
@@ -183,19 +199,19 @@ Task<void> serve(SessionContext& ctx) {
 
 }  // namespace
 
-Task<void> run_session(asio::ip::tcp::socket socket, Services& services, config::ListenerConfig listener,
-                       std::optional<asio::ip::address> client) {
+Task<void> run_session(asio::ip::tcp::socket socket, Services& services, Snapshot snapshot,
+                       config::ListenerConfig listener, std::optional<asio::ip::address> client) {
   const auto id = services.next_session_id.fetch_add(1, std::memory_order_relaxed);
   std::error_code ec;
   socket.set_option(asio::ip::tcp::no_delay(true), ec);
   // ABOR is often sent as urgent data (ftplib, RFC 959 §4.1.3 "Synch"): keep it in the stream.
   socket.set_option(asio::socket_base::out_of_band_inline(true), ec);
-  SessionContext ctx(services, id, tls::Stream(std::move(socket)), listener, client);
-  spdlog::info("{} connected to {}", ctx.tag(), listener.address);
+  SessionContext ctx(services, std::move(snapshot), id, tls::Stream(std::move(socket)), listener, client);
+  ctx.log(spdlog::level::info, "connect", "connected to {}", listener.address);
   try {
     co_await serve(ctx);
   } catch (const std::exception& e) {
-    spdlog::error("{} session ended by an internal error: {}", ctx.tag(), e.what());
+    ctx.log(spdlog::level::err, "internal_error", "session ended by an internal error: {}", e.what());
   }
   if (ctx.transfer_active) {
     ctx.abort_transfer();
@@ -203,7 +219,7 @@ Task<void> run_session(asio::ip::tcp::socket socket, Services& services, config:
   }
   ctx.data.reset();
   ctx.control.close();
-  spdlog::info("{} disconnected", ctx.tag());
+  ctx.log(spdlog::level::info, "disconnect", "disconnected");
 }
 
 }  // namespace ftpsd::session

@@ -9,7 +9,9 @@ namespace ftpsd::session {
 
 // Runs a session to its end. Never throws: a bug is logged and closes only this session.
 // `client`: the client's address from a PROXY protocol header (the socket's peer is the proxy then).
-Task<void> run_session(asio::ip::tcp::socket socket, Services& services, config::ListenerConfig listener,
+// `snapshot`: the configuration the session runs with (taken by the caller when it accepted).
+Task<void> run_session(asio::ip::tcp::socket socket, Services& services, Snapshot snapshot,
+                       config::ListenerConfig listener,
                        std::optional<asio::ip::address> client = std::nullopt);
 
 }  // namespace ftpsd::session

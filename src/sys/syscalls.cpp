@@ -12,6 +12,7 @@
 #include <climits>
 #include <cstdio>
 #include <fstream>
+#include <csignal>
 
 namespace ftpsd::sys {
 namespace {
@@ -194,4 +195,16 @@ Result<std::size_t> sendfile(int out_fd, int in_fd, std::uint64_t& offset, std::
   offset = static_cast<std::uint64_t>(off);
   return static_cast<std::size_t>(n);
 }
+}  // namespace ftpsd::sys
+
+namespace ftpsd::sys {
+
+int process_id() noexcept {
+  return static_cast<int>(::getpid());
+}
+
+std::error_code send_signal(int pid, int signal) {
+  return ok_or_errno(::kill(static_cast<pid_t>(pid), signal));
+}
+
 }  // namespace ftpsd::sys

@@ -65,3 +65,9 @@ namespace ftpsd::sys {
 // or an error (would_block when the socket buffer is full).
 [[nodiscard]] Result<std::size_t> sendfile(int out_fd, int in_fd, std::uint64_t& offset, std::size_t count);
 }  // namespace ftpsd::sys
+
+namespace ftpsd::sys {
+// Processes: for the pid file and `ftpsd reload`.
+[[nodiscard]] int process_id() noexcept;
+[[nodiscard]] std::error_code send_signal(int pid, int signal);
+}  // namespace ftpsd::sys

@@ -198,8 +198,13 @@ std::vector<std::string> ServerContext::client_identities(SSL* ssl) {
 }
 
 Result<bool, std::string> ContextStore::reload() {
-  const auto fp = fingerprint();
-  auto created = ServerContext::create(cfg_);
+  config::TlsConfig cfg;
+  {
+    std::lock_guard lock(mutex_);
+    cfg = cfg_;
+  }
+  const auto fp = fingerprint(cfg);
+  auto created = ServerContext::create(cfg);
   std::lock_guard lock(mutex_);
   loaded_fingerprint_ = fp;  // a broken file is not retried until it changes again
   if (!created) return Unexpected{created.error()};
@@ -210,9 +215,17 @@ Result<bool, std::string> ContextStore::reload() {
 Result<bool, std::string> ContextStore::reload_if_changed() {
   {
     std::lock_guard lock(mutex_);
-    if (fingerprint() == loaded_fingerprint_) return false;
+    if (fingerprint(cfg_) == loaded_fingerprint_) return false;
   }
   return reload();
+}
+
+void ContextStore::install(config::TlsConfig cfg, std::shared_ptr<ServerContext> context) {
+  auto fp = fingerprint(cfg);
+  std::lock_guard lock(mutex_);
+  cfg_ = std::move(cfg);
+  loaded_fingerprint_ = std::move(fp);
+  current_ = std::move(context);
 }
 
 std::shared_ptr<ServerContext> ContextStore::current() const {
@@ -220,7 +233,7 @@ std::shared_ptr<ServerContext> ContextStore::current() const {
   return current_;
 }
 
-std::string ContextStore::fingerprint() const {
+std::string ContextStore::fingerprint(const config::TlsConfig& cfg) {
   std::string fp;
   auto add = [&fp](const std::filesystem::path& p) {
     std::error_code ec;
@@ -228,13 +241,13 @@ std::string ContextStore::fingerprint() const {
     const auto time = std::filesystem::last_write_time(p, ec).time_since_epoch().count();
     fp += fmt::format("{}:{}:{};", p.string(), ec ? 0 : size, ec ? 0 : time);
   };
-  add(cfg_.certificate);
-  add(cfg_.private_key);
-  for (const auto& pair : cfg_.certificates) {
+  add(cfg.certificate);
+  add(cfg.private_key);
+  for (const auto& pair : cfg.certificates) {
     add(pair.certificate);
     add(pair.private_key);
   }
-  if (!cfg_.client_ca.empty()) add(cfg_.client_ca);
+  if (!cfg.client_ca.empty()) add(cfg.client_ca);
   return fp;
 }
 

@@ -53,11 +53,12 @@ class ContextStore {
   [[nodiscard]] Result<bool, std::string> reload();
   // Reloads if any certificate, key or CA file changed since the last load (by mtime and size).
   [[nodiscard]] Result<bool, std::string> reload_if_changed();
+  // Configuration reload: `cfg` with the context made from it by ServerContext::create.
+  void install(config::TlsConfig cfg, std::shared_ptr<ServerContext> context);
   [[nodiscard]] std::shared_ptr<ServerContext> current() const;
-  [[nodiscard]] const config::TlsConfig& config() const noexcept { return cfg_; }
 
  private:
-  [[nodiscard]] std::string fingerprint() const;
+  [[nodiscard]] static std::string fingerprint(const config::TlsConfig& cfg);
 
   config::TlsConfig cfg_;
   mutable std::mutex mutex_;

@@ -69,7 +69,12 @@ class Server:
         return self.base / "home" / user
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+        """stderr, followed by session.log when a test sends the session log there (log.file)."""
+        text = self.log_path.read_text(errors="replace")
+        session_log = self.base / "session.log"
+        if session_log.exists():
+            text += session_log.read_text(errors="replace")
+        return text
 
     def stop(self):
         if self.proc.poll() is None:

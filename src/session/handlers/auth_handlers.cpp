@@ -26,7 +26,7 @@ Task<std::optional<auth::User>> authenticate(SessionContext& ctx, std::string pa
                          .write = false,
                          .anonymous = true};
   }
-  auto found = ctx.services.users->find(name);
+  auto found = ctx.snapshot.users->find(name);
   const bool ok = co_await ctx.blocking([&] {
     if (!found) {
       auth::verify_dummy(password);  // same time as a wrong password: no user enumeration
@@ -35,8 +35,8 @@ Task<std::optional<auth::User>> authenticate(SessionContext& ctx, std::string pa
     return auth::verify_password(password, found->password_hash);
   });
   if (!ok) {
-    spdlog::warn("{} login failed for user '{}' from {}: {}", ctx.tag(), name, ctx.peer.to_string(),
-                 found ? "wrong password" : "unknown user");
+    ctx.log(spdlog::level::warn, "login_failed", "login failed for user '{}' from {}: {}", name,
+            ctx.peer.to_string(), found ? "wrong password" : "unknown user");
     co_return std::nullopt;
   }
   co_return found;
@@ -51,8 +51,9 @@ namespace {
 Task<Reply> finish_login(SessionContext& ctx, auth::User user, Reply ok) {
   auto fs = co_await ctx.blocking([&] { return vfs::LocalFs::open(user.root.string()); });
   if (!fs) {
-    spdlog::error("{} login refused: the root folder {} of user '{}' cannot be opened: {}", ctx.tag(),
-                  user.root.string(), user.name, fs.error().message());
+    ctx.log(spdlog::level::err, "login_failed",
+            "login refused: the root folder {} of user '{}' cannot be opened: {}", user.root.string(),
+            user.name, fs.error().message());
     ctx.state.phase = LoginPhase::kAwaitingUser;
     co_return Reply{ReplyCode::kNotLoggedIn, "Login incorrect."};
   }
@@ -60,7 +61,8 @@ Task<Reply> finish_login(SessionContext& ctx, auth::User user, Reply ok) {
   ctx.state.user = std::move(user);
   ctx.state.phase = LoginPhase::kLoggedIn;
   ctx.state.cwd = vfs::VirtualPath();
-  spdlog::info("{} logged in{}", ctx.tag(), ctx.state.user->anonymous ? " (anonymous, read-only)" : "");
+  ctx.log(spdlog::level::info, "login", "logged in{}",
+          ctx.state.user->anonymous ? " (anonymous, read-only)" : "");
   co_return ok;
 }
 
@@ -84,10 +86,11 @@ Task<Reply> user(SessionContext& ctx, const Command& cmd) {
   if (ctx.config->users.anonymous && is_anonymous_name(cmd.argument))
     co_return Reply{ReplyCode::kNeedPassword, "Anonymous login ok, send your e-mail address as password."};
   if (!ctx.client_certificate.empty()) {
-    auto found = ctx.services.users->find(cmd.argument);
+    auto found = ctx.snapshot.users->find(cmd.argument);
     if (!found || !certificate_matches(ctx, *found)) {
-      spdlog::warn("{} login refused: the client certificate ({}) is not that of user '{}'", ctx.tag(),
-                   ctx.client_certificate.front(), cmd.argument);
+      ctx.log(spdlog::level::warn, "login_failed",
+              "login refused: the client certificate ({}) is not that of user '{}'",
+              ctx.client_certificate.front(), cmd.argument);
       ctx.state.phase = LoginPhase::kAwaitingUser;
       co_return Reply{ReplyCode::kNotLoggedIn, "Your client certificate is not for this user."};
     }
@@ -119,7 +122,7 @@ Task<Reply> acct(SessionContext&, const Command&) {
 }
 
 Task<Reply> rein(SessionContext& ctx, const Command&) {
-  if (ctx.state.logged_in()) spdlog::info("{} logged out (REIN)", ctx.tag());
+  if (ctx.state.logged_in()) ctx.log(spdlog::level::info, "logout", "logged out (REIN)");
   ctx.data.reset();
   // The control connection stays as it is (TLS stays TLS), and with it the data protection level.
   SessionState fresh;

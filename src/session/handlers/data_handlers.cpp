@@ -26,23 +26,23 @@ Task<Reply> prepare_active(SessionContext& ctx, const protocol::HostPort& target
   if (!ec && address != ctx.peer && !net::is_public(address) && net::is_public(ctx.peer)) {
     // The client names its own private address: a NAT router between us rewrote its source but not
     // the PORT text (no FTP helper, or FTPS that no helper can read).
-    spdlog::warn(
-        "{} {} to private {} refused: the client connects from public {}, so it is behind NAT; "
-        "it should use passive mode",
-        ctx.tag(), verb, target.address, ctx.peer.to_string());
+    ctx.log(spdlog::level::warn, "port_refused",
+            "{} to private {} refused: the client connects from public {}, so it is behind NAT; "
+            "it should use passive mode",
+            verb, target.address, ctx.peer.to_string());
     co_return Reply{ReplyCode::kBadArgument, std::string(verb) + " names the private address " +
                                                  target.address + " but you connect from " +
                                                  ctx.peer.to_string() +
                                                  ": you are behind NAT; use passive mode (PASV or EPSV)."};
   }
   if (ec || address != ctx.peer) {
-    spdlog::warn("{} {} to {} refused: not the control peer {}", ctx.tag(), verb, target.address,
-                 ctx.peer.to_string());
+    ctx.log(spdlog::level::warn, "port_refused", "{} to {} refused: not the control peer {}", verb,
+            target.address, ctx.peer.to_string());
     co_return Reply{ReplyCode::kBadArgument,
                     std::string(verb) + " must name your own address; other hosts are refused."};
   }
   if (target.port < 1024) {
-    spdlog::warn("{} {} to privileged port {} refused", ctx.tag(), verb, target.port);
+    ctx.log(spdlog::level::warn, "port_refused", "{} to privileged port {} refused", verb, target.port);
     co_return Reply{ReplyCode::kBadArgument, std::string(verb) + " to a port below 1024 is refused."};
   }
   ctx.data.set_active(asio::ip::tcp::endpoint(address, target.port));
@@ -56,20 +56,20 @@ Task<Reply> pasv(SessionContext& ctx, const Command&) {
   // A 227 reply can only carry an IPv4 address (RFC 959); RFC 2428's EPSV works for both families.
   if (!ctx.peer.is_v4())
     co_return Reply{ReplyCode::kNetworkProtocolNotSupported, "PASV works only over IPv4; use EPSV."};
-  const auto choice = ctx.services.passive_policy->choose(ctx.peer, ctx.local);
+  const auto choice = ctx.snapshot.passive_policy->choose(ctx.peer, ctx.local);
   if (!choice.address.is_v4())
     co_return Reply{ReplyCode::kNetworkProtocolNotSupported, "PASV works only over IPv4; use EPSV."};
   if (net::is_public(ctx.peer) && !net::is_public(choice.address))
-    spdlog::warn(
-        "{} PASV gives the {} address {} ({}) to a client on the internet: it cannot connect there; "
-        "set passive.address to this server's public address or host name",
-        ctx.tag(), net::describe(net::classify(choice.address)), choice.address.to_string(),
-        net::describe(choice.source));
+    ctx.log(spdlog::level::warn, "passive",
+            "PASV gives the {} address {} ({}) to a client on the internet: it cannot connect there; "
+            "set passive.address to this server's public address or host name",
+            net::describe(net::classify(choice.address)), choice.address.to_string(),
+            net::describe(choice.source));
   auto port = co_await ctx.data.listen_passive();
   if (!port) co_return data_error_reply(port.error());
   co_return Reply{
       ReplyCode::kEnteringPassive,
-      protocol::format_pasv(choice.address.to_string(), ctx.services.passive_policy->advertised_port(*port))};
+      protocol::format_pasv(choice.address.to_string(), ctx.snapshot.passive_policy->advertised_port(*port))};
 }
 
 Task<Reply> epsv(SessionContext& ctx, const Command& cmd) {
@@ -89,7 +89,7 @@ Task<Reply> epsv(SessionContext& ctx, const Command& cmd) {
   auto port = co_await ctx.data.listen_passive();
   if (!port) co_return data_error_reply(port.error());
   co_return Reply{ReplyCode::kEnteringExtendedPassive,
-                  protocol::format_epsv(ctx.services.passive_policy->advertised_port(*port))};
+                  protocol::format_epsv(ctx.snapshot.passive_policy->advertised_port(*port))};
 }
 
 Task<Reply> port(SessionContext& ctx, const Command& cmd) {

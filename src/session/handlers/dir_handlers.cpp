@@ -15,7 +15,8 @@ Task<Reply> path_action(SessionContext& ctx, std::string_view argument, Operatio
   if (!path) co_return path_error_reply(path.error());
   const auto ec = co_await ctx.blocking([&] { return op(ctx.fs(), *path); });
   if (ec) {
-    spdlog::info("{} {} {} failed: {}", ctx.tag(), static_cast<int>(kind), path->str(), ec.message());
+    ctx.log(spdlog::level::info, "fs_error", "{} {} failed: {}", static_cast<int>(kind), path->str(),
+            ec.message());
     co_return fs_error_reply(ec, kind);
   }
   co_return ok(*path);

@@ -23,14 +23,41 @@ TransferOptions options(const SessionContext& ctx, std::uint64_t offset) {
           .stall_timeout = ctx.config->server.data_timeout};
 }
 
-void log_transfer(const SessionContext& ctx, std::string_view verb, std::string_view path,
-                  const TransferOutcome& outcome, Clock::time_point start, const Reply& reply) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
-  spdlog::info("{} transfer {} {} bytes={} duration={}ms result={}{}", ctx.tag(), verb, path, outcome.bytes,
-               ms, reply.number(), outcome.error ? " error=" + outcome.error.message() : "");
-}
-
 enum class Direction : std::uint8_t { kSend, kReceive };
+
+// The session log's transfer line and, for files (not listings), the xferlog line.
+void log_transfer(const SessionContext& ctx, std::string_view verb, std::string_view path,
+                  Direction direction, const TransferOutcome& outcome, Clock::time_point start,
+                  const Reply& reply) {
+  const auto elapsed = Clock::now() - start;
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count();
+  const std::string error = outcome.error ? outcome.error.message() : std::string();
+  if (spdlog::should_log(spdlog::level::info)) {
+    const auto message =
+        fmt::format("transfer {} {} bytes={} duration={}ms result={}{}", verb, path, outcome.bytes, ms,
+                    reply.number(), error.empty() ? "" : " error=" + error);
+    ctx.log_fields(spdlog::level::info, "transfer", message,
+                   {{"verb", verb},
+                    {"path", path},
+                    {"direction", direction == Direction::kSend ? "out" : "in"},
+                    {"bytes", static_cast<std::int64_t>(outcome.bytes)},
+                    {"duration_ms", static_cast<std::int64_t>(ms)},
+                    {"result", static_cast<std::int64_t>(reply.number())},
+                    {"error", error}});
+  }
+  if (verb == "LIST" || verb == "NLST" || verb == "MLSD" || !ctx.state.user) return;
+  const auto& user = *ctx.state.user;
+  obs::write_xferlog({.end = std::chrono::system_clock::now(),
+                      .duration = elapsed,
+                      .remote_host = ctx.peer.to_string(),
+                      .bytes = outcome.bytes,
+                      .filename = (user.root / std::string(path).substr(1)).string(),
+                      .ascii = ctx.state.type == TransferType::kAscii,
+                      .incoming = direction == Direction::kReceive,
+                      .anonymous = user.anonymous,
+                      .user = user.name,
+                      .complete = reply.code == ReplyCode::kTransferComplete});
+}
 
 // Runs one transfer: opens the data connection, sends the 150, secures the connection for PROT P,
 // runs `body`, and builds the final reply. The part every transfer command shares (progress for
@@ -68,7 +95,7 @@ Task<Reply> run_transfer(SessionContext& ctx, std::string_view verb, std::string
       SSL_new_session_ticket(control);
   }
   Reply reply = transfer_reply(outcome, ctx.abort_requested, ok_text);
-  log_transfer(ctx, verb, path, outcome, start, reply);
+  log_transfer(ctx, verb, path, direction, outcome, start, reply);
   co_return reply;
 }
 

@@ -1,0 +1,27 @@
+#pragma once
+// Configuration reload (SIGHUP, `ftpsd reload`): the new configuration file is read and checked as a
+// whole on the worker pool, then applied at once to new sessions and new data connections. Running
+// sessions keep their snapshot; nothing is dropped. A broken configuration changes nothing.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "session/services.hpp"
+#include "tls/context.hpp"
+#include "util/result.hpp"
+
+namespace ftpsd::app {
+
+struct ReloadPlan {
+  session::Snapshot next;
+  std::shared_ptr<net::PassiveAddressPolicy> policy;  // next.passive_policy, writable for its resolver
+  std::shared_ptr<tls::ServerContext> tls_context;    // null: TLS unchanged (not configured)
+  std::vector<std::string> warnings;                  // settings that need a restart, kept as they were
+};
+
+// Blocking (file reads, certificate loading, a DNS lookup for passive.address): on the worker pool.
+// Reads current.config->source again; the error names file:line and key.
+[[nodiscard]] Result<ReloadPlan, std::string> prepare_reload(const session::Snapshot& current,
+                                                             const tls::ContextStore* tls);
+
+}  // namespace ftpsd::app

@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential clang libclang-rt-14-dev cmake ninja-build pkg-config clang-format
   libasio-dev libssl-dev libtomlplusplus-dev libcli11-dev libfmt-dev libspdlog-dev libcrypt-dev
-  libgtest-dev libgmock-dev libsystemd-dev
+  libgtest-dev libgmock-dev libsystemd-dev prometheus-cpp-dev
   python3 python3-pytest curl lftp openssl
   iproute2 nftables haproxy
   rclone libcommons-net-java openjdk-17-jdk-headless

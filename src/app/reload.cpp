@@ -8,10 +8,12 @@
 namespace ftpsd::app {
 namespace {
 
-bool same_listeners(const std::vector<config::ListenerConfig>& a, const std::vector<config::ListenerConfig>& b) {
+bool same_listeners(const std::vector<config::ListenerConfig>& a,
+                    const std::vector<config::ListenerConfig>& b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i].host != b[i].host || a[i].tls != b[i].tls || a[i].proxy_protocol != b[i].proxy_protocol) return false;
+    if (a[i].host != b[i].host || a[i].tls != b[i].tls || a[i].proxy_protocol != b[i].proxy_protocol)
+      return false;
     // Port 0 (any free port) was replaced by the bound port in the running listener's address only.
     if (a[i].port != b[i].port) return false;
   }
@@ -25,7 +27,8 @@ bool same_range(const std::optional<config::PortRange>& a, const std::optional<c
 
 }  // namespace
 
-Result<ReloadPlan, std::string> prepare_reload(const session::Snapshot& current, const tls::ContextStore* tls) {
+Result<ReloadPlan, std::string> prepare_reload(const session::Snapshot& current,
+                                               const tls::ContextStore* tls) {
   const auto& old = *current.config;
   config::Config cfg = old;
   if (old.source != "<embedded default>") {
@@ -46,10 +49,15 @@ Result<ReloadPlan, std::string> prepare_reload(const session::Snapshot& current,
         "(the running listeners stay)");
   }
   cfg.listeners = old.listeners;
-  if (cfg.server.threads != old.server.threads || cfg.server.blocking_threads != old.server.blocking_threads) {
+  if (cfg.server.threads != old.server.threads ||
+      cfg.server.blocking_threads != old.server.blocking_threads) {
     plan.warnings.emplace_back("server.threads and server.blocking_threads: restart ftpsd to apply them");
     cfg.server.threads = old.server.threads;
     cfg.server.blocking_threads = old.server.blocking_threads;
+  }
+  if (cfg.metrics.address != old.metrics.address) {
+    plan.warnings.emplace_back("metrics.address: restart ftpsd to apply it");
+    cfg.metrics = old.metrics;
   }
   if (cfg.server.pid_file != old.server.pid_file) {
     plan.warnings.emplace_back("server.pid_file: restart ftpsd to apply it");

@@ -11,6 +11,7 @@
 #include <set>
 #include <vector>
 
+#include "app/metrics_endpoint.hpp"
 #include "app/nat_lint.hpp"
 #include "app/privileges.hpp"
 #include "app/reload.hpp"
@@ -20,6 +21,7 @@
 #include "net/passive_host_resolver.hpp"
 #include "net/proxy_reader.hpp"
 #include "obs/log.hpp"
+#include "obs/metrics.hpp"
 #include "runtime/io_pool.hpp"
 #include "session/session.hpp"
 #include "sys/syscalls.hpp"
@@ -81,6 +83,7 @@ Task<void> accept_loop(tcp::acceptor& acceptor, runtime::IoPool& pool, session::
     // pass the check before the first session has counted itself.
     if (services.sessions.fetch_add(1, std::memory_order_relaxed) >= max_sessions) {
       services.sessions.fetch_sub(1, std::memory_order_relaxed);
+      obs::count(obs::metrics().sessions_refused);
       spdlog::warn("connection from {} refused: server.max_sessions ({}) reached",
                    socket.remote_endpoint(ec).address().to_string(), max_sessions);
       asio::co_spawn(ctx, refuse_busy(std::move(socket)), asio::detached);
@@ -171,11 +174,13 @@ Task<void> reload(session::Services& services, runtime::BlockingPool& blocking) 
   auto plan = co_await blocking.run([&] { return prepare_reload(current, services.tls); });
   if (!plan) {
     spdlog::error("configuration reload failed, keeping the running configuration: {}", plan.error());
+    obs::count(obs::metrics().reloads_failed);
     notify_ready();
     co_return;
   }
   if (auto logging = obs::configure_logging(plan->next.config->log); !logging) {
     spdlog::error("configuration reload failed, keeping the running configuration: {}", logging.error());
+    obs::count(obs::metrics().reloads_failed);
     notify_ready();
     co_return;
   }
@@ -188,6 +193,7 @@ Task<void> reload(session::Services& services, runtime::BlockingPool& blocking) 
   asio::co_spawn(co_await asio::this_coro::executor, net::keep_resolved(plan->policy, blocking, every),
                  asio::detached);
   services.publish(std::move(plan->next));
+  obs::count(obs::metrics().reloads_ok);
   spdlog::info("configuration reloaded: new sessions use it, running sessions keep theirs");
   notify_ready();
 }
@@ -293,6 +299,16 @@ int run_server(std::shared_ptr<const config::Config> config, bool print_connect_
                         .passive_policy = passive_policy,
                         .ports = std::make_shared<net::PassivePortPool>(config->passive.ports)},
       *blocking, tls_store.get());
+  std::unique_ptr<MetricsEndpoint> metrics;
+  if (!config->metrics.address.empty()) {
+    auto started = MetricsEndpoint::start(config->metrics.address, services);
+    if (!started) {
+      spdlog::critical("{}", started.error());
+      return 1;
+    }
+    metrics = std::move(*started);
+    spdlog::info("metrics on {}", metrics->url());
+  }
   asio::co_spawn(pool.first(), net::keep_resolved(passive_policy, *blocking, config->passive.resolve_every),
                  asio::detached);
   asio::co_spawn(pool.first(), remove_stale_uploads(user_roots(*config, *users), *blocking, started),

@@ -141,6 +141,10 @@ struct LogConfig {
   std::filesystem::path xferlog;        // transfer log in the wu-ftpd xferlog format; empty: none
 };
 
+struct MetricsConfig {
+  std::string address;  // "ip:port" of the Prometheus endpoint (/metrics); empty: off
+};
+
 struct Config {
   std::filesystem::path source;  // the file it came from, or "<embedded default>"
   ServerConfig server;
@@ -152,6 +156,7 @@ struct Config {
   TlsConfig tls;
   StorageConfig storage;
   LogConfig log;
+  MetricsConfig metrics;
 };
 
 // The configuration `ftpsd run` uses without --config: loopback, unprivileged ports, the demo files

@@ -356,6 +356,15 @@ Config build(const toml::table& root, const std::filesystem::path& file, const s
     r.read("atomic_uploads", c.storage.atomic_uploads);
     r.finish();
   }
+  if (const auto* t = top.sub_table("metrics")) {
+    TableReader r(*t, "metrics", file);
+    r.read("address", c.metrics.address);
+    if (!c.metrics.address.empty()) {
+      if (auto a = parse_listen_address(c.metrics.address); !a)
+        r.fail(r.find("address"), "address", a.error());
+    }
+    r.finish();
+  }
   if (const auto* t = top.sub_table("log")) {
     TableReader r(*t, "log", file);
     read_log(r, c.log, base);

@@ -1,5 +1,7 @@
 #include "net/passive_port_pool.hpp"
 
+#include <algorithm>
+
 namespace ftpsd::net {
 
 PassivePortPool::PassivePortPool(std::optional<config::PortRange> range,
@@ -86,6 +88,13 @@ std::uint64_t PassivePortPool::exhaustions() const {
 std::uint64_t PassivePortPool::early_reuses() const {
   std::lock_guard lock(mutex_);
   return early_reuses_;
+}
+
+std::size_t PassivePortPool::cooling(Clock::time_point now) const {
+  std::lock_guard lock(mutex_);
+  return static_cast<std::size_t>(std::count_if(slots_.begin(), slots_.end(), [&](const Slot& s) {
+    return !s.taken && s.released != Clock::time_point{} && now - s.released < reuse_delay_;
+  }));
 }
 
 }  // namespace ftpsd::net

@@ -50,6 +50,9 @@ class PassivePortPool {
   [[nodiscard]] std::uint64_t exhaustions() const;
   // Times a port still cooling down for the same client was handed out because nothing else was free.
   [[nodiscard]] std::uint64_t early_reuses() const;
+  // Free ports still cooling down for their last client (within reuse_delay of their release: the
+  // last connection may be in TIME_WAIT). For the metrics; O(range size).
+  [[nodiscard]] std::size_t cooling(Clock::time_point now = Clock::now()) const;
 
  private:
   struct Slot {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <openssl/rand.h>
 
+#include "obs/metrics.hpp"
 #include "runtime/timeout.hpp"
 #include "session/security_policy.hpp"
 #include "tls/openssl_ptr.hpp"
@@ -47,7 +48,26 @@ Task<Result<tls::Stream, Reply>> SessionContext::open_data() {
   const bool passive = data.passive();
   auto timeout = passive ? config->passive.connect_timeout : config->active.connect_timeout;
   auto stream = co_await data.open(timeout);
+  if (!passive && (stream || stream.error() != DataError::kAborted))
+    obs::count(stream ? obs::metrics().active_connects_ok : obs::metrics().active_connects_failed);
   if (!stream) {
+    switch (stream.error()) {
+      case DataError::kNoPassivePort:
+        obs::metrics().data_failure(obs::DataFailure::kNoPassivePort);
+        break;
+      case DataError::kBindFailed:
+        obs::metrics().data_failure(obs::DataFailure::kBindFailed);
+        break;
+      case DataError::kTimeout:
+        obs::metrics().data_failure(obs::DataFailure::kTimeout);
+        break;
+      case DataError::kConnectFailed:
+        obs::metrics().data_failure(obs::DataFailure::kConnectFailed);
+        break;
+      case DataError::kNotPrepared:
+      case DataError::kAborted:
+        break;
+    }
     const auto why = explain(stream.error(), passive);
     log(stream.error() == DataError::kAborted ? spdlog::level::debug : spdlog::level::warn, "data_failed",
         "data connection failed: {}; fix: {}", why.cause, why.fix);
@@ -98,11 +118,17 @@ Task<bool> SessionContext::upgrade_control() {
   auto ec = co_await runtime::with_timeout(control.stream().handshake(tls_context->context(), prepare),
                                            config->tls.handshake_timeout);
   if (!ec || *ec) {
+    obs::metrics().handshake(obs::Channel::kControl, obs::Handshake::kFailed);
     log(spdlog::level::info, "tls_failed", "TLS handshake on the control connection failed: {}",
         ec ? ec->message() : std::string("timeout"));
     co_return false;
   }
   client_certificate = tls::ServerContext::client_identities(control.stream().native());
+  obs::metrics().handshake(obs::Channel::kControl, SSL_session_reused(control.stream().native()) == 1
+                                                       ? obs::Handshake::kResumed
+                                                       : obs::Handshake::kFull);
+  obs::metrics().sessions_plain.fetch_sub(1, std::memory_order_relaxed);
+  obs::metrics().sessions_tls.fetch_add(1, std::memory_order_relaxed);
   log(spdlog::level::info, "tls", "control connection secured: {}{}",
       tls::describe_connection(control.stream().native()),
       client_certificate.empty() ? "" : ", client certificate " + client_certificate.front());
@@ -116,6 +142,8 @@ Task<bool> SessionContext::downgrade_control() {
         ec ? ec->message() : std::string("timeout"));
     co_return false;
   }
+  obs::metrics().sessions_tls.fetch_sub(1, std::memory_order_relaxed);
+  obs::metrics().sessions_plain.fetch_add(1, std::memory_order_relaxed);
   log(spdlog::level::info, "ccc", "control connection back to clear text (CCC)");
   co_return true;
 }
@@ -136,6 +164,8 @@ Task<Result<bool, Reply>> SessionContext::secure_data(tls::Stream& stream) {
                                            config->tls.handshake_timeout);
   if (!ec || *ec) {
     const std::string why = ec ? ec->message() : "timeout";
+    obs::metrics().handshake(obs::Channel::kData, obs::Handshake::kFailed);
+    obs::metrics().data_failure(obs::DataFailure::kTlsHandshake);
     log(spdlog::level::info, "data_failed",
         "data connection failed: TLS handshake failed ({}); fix: the client must do a TLS handshake on "
         "the "
@@ -146,7 +176,9 @@ Task<Result<bool, Reply>> SessionContext::secure_data(tls::Stream& stream) {
         Reply{ReplyCode::kCannotOpenDataConnection, "TLS handshake on the data connection failed."}};
   }
   data_tls = tls::describe_connection(stream.native());
-  if (SSL_session_reused(stream.native()) == 1) co_return true;
+  const bool resumed = SSL_session_reused(stream.native()) == 1;
+  obs::metrics().handshake(obs::Channel::kData, resumed ? obs::Handshake::kResumed : obs::Handshake::kFull);
+  if (resumed) co_return true;
   const auto policy = effective_session_reuse(*config, state.user, peer);
   if (policy == config::SessionReuse::kOff) co_return true;
   // SECURITY: only this control connection's TLS session can be resumed here (the session id context

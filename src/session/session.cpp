@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config/names.hpp"
+#include "obs/metrics.hpp"
 #include "session/command_table.hpp"
 #include "session/context.hpp"
 #include "session/security_policy.hpp"
@@ -207,6 +208,8 @@ Task<void> run_session(asio::ip::tcp::socket socket, Services& services, Snapsho
   // ABOR is often sent as urgent data (ftplib, RFC 959 §4.1.3 "Synch"): keep it in the stream.
   socket.set_option(asio::socket_base::out_of_band_inline(true), ec);
   SessionContext ctx(services, std::move(snapshot), id, tls::Stream(std::move(socket)), listener, client);
+  obs::count(obs::metrics().sessions_total);
+  obs::metrics().sessions_plain.fetch_add(1, std::memory_order_relaxed);
   ctx.log(spdlog::level::info, "connect", "connected to {}", listener.address);
   try {
     co_await serve(ctx);
@@ -218,6 +221,8 @@ Task<void> run_session(asio::ip::tcp::socket socket, Services& services, Snapsho
     co_await ctx.wait_transfer();
   }
   ctx.data.reset();
+  (ctx.control.secure() ? obs::metrics().sessions_tls : obs::metrics().sessions_plain)
+      .fetch_sub(1, std::memory_order_relaxed);
   ctx.control.close();
   ctx.log(spdlog::level::info, "disconnect", "disconnected");
 }

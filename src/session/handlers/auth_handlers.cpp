@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "auth/password.hpp"
+#include "obs/metrics.hpp"
 #include "session/handlers/handlers.hpp"
 #include "util/limits.hpp"
 
@@ -37,6 +38,7 @@ Task<std::optional<auth::User>> authenticate(SessionContext& ctx, std::string pa
   if (!ok) {
     ctx.log(spdlog::level::warn, "login_failed", "login failed for user '{}' from {}: {}", name,
             ctx.peer.to_string(), found ? "wrong password" : "unknown user");
+    obs::count(obs::metrics().logins_failed);
     co_return std::nullopt;
   }
   co_return found;
@@ -55,8 +57,10 @@ Task<Reply> finish_login(SessionContext& ctx, auth::User user, Reply ok) {
             "login refused: the root folder {} of user '{}' cannot be opened: {}", user.root.string(),
             user.name, fs.error().message());
     ctx.state.phase = LoginPhase::kAwaitingUser;
+    obs::count(obs::metrics().logins_failed);
     co_return Reply{ReplyCode::kNotLoggedIn, "Login incorrect."};
   }
+  obs::count(obs::metrics().logins_ok);
   ctx.state.fs = std::move(*fs);
   ctx.state.user = std::move(user);
   ctx.state.phase = LoginPhase::kLoggedIn;
@@ -92,6 +96,7 @@ Task<Reply> user(SessionContext& ctx, const Command& cmd) {
               "login refused: the client certificate ({}) is not that of user '{}'",
               ctx.client_certificate.front(), cmd.argument);
       ctx.state.phase = LoginPhase::kAwaitingUser;
+      obs::count(obs::metrics().logins_failed);
       co_return Reply{ReplyCode::kNotLoggedIn, "Your client certificate is not for this user."};
     }
     if (ctx.config->tls.certificate_login) {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <optional>
 
+#include "obs/metrics.hpp"
 #include "runtime/timeout.hpp"
 #include "session/handlers/handlers.hpp"
 #include "sys/syscalls.hpp"
@@ -46,6 +47,8 @@ void log_transfer(const SessionContext& ctx, std::string_view verb, std::string_
                     {"error", error}});
   }
   if (verb == "LIST" || verb == "NLST" || verb == "MLSD" || !ctx.state.user) return;
+  obs::metrics().transfer(direction == Direction::kSend ? obs::Direction::kOut : obs::Direction::kIn,
+                          reply.code == ReplyCode::kTransferComplete, outcome.bytes, elapsed);
   const auto& user = *ctx.state.user;
   obs::write_xferlog({.end = std::chrono::system_clock::now(),
                       .duration = elapsed,

@@ -19,7 +19,7 @@ std::vector<std::string> fields(const std::string& line) {
 TEST(JsonQuote, EscapesQuotesBackslashesAndControls) {
   EXPECT_EQ(json_quote("a\"b\\c"), R"("a\"b\\c")");
   EXPECT_EQ(json_quote("x\ny\t\x01"), R"("x\ny\t\u0001")");
-  EXPECT_EQ(json_quote("caf\xc3\xa9"), "\"caf\xc3\xa9\"");          // valid UTF-8 stays
+  EXPECT_EQ(json_quote("caf\xc3\xa9"), "\"caf\xc3\xa9\"");           // valid UTF-8 stays
   EXPECT_EQ(json_quote("bad\xff\xc3"), R"("bad\ufffd\ufffd")");      // invalid bytes replaced
   EXPECT_EQ(json_quote("\xed\xa0\x80"), R"("\ufffd\ufffd\ufffd")");  // a surrogate is not UTF-8
 }
@@ -38,7 +38,8 @@ TEST(Xferlog, EighteenFieldsWithSpacesReplaced) {
                .user = "alice",
                .complete = true};
   const auto line = format_xferlog(r);
-  EXPECT_EQ(line, "Tue Nov 14 22:13:20 2023 3 192.0.2.7 1234 /srv/ftp/alice/my_file_.txt b _ i r alice ftp 0 * c");
+  EXPECT_EQ(line,
+            "Tue Nov 14 22:13:20 2023 3 192.0.2.7 1234 /srv/ftp/alice/my_file_.txt b _ i r alice ftp 0 * c");
   EXPECT_EQ(fields(line).size(), 18u);
 }
 

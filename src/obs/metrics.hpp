@@ -1,0 +1,78 @@
+#pragma once
+// The server's counters for the Prometheus endpoint (metrics.address). Updated on the hot path with
+// relaxed atomic increments only (never per byte: a transfer adds its bytes once, at its end); read
+// when /metrics is scraped. One process-wide instance: metrics().
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+namespace ftpsd::obs {
+
+using Counter = std::atomic<std::uint64_t>;
+
+// Fixed-bucket histogram of durations in seconds (Prometheus buckets are cumulative; ours are not,
+// the exposition adds them up).
+class DurationHistogram {
+ public:
+  static constexpr std::array<double, 12> kBounds{0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800, 3600};
+  void observe(std::chrono::steady_clock::duration d) noexcept;
+  [[nodiscard]] std::uint64_t bucket(std::size_t i) const noexcept {  // i == kBounds.size(): +Inf
+    return counts_[i].load(std::memory_order_relaxed);
+  }
+  [[nodiscard]] double sum_seconds() const noexcept {
+    return static_cast<double>(sum_us_.load(std::memory_order_relaxed)) / 1e6;
+  }
+
+ private:
+  std::array<Counter, kBounds.size() + 1> counts_{};
+  Counter sum_us_{0};
+};
+
+enum class Direction : std::uint8_t { kIn, kOut };  // upload, download
+enum class Channel : std::uint8_t { kControl, kData };
+enum class Handshake : std::uint8_t { kFull, kResumed, kFailed };
+// Why a data connection failed (DataError, plus the TLS causes).
+enum class DataFailure : std::uint8_t {
+  kNoPassivePort,
+  kBindFailed,
+  kTimeout,
+  kConnectFailed,
+  kTlsHandshake,
+  kCount  // tls_reuse_refused comes from session::Services
+};
+
+struct Metrics {
+  Counter sessions_total{0};     // control connections accepted into a session
+  Counter sessions_refused{0};   // refused at server.max_sessions
+  std::atomic<std::int64_t> sessions_tls{0};    // now, with a TLS control connection
+  std::atomic<std::int64_t> sessions_plain{0};  // now, in clear text
+  Counter logins_ok{0};
+  Counter logins_failed{0};
+  std::array<Counter, 2> transfers_complete{};    // by Direction
+  std::array<Counter, 2> transfers_incomplete{};  // by Direction
+  std::array<Counter, 2> transfer_bytes{};        // by Direction
+  std::array<DurationHistogram, 2> transfer_seconds;
+  std::array<std::array<Counter, 3>, 2> handshakes{};  // [Channel][Handshake]
+  std::array<Counter, static_cast<std::size_t>(DataFailure::kCount)> data_failures{};
+  Counter active_connects_ok{0};
+  Counter active_connects_failed{0};
+  Counter reloads_ok{0};
+  Counter reloads_failed{0};
+
+  void transfer(Direction d, bool complete, std::uint64_t bytes, std::chrono::steady_clock::duration took) noexcept;
+  void handshake(Channel c, Handshake h) noexcept {
+    handshakes[static_cast<std::size_t>(c)][static_cast<std::size_t>(h)].fetch_add(1, std::memory_order_relaxed);
+  }
+  void data_failure(DataFailure f) noexcept {
+    data_failures[static_cast<std::size_t>(f)].fetch_add(1, std::memory_order_relaxed);
+  }
+};
+
+[[nodiscard]] Metrics& metrics() noexcept;
+
+inline void count(Counter& c) noexcept {
+  c.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace ftpsd::obs

@@ -1,0 +1,137 @@
+"""The Prometheus endpoint (metrics.address): scraped with curl, numbers move with logins and transfers."""
+import ftplib
+import io
+import re
+import socket
+import subprocess
+import time
+
+from conftest import BIN
+from helpers import Control, retr_bytes, stor_bytes
+from tls_helpers import make_tls_server, tls_login  # noqa: F401 (fixture)
+
+
+def scrape(url):
+    r = subprocess.run(["curl", "-sS", "--max-time", "10", "-D", "-", url], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 0, r.stderr
+    head, _, body = r.stdout.partition("\n\n")  # text mode: CRLF became LF
+    assert head.startswith("HTTP/1.1 200"), head
+    assert "text/plain" in head, head
+    samples = {}
+    for line in body.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        name, value = line.rsplit(" ", 1)
+        samples[name] = float(value)
+    return samples, body
+
+
+def metrics_url(srv):
+    deadline = time.monotonic() + 10  # logged just after the "listening on" lines
+    while not (m := re.search(r"metrics on (http://\S+/metrics)", srv.log())) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert m, srv.log()[-2000:]
+    return m.group(1)
+
+
+def test_metrics_move_after_login_and_transfers(make_server):
+    srv = make_server(extra='[metrics]\naddress = "127.0.0.1:0"\n[passive]\nports = "40000-40009"\n')
+    url = metrics_url(srv)
+    before, body = scrape(url)
+    for family in ("ftpsd_sessions", "ftpsd_sessions_total", "ftpsd_logins_total", "ftpsd_transfers_total",
+                   "ftpsd_transfer_bytes_total", "ftpsd_transfer_duration_seconds", "ftpsd_tls_handshakes_total",
+                   "ftpsd_data_connection_failures_total", "ftpsd_passive_ports",
+                   "ftpsd_passive_port_exhaustions_total", "ftpsd_active_connects_total", "ftpsd_reloads_total"):
+        assert f"# TYPE {family} " in body, family
+    assert before['ftpsd_passive_ports{state="capacity"}'] == 10
+    assert before['ftpsd_logins_total{result="ok"}'] == 0
+    payload = b"x" * 100_000
+    with Control.to(srv) as bad:
+        bad.expect("USER alice", "331")
+        bad.expect("PASS wrong", "530")
+    with Control.to(srv) as ctl:
+        ctl.login()
+        during, _ = scrape(url)
+        assert during['ftpsd_sessions{tls="no"}'] == 1
+        stor_bytes(ctl, "STOR up.bin", payload)
+        assert retr_bytes(ctl, "up.bin") == payload
+        data = ctl.pasv()  # held open: one passive port in use at the next scrape
+        held, _ = scrape(url)
+        assert held['ftpsd_passive_ports{state="in_use"}'] == 1
+        data.close()
+        ctl.expect("ABOR", "225")
+    deadline = time.monotonic() + 10
+    while True:
+        after, _ = scrape(url)
+        if after['ftpsd_sessions{tls="no"}'] == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert after['ftpsd_sessions{tls="no"}'] == 0
+    assert after["ftpsd_sessions_total"] - before["ftpsd_sessions_total"] == 2
+    assert after['ftpsd_logins_total{result="ok"}'] == 1
+    assert after['ftpsd_logins_total{result="failed"}'] == 1
+    assert after['ftpsd_transfers_total{direction="in",status="complete"}'] == 1
+    assert after['ftpsd_transfers_total{direction="out",status="complete"}'] == 1
+    assert after['ftpsd_transfer_bytes_total{direction="in"}'] == len(payload)
+    assert after['ftpsd_transfer_bytes_total{direction="out"}'] == len(payload)
+    assert after['ftpsd_transfer_duration_seconds_count{direction="out"}'] == 1
+    assert after['ftpsd_transfer_duration_seconds_bucket{direction="out",le="+Inf"}'] == 1
+    assert after['ftpsd_passive_ports{state="in_use"}'] == 0
+    assert after['ftpsd_passive_ports{state="cooling"}'] >= 1  # released ports wait out TIME_WAIT
+
+
+def test_metrics_count_data_connection_failures_and_active_connects(make_server):
+    srv = make_server(extra='[metrics]\naddress = "127.0.0.1:0"\n[passive]\nconnect_timeout = "1s"\n')
+    url = metrics_url(srv)
+    with Control.to(srv) as ctl:
+        ctl.login()
+        ctl.expect("PASV", "227")
+        assert ctl.cmd("LIST").startswith("425")  # nobody connects: timeout
+        with socket.socket() as closed:  # a port nobody listens on
+            closed.bind(("127.0.0.1", 0))
+            port = closed.getsockname()[1]
+        ctl.expect(f"PORT 127,0,0,1,{port >> 8},{port & 255}", "200")
+        assert ctl.cmd("LIST").startswith("425")
+    s, _ = scrape(url)
+    assert s['ftpsd_data_connection_failures_total{cause="timeout"}'] == 1
+    assert s['ftpsd_data_connection_failures_total{cause="connect_failed"}'] == 1
+    assert s['ftpsd_active_connects_total{result="failed"}'] == 1
+    assert s['ftpsd_data_connection_failures_total{cause="tls_reuse_refused"}'] == 0
+
+
+def test_metrics_address_in_use_is_a_start_error(make_server, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        cfg = tmp_path / "m.toml"
+        cfg.write_text(f'[[listeners]]\naddress = "127.0.0.1:0"\n[metrics]\naddress = "127.0.0.1:{port}"\n')
+        r = subprocess.run([BIN, "run", "--config", str(cfg)], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 1 and "metrics.address" in r.stderr, r
+    cfg.write_text('[[listeners]]\naddress = "127.0.0.1:0"\n[metrics]\naddress = "localhost:9120"\n')
+    r = subprocess.run([BIN, "check-config", str(cfg)], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and f"{cfg}:4: key 'metrics.address'" in r.stderr, r
+
+
+def test_metrics_tls_handshakes_and_sessions(make_tls_server):
+    srv = make_tls_server(extra='[metrics]\naddress = "127.0.0.1:0"\n')
+    url = metrics_url(srv)
+    ftp = tls_login(srv)
+    out = io.BytesIO()
+    ftp.retrlines("LIST", lambda line: None)
+    during, _ = scrape(url)
+    assert during['ftpsd_sessions{tls="yes"}'] == 1
+    assert during['ftpsd_tls_handshakes_total{channel="control",result="full"}'] == 1
+    assert during['ftpsd_tls_handshakes_total{channel="data",result="resumed"}'] == 1
+    # plain ftplib does not resume the session on the data connection: refused (tls.session_reuse = require)
+    plain = tls_login(srv, cls=ftplib.FTP_TLS)
+    try:
+        plain.retrbinary("LIST", out.write)
+    except ftplib.error_perm:
+        pass
+    plain.close()
+    ftp.quit()
+    after, _ = scrape(url)
+    assert after['ftpsd_tls_handshakes_total{channel="data",result="full"}'] == 1
+    assert after['ftpsd_data_connection_failures_total{cause="tls_reuse_refused"}'] == 1

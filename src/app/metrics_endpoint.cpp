@@ -76,17 +76,17 @@ class Collector final : public prometheus::Collectable {
     Families::sample(logins, value_of(m.logins_ok), {{"result", "ok"}});
     Families::sample(logins, value_of(m.logins_failed), {{"result", "failed"}});
 
-    auto& transfers =
-        out.add("ftpsd_transfers_total", "File transfers by direction (in: upload) and completion",
-                MetricType::Counter);
-    auto& bytes = out.add("ftpsd_transfer_bytes_total", "Bytes of file transfers by direction",
-                          MetricType::Counter);
+    auto& transfers = out.add("ftpsd_transfers_total",
+                              "File transfers by direction (in: upload) and completion", MetricType::Counter);
+    auto& bytes =
+        out.add("ftpsd_transfer_bytes_total", "Bytes of file transfers by direction", MetricType::Counter);
     auto& durations = out.add("ftpsd_transfer_duration_seconds", "Duration of file transfers by direction",
                               MetricType::Histogram);
     for (const auto d : {obs::Direction::kIn, obs::Direction::kOut}) {
       const auto i = static_cast<std::size_t>(d);
       const std::string dir = d == obs::Direction::kIn ? "in" : "out";
-      Families::sample(transfers, value_of(m.transfers_complete[i]), {{"direction", dir}, {"status", "complete"}});
+      Families::sample(transfers, value_of(m.transfers_complete[i]),
+                       {{"direction", dir}, {"status", "complete"}});
       Families::sample(transfers, value_of(m.transfers_incomplete[i]),
                        {{"direction", dir}, {"status", "incomplete"}});
       Families::sample(bytes, value_of(m.transfer_bytes[i]), {{"direction", dir}});
@@ -105,9 +105,10 @@ class Collector final : public prometheus::Collectable {
       durations.metric.push_back(std::move(h));
     }
 
-    auto& handshakes = out.add("ftpsd_tls_handshakes_total",
-                               "TLS handshakes by connection (control, data) and result (full, resumed, failed)",
-                               MetricType::Counter);
+    auto& handshakes =
+        out.add("ftpsd_tls_handshakes_total",
+                "TLS handshakes by connection (control, data) and result (full, resumed, failed)",
+                MetricType::Counter);
     for (const auto c : {obs::Channel::kControl, obs::Channel::kData}) {
       const std::string ch = c == obs::Channel::kControl ? "control" : "data";
       const auto& row = m.handshakes[static_cast<std::size_t>(c)];
@@ -142,11 +143,12 @@ class Collector final : public prometheus::Collectable {
     Families::sample(ports, static_cast<double>(pool.cooling()), {{"state", "cooling"}});
     out.counter("ftpsd_passive_port_exhaustions_total", "PASV/EPSV that found every passive port taken",
                 static_cast<double>(pool.exhaustions()));
-    out.counter("ftpsd_passive_port_early_reuses_total",
-                "Passive ports handed to the same client again before its TIME_WAIT ended (nothing else free)",
-                static_cast<double>(pool.early_reuses()));
-    auto& active = out.add("ftpsd_active_connects_total", "Active-mode (PORT/EPRT) data connections by result",
-                           MetricType::Counter);
+    out.counter(
+        "ftpsd_passive_port_early_reuses_total",
+        "Passive ports handed to the same client again before its TIME_WAIT ended (nothing else free)",
+        static_cast<double>(pool.early_reuses()));
+    auto& active = out.add("ftpsd_active_connects_total",
+                           "Active-mode (PORT/EPRT) data connections by result", MetricType::Counter);
     Families::sample(active, value_of(m.active_connects_ok), {{"result", "ok"}});
     Families::sample(active, value_of(m.active_connects_failed), {{"result", "failed"}});
     auto& reloads = out.add("ftpsd_reloads_total", "Configuration reloads by result", MetricType::Counter);
@@ -166,8 +168,8 @@ struct MetricsEndpoint::Impl {
   std::unique_ptr<prometheus::Exposer> exposer;
 };
 
-Result<std::unique_ptr<MetricsEndpoint>, std::string> MetricsEndpoint::start(const std::string& address,
-                                                                             const session::Services& services) {
+Result<std::unique_ptr<MetricsEndpoint>, std::string> MetricsEndpoint::start(
+    const std::string& address, const session::Services& services) {
   auto hp = config::parse_listen_address(address);
   if (!hp) return Unexpected{fmt::format("metrics.address: {}", hp.error())};
   std::unique_ptr<MetricsEndpoint> ep(new MetricsEndpoint());

@@ -43,8 +43,8 @@ enum class DataFailure : std::uint8_t {
 };
 
 struct Metrics {
-  Counter sessions_total{0};     // control connections accepted into a session
-  Counter sessions_refused{0};   // refused at server.max_sessions
+  Counter sessions_total{0};                    // control connections accepted into a session
+  Counter sessions_refused{0};                  // refused at server.max_sessions
   std::atomic<std::int64_t> sessions_tls{0};    // now, with a TLS control connection
   std::atomic<std::int64_t> sessions_plain{0};  // now, in clear text
   Counter logins_ok{0};
@@ -60,9 +60,11 @@ struct Metrics {
   Counter reloads_ok{0};
   Counter reloads_failed{0};
 
-  void transfer(Direction d, bool complete, std::uint64_t bytes, std::chrono::steady_clock::duration took) noexcept;
+  void transfer(Direction d, bool complete, std::uint64_t bytes,
+                std::chrono::steady_clock::duration took) noexcept;
   void handshake(Channel c, Handshake h) noexcept {
-    handshakes[static_cast<std::size_t>(c)][static_cast<std::size_t>(h)].fetch_add(1, std::memory_order_relaxed);
+    handshakes[static_cast<std::size_t>(c)][static_cast<std::size_t>(h)].fetch_add(1,
+                                                                                   std::memory_order_relaxed);
   }
   void data_failure(DataFailure f) noexcept {
     data_failures[static_cast<std::size_t>(f)].fetch_add(1, std::memory_order_relaxed);

@@ -8,7 +8,16 @@ PYTEST     := /usr/bin/python3 -m pytest
 JOBS       ?= $(shell nproc)
 
 .PHONY: deps build build-asan build-fuzz run test unit-test integration-test nat-test interop-test fuzz \
-        fuzz-test format format-check clean
+        fuzz-test format format-check clean install
+
+# make install [PREFIX=/usr/local] [DESTDIR=/tmp/stage] [SYSCONFDIR=/etc]: the binary, the systemd unit,
+# the man page, an example configuration (never over an existing ftpsd.toml), README and examples.
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= /etc
+SBINDIR    := $(PREFIX)/sbin
+UNITDIR    := $(PREFIX)/lib/systemd/system
+MANDIR     := $(PREFIX)/share/man
+DOCDIR     := $(PREFIX)/share/doc/ftpsd
 
 deps:
 	@scripts/install-deps.sh
@@ -70,5 +79,16 @@ format-check: deps
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+
+install: build
+	install -D -m 0755 $(BUILD)/ftpsd $(DESTDIR)$(SBINDIR)/ftpsd
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' dist/ftpsd.service.in > $(DESTDIR)$(UNITDIR)/ftpsd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/ftpsd.service
+	install -D -m 0644 docs/ftpsd.8 $(DESTDIR)$(MANDIR)/man8/ftpsd.8
+	install -D -m 0644 examples/public-ftps-systemd.toml $(DESTDIR)$(SYSCONFDIR)/ftpsd/ftpsd.toml.example
+	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -d $(DESTDIR)$(DOCDIR)/examples
+	install -m 0644 examples/*.toml $(DESTDIR)$(DOCDIR)/examples/
 
 -include bench/bench.mk

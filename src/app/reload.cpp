@@ -65,7 +65,9 @@ Result<ReloadPlan, std::string> prepare_reload(const session::Snapshot& current,
   }
   if (tls != nullptr && cfg.tls.configured()) {
     auto created = tls::ServerContext::create(cfg.tls);
-    if (!created) return Unexpected{fmt::format("TLS: {}", created.error())};
+    if (!created)
+      return Unexpected{fmt::format("TLS certificate reload failed, keeping the previous certificate: {}",
+                                    created.error())};
     plan.tls_context = std::move(*created);
   } else if (tls == nullptr && cfg.tls.configured()) {
     plan.warnings.emplace_back("tls: TLS was not configured at start; restart ftpsd to enable it");

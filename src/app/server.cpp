@@ -187,7 +187,7 @@ Task<void> reload(session::Services& services, runtime::BlockingPool& blocking) 
   for (const auto& w : plan->warnings) spdlog::warn("reload: {}", w);
   if (plan->tls_context) {
     services.tls->install(plan->next.config->tls, plan->tls_context);
-    spdlog::info("TLS certificate: {}", plan->tls_context->description());
+    spdlog::info("TLS certificate reloaded: {}", plan->tls_context->description());
   }
   const auto every = plan->next.config->passive.resolve_every;
   asio::co_spawn(co_await asio::this_coro::executor, net::keep_resolved(plan->policy, blocking, every),

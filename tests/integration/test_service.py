@@ -1,0 +1,119 @@
+"""Service integration: sd_notify over a real NOTIFY_SOCKET, the systemd unit, make install, the man page,
+and every example configuration through `ftpsd check-config`."""
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import BIN, REPO, default_config, users_file
+from helpers import Control
+
+
+def recv_state(sock, timeout=20.0):
+    sock.settimeout(timeout)
+    return sock.recv(4096).decode()
+
+
+def test_sd_notify_ready_reloading_stopping(tmp_path):
+    notify_path = tmp_path / "notify.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(notify_path))
+    (tmp_path / "users.toml").write_text(users_file(tmp_path))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (tmp_path / "ftpsd.toml").write_text(default_config(listeners=f'[[listeners]]\naddress = "127.0.0.1:{port}"\n'))
+    env = dict(os.environ, NOTIFY_SOCKET=str(notify_path))
+    with open(tmp_path / "ftpsd.log", "wb") as log:
+        proc = subprocess.Popen([BIN, "run", "--config", str(tmp_path / "ftpsd.toml")], stdout=log,
+                                stderr=subprocess.STDOUT, cwd=tmp_path, env=env)
+        try:
+            assert recv_state(sock) == "READY=1"
+            with Control("127.0.0.1", port) as ctl:  # ready means listening
+                ctl.login()
+            proc.send_signal(signal.SIGHUP)
+            reloading = recv_state(sock)
+            m = re.fullmatch(r"RELOADING=1\nMONOTONIC_USEC=(\d+)", reloading)
+            assert m, reloading
+            assert abs(int(m.group(1)) / 1e6 - time.monotonic()) < 30  # CLOCK_MONOTONIC
+            assert recv_state(sock) == "READY=1"
+            proc.send_signal(signal.SIGTERM)
+            assert recv_state(sock) == "STOPPING=1"
+            assert proc.wait(timeout=20) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            sock.close()
+
+
+def test_make_install_into_destdir(tmp_path):
+    dest = tmp_path / "stage"
+    build = Path(BIN).parent
+    r = subprocess.run(["make", "-C", str(REPO), "install", f"DESTDIR={dest}", f"BUILD={build}"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    sbin = dest / "usr/local/sbin/ftpsd"
+    unit = dest / "usr/local/lib/systemd/system/ftpsd.service"
+    man = dest / "usr/local/share/man/man8/ftpsd.8"
+    example = dest / "etc/ftpsd/ftpsd.toml.example"
+    for f in (sbin, unit, man, example, dest / "usr/local/share/doc/ftpsd/README.md",
+              dest / "usr/local/share/doc/ftpsd/examples/internal-only.toml"):
+        assert f.is_file(), f
+    assert os.access(sbin, os.X_OK)
+    assert subprocess.run([str(sbin), "--version"], capture_output=True, text=True).stdout.startswith("ftpsd ")
+    text = unit.read_text()
+    assert "ExecStart=/usr/local/sbin/ftpsd run --config /etc/ftpsd/ftpsd.toml" in text
+    assert "Type=notify" in text and "@SBINDIR@" not in text
+    assert oct(unit.stat().st_mode & 0o777) == "0o644"
+    if shutil.which("man"):
+        page = subprocess.run(["man", "-l", str(man)], capture_output=True, text=True, timeout=60,
+                              env=dict(os.environ, MANWIDTH="100", MAN_KEEP_FORMATTING="0"))
+        assert page.returncode == 0, page.stderr
+        assert "ftpsd reload --config FILE" in page.stdout and "SIGHUP" in page.stdout
+
+
+def test_unit_file_verifies():
+    if not shutil.which("systemd-analyze"):
+        pytest.skip("systemd-analyze not installed")
+    with open(REPO / "dist/ftpsd.service.in") as f:
+        text = f.read().replace("@SBINDIR@", str(Path(BIN).parent))
+    tmp = Path(os.environ.get("TMPDIR", "/tmp")) / f"ftpsd-unit-{os.getpid()}"
+    tmp.mkdir(exist_ok=True)
+    try:
+        (tmp / "ftpsd.service").write_text(text)
+        # Works without a running systemd; --man=no: the page is not installed here.
+        r = subprocess.run(["systemd-analyze", "verify", "--man=no", str(tmp / "ftpsd.service")],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stdout + r.stderr
+    finally:
+        shutil.rmtree(tmp)
+
+
+def test_man_page_names_every_command():
+    """The man page is written by hand: it must list every subcommand of the CLI."""
+    out = subprocess.run([BIN, "--help"], capture_output=True, text=True).stdout
+    commands = re.findall(r"^\s{2}(\S+)\s{2,}", out.split("Subcommands:")[1], re.M)
+    assert {"run", "check-config", "reload", "user", "firewall", "doctor", "cert"} <= set(commands), out
+    page = (REPO / "docs/ftpsd.8").read_text().replace("\\-", "-")
+    for c in commands:
+        assert f".B ftpsd {c}" in page or f".B {c}" in page, c
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in (REPO / "examples").glob("*.toml")))
+def test_every_example_passes_check_config(tmp_path, example):
+    shutil.copy(REPO / "examples" / example, tmp_path / example)
+    (tmp_path / "users.toml").write_text("")  # the examples name users.toml next to them
+    r = subprocess.run([BIN, "check-config", str(tmp_path / example)], capture_output=True, text=True,
+                       timeout=60)
+    errors = [line for line in r.stderr.splitlines() if ": error: " in line]
+    # Host names in passive.address are looked up (no DNS in the test machine): only that may fail.
+    other = [e for e in errors if "does not resolve" not in e]
+    assert not other, r.stderr
+    assert r.returncode == 0 or errors, r

@@ -205,6 +205,7 @@ Task<void> graceful_stop(session::Services& services, runtime::IoPool& pool, Dur
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   services.stop_deadline.store(deadline, std::memory_order_relaxed);
   services.stopping.store(true, std::memory_order_relaxed);
+  services.stop_notice.notify();
   asio::steady_timer timer(co_await asio::this_coro::executor);
   // A session's last 421 after the deadline takes up to a watchdog tick and a write.
   const auto hard_stop = deadline + std::chrono::seconds(5);
@@ -277,6 +278,7 @@ int run_server(std::shared_ptr<const config::Config> config, bool print_connect_
   auto passive_policy = std::make_shared<net::PassiveAddressPolicy>(config->passive);
   net::resolve_now(*passive_policy);
   runtime::IoPool pool(config->server.threads);
+  for (std::size_t i = 0; i < pool.size(); ++i) services.stop_notice.add(pool.at(i));
 
   std::vector<tcp::acceptor> acceptors;
   std::vector<config::ListenerConfig> listeners = config->listeners;

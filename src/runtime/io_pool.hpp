@@ -19,6 +19,8 @@ class IoPool {
 
   asio::io_context& next() noexcept;
   asio::io_context& first() noexcept { return *contexts_.front(); }
+  [[nodiscard]] std::size_t size() const noexcept { return contexts_.size(); }
+  asio::io_context& at(std::size_t i) noexcept { return *contexts_[i]; }
   void start();  // runs every context on its own thread
   void stop();   // stops the contexts (pending work is dropped)
   void join();

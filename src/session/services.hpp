@@ -11,6 +11,7 @@
 #include "net/passive_address_policy.hpp"
 #include "net/passive_port_pool.hpp"
 #include "runtime/blocking_pool.hpp"
+#include "session/stop_notice.hpp"
 #include "tls/context.hpp"
 
 namespace ftpsd::session {
@@ -50,6 +51,7 @@ struct Services {
   // until stop_deadline, then they are aborted and their sessions end with 421 too.
   std::atomic<bool> stopping{false};
   std::atomic<std::chrono::steady_clock::time_point> stop_deadline{};
+  StopNotice stop_notice;  // filled before the loops run; notified after `stopping` is set
 
  private:
   mutable std::mutex mutex_;

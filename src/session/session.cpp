@@ -86,8 +86,17 @@ Task<void> watchdog(SessionContext& ctx, const bool& busy) {
     const auto deadline = ctx.state.logged_in() ? ctx.last_activity + server.idle_timeout
                                                 : std::min(ctx.connected_at + server.login_timeout,
                                                            ctx.last_activity + server.idle_timeout);
-    timer.expires_at(busy || ctx.transfer_active ? Clock::now() + std::chrono::seconds(1) : deadline);
-    if (auto [ec] = co_await timer.async_wait(kTuple); ec) co_return;
+    const bool stopping = ctx.services.stopping.load(std::memory_order_relaxed);
+    timer.expires_at(busy || ctx.transfer_active || stopping ? Clock::now() + std::chrono::seconds(1)
+                                                             : deadline);
+    auto* stop = ctx.services.stop_notice.timer_for(co_await asio::this_coro::executor);
+    if (stop != nullptr && !stopping) {
+      // A graceful stop cancels `stop` (on this loop): the session is woken at once.
+      auto woken = co_await (timer.async_wait(kTuple) || stop->async_wait(kTuple));
+      if (woken.index() == 0 && std::get<0>(std::get<0>(woken))) co_return;
+    } else if (auto [ec] = co_await timer.async_wait(kTuple); ec) {
+      co_return;
+    }
     const auto now = Clock::now();
     if (ctx.services.stopping.load(std::memory_order_relaxed)) {
       // Graceful stop: idle sessions end now; a running command or transfer may finish until the

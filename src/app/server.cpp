@@ -27,7 +27,6 @@
 #include "sys/syscalls.hpp"
 #include "util/limits.hpp"
 #include "vfs/local_fs.hpp"
-#include "sys/syscalls.hpp"
 
 namespace ftpsd::app {
 namespace {
@@ -165,6 +164,8 @@ std::vector<std::filesystem::path> user_roots(const config::Config& config, cons
   for (const auto& [name, user] : users.all()) roots.insert(user.root.lexically_normal());
   if (config.users.anonymous) roots.insert(config.users.anonymous_root.lexically_normal());
   return {roots.begin(), roots.end()};
+}
+
 // SIGHUP: the configuration file again, checked as a whole on the worker pool, then applied to new
 // sessions. Log files are reopened (logrotate). A broken configuration changes nothing.
 Task<void> reload(session::Services& services, runtime::BlockingPool& blocking) {
@@ -303,12 +304,12 @@ int run_server(std::shared_ptr<const config::Config> config, bool print_connect_
       *blocking, tls_store.get());
   std::unique_ptr<MetricsEndpoint> metrics;
   if (!config->metrics.address.empty()) {
-    auto started = MetricsEndpoint::start(config->metrics.address, services);
-    if (!started) {
-      spdlog::critical("{}", started.error());
+    auto endpoint = MetricsEndpoint::start(config->metrics.address, services);
+    if (!endpoint) {
+      spdlog::critical("{}", endpoint.error());
       return 1;
     }
-    metrics = std::move(*started);
+    metrics = std::move(*endpoint);
     spdlog::info("metrics on {}", metrics->url());
   }
   asio::co_spawn(pool.first(), net::keep_resolved(passive_policy, *blocking, config->passive.resolve_every),

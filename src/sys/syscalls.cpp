@@ -10,9 +10,9 @@
 
 #include <cerrno>
 #include <climits>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
-#include <csignal>
 
 namespace ftpsd::sys {
 namespace {

@@ -279,7 +279,6 @@ int run_server(std::shared_ptr<const config::Config> config, bool print_connect_
   auto passive_policy = std::make_shared<net::PassiveAddressPolicy>(config->passive);
   net::resolve_now(*passive_policy);
   runtime::IoPool pool(config->server.threads);
-  for (std::size_t i = 0; i < pool.size(); ++i) services.stop_notice.add(pool.at(i));
 
   std::vector<tcp::acceptor> acceptors;
   std::vector<config::ListenerConfig> listeners = config->listeners;
@@ -302,6 +301,7 @@ int run_server(std::shared_ptr<const config::Config> config, bool print_connect_
                         .passive_policy = passive_policy,
                         .ports = std::make_shared<net::PassivePortPool>(config->passive.ports)},
       *blocking, tls_store.get());
+  for (std::size_t i = 0; i < pool.size(); ++i) services.stop_notice.add(pool.at(i));
   std::unique_ptr<MetricsEndpoint> metrics;
   if (!config->metrics.address.empty()) {
     auto endpoint = MetricsEndpoint::start(config->metrics.address, services);

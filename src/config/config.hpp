@@ -34,7 +34,7 @@ struct ServerConfig {
   // Started as root: the account to run as once the ports are bound and the keys read (README
   // "Security"). Empty: stay who we are (root gets a loud warning). Read at start only.
   std::string user;
-  std::string group;  // empty: the user's primary group
+  std::string group;                                     // empty: the user's primary group
   Duration shutdown_timeout = std::chrono::seconds(30);  // SIGTERM: how long running transfers may go on
   std::filesystem::path pid_file;                        // written at start, removed at exit; empty: none
 };

@@ -1,9 +1,11 @@
 // USER PASS ACCT REIN QUIT HOST: login and session life (RFC 959 §4.1.1, RFC 7151).
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
 #include "auth/password.hpp"
+#include "session/abuse.hpp"
 #include "session/handlers/handlers.hpp"
 #include "util/limits.hpp"
 
@@ -16,7 +18,7 @@ bool is_anonymous_name(std::string_view name) {
 
 // Looks the user up and checks the password on the blocking pool. nullopt: login refused (the reason
 // is logged, never told to the client).
-Task<std::optional<auth::User>> authenticate(SessionContext& ctx, std::string password) {
+Task<std::optional<auth::User>> authenticate(SessionContext& ctx, std::string password, std::string& why) {
   const auto& cfg = *ctx.config;
   const std::string name = ctx.state.user_name;
   if (cfg.users.anonymous && is_anonymous_name(name)) {
@@ -35,11 +37,30 @@ Task<std::optional<auth::User>> authenticate(SessionContext& ctx, std::string pa
     return auth::verify_password(password, found->password_hash);
   });
   if (!ok) {
-    spdlog::warn("{} login failed for user '{}' from {}: {}", ctx.tag(), name, ctx.peer.to_string(),
-                 found ? "wrong password" : "unknown user");
+    why = found ? "wrong password" : "unknown user";
     co_return std::nullopt;
   }
   co_return found;
+}
+
+// A refused login: the fail2ban line and the ban count, then the growing delay (a timer: the event
+// loop goes on serving everyone else), then 530; or 421 and close when the address is now banned.
+Task<Reply> login_failed(SessionContext& ctx, std::string user, std::string why, Reply reply) {
+  ++ctx.state.failed_logins;
+  const auto result = report_offence(ctx.services, *ctx.config, ctx.peer, Offence::kLogin,
+                                     fmt::format("user=\"{}\" reason={} s={}", log_safe(user), why, ctx.id));
+  const auto delay =
+      result.exempt
+          ? Duration::zero()
+          : login_delay(ctx.config->bans, std::max<std::size_t>(result.recent, ctx.state.failed_logins));
+  if (delay.count() > 0) {
+    asio::steady_timer timer(co_await asio::this_coro::executor, delay);
+    co_await timer.async_wait(kTuple);
+  }
+  if (result.banned)
+    co_return Reply{ReplyCode::kServiceUnavailable, "Too many failed logins from your address; closing.",
+                    protocol::AfterReply::kClose};
+  co_return reply;
 }
 
 }  // namespace
@@ -49,6 +70,21 @@ namespace {
 // Opens the user's root and marks the session logged in; a root that cannot be opened refuses the
 // login with the same text as a wrong password (the detail goes to the log).
 Task<Reply> finish_login(SessionContext& ctx, auth::User user, Reply ok) {
+  // The per-user session limit (anonymous users share no account: only the per-address limit applies).
+  net::KeyedCounter::Lease slot;
+  if (!user.anonymous) {
+    const auto limit = user.max_sessions.value_or(ctx.config->server.max_sessions_per_user);
+    auto lease = ctx.services.sessions_per_user.try_acquire(user.name, limit);
+    if (!lease) {
+      ctx.services.refused_per_user.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("{} login refused: client={} user=\"{}\" reason=max_sessions per user ({}) reached",
+                   ctx.tag(), ctx.peer.to_string(), log_safe(user.name), limit);
+      ctx.state.phase = LoginPhase::kAwaitingUser;
+      co_return Reply{ReplyCode::kServiceUnavailable, "Too many sessions for this user; try again later.",
+                      protocol::AfterReply::kClose};
+    }
+    slot = std::move(*lease);
+  }
   auto fs = co_await ctx.blocking([&] { return vfs::LocalFs::open(user.root.string()); });
   if (!fs) {
     spdlog::error("{} login refused: the root folder {} of user '{}' cannot be opened: {}", ctx.tag(),
@@ -58,6 +94,7 @@ Task<Reply> finish_login(SessionContext& ctx, auth::User user, Reply ok) {
   }
   ctx.state.fs = std::move(*fs);
   ctx.state.user = std::move(user);
+  ctx.state.user_slot = std::move(slot);
   ctx.state.phase = LoginPhase::kLoggedIn;
   ctx.state.cwd = vfs::VirtualPath();
   spdlog::info("{} logged in{}", ctx.tag(), ctx.state.user->anonymous ? " (anonymous, read-only)" : "");
@@ -86,10 +123,12 @@ Task<Reply> user(SessionContext& ctx, const Command& cmd) {
   if (!ctx.client_certificate.empty()) {
     auto found = ctx.services.users->find(cmd.argument);
     if (!found || !certificate_matches(ctx, *found)) {
-      spdlog::warn("{} login refused: the client certificate ({}) is not that of user '{}'", ctx.tag(),
-                   ctx.client_certificate.front(), cmd.argument);
       ctx.state.phase = LoginPhase::kAwaitingUser;
-      co_return Reply{ReplyCode::kNotLoggedIn, "Your client certificate is not for this user."};
+      // Arguments as locals first: clang 14 mishandles temporaries inside a co_await expression.
+      std::string why =
+          "client certificate " + log_safe(ctx.client_certificate.front()) + " not of this user";
+      Reply refused{ReplyCode::kNotLoggedIn, "Your client certificate is not for this user."};
+      co_return co_await login_failed(ctx, cmd.argument, std::move(why), std::move(refused));
     }
     if (ctx.config->tls.certificate_login) {
       // RFC 2228: 232, logged in on the strength of the security exchange; no password is asked.
@@ -105,11 +144,12 @@ Task<Reply> pass(SessionContext& ctx, const Command& cmd) {
   if (ctx.state.logged_in()) co_return Reply{ReplyCode::kBadSequence, "Already logged in."};
   if (ctx.state.phase != LoginPhase::kAwaitingPassword)
     co_return Reply{ReplyCode::kBadSequence, "Login with USER first."};
-  auto user = co_await authenticate(ctx, cmd.argument);
+  std::string why;
+  auto user = co_await authenticate(ctx, cmd.argument, why);
   if (!user) {
     ctx.state.phase = LoginPhase::kAwaitingUser;
-    ++ctx.state.failed_logins;
-    co_return Reply{ReplyCode::kNotLoggedIn, "Login incorrect."};
+    Reply refused{ReplyCode::kNotLoggedIn, "Login incorrect."};
+    co_return co_await login_failed(ctx, ctx.state.user_name, std::move(why), std::move(refused));
   }
   co_return co_await finish_login(ctx, std::move(*user), Reply{ReplyCode::kLoggedIn, "Login successful."});
 }

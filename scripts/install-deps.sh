@@ -7,7 +7,7 @@ packages=(
   libasio-dev libssl-dev libtomlplusplus-dev libcli11-dev libfmt-dev libspdlog-dev libcrypt-dev
   libgtest-dev libgmock-dev libsystemd-dev prometheus-cpp-dev
   python3 python3-pytest curl lftp openssl
-  iproute2 nftables haproxy
+  iproute2 nftables haproxy fail2ban
   rclone libcommons-net-java openjdk-17-jdk-headless
 )
 missing=()

@@ -76,6 +76,20 @@ class Collector final : public prometheus::Collectable {
     Families::sample(logins, value_of(m.logins_ok), {{"result", "ok"}});
     Families::sample(logins, value_of(m.logins_failed), {{"result", "failed"}});
 
+    auto& refused = out.add("ftpsd_connections_refused_total",
+                            "Connections or logins refused by a limit or a ban (issue 5), by reason",
+                            MetricType::Counter);
+    Families::sample(refused, value_of(services_.refused_banned), {{"reason", "banned"}});
+    Families::sample(refused, value_of(services_.refused_per_ip), {{"reason", "max_sessions_per_ip"}});
+    Families::sample(refused, value_of(services_.refused_per_user), {{"reason", "max_sessions_per_user"}});
+    out.counter("ftpsd_protocol_abuse_total",
+                "Bounce attempts (PORT/EPRT to another host or a low port) and foreign data connections",
+                value_of(services_.protocol_abuse));
+    out.counter("ftpsd_bans_total", "Client addresses banned ([bans])", value_of(services_.bans_started));
+    auto& banned = out.add("ftpsd_banned_addresses", "Client addresses banned now", MetricType::Gauge);
+    Families::sample(banned,
+                     static_cast<double>(services_.bans.banned_count(std::chrono::steady_clock::now())), {});
+
     auto& transfers = out.add("ftpsd_transfers_total",
                               "File transfers by direction (in: upload) and completion", MetricType::Counter);
     auto& bytes =

@@ -18,11 +18,13 @@
 #include "app/systemd.hpp"
 #include "auth/user_store.hpp"
 #include "config/names.hpp"
+#include "net/ip_network.hpp"
 #include "net/passive_host_resolver.hpp"
 #include "net/proxy_reader.hpp"
 #include "obs/log.hpp"
 #include "obs/metrics.hpp"
 #include "runtime/io_pool.hpp"
+#include "runtime/timeout.hpp"
 #include "session/session.hpp"
 #include "sys/syscalls.hpp"
 #include "util/limits.hpp"
@@ -33,32 +35,85 @@ namespace {
 
 using asio::ip::tcp;
 
-// Over the session limit: 421 and close, before anything else happens on the connection.
-Task<void> refuse_busy(tcp::socket socket) {
-  static constexpr std::string_view kBusy = "421 Too many connections; try again later.\r\n";
-  co_await asio::async_write(socket, asio::buffer(kBusy), kTuple);
+constexpr std::string_view kTooManySessions = "421 Too many connections; try again later.\r\n";
+constexpr std::string_view kTooManyFromAddress =
+    "421 Too many connections from your address; try again later.\r\n";
+constexpr std::string_view kBanned = "421 Your address is temporarily banned after failed logins.\r\n";
+constexpr Duration kRefuseTimeout = std::chrono::seconds(5);
+
+// A refusal before the session starts: one 421 line, then close. Always in clear and before any TLS
+// handshake, on implicit-TLS listeners too: refusing costs no handshake (vsftpd and ProFTPD do the same).
+Task<void> refuse(tcp::socket socket, std::string_view text) {
+  co_await runtime::with_timeout(asio::async_write(socket, asio::buffer(text), kTuple), kRefuseTimeout);
   std::error_code ec;
   socket.shutdown(tcp::socket::shutdown_both, ec);
+}
+
+// The client's address: the socket's peer, or on a proxy_protocol listener the one its PROXY header
+// names. nullopt: the header was refused (logged).
+Task<std::optional<asio::ip::address>> client_address(tcp::socket& socket, const config::Config& cfg,
+                                                      const config::ListenerConfig& listener) {
+  if (listener.proxy_protocol) {
+    // The PROXY header comes before anything else, implicit TLS included.
+    auto r = co_await net::proxied_client(socket, cfg.proxy_protocol.trusted);
+    if (!r) {
+      spdlog::warn("connection to {} refused: {}", listener.address, r.error());
+      co_return std::nullopt;
+    }
+    co_return *r;
+  }
+  std::error_code ec;
+  const auto ep = socket.remote_endpoint(ec);
+  if (ec) co_return std::nullopt;
+  co_return net::unmap(ep.address());
+}
+
+// Over server.max_sessions (already counted down by the accept loop): on a proxied listener the
+// header is read first, so that the log names the real client.
+Task<void> refuse_busy(tcp::socket socket, std::shared_ptr<const config::Config> cfg,
+                       config::ListenerConfig listener) {
+  const auto client = co_await client_address(socket, *cfg, listener);
+  if (!client) co_return;
+  spdlog::warn("connection refused: client={} reason=server.max_sessions ({}) reached", client->to_string(),
+               cfg->server.max_sessions);
+  co_await refuse(std::move(socket), kTooManySessions);
+}
+
+// SECURITY: bans and server.max_sessions_per_ip, checked against the real client address before the
+// greeting and before any TLS handshake. The lease holds the per-address slot for the whole session.
+std::optional<net::KeyedCounter::Lease> admit(session::Services& services, const config::Config& cfg,
+                                              const asio::ip::address& client, std::string_view& refusal) {
+  if (services.bans.banned_until(client, cfg.bans, net::Bans::Clock::now())) {
+    services.refused_banned.fetch_add(1, std::memory_order_relaxed);
+    spdlog::info("connection refused: client={} reason=banned", client.to_string());
+    refusal = kBanned;
+    return std::nullopt;
+  }
+  auto lease = services.sessions_per_ip.try_acquire(client.to_string(), cfg.server.max_sessions_per_ip);
+  if (!lease) {
+    services.refused_per_ip.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("connection refused: client={} reason=server.max_sessions_per_ip ({}) reached",
+                 client.to_string(), cfg.server.max_sessions_per_ip);
+    refusal = kTooManyFromAddress;
+  }
+  return lease;
 }
 
 // `services.sessions` was counted up by the accept loop for this session.
 Task<void> session_entry(tcp::socket socket, session::Services& services, session::Snapshot snapshot,
                          config::ListenerConfig listener) {
-  std::optional<asio::ip::address> client;
-  bool refused = false;
-  if (listener.proxy_protocol) {
-    // The PROXY header comes before anything else, implicit TLS included.
-    auto r = co_await net::proxied_client(socket, snapshot.config->proxy_protocol.trusted);
-    if (r) {
-      client = *r;
+  const auto cfg = snapshot.config;
+  if (const auto client = co_await client_address(socket, *cfg, listener)) {
+    std::string_view refusal;
+    if (auto lease = admit(services, *cfg, *client, refusal)) {
+      std::optional<asio::ip::address> proxied;
+      if (listener.proxy_protocol) proxied = *client;
+      co_await session::run_session(std::move(socket), services, std::move(snapshot), std::move(listener),
+                                    proxied);
     } else {
-      spdlog::warn("connection to {} refused: {}", listener.address, r.error());
-      refused = true;
+      co_await refuse(std::move(socket), refusal);
     }
   }
-  if (!refused)
-    co_await session::run_session(std::move(socket), services, std::move(snapshot), std::move(listener),
-                                  client);
   services.sessions.fetch_sub(1, std::memory_order_relaxed);
 }
 
@@ -83,9 +138,8 @@ Task<void> accept_loop(tcp::acceptor& acceptor, runtime::IoPool& pool, session::
     if (services.sessions.fetch_add(1, std::memory_order_relaxed) >= max_sessions) {
       services.sessions.fetch_sub(1, std::memory_order_relaxed);
       obs::count(obs::metrics().sessions_refused);
-      spdlog::warn("connection from {} refused: server.max_sessions ({}) reached",
-                   socket.remote_endpoint(ec).address().to_string(), max_sessions);
-      asio::co_spawn(ctx, refuse_busy(std::move(socket)), asio::detached);
+      services.refused_max_sessions.fetch_add(1, std::memory_order_relaxed);
+      asio::co_spawn(ctx, refuse_busy(std::move(socket), snapshot.config, listener), asio::detached);
       continue;
     }
     asio::co_spawn(ctx, session_entry(std::move(socket), services, std::move(snapshot), listener),

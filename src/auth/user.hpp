@@ -15,6 +15,10 @@ struct User {
   bool anonymous = false;
   std::optional<config::TlsRequired> tls_required;        // overrides tls.required for this user
   std::optional<config::SessionReuse> tls_session_reuse;  // overrides tls.session_reuse for this user
+  std::optional<std::size_t>
+      max_sessions;                 // sessions of this user at once; overrides server.max_sessions_per_user
+  std::uint64_t download_rate = 0;  // bytes/s per session; 0: only the global limit
+  std::uint64_t upload_rate = 0;
   std::string certificate_name;  // the client certificate CN or SAN that is this user; empty: the user name
 };
 

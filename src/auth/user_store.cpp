@@ -84,8 +84,22 @@ User parse_user(const toml::table& t, const std::filesystem::path& file) {
       u.tls_session_reuse = config::from_name(config::kSessionReuse, v.as_string()->get());
       if (!u.tls_session_reuse)
         fail(file, v, "key 'users.tls_session_reuse': expected one of \"off\", \"report\", \"require\"");
+    } else if (key == "max_sessions" && v.is_integer()) {
+      const auto n = v.as_integer()->get();
+      if (n < 0 || n > 1'000'000) fail(file, v, "key 'users.max_sessions': must be between 0 and 1000000");
+      u.max_sessions = static_cast<std::size_t>(n);
+    } else if ((key == "download_rate" || key == "upload_rate") && (v.is_string() || v.is_integer())) {
+      std::optional<std::uint64_t> rate;
+      if (v.is_string()) rate = config::parse_rate(v.as_string()->get());
+      if (v.is_integer() && v.as_integer()->get() >= 0)
+        rate = static_cast<std::uint64_t>(v.as_integer()->get());
+      if (!rate)
+        fail(file, v,
+             fmt::format("key 'users.{}': expected bytes per second such as \"500k\", \"10M\" or 0", key));
+      (key == "download_rate" ? u.download_rate : u.upload_rate) = *rate;
     } else if (key == "name" || key == "password_hash" || key == "root" || key == "write" ||
-               key == "tls_required" || key == "tls_session_reuse" || key == "certificate_name") {
+               key == "tls_required" || key == "tls_session_reuse" || key == "certificate_name" ||
+               key == "max_sessions" || key == "download_rate" || key == "upload_rate") {
       fail(file, v, fmt::format("key 'users.{}': wrong type", key));
     } else {
       fail(file, v, fmt::format("key 'users.{}': unknown key", key));

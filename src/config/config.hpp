@@ -25,6 +25,8 @@ struct PortRange {
 
 struct ServerConfig {
   std::size_t max_sessions = 10000;
+  std::size_t max_sessions_per_ip = 0;    // sessions from one client address; 0: no limit
+  std::size_t max_sessions_per_user = 0;  // sessions of one user; 0: no limit (users file: max_sessions)
   Duration idle_timeout = std::chrono::minutes(5);
   Duration login_timeout = std::chrono::minutes(1);  // from connect to a successful login
   Duration data_timeout = std::chrono::minutes(5);   // a stalled data connection (no byte moved)
@@ -134,6 +136,24 @@ struct StorageConfig {
 };
 enum class LogFormat : std::uint8_t { kText, kJson };
 
+// [bans]: failed logins and protocol abuse per client address; see net/bans.hpp.
+struct BansConfig {
+  std::size_t max_failures = 5;                        // within `window`, then a ban; 0: never ban
+  Duration window = std::chrono::minutes(10);          // failures older than this are forgotten
+  Duration duration = std::chrono::minutes(15);        // how long a ban lasts
+  Duration login_delay = std::chrono::seconds(1);      // before the 530 of a failed login; 0: none
+  Duration max_login_delay = std::chrono::seconds(8);  // the delay doubles per recent failure up to this
+  std::vector<net::IpNetwork> exempt;                  // never delayed, counted or banned
+  std::size_t max_entries = 100000;                    // addresses tracked at most (memory bound)
+};
+
+// [limits]: bandwidth in bytes per second shared by all sessions; 0: unlimited. Users may have their
+// own (users file download_rate/upload_rate, per session); the stricter applies.
+struct LimitsConfig {
+  std::uint64_t download_rate = 0;
+  std::uint64_t upload_rate = 0;
+};
+
 struct LogConfig {
   std::string level = "info";           // trace, debug, info, warn, error, off
   LogFormat format = LogFormat::kText;  // json: one object per line
@@ -155,6 +175,8 @@ struct Config {
   UsersConfig users;
   TlsConfig tls;
   StorageConfig storage;
+  BansConfig bans;
+  LimitsConfig limits;
   LogConfig log;
   MetricsConfig metrics;
 };

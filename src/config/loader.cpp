@@ -67,6 +67,16 @@ class TableReader {
       out = *d;
     }
   }
+  void read_rate(std::string_view key, std::uint64_t& out) {
+    if (const auto* n = find(key)) {
+      std::optional<std::uint64_t> v;
+      if (n->is_string()) v = parse_rate(n->as_string()->get());
+      if (n->is_integer() && n->as_integer()->get() >= 0)
+        v = static_cast<std::uint64_t>(n->as_integer()->get());
+      if (!v) fail(n, key, "expected bytes per second such as \"500k\", \"10M\" or 0 (unlimited)");
+      out = *v;
+    }
+  }
   void read_path(std::string_view key, std::filesystem::path& out, const std::filesystem::path& base) {
     std::string s;
     read(key, s);
@@ -124,6 +134,8 @@ constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "er
 
 void read_server(TableReader& r, ServerConfig& s, const std::filesystem::path& base) {
   r.read("max_sessions", s.max_sessions, 1, 1'000'000);
+  r.read("max_sessions_per_ip", s.max_sessions_per_ip, 0, 1'000'000);
+  r.read("max_sessions_per_user", s.max_sessions_per_user, 0, 1'000'000);
   r.read_duration("idle_timeout", s.idle_timeout);
   r.read_duration("login_timeout", s.login_timeout);
   r.read_duration("data_timeout", s.data_timeout);
@@ -228,6 +240,23 @@ void read_passive(TableReader& r, const std::filesystem::path& file, PassiveConf
   r.read_enum("on_exhausted", p.on_exhausted, kOnExhausted);
   r.read_duration("exhausted_wait", p.exhausted_wait);
   r.read("require_same_peer", p.require_same_peer);
+}
+
+void read_bans(TableReader& r, BansConfig& b) {
+  r.read("max_failures", b.max_failures, 0, 1'000'000);
+  r.read_duration("window", b.window);
+  r.read_duration("duration", b.duration);
+  r.read_duration("login_delay", b.login_delay);
+  r.read_duration("max_login_delay", b.max_login_delay);
+  b.exempt = read_networks(r, "exempt");
+  r.read("max_entries", b.max_entries, 1, 100'000'000);
+  if (b.max_failures > 0 && b.window.count() <= 0)
+    r.fail(r.find("window"), "window", "must be longer than 0 when max_failures is set");
+  if (b.max_failures > 0 && b.duration.count() <= 0)
+    r.fail(r.find("duration"), "duration",
+           "must be longer than 0 when max_failures is set (or set max_failures = 0)");
+  if (b.max_login_delay < b.login_delay)
+    r.fail(r.find("max_login_delay"), "max_login_delay", "must not be shorter than bans.login_delay");
 }
 
 void read_log(TableReader& r, LogConfig& l, const std::filesystem::path& base) {
@@ -365,6 +394,17 @@ Config build(const toml::table& root, const std::filesystem::path& file, const s
     }
     r.finish();
   }
+  if (const auto* t = top.sub_table("bans")) {
+    TableReader r(*t, "bans", file);
+    read_bans(r, c.bans);
+    r.finish();
+  }
+  if (const auto* t = top.sub_table("limits")) {
+    TableReader r(*t, "limits", file);
+    r.read_rate("download_rate", c.limits.download_rate);
+    r.read_rate("upload_rate", c.limits.upload_rate);
+    r.finish();
+  }
   if (const auto* t = top.sub_table("log")) {
     TableReader r(*t, "log", file);
     read_log(r, c.log, base);
@@ -403,6 +443,25 @@ Result<std::optional<PortRange>, std::string> parse_port_range(std::string_view 
     return Unexpected{std::string("expected a port range such as \"50000-50099\" (ports 1 to 65535)")};
   if (a > b) return Unexpected{fmt::format("the range {}-{} is inverted (first port above last)", a, b)};
   return std::optional<PortRange>{PortRange{static_cast<std::uint16_t>(a), static_cast<std::uint16_t>(b)}};
+}
+
+std::optional<std::uint64_t> parse_rate(std::string_view text) {
+  std::uint64_t v = 0;
+  const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || p == text.data()) return std::nullopt;
+  const std::string_view unit = text.substr(static_cast<std::size_t>(p - text.data()));
+  std::uint64_t mult = 1;
+  if (unit == "k" || unit == "K") {
+    mult = 1024;
+  } else if (unit == "m" || unit == "M") {
+    mult = 1024 * 1024;
+  } else if (unit == "g" || unit == "G") {
+    mult = 1024ULL * 1024 * 1024;
+  } else if (!unit.empty()) {
+    return std::nullopt;
+  }
+  if (v > (std::uint64_t{1} << 50) / mult) return std::nullopt;
+  return v * mult;
 }
 
 Result<std::pair<std::string, std::uint16_t>, std::string> parse_listen_address(std::string_view text) {

@@ -23,6 +23,8 @@ struct ConfigError {
 
 // Parses "50000-50099" (or a single port). Empty: nullopt. Errors: a message.
 [[nodiscard]] Result<std::optional<PortRange>, std::string> parse_port_range(std::string_view text);
+// Parses a rate in bytes per second: "1048576", "500k", "10M", "1G" (k = 1024). nullopt: not a rate.
+[[nodiscard]] std::optional<std::uint64_t> parse_rate(std::string_view text);
 // Parses "127.0.0.1:2121" or "[::1]:2121" into host and port.
 [[nodiscard]] Result<std::pair<std::string, std::uint16_t>, std::string> parse_listen_address(
     std::string_view text);

@@ -5,6 +5,7 @@
 
 #include "obs/metrics.hpp"
 #include "runtime/timeout.hpp"
+#include "session/abuse.hpp"
 #include "session/security_policy.hpp"
 #include "tls/openssl_ptr.hpp"
 
@@ -35,6 +36,12 @@ SessionContext::SessionContext(Services& svc, Snapshot snap, std::uint64_t sessi
       tls_context(svc.tls ? svc.tls->current() : nullptr),
       transfer_done_(control.stream().socket().get_executor()) {
   transfer_done_.expires_at(asio::steady_timer::time_point::max());
+  // SECURITY: a connection to our passive port from another address is someone trying to steal the
+  // transfer: it counts towards a ban of that address.
+  data.on_foreign_peer([this](const asio::ip::address& thief) {
+    report_offence(services, *config, thief, Offence::kProtocol,
+                   fmt::format("reason=data connection to the passive port of another client s={}", id));
+  });
   RAND_bytes(tls_sid_ctx.data(), static_cast<int>(tls_sid_ctx.size()));
 }
 
@@ -192,6 +199,16 @@ Task<Result<bool, Reply>> SessionContext::secure_data(tls::Stream& stream) {
     co_return true;
   }
   services.tls_reuse_refused.fetch_add(1, std::memory_order_relaxed);
+  // From another address than the control connection (possible with passive.require_same_peer = false):
+  // a thief, counted towards a ban. From the client itself it is a client that does not resume TLS
+  // sessions, which is refused but not punished.
+  if (std::error_code pec; !listener.proxy_protocol) {
+    const auto from = normalize(stream.socket().remote_endpoint(pec).address());
+    if (!pec && from != peer)
+      report_offence(
+          services, *config, from, Offence::kProtocol,
+          fmt::format("reason=data connection without the control connection's TLS session s={}", id));
+  }
   log(spdlog::level::warn, "data_failed",
       "data connection refused: it did not resume the control connection's TLS session; fix: "
       "a client that does not reuse TLS sessions needs tls_session_reuse = \"off\" for its user or network "

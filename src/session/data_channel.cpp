@@ -192,6 +192,7 @@ Task<Result<tls::Stream, DataError>> DataChannel::accept(Duration timeout) {
           "userland proxy, carrier-grade NAT with several addresses): use the PROXY protocol, publish "
           "the ports without a proxy, or as a last resort set passive.require_same_peer = false",
           peer ? peer->to_string() : "?", control_peer_.to_string());
+      if (peer && foreign_hook_) foreign_hook_(*peer);
       continue;  // the socket closes here; keep waiting for the real client
     }
     reset();

@@ -1,6 +1,7 @@
 #pragma once
 // The data connection of one transfer: PASV/EPSV (listen on a pooled port) or PORT/EPRT (connect to
 // the client). One per session, used only on the session's event loop.
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +55,10 @@ class DataChannel {
   // Binds a passive listener on the control connection's local address and returns its port. With
   // wait_when_exhausted, waits up to exhausted_wait for a port of an exhausted range.
   Task<Result<std::uint16_t, DataError>> listen_passive();
+  // Called with the address of each refused foreign data connection (the ban count of that address).
+  void on_foreign_peer(std::function<void(const asio::ip::address&)> hook) {
+    foreign_hook_ = std::move(hook);
+  }
   // Active mode: the next transfer connects to `target` (checked by the caller: the control peer).
   void set_active(tcp::endpoint target);
 
@@ -94,6 +99,7 @@ class DataChannel {
   std::optional<tcp::endpoint> active_target_;
   std::optional<tcp::socket> connecting_;
   std::uint64_t foreign_refused_ = 0;
+  std::function<void(const asio::ip::address&)> foreign_hook_;
   DataChannelOptions options_;
 };
 

@@ -8,8 +8,11 @@
 
 #include "auth/user_store.hpp"
 #include "config/config.hpp"
+#include "net/bans.hpp"
+#include "net/connection_limiter.hpp"
 #include "net/passive_address_policy.hpp"
 #include "net/passive_port_pool.hpp"
+#include "net/rate_limiter.hpp"
 #include "runtime/blocking_pool.hpp"
 #include "session/stop_notice.hpp"
 #include "tls/context.hpp"
@@ -47,6 +50,20 @@ struct Services {
   std::atomic<std::uint64_t> tls_reuse_refused{0};
   std::atomic<std::uint64_t> tls_reuse_reported{0};
   std::atomic<std::size_t> sessions{0};
+
+  // Limits and bans (issue 5). The counters are totals since start, for metrics.
+  net::KeyedCounter sessions_per_ip;    // by client address (the PROXY header's on proxied listeners)
+  net::KeyedCounter sessions_per_user;  // by user name, from login to logout
+  net::Bans bans;
+  net::RateLimiter download_limit;  // limits.download_rate, shared by all sessions
+  net::RateLimiter upload_limit;    // limits.upload_rate
+  std::atomic<std::uint64_t> failed_logins{0};
+  std::atomic<std::uint64_t> protocol_abuse{0};  // refused PORT/EPRT bounces, foreign data connections
+  std::atomic<std::uint64_t> bans_started{0};
+  std::atomic<std::uint64_t> refused_max_sessions{0};
+  std::atomic<std::uint64_t> refused_banned{0};
+  std::atomic<std::uint64_t> refused_per_ip{0};
+  std::atomic<std::uint64_t> refused_per_user{0};
   // Graceful stop (SIGTERM): once set, idle sessions get 421 and end; running transfers may go on
   // until stop_deadline, then they are aborted and their sessions end with 421 too.
   std::atomic<bool> stopping{false};

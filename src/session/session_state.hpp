@@ -7,6 +7,7 @@
 #include <string>
 
 #include "auth/user.hpp"
+#include "net/connection_limiter.hpp"
 #include "vfs/local_fs.hpp"
 #include "vfs/virtual_path.hpp"
 
@@ -21,6 +22,7 @@ struct SessionState {
   std::string user_name;                   // as given in USER
   std::optional<auth::User> user;          // set at login
   std::shared_ptr<const vfs::LocalFs> fs;  // the user's root; set at login
+  net::KeyedCounter::Lease user_slot;      // counts this session against the user's session limit
   vfs::VirtualPath cwd;
   std::optional<vfs::VirtualPath> rename_from;  // RNFR -> RNTO
   std::uint64_t restart_offset = 0;             // REST; reset after every transfer command

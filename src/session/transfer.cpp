@@ -21,6 +21,18 @@ constexpr std::size_t kChunk = 256 * 1024;
 constexpr std::size_t kSendfileChunk = 4 * 1024 * 1024;
 constexpr std::uint64_t kYieldEvery = 16 * 1024 * 1024;  // let the other sessions of this loop run
 
+// Bandwidth limits: waits (on a timer) until `bytes` may have moved at both rates.
+Task<void> pace(const Throttle& t, std::uint64_t bytes) {
+  if (!t.active()) co_return;
+  const auto now = net::RateLimiter::Clock::now();
+  auto wait = net::RateLimiter::Clock::duration::zero();
+  if (t.shared && t.shared_rate) wait = t.shared->reserve(bytes, t.shared_rate, now);
+  if (t.own && t.own_rate) wait = std::max(wait, t.own->reserve(bytes, t.own_rate, now));
+  if (wait <= net::RateLimiter::Clock::duration::zero()) co_return;
+  asio::steady_timer timer(co_await asio::this_coro::executor, wait);
+  co_await timer.async_wait(kTuple);
+}
+
 // Ends when no byte has moved for `limit`.
 Task<void> stall_watchdog(const TransferProgress& progress, Duration limit) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
@@ -41,17 +53,22 @@ Task<TransferOutcome> guarded(Task<TransferOutcome> loop, const TransferProgress
                             progress.bytes};
 }
 
-Task<TransferOutcome> sendfile_loop(tls::Stream& data, int fd, std::uint64_t offset,
+Task<TransferOutcome> sendfile_loop(tls::Stream& data, int fd, std::uint64_t offset, const Throttle& throttle,
                                     TransferProgress& progress) {
   auto& socket = data.socket();
   std::error_code ec;
   socket.non_blocking(true, ec);
   std::uint64_t since_yield = 0;
+  const std::size_t chunk = throttle.chunk(kSendfileChunk);
   for (;;) {
-    auto n = sys::sendfile(socket.native_handle(), fd, offset, kSendfileChunk);
+    auto n = sys::sendfile(socket.native_handle(), fd, offset, chunk);
     if (n && *n == 0) co_return TransferOutcome{TransferStatus::kOk, {}, progress.bytes};
     if (n) {
       progress.bytes += *n;
+      if (throttle.active()) {
+        co_await pace(throttle, *n);
+        continue;
+      }
       since_yield += *n;
       if (since_yield >= kYieldEvery) {
         since_yield = 0;
@@ -73,9 +90,11 @@ Task<TransferOutcome> sendfile_loop(tls::Stream& data, int fd, std::uint64_t off
 
 Task<TransferOutcome> buffered_send_loop(tls::Stream& data, int fd, TransferOptions opts,
                                          runtime::BlockingPool& pool, TransferProgress& progress) {
-  // Buffers sized to the file (a 4 KiB file needs no 512 KiB of fresh, zeroed pages), never zeroed.
+  // Buffers sized to the file (a 4 KiB file needs no 512 KiB of fresh, zeroed pages), never zeroed;
+  // with a bandwidth limit at most about 1/16 s worth.
   // (progress.total: the bytes the handler expects to send from opts.offset on; it may grow.)
-  const std::size_t size = static_cast<std::size_t>(std::clamp<std::uint64_t>(progress.total, 4096, kChunk));
+  const std::size_t size =
+      static_cast<std::size_t>(std::clamp<std::uint64_t>(progress.total, 4096, opts.throttle.chunk(kChunk)));
   auto current = std::make_unique_for_overwrite<char[]>(size);
   auto next = std::make_unique_for_overwrite<char[]>(size);
   std::string wire;
@@ -98,6 +117,7 @@ Task<TransferOutcome> buffered_send_loop(tls::Stream& data, int fd, TransferOpti
       protocol::to_network_ascii(out, wire, last_cr);
       out = wire;
     }
+    if (opts.throttle.active()) co_await pace(opts.throttle, out.size());
     // Send this chunk while the next one is read from the disk.
     auto [wec, wn, more] = co_await (data.write_all(asio::buffer(out)) && read_chunk(next.get()));
     if (wec) co_return TransferOutcome{TransferStatus::kNetworkError, wec, progress.bytes};
@@ -122,7 +142,8 @@ Task<TransferOutcome> receive_loop(tls::Stream& data, int fd, TransferOptions op
     co_return std::error_code{};
   };
   // Fills `buf` from the network: one disk write (and one worker round trip) per kChunk, not per TLS
-  // record or TCP read. Progress is counted as bytes arrive, for the stall watchdog.
+  // record or TCP read. Progress is counted as bytes arrive, for the stall watchdog; with a
+  // bandwidth limit each read is paced (the buffer is then about 1/16 s worth).
   auto fill = [&](std::string& buf) -> Task<std::tuple<std::error_code, std::size_t>> {
     std::size_t got = 0;
     while (got < buf.size()) {
@@ -130,11 +151,13 @@ Task<TransferOutcome> receive_loop(tls::Stream& data, int fd, TransferOptions op
       got += n;
       progress.bytes += n;
       if (ec) co_return std::tuple{ec, got};
+      if (opts.throttle.active()) co_await pace(opts.throttle, n);
     }
     co_return std::tuple{std::error_code{}, got};
   };
+  const std::size_t chunk = opts.throttle.chunk(kChunk);
   for (;;) {
-    current.resize(kChunk);
+    current.resize(chunk);
     auto [rec, n, wec] = co_await (fill(current) && write_chunk(previous));
     if (wec) {
       co_return TransferOutcome{
@@ -166,10 +189,19 @@ Task<TransferOutcome> receive_loop(tls::Stream& data, int fd, TransferOptions op
 
 }  // namespace
 
+std::size_t Throttle::chunk(std::size_t max) const noexcept {
+  std::uint64_t rate = 0;
+  if (shared && shared_rate) rate = shared_rate;
+  if (own && own_rate) rate = rate == 0 ? own_rate : std::min(rate, own_rate);
+  if (rate == 0) return max;
+  return static_cast<std::size_t>(std::clamp<std::uint64_t>(rate / 16, 4096, max));
+}
+
 Task<TransferOutcome> send_file(tls::Stream& data, int fd, TransferOptions opts, runtime::BlockingPool& pool,
                                 TransferProgress& progress) {
   if (!data.secure() && !opts.ascii)
-    co_return co_await guarded(sendfile_loop(data, fd, opts.offset, progress), progress, opts.stall_timeout);
+    co_return co_await guarded(sendfile_loop(data, fd, opts.offset, opts.throttle, progress), progress,
+                               opts.stall_timeout);
   co_return co_await guarded(buffered_send_loop(data, fd, opts, pool, progress), progress,
                              opts.stall_timeout);
 }

@@ -3,9 +3,11 @@
 // ASCII go through user-space buffers, with the disk side on the blocking pool and the two sides
 // overlapped (read the next chunk while the previous one is sent).
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <system_error>
 
+#include "net/rate_limiter.hpp"
 #include "runtime/asio.hpp"
 #include "runtime/blocking_pool.hpp"
 #include "tls/stream.hpp"
@@ -27,10 +29,24 @@ struct TransferOutcome {
   std::uint64_t bytes = 0;  // bytes moved on the data connection
 };
 
+// The bandwidth limits of one transfer: the global bucket shared by all sessions and the session's
+// own (the user's rate). Rates in bytes per second; 0: that limit is off.
+struct Throttle {
+  net::RateLimiter* shared = nullptr;
+  std::uint64_t shared_rate = 0;
+  std::shared_ptr<net::RateLimiter> own;
+  std::uint64_t own_rate = 0;
+
+  [[nodiscard]] bool active() const noexcept { return (shared && shared_rate) || (own && own_rate); }
+  // The most to move at once: about 1/16 s at the slower rate (at least 4 KiB), `max` when unlimited.
+  [[nodiscard]] std::size_t chunk(std::size_t max) const noexcept;
+};
+
 struct TransferOptions {
   bool ascii = false;
   std::uint64_t offset = 0;  // REST
   Duration stall_timeout = std::chrono::minutes(5);
+  Throttle throttle;
 };
 
 // Progress visible to STAT while the transfer runs.

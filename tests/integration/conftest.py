@@ -94,6 +94,10 @@ def default_config(extra: str = "", listeners: str | None = None, server: str = 
     listeners = listeners or '[[listeners]]\naddress = "127.0.0.1:0"\n'
     if "idle_timeout" not in server:
         server = 'idle_timeout = "60s"\n' + server
+    if "[bans]" not in extra:
+        # The growing delay before a 530 (1 s, 2 s, 4 s...) only slows down tests that fail logins on
+        # purpose; bans stay on with their defaults. test_bans.py tests the delay itself.
+        extra = '[bans]\nlogin_delay = "0s"\n' + extra
     return f"""{listeners}
 [server]
 {server}
@@ -106,28 +110,31 @@ level = "debug"
 """
 
 
-def users_file(base: Path) -> str:
+def users_file(base: Path, user_options: dict | None = None) -> str:
+    """`user_options`: extra lines per user name, e.g. {"alice": 'max_sessions = 1'}."""
     out = []
     for name, write in (("alice", True), ("bob", False)):
         home = base / "home" / name
         home.mkdir(parents=True, exist_ok=True)
         out.append(f'[[users]]\nname = "{name}"\npassword_hash = "{password_hash(name)}"\n'
-                   f'root = "{home}"\nwrite = {"true" if write else "false"}\n')
+                   f'root = "{home}"\nwrite = {"true" if write else "false"}\n'
+                   f'{(user_options or {}).get(name, "")}\n')
     return "\n".join(out)
 
 
 @pytest.fixture
 def make_server(tmp_path):
-    """make_server(extra="", listeners=None, server="", users="", config=None) -> Server; stopped at
-    the end of the test. `config` replaces the whole configuration file."""
+    """make_server(extra="", listeners=None, server="", users="", config=None, user_options=None) -> Server;
+    stopped at the end of the test. `config` replaces the whole configuration file; `user_options` adds
+    lines to users' entries in the users file."""
     servers = []
 
     def factory(extra: str = "", listeners: str | None = None, config: str | None = None, server: str = "",
-                users: str = ""):
+                users: str = "", user_options: dict | None = None):
         base = tmp_path / f"srv{len(servers)}"
         base.mkdir()
         text = config if config is not None else default_config(extra, listeners, server, users)
-        srv = Server(base, text, users_file(base))
+        srv = Server(base, text, users_file(base, user_options))
         servers.append(srv)
         return srv
 

@@ -62,11 +62,17 @@ def raw_login(server, user="alice"):
 class Control:
     """Raw FTP control connection. reply() reads one whole (multi-line aware) reply."""
 
-    def __init__(self, host, port, timeout=TIMEOUT, greet=True):
+    def __init__(self, host, port, timeout=TIMEOUT, greet=True, source=None, preamble=b""):
+        """`source`: the local address to connect from (e.g. "127.0.0.2"); `preamble`: bytes sent right
+        after connecting, before the greeting is read (a PROXY protocol header)."""
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.sock = socket.socket(family, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
+        if source:
+            self.sock.bind((source, 0))
         self.sock.connect((host, port))
+        if preamble:
+            self.sock.sendall(preamble)
         self.host = host
         self.timeout = timeout
         self.buf = b""

@@ -105,7 +105,11 @@ def test_port_and_eprt_to_the_control_peer(ctl):
         assert out == b"hello data\n"
 
 
-def test_port_eprt_to_another_address_refused(ctl):
+def test_port_eprt_to_another_address_refused(make_server):
+    # Five bounce attempts in a row: bans are off here (the fifth would ban; test_bans.py tests that).
+    srv = make_server(extra='[bans]\nmax_failures = 0\nlogin_delay = "0s"\n')
+    (srv.root() / "f.txt").write_bytes(b"hello data\n")
+    ctl = Control.to(srv).login()
     with listener("127.0.0.2") as other:
         port = other.getsockname()[1]
         for cmd in (f"PORT {port_arg('127.0.0.2', port)}", f"EPRT |1|127.0.0.2|{port}|"):

@@ -313,9 +313,11 @@ def test_symlink_swapped_during_operations(server, hostile, jail):  # noqa: F811
 
 
 # --- Bounce attacks --------------------------------------------------------------------------------
-def test_bounce_to_port_25_and_other_hosts_refused(server):
+def test_bounce_to_port_25_and_other_hosts_refused(make_server):
     """PORT/EPRT to the SMTP port of the client's own address or to another address: 501, nothing
-    connects (other low ports and addresses: test_data_connections.py)."""
+    connects (other low ports and addresses: test_data_connections.py). Eight bounce attempts in a
+    row: bans are off here (the fifth would ban the client; test_bans.py tests that)."""
+    server = make_server(extra='[bans]\nmax_failures = 0\nlogin_delay = "0s"\n')
     smtp = socket.socket()
     try:
         smtp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

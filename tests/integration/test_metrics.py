@@ -42,7 +42,9 @@ def test_metrics_move_after_login_and_transfers(make_server):
     for family in ("ftpsd_sessions", "ftpsd_sessions_total", "ftpsd_logins_total", "ftpsd_transfers_total",
                    "ftpsd_transfer_bytes_total", "ftpsd_transfer_duration_seconds", "ftpsd_tls_handshakes_total",
                    "ftpsd_data_connection_failures_total", "ftpsd_passive_ports",
-                   "ftpsd_passive_port_exhaustions_total", "ftpsd_active_connects_total", "ftpsd_reloads_total"):
+                   "ftpsd_passive_port_exhaustions_total", "ftpsd_active_connects_total", "ftpsd_reloads_total",
+                   "ftpsd_connections_refused_total", "ftpsd_protocol_abuse_total", "ftpsd_bans_total",
+                   "ftpsd_banned_addresses"):
         assert f"# TYPE {family} " in body, family
     assert before['ftpsd_passive_ports{state="capacity"}'] == 10
     assert before['ftpsd_logins_total{result="ok"}'] == 0
@@ -135,3 +137,29 @@ def test_metrics_tls_handshakes_and_sessions(make_tls_server):
     after, _ = scrape(url)
     assert after['ftpsd_tls_handshakes_total{channel="data",result="full"}'] == 1
     assert after['ftpsd_data_connection_failures_total{cause="tls_reuse_refused"}'] == 1
+
+
+def test_ban_and_limit_metrics_move(make_server):
+    # Two bounce attempts ban the address (bans.max_failures = 2); the next connection is refused at accept.
+    srv = make_server(extra='[metrics]\naddress = "127.0.0.1:0"\n[bans]\nmax_failures = 2\nlogin_delay = "0s"\n',
+                      server="max_sessions_per_ip = 1")
+    url = metrics_url(srv)
+    before, _ = scrape(url)
+    assert before["ftpsd_protocol_abuse_total"] == 0 and before["ftpsd_bans_total"] == 0
+    assert before["ftpsd_banned_addresses"] == 0
+    with Control.to(srv) as ctl:
+        ctl.login()
+        # A second session from the same address while this one is open: over max_sessions_per_ip.
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s2:
+            assert s2.recv(200).startswith(b"421")
+        ctl.expect("PORT 127,0,0,1,0,25", "501")
+        ctl.expect("PORT 127,0,0,1,0,26", "421")
+    after, _ = scrape(url)
+    assert after['ftpsd_connections_refused_total{reason="max_sessions_per_ip"}'] == 1
+    assert after["ftpsd_protocol_abuse_total"] == 2
+    assert after["ftpsd_bans_total"] == 1
+    assert after["ftpsd_banned_addresses"] == 1
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s3:
+        assert s3.recv(200).startswith(b"421")
+    final, _ = scrape(url)
+    assert final['ftpsd_connections_refused_total{reason="banned"}'] == 1

@@ -1,10 +1,12 @@
 // USER PASS ACCT REIN QUIT HOST: login and session life (RFC 959 §4.1.1, RFC 7151).
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
 #include "auth/password.hpp"
 #include "obs/metrics.hpp"
+#include "session/abuse.hpp"
 #include "session/handlers/handlers.hpp"
 #include "util/limits.hpp"
 
@@ -17,7 +19,7 @@ bool is_anonymous_name(std::string_view name) {
 
 // Looks the user up and checks the password on the blocking pool. nullopt: login refused (the reason
 // is logged, never told to the client).
-Task<std::optional<auth::User>> authenticate(SessionContext& ctx, std::string password) {
+Task<std::optional<auth::User>> authenticate(SessionContext& ctx, std::string password, std::string& why) {
   const auto& cfg = *ctx.config;
   const std::string name = ctx.state.user_name;
   if (cfg.users.anonymous && is_anonymous_name(name)) {
@@ -36,12 +38,34 @@ Task<std::optional<auth::User>> authenticate(SessionContext& ctx, std::string pa
     return auth::verify_password(password, found->password_hash);
   });
   if (!ok) {
-    ctx.log(spdlog::level::warn, "login_failed", "login failed for user '{}' from {}: {}", name,
-            ctx.peer.to_string(), found ? "wrong password" : "unknown user");
-    obs::count(obs::metrics().logins_failed);
+    why = found ? "wrong password" : "unknown user";
     co_return std::nullopt;
   }
   co_return found;
+}
+
+// A refused login: the fail2ban line and the ban count, then the growing delay (a timer: the event
+// loop goes on serving everyone else), then 530; or 421 and close when the address is now banned.
+Task<Reply> login_failed(SessionContext& ctx, std::string user, std::string why, Reply reply) {
+  ++ctx.state.failed_logins;
+  obs::count(obs::metrics().logins_failed);
+  // The session log's line (session id, user; JSON event "login_failed"); report_offence below writes
+  // the fixed-format line that fail2ban matches.
+  ctx.log(spdlog::level::warn, "login_failed", "login failed for user '{}': {}", log_safe(user), why);
+  const auto result = report_offence(ctx.services, *ctx.config, ctx.peer, Offence::kLogin,
+                                     fmt::format("user=\"{}\" reason={} s={}", log_safe(user), why, ctx.id));
+  const auto delay =
+      result.exempt
+          ? Duration::zero()
+          : login_delay(ctx.config->bans, std::max<std::size_t>(result.recent, ctx.state.failed_logins));
+  if (delay.count() > 0) {
+    asio::steady_timer timer(co_await asio::this_coro::executor, delay);
+    co_await timer.async_wait(kTuple);
+  }
+  if (result.banned)
+    co_return Reply{ReplyCode::kServiceUnavailable, "Too many failed logins from your address; closing.",
+                    protocol::AfterReply::kClose};
+  co_return reply;
 }
 
 }  // namespace
@@ -51,6 +75,22 @@ namespace {
 // Opens the user's root and marks the session logged in; a root that cannot be opened refuses the
 // login with the same text as a wrong password (the detail goes to the log).
 Task<Reply> finish_login(SessionContext& ctx, auth::User user, Reply ok) {
+  // The per-user session limit (anonymous users share no account: only the per-address limit applies).
+  net::KeyedCounter::Lease slot;
+  if (!user.anonymous) {
+    const auto limit = user.max_sessions.value_or(ctx.config->server.max_sessions_per_user);
+    auto lease = ctx.services.sessions_per_user.try_acquire(user.name, limit);
+    if (!lease) {
+      ctx.services.refused_per_user.fetch_add(1, std::memory_order_relaxed);
+      ctx.log(spdlog::level::warn, "login_refused",
+              "login refused: client={} user=\"{}\" reason=max_sessions per user ({}) reached",
+              ctx.peer.to_string(), log_safe(user.name), limit);
+      ctx.state.phase = LoginPhase::kAwaitingUser;
+      co_return Reply{ReplyCode::kServiceUnavailable, "Too many sessions for this user; try again later.",
+                      protocol::AfterReply::kClose};
+    }
+    slot = std::move(*lease);
+  }
   auto fs = co_await ctx.blocking([&] { return vfs::LocalFs::open(user.root.string()); });
   if (!fs) {
     ctx.log(spdlog::level::err, "login_failed",
@@ -63,6 +103,7 @@ Task<Reply> finish_login(SessionContext& ctx, auth::User user, Reply ok) {
   obs::count(obs::metrics().logins_ok);
   ctx.state.fs = std::move(*fs);
   ctx.state.user = std::move(user);
+  ctx.state.user_slot = std::move(slot);
   ctx.state.phase = LoginPhase::kLoggedIn;
   ctx.state.cwd = vfs::VirtualPath();
   ctx.log(spdlog::level::info, "login", "logged in{}",
@@ -92,12 +133,12 @@ Task<Reply> user(SessionContext& ctx, const Command& cmd) {
   if (!ctx.client_certificate.empty()) {
     auto found = ctx.snapshot.users->find(cmd.argument);
     if (!found || !certificate_matches(ctx, *found)) {
-      ctx.log(spdlog::level::warn, "login_failed",
-              "login refused: the client certificate ({}) is not that of user '{}'",
-              ctx.client_certificate.front(), cmd.argument);
       ctx.state.phase = LoginPhase::kAwaitingUser;
-      obs::count(obs::metrics().logins_failed);
-      co_return Reply{ReplyCode::kNotLoggedIn, "Your client certificate is not for this user."};
+      // Arguments as locals first: clang 14 mishandles temporaries inside a co_await expression.
+      std::string why =
+          "client certificate " + log_safe(ctx.client_certificate.front()) + " not of this user";
+      Reply refused{ReplyCode::kNotLoggedIn, "Your client certificate is not for this user."};
+      co_return co_await login_failed(ctx, cmd.argument, std::move(why), std::move(refused));
     }
     if (ctx.config->tls.certificate_login) {
       // RFC 2228: 232, logged in on the strength of the security exchange; no password is asked.
@@ -113,11 +154,12 @@ Task<Reply> pass(SessionContext& ctx, const Command& cmd) {
   if (ctx.state.logged_in()) co_return Reply{ReplyCode::kBadSequence, "Already logged in."};
   if (ctx.state.phase != LoginPhase::kAwaitingPassword)
     co_return Reply{ReplyCode::kBadSequence, "Login with USER first."};
-  auto user = co_await authenticate(ctx, cmd.argument);
+  std::string why;
+  auto user = co_await authenticate(ctx, cmd.argument, why);
   if (!user) {
     ctx.state.phase = LoginPhase::kAwaitingUser;
-    ++ctx.state.failed_logins;
-    co_return Reply{ReplyCode::kNotLoggedIn, "Login incorrect."};
+    Reply refused{ReplyCode::kNotLoggedIn, "Login incorrect."};
+    co_return co_await login_failed(ctx, ctx.state.user_name, std::move(why), std::move(refused));
   }
   co_return co_await finish_login(ctx, std::move(*user), Reply{ReplyCode::kLoggedIn, "Login successful."});
 }

@@ -1,8 +1,10 @@
 // PASV EPSV PORT EPRT: preparing the data connection (RFC 959 §4.1.2, RFC 2428).
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "net/ip_network.hpp"
 #include "protocol/host_port.hpp"
+#include "session/abuse.hpp"
 #include "session/handlers/handlers.hpp"
 
 namespace ftpsd::session::handlers {
@@ -14,6 +16,16 @@ bool ipv6_control(const SessionContext& ctx) {
 
 Reply epsv_all_in_effect() {
   return {ReplyCode::kBadSequence, "EPSV ALL is in effect: only EPSV may be used."};
+}
+
+// A bounce attempt counts towards a ban of the client's address; true when it is banned now.
+bool abuse(SessionContext& ctx, const std::string& detail) {
+  return report_offence(ctx.services, *ctx.config, ctx.peer, Offence::kProtocol, detail).banned;
+}
+
+Reply banned_reply() {
+  return {ReplyCode::kServiceUnavailable, "Too many refused commands from your address; closing.",
+          protocol::AfterReply::kClose};
 }
 
 // SECURITY: active mode connects only to the control peer, and never to a privileged port: no FXP,
@@ -38,11 +50,15 @@ Task<Reply> prepare_active(SessionContext& ctx, const protocol::HostPort& target
   if (ec || address != ctx.peer) {
     ctx.log(spdlog::level::warn, "port_refused", "{} to {} refused: not the control peer {}", verb,
             target.address, ctx.peer.to_string());
+    if (abuse(ctx, fmt::format("reason={} to another address ({}) s={}", verb, target.address, ctx.id)))
+      co_return banned_reply();
     co_return Reply{ReplyCode::kBadArgument,
                     std::string(verb) + " must name your own address; other hosts are refused."};
   }
   if (target.port < 1024) {
     ctx.log(spdlog::level::warn, "port_refused", "{} to privileged port {} refused", verb, target.port);
+    if (abuse(ctx, fmt::format("reason={} to port {} s={}", verb, target.port, ctx.id)))
+      co_return banned_reply();
     co_return Reply{ReplyCode::kBadArgument, std::string(verb) + " to a port below 1024 is refused."};
   }
   ctx.data.set_active(asio::ip::tcp::endpoint(address, target.port));

@@ -18,13 +18,26 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-TransferOptions options(const SessionContext& ctx, std::uint64_t offset) {
-  return {.ascii = ctx.state.type == TransferType::kAscii,
-          .offset = offset,
-          .stall_timeout = ctx.config->server.data_timeout};
+enum class Direction : std::uint8_t { kSend, kReceive };
+
+// The stricter of the global limit (limits.*_rate, one bucket for all sessions) and the user's own
+// (per session) applies: both buckets are drawn from.
+Throttle throttle(SessionContext& ctx, Direction direction) {
+  const bool down = direction == Direction::kSend;
+  const std::uint64_t own =
+      ctx.state.user ? (down ? ctx.state.user->download_rate : ctx.state.user->upload_rate) : 0;
+  return {.shared = down ? &ctx.services.download_limit : &ctx.services.upload_limit,
+          .shared_rate = down ? ctx.config->limits.download_rate : ctx.config->limits.upload_rate,
+          .own = own != 0 ? std::make_shared<net::RateLimiter>() : nullptr,
+          .own_rate = own};
 }
 
-enum class Direction : std::uint8_t { kSend, kReceive };
+TransferOptions options(SessionContext& ctx, std::uint64_t offset, Direction direction) {
+  return {.ascii = ctx.state.type == TransferType::kAscii,
+          .offset = offset,
+          .stall_timeout = ctx.config->server.data_timeout,
+          .throttle = throttle(ctx, direction)};
+}
 
 // The session log's transfer line and, for files (not listings), the xferlog line.
 void log_transfer(const SessionContext& ctx, std::string_view verb, std::string_view path,
@@ -168,8 +181,8 @@ Task<Reply> upload(SessionContext& ctx, std::string_view verb, const vfs::Virtua
           if (auto ec = co_await ctx.blocking([&] { return sys::ftruncate(fd, offset); }))
             co_return local_failure(ec, 0);
         }
-        auto outcome =
-            co_await receive_file(data, fd, options(ctx, offset), ctx.services.blocking, ctx.progress);
+        auto opts = options(ctx, offset, Direction::kReceive);
+        auto outcome = co_await receive_file(data, fd, std::move(opts), ctx.services.blocking, ctx.progress);
         // 226 means the data is on the disk: flushed, then (atomic) renamed over the target and the
         // folder flushed. An ABOR that came meanwhile keeps the old file.
         if (outcome.status == TransferStatus::kOk && storage.fsync) {
@@ -210,7 +223,8 @@ Task<Reply> send_listing(SessionContext& ctx, const Command& cmd, ListFormat for
       ctx, protocol::verb_name(cmd.verb), argument.empty() ? ctx.state.cwd.str() : argument,
       Reply{ReplyCode::kFileStatusOk, "Here comes the directory listing."}, text.size(), Direction::kSend,
       [&](tls::Stream& data) -> Task<TransferOutcome> {
-        co_return co_await send_bytes(data, std::move(text), options(ctx, 0), ctx.progress);
+        auto opts = options(ctx, 0, Direction::kSend);
+        co_return co_await send_bytes(data, std::move(text), std::move(opts), ctx.progress);
       },
       "Directory send OK.");
 }
@@ -299,8 +313,8 @@ Task<Reply> retr(SessionContext& ctx, const Command& cmd) {
       Reply{ReplyCode::kFileStatusOk, fmt::format("Opening {} mode data connection for {} ({} bytes).",
                                                   mode_name(ctx), path->name(), size)},
       size - offset, Direction::kSend, [&](tls::Stream& data) -> Task<TransferOutcome> {
-        co_return co_await send_file(data, fd.get(), options(ctx, offset), ctx.services.blocking,
-                                     ctx.progress);
+        auto opts = options(ctx, offset, Direction::kSend);
+        co_return co_await send_file(data, fd.get(), std::move(opts), ctx.services.blocking, ctx.progress);
       });
 }
 

@@ -66,3 +66,25 @@ TEST(UserStore, ErrorsNameFileAndLine) {
   EXPECT_NE(UserStore::load(file).error().message.find("password_hash"), std::string::npos);
   fs::remove(file);
 }
+
+TEST(UserStore, LimitKeys) {
+  const auto file = temp_file("limits");
+  std::ofstream(file)
+      << "[[users]]\nname = \"a\"\npassword_hash = \"$6$x$y\"\nroot = \"/r\"\nmax_sessions = 2\n"
+         "download_rate = \"1M\"\nupload_rate = 4096\n[[users]]\nname = \"b\"\n"
+         "password_hash = \"$6$x$y\"\nroot = \"/r\"\n";
+  auto store = UserStore::load(file);
+  ASSERT_TRUE(store) << store.error().message;
+  EXPECT_EQ(store->find("a")->max_sessions, 2u);
+  EXPECT_EQ(store->find("a")->download_rate, 1024u * 1024);
+  EXPECT_EQ(store->find("a")->upload_rate, 4096u);
+  EXPECT_FALSE(store->find("b")->max_sessions);
+  EXPECT_EQ(store->find("b")->download_rate, 0u);
+  std::ofstream(file)
+      << "[[users]]\nname = \"a\"\npassword_hash = \"$6$x$y\"\nroot = \"/r\"\nupload_rate = \"lots\"\n";
+  auto bad = UserStore::load(file);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find(":5: key 'users.upload_rate'"), std::string::npos)
+      << bad.error().message;
+  fs::remove(file);
+}

@@ -118,3 +118,53 @@ TEST(ConfigLoader, TlsListenerNeedsACertificate) {
       load(std::string(kListener) + "[tls]\nmin_version = \"1.1\"\n").error().message.find("expected one of"),
       std::string::npos);
 }
+
+TEST(ConfigLoader, LimitsAndBans) {
+  auto d = load(kListener);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->server.max_sessions_per_ip, 0u);
+  EXPECT_EQ(d->bans.max_failures, 5u);
+  EXPECT_EQ(d->limits.download_rate, 0u);
+  auto c = load(std::string(kListener) +
+                "[server]\nmax_sessions_per_ip = 8\nmax_sessions_per_user = 4\n"
+                "[bans]\nmax_failures = 3\nwindow = \"1m\"\nduration = \"1h\"\nlogin_delay = \"500ms\"\n"
+                "max_login_delay = \"4s\"\nexempt = [\"10.0.0.0/8\"]\nmax_entries = 1000\n"
+                "[limits]\ndownload_rate = \"10M\"\nupload_rate = 512\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->server.max_sessions_per_ip, 8u);
+  EXPECT_EQ(c->server.max_sessions_per_user, 4u);
+  EXPECT_EQ(c->bans.max_failures, 3u);
+  EXPECT_EQ(c->bans.window, std::chrono::minutes(1));
+  EXPECT_EQ(c->bans.duration, std::chrono::hours(1));
+  EXPECT_EQ(c->bans.login_delay, std::chrono::milliseconds(500));
+  EXPECT_EQ(c->bans.max_login_delay, std::chrono::seconds(4));
+  EXPECT_EQ(c->bans.exempt.size(), 1u);
+  EXPECT_EQ(c->bans.max_entries, 1000u);
+  EXPECT_EQ(c->limits.download_rate, 10u * 1024 * 1024);
+  EXPECT_EQ(c->limits.upload_rate, 512u);
+  auto bad = load(std::string(kListener) + "[limits]\ndownload_rate = \"fast\"\n");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(
+      bad.error().message,
+      "test.toml:4: key 'limits.download_rate': expected bytes per second such as \"500k\", \"10M\" or 0 "
+      "(unlimited)");
+  auto delays = load(std::string(kListener) + "[bans]\nlogin_delay = \"10s\"\nmax_login_delay = \"1s\"\n");
+  ASSERT_FALSE(delays);
+  EXPECT_NE(delays.error().message.find("bans.max_login_delay"), std::string::npos);
+  EXPECT_FALSE(load(std::string(kListener) + "[bans]\nexempt = [\"nope\"]\n"));
+  EXPECT_FALSE(load(std::string(kListener) + "[bans]\nbogus = 1\n"));
+}
+
+TEST(ParseRate, Units) {
+  EXPECT_EQ(parse_rate("0"), 0u);
+  EXPECT_EQ(parse_rate("1000"), 1000u);
+  EXPECT_EQ(parse_rate("500k"), 500u * 1024);
+  EXPECT_EQ(parse_rate("10M"), 10u * 1024 * 1024);
+  EXPECT_EQ(parse_rate("1G"), 1024u * 1024 * 1024);
+  EXPECT_FALSE(parse_rate(""));
+  EXPECT_FALSE(parse_rate("M"));
+  EXPECT_FALSE(parse_rate("10 M"));
+  EXPECT_FALSE(parse_rate("10MB"));
+  EXPECT_FALSE(parse_rate("-1"));
+  EXPECT_FALSE(parse_rate("99999999999G"));
+}

@@ -1,0 +1,123 @@
+"""Timeouts against slow and stalled clients (slowloris): a command line dribbled one byte at a time
+never extends server.login_timeout; a TLS handshake that stops half way is dropped at
+tls.handshake_timeout (AUTH TLS and implicit); a data connection nobody reads ends with 426 at
+server.data_timeout while other sessions are served; active.connect_timeout ends with 425. Each slow
+client holds only its own session."""
+import os
+import select
+import socket
+import time
+
+from helpers import Control, recv_all, retr_bytes
+from tls_helpers import make_cert, tls_config
+
+
+def test_dribbling_a_command_never_completes_login(make_server):
+    srv = make_server(server='login_timeout = "2s"')
+    with Control.to(srv) as slow:
+        start = time.monotonic()
+        got = b""
+        closed = False
+        for i, b in enumerate(b"USER alice-and-a-line-that-never-ends-with-CRLF"):  # a byte every 0.25 s
+            try:
+                slow.send(bytes([b]))
+            except OSError:
+                closed = True
+                break
+            if i == 2:  # meanwhile another client is served normally
+                with Control.to(srv) as other:
+                    other.login()
+                    other.expect("PWD", "257")
+            if select.select([slow.sock], [], [], 0.25)[0]:
+                try:
+                    chunk = slow.sock.recv(4096)
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    closed = True
+                    break
+                got += chunk
+        took = time.monotonic() - start
+        assert got == b"421 Login timeout: closing control connection.\r\n", got
+        assert closed, "the connection was closed"
+        assert 1.8 <= took < 6, took
+
+
+def test_tls_handshake_stalled_after_auth_tls(make_server, tmp_path):
+    cert, key = make_cert(tmp_path)
+    srv = make_server(config=tls_config(cert, key, tls_extra='handshake_timeout = "1s"'))
+    with Control.to(srv) as c:
+        c.expect("AUTH TLS", "234")
+        # The first bytes of a ClientHello record header, then nothing.
+        c.send(b"\x16\x03\x01\x02\x00\x01")
+        start = time.monotonic()
+        assert c.closed_within(8)
+        assert 0.9 <= time.monotonic() - start < 8
+    with Control.to(srv) as other:
+        other.expect("NOOP", "200")
+    assert "TLS handshake on the control connection failed: timeout" in srv.log()
+
+
+def test_tls_handshake_stalled_on_implicit_listener(make_server, tmp_path):
+    cert, key = make_cert(tmp_path)
+    srv = make_server(config=tls_config(cert, key, tls_extra='handshake_timeout = "1s"'))
+    s = socket.create_connection((srv.host, srv.ports[1]), timeout=10)
+    start = time.monotonic()
+    s.sendall(b"\x16\x03\x01")  # and nothing more
+    assert s.recv(100) == b""  # closed without a greeting
+    assert 0.9 <= time.monotonic() - start < 8
+    s.close()
+
+
+def test_unread_download_aborted_while_others_are_served(make_server):
+    srv = make_server(server='data_timeout = "2s"')
+    (srv.root() / "big.bin").write_bytes(os.urandom(32 << 20))
+    (srv.root() / "small.bin").write_bytes(b"small file")
+    with Control.to(srv) as stuck:
+        stuck.login()
+        data = stuck.pasv()
+        start = time.monotonic()
+        stuck.expect("RETR big.bin", "150")  # never read
+        with Control.to(srv) as other:
+            other.login("alice")
+            for _ in range(3):
+                assert retr_bytes(other, "small.bin") == b"small file"
+            assert time.monotonic() - start < 1.8, "the others were served before the stalled one ended"
+        r = stuck.reply(timeout=10)
+        assert r.startswith("426"), r
+        assert 1.8 <= time.monotonic() - start < 8
+        data.close()
+        stuck.expect("NOOP", "200")
+
+
+def test_active_connect_timeout_425(make_server):
+    srv = make_server(extra='[active]\nconnect_timeout = "1s"\n')
+    (srv.root() / "f.txt").write_bytes(b"x")
+    # A listener whose accept queue is full: the kernel drops further SYNs, so connecting hangs.
+    full = socket.socket()
+    full.bind(("127.0.0.1", 0))
+    full.listen(0)
+    port = full.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(4):
+            f = socket.socket()
+            f.setblocking(False)
+            f.connect_ex(("127.0.0.1", port))
+            fillers.append(f)
+        time.sleep(0.2)
+        with Control.to(srv) as c:
+            c.login()
+            c.expect(f"PORT 127,0,0,1,{port >> 8},{port & 0xff}", "200")
+            start = time.monotonic()
+            r = c.cmd("RETR f.txt")
+            if r.startswith("150"):
+                r = c.reply(timeout=10)
+            assert r.startswith("425"), r
+            assert 0.9 <= time.monotonic() - start < 8
+            c.expect("NOOP", "200")
+    finally:
+        for f in fillers:
+            f.close()
+        full.close()
+    assert "did not answer before active.connect_timeout" in srv.log()

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "app/doctor.hpp"
 #include "app/nat_commands.hpp"
@@ -47,21 +48,27 @@ int cmd_run(const std::string& config_file) {
   return app::run_server(std::make_shared<const config::Config>(std::move(*cfg)), config_file.empty());
 }
 
-// Checks the configuration as `check-config` does, then sends SIGHUP to the running server (its pid
-// from --pid or server.pid_file). The server logs whether it applied the configuration.
-int cmd_reload(const std::string& file, int pid) {
+// The configuration and its users file, both checked; errors are printed (file:line: key ...).
+std::optional<config::Config> load_with_users(const std::string& file) {
   auto cfg = load(file);
   if (!cfg) {
     fmt::print(stderr, "{}\n", cfg.error().message);
-    return 2;
+    return std::nullopt;
   }
   if (!cfg->users.file.empty()) {
-    auto users = auth::UserStore::load(cfg->users.file);
-    if (!users) {
+    if (auto users = auth::UserStore::load(cfg->users.file); !users) {
       fmt::print(stderr, "{}\n", users.error().message);
-      return 2;
+      return std::nullopt;
     }
   }
+  return std::move(*cfg);
+}
+
+// Checks the configuration as `check-config` does, then sends SIGHUP to the running server (its pid
+// from --pid or server.pid_file). The server logs whether it applied the configuration.
+int cmd_reload(const std::string& file, int pid) {
+  auto cfg = load_with_users(file);
+  if (!cfg) return 2;
   if (pid <= 0) {
     if (cfg->server.pid_file.empty()) {
       fmt::print(stderr,
@@ -87,18 +94,8 @@ int cmd_reload(const std::string& file, int pid) {
 }
 
 int cmd_check_config(const std::string& file) {
-  auto cfg = load(file);
-  if (!cfg) {
-    fmt::print(stderr, "{}\n", cfg.error().message);
-    return 2;
-  }
-  if (!cfg->users.file.empty()) {
-    auto users = auth::UserStore::load(cfg->users.file);
-    if (!users) {
-      fmt::print(stderr, "{}\n", users.error().message);
-      return 2;
-    }
-  }
+  auto cfg = load_with_users(file);
+  if (!cfg) return 2;
   if (auto id = app::service_identity(*cfg); !id) {
     fmt::print(stderr, "{}\n", id.error());
     return 2;

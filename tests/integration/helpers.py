@@ -227,3 +227,13 @@ def run(args, *, input=None, timeout=120, check=True, **kw):
         raise AssertionError(f"{args!r} exited {p.returncode}:\nstdout: {p.stdout[-3000:]!r}\n"
                              f"stderr: {p.stderr[-3000:]!r}")
     return p
+
+
+def wait_for(predicate, timeout=15.0, interval=0.05) -> bool:
+    """True as soon as predicate() is true; False after `timeout` seconds (bounded polling)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False

@@ -7,18 +7,9 @@ import subprocess
 import time
 
 from conftest import BIN, PASSWORDS
-from helpers import Control, recv_all, retr_bytes, stor_bytes
+from helpers import Control, recv_all, retr_bytes, stor_bytes, wait_for
 
 JSON_KEYS = ["time", "level", "session", "client", "user", "event"]
-
-
-def wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def log_config(**keys):

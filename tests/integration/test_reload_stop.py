@@ -7,18 +7,9 @@ import time
 import pytest
 
 from conftest import BIN, _hash
-from helpers import Control, recv_all, retr_bytes
+from helpers import Control, recv_all, retr_bytes, wait_for
 
 SIZE = 200 << 20  # a 200 MiB download runs across the reload
-
-
-def wait_for(predicate, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def big_file(srv, name="big.bin", size=SIZE):

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from conftest import BIN, PASSWORDS
-from helpers import read_reply, send
+from helpers import read_reply, send, wait_for
 from tls_helpers import client_context, make_cert, make_tls_server, tls_config  # noqa: F401 (fixture)
 
 
@@ -31,15 +31,6 @@ def server_cert_cn(port, server_hostname="localhost", ctx=None, sigalgs=None):
     out = subprocess.run(["openssl", "x509", "-noout", "-subject", "-text"], input=pem.encode(), capture_output=True,
                          check=True).stdout.decode()
     return out
-
-
-def wait_for(predicate, timeout=15):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_sighup_reload_good_then_broken(make_tls_server, tmp_path):

@@ -123,15 +123,22 @@ def test_port_eprt_to_another_address_refused(make_server):
         assert ctl.cmd(cmd).startswith("501"), cmd
 
 
-def test_port_eprt_to_privileged_port_refused(ctl):
-    low = socket.socket()
+def low_port_listener(port):
+    """A listener on 127.0.0.1:port (< 1024) that a bounce would reach; None when not root or the port is
+    taken (the replies are still checked then)."""
+    s = socket.socket()
     try:
-        low.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        low.bind(("127.0.0.1", 1021))
-        low.listen(1)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))
+        s.listen(1)
+        return s
     except OSError:
-        low.close()
-        low = None  # not root, or the port is taken: the replies are still checked
+        s.close()
+        return None
+
+
+def test_port_eprt_to_privileged_port_refused(ctl):
+    low = low_port_listener(1021)
     try:
         for cmd in ("PORT 127,0,0,1,3,253", "EPRT |1|127.0.0.1|1021|", "PORT 127,0,0,1,0,21",
                     "EPRT |1|127.0.0.1|0|"):

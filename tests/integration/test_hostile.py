@@ -25,7 +25,7 @@ import pytest
 
 from conftest import SANITIZED
 from helpers import Control, recv_all, retr_bytes, snapshot
-from test_data_connections import listener, nothing_connects, port_arg
+from test_data_connections import listener, low_port_listener, nothing_connects, port_arg
 from test_jail import jail  # noqa: F401 (fixture: an outside folder, escaping links, checked unchanged)
 from tls_helpers import client_context, make_tls_server  # noqa: F401 (fixture)
 
@@ -318,14 +318,7 @@ def test_bounce_to_port_25_and_other_hosts_refused(make_server):
     connects (other low ports and addresses: test_data_connections.py). Eight bounce attempts in a
     row: bans are off here (the fifth would ban the client; test_bans.py tests that)."""
     server = make_server(extra='[bans]\nmax_failures = 0\nlogin_delay = "0s"\n')
-    smtp = socket.socket()
-    try:
-        smtp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        smtp.bind(("127.0.0.1", 25))
-        smtp.listen(1)
-    except OSError:
-        smtp.close()
-        smtp = None  # not root or port 25 taken: the replies are still checked
+    smtp = low_port_listener(25)
     other = listener("127.0.0.2")
     try:
         with Control.to(server) as c:

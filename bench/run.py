@@ -13,6 +13,8 @@ Environment:
   BENCH_MEM_REPS=N      repetitions of the idle-memory measurements (default 1)
   BENCH_SERVERS=a,b     servers to run (default ftpsd,vsftpd,pure-ftpd,proftpd)
   BENCH_WORKLOADS=a,b   workload ids to run (default all; see WORKLOADS)
+  BENCH_CEILINGS=a,b    ceiling ids to measure (default all; see CEILINGS), or none
+  BENCH_CLIENT_CHECK=0  skip the client check (the RETR by curl)
   BENCH_FTPSD_BIN=path  the ftpsd binary (default build-release/ftpsd)
   BENCH_CLIENT=path     the load client (default bench/build-bench/ftpbench)
   BENCH_OUT=path        where to write the Markdown report
@@ -263,6 +265,10 @@ def make_servers(names: list[str]) -> list[Server]:
     table = {
         "ftpsd": Server("ftpsd", int(CFG["FTPSD_PORT"]), rng("FTPSD_PASV"),
                         [str(FTPSD_BIN), "run", "--config", str(ETC / "ftpsd.toml")], peer=False),
+        # Not a column of its own: the "default durability" rows of the ftpsd column.
+        "ftpsd-fsync": Server("ftpsd-fsync", int(CFG["FTPSD_FSYNC_PORT"]), rng("FTPSD_FSYNC_PASV"),
+                              [str(FTPSD_BIN), "run", "--config", str(ETC / "ftpsd-fsync.toml")],
+                              peer=False),
         "vsftpd": Server("vsftpd", int(CFG["VSFTPD_PORT"]), rng("VSFTPD_PASV"),
                          [str(PEERS / "usr/sbin/vsftpd"), str(ETC / "vsftpd.conf")]),
         "pure-ftpd": Server("pure-ftpd", int(CFG["PUREFTPD_PORT"]), rng("PUREFTPD_PASV"),
@@ -470,6 +476,8 @@ class Workload:
     fn: Callable[[Server], Result]
     servers: Optional[set[str]] = None  # None: all
     reps: Optional[int] = None
+    # Measures this server (started when first needed) in the ftpsd column instead of ftpsd.
+    ftpsd_variant: Optional[str] = None
     skip: dict[str, str] = field(default_factory=dict)  # server -> reason
 
 
@@ -481,10 +489,17 @@ def workloads() -> list[Workload]:
         Workload("retr_clear", f"RETR {big}, clear data", "MB/s", True, w_retr_clear, reps=2 * REPS),
         Workload("retr_tls", f"RETR {big}, FTPS PROT P", "MB/s", True, w_retr_tls),
         Workload("stor_tls", f"STOR {big}, FTPS PROT P", "MB/s", True, w_stor_tls),
+        # ftpsd's default flushes each upload to the disk (fdatasync, rename, folder fsync) before its
+        # 226; the peers never do, so the row above runs ftpsd with storage.fsync = false.
+        Workload("stor_tls_fsync", f"STOR {big}, FTPS PROT P, ftpsd default (fdatasync before 226)",
+                 "MB/s", True, w_stor_tls, servers={"ftpsd"}, ftpsd_variant="ftpsd-fsync"),
         Workload("small_retr", f"{z['small_count']} × 4 KiB RETR, one FTPS session", "files/s", True,
                  w_small_retr),
         Workload("small_stor", f"{z['small_count']} × 4 KiB STOR, one FTPS session", "files/s", True,
                  w_small_stor),
+        Workload("small_stor_fsync", f"{z['small_count']} × 4 KiB STOR, one FTPS session, ftpsd default "
+                 "(fdatasync before 226)", "files/s", True, w_small_stor, servers={"ftpsd"},
+                 ftpsd_variant="ftpsd-fsync"),
         Workload("small_retr_tls12", f"{z['small_count']} × 4 KiB RETR, one FTPS session, TLS 1.2",
                  "files/s", True, w_small_retr_tls12),
         Workload("concurrent", f"{z['conc_clients']} FTPS clients × {z['conc_mb']} MiB RETR", "MB/s", True,
@@ -566,7 +581,31 @@ CEILINGS = [
      "connections/s", lambda: ceiling_client("handshake-ceiling", "--count", "2000", key="per_s")),
     ("hs12", "The same with TLS 1.2 (abbreviated handshake, no key exchange)", "connections/s",
      lambda: ceiling_client("handshake-ceiling", "--count", "2000", "--tls12", key="per_s")),
+    ("disk", f"Disk: write {SIZES['big_mb']} MiB into the data folder, then `fdatasync`", "MB/s",
+     lambda: ceiling_disk(True)),
+    ("disk_cache", "The same without `fdatasync` (page cache and dirty-page throttling)", "MB/s",
+     lambda: ceiling_disk(False)),
 ]
+
+
+def ceiling_disk(sync: bool) -> float:
+    """Writes the big file's size into the data folder in 1 MiB writes (then fdatasync), in MB/s."""
+    n = SIZES["big_mb"] << 20
+    path = DATA / "up" / ".disk-ceiling.bin"
+    block = os.urandom(1 << 20)
+    t0 = time.monotonic()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        left = n
+        while left:
+            left -= os.write(fd, block[:min(left, len(block))])
+        if sync:
+            os.fdatasync(fd)
+        elapsed = time.monotonic() - t0
+    finally:
+        os.close(fd)
+        path.unlink()
+    return n / elapsed / 1e6
 
 
 def curl_retr(s: Server, tls: bool) -> float:
@@ -665,6 +704,10 @@ def main() -> int:
     servers = make_servers(names)
     only = {w.strip() for w in os.environ.get("BENCH_WORKLOADS", "").split(",") if w.strip()}
     wls = [w for w in workloads() if not only or w.id in only]
+    only_c = {c.strip() for c in os.environ.get("BENCH_CEILINGS", "").split(",") if c.strip()}
+    ceilings_wanted = [c for c in CEILINGS if not only_c or c[0] in only_c]
+    # Variants of ftpsd some rows measure in its column (started when first needed).
+    variants = {v.name: v for v in make_servers(sorted({w.ftpsd_variant for w in wls if w.ftpsd_variant}))}
 
     # Warm the page cache with the files the transfers read.
     for f in (DATA / f"big-{SIZES['big_mb']}M.bin", DATA / f"conc-{SIZES['conc_mb']}M.bin"):
@@ -676,7 +719,7 @@ def main() -> int:
                 pass
 
     def shutdown(*_a) -> None:
-        for s in servers:
+        for s in [*servers, *variants.values()]:
             s.stop()
         sys.exit(130)
 
@@ -686,7 +729,7 @@ def main() -> int:
     results: dict[str, dict[str, list[float]]] = {}
     infos: dict[str, dict[str, list[dict]]] = {}
     errors: dict[str, dict[str, str]] = {}
-    ceilings: dict[str, list[float]] = {}
+    ceilings: dict[str, list[float]] = {c[0]: [] for c in ceilings_wanted}
     checks: dict[str, dict[str, list[float]]] = {}
     try:
         for s in servers:
@@ -697,7 +740,7 @@ def main() -> int:
 
         # Ceilings: once per repetition, before the servers are loaded.
         for rep in range(REPS):
-            for cid, _label, unit, fn in CEILINGS:
+            for cid, _label, unit, fn in ceilings_wanted:
                 try:
                     v = fn()
                     ceilings.setdefault(cid, []).append(v)
@@ -710,7 +753,7 @@ def main() -> int:
         # to show that the load client is not what limits the figure.
         pairs = (("clear", w_retr_clear, lambda x: curl_retr(x, False)),
                  ("tls", w_retr_tls, lambda x: curl_retr(x, True)))
-        for rep in range(min(REPS, 2)):
+        for rep in range(min(REPS, 2) if env_int("BENCH_CLIENT_CHECK", 1) else 0):
             for s in servers:
                 for mode, ours, curl in pairs:
                     if not s.ensure():
@@ -734,11 +777,12 @@ def main() -> int:
                     if s.name in w.skip:
                         errors.setdefault(w.id, {})[s.name] = w.skip[s.name]
                         continue
-                    if not s.ensure():
-                        errors.setdefault(w.id, {})[s.name] = f"server failed: {s.error}"
+                    target = variants[w.ftpsd_variant] if w.ftpsd_variant and s.name == "ftpsd" else s
+                    if not target.ensure():
+                        errors.setdefault(w.id, {})[s.name] = f"server failed: {target.error}"
                         continue
                     try:
-                        v, info = w.fn(s)
+                        v, info = w.fn(target)
                     except Exception as e:  # noqa: BLE001 - one failed measurement must not end the run
                         errors.setdefault(w.id, {})[s.name] = str(e)[:300]
                         log(f"{w.id} {s.name} rep {rep + 1}: FAILED {e}")
@@ -753,7 +797,7 @@ def main() -> int:
                     extra = f" errors={info['errors']}" if info.get("errors") else ""
                     log(f"{w.id} {s.name} rep {rep + 1}/{reps}: {fmt(v)} {w.unit}{extra}")
     finally:
-        for s in servers:
+        for s in [*servers, *variants.values()]:
             s.stop()
         raw.close()
 
@@ -827,13 +871,15 @@ def render(servers, wls, results, infos, errors, ceilings, checks, elapsed, raw_
         lines.append(f"| {w.label} | {w.unit} | " + " | ".join(cells) + f" | {cpu} |")
     lines.append("")
 
-    lines.append("Ceilings of this machine, same run:")
-    lines.append("")
-    lines.append("| Ceiling | Unit | Median (min–max) |")
-    lines.append("|---|---|---|")
-    for cid, label, unit, _fn in CEILINGS:
-        lines.append(f"| {label} | {unit} | {summary(ceilings.get(cid, []))} |")
-    lines.append("")
+    if ceilings:
+        lines.append("Ceilings of this machine, same run:")
+        lines.append("")
+        lines.append("| Ceiling | Unit | Median (min–max) |")
+        lines.append("|---|---|---|")
+        for cid, label, unit, _fn in CEILINGS:
+            if cid in ceilings:
+                lines.append(f"| {label} | {unit} | {summary(ceilings[cid])} |")
+        lines.append("")
 
     if checks:
         lines.append("Client check: the RETR of the first two lines, by ftpbench and by curl "

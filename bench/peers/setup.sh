@@ -148,12 +148,14 @@ render() { # template output port pasv
       -e "s|@WORK@|$work|g" -e "s|@DATA@|$data|g" -e "s|@CERT@|$cert|g" -e "s|@KEY@|$key|g" \
       -e "s|@USER@|$BENCH_USER|g" -e "s|@PAM_SERVICE@|$PAM_SERVICE|g" \
       -e "s|@PEERS_ROOT@|$work/peers|g" -e "s|@HASH@|${hash//|/\\|}|g" \
+      -e "s|@FSYNC@|${FSYNC:-false}|g" \
       "$here/$1" >"$work/etc/$2"
 }
 render vsftpd.conf.in vsftpd.conf "$VSFTPD_PORT" "$VSFTPD_PASV"
 render proftpd.conf.in proftpd.conf "$PROFTPD_PORT" "$PROFTPD_PASV"
 render pure-ftpd.args.in pure-ftpd.args "$PUREFTPD_PORT" "$PUREFTPD_PASV"
 render ftpsd.toml.in ftpsd.toml "$FTPSD_PORT" "$FTPSD_PASV"
+FSYNC=true render ftpsd.toml.in ftpsd-fsync.toml "$FTPSD_FSYNC_PORT" "$FTPSD_FSYNC_PASV"
 render ftpsd-users.toml.in ftpsd-users.toml "$FTPSD_PORT" "$FTPSD_PASV"
 chmod 644 "$work/etc/"*.conf "$work/etc/"*.toml "$work/etc/pure-ftpd.args"
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import mmap
 import os
 import platform
 import re
@@ -568,24 +569,19 @@ def ceiling_client(kind: str, *args: str, key: str = "mbps") -> float:
     return json.loads(r.stdout.strip().splitlines()[-1])[key]
 
 
-STREAM = str((1 if QUICK else 4) << 30)
-CEILINGS = [
-    ("openssl", "AES-128-GCM, one core (`openssl speed -evp aes-128-gcm -bytes 16384`)", "MB/s",
-     ceiling_openssl),
-    ("iperf3", "Loopback TCP, iperf3 (one stream)", "MB/s", ceiling_iperf3),
-    ("tcp", "Loopback TCP, `ftpbench tcp-ceiling` (send() → recv(MSG_TRUNC))", "MB/s",
-     lambda: ceiling_client("tcp-ceiling", "--bytes", STREAM)),
-    ("tls", "Loopback TLS 1.3 AES-128-GCM stream, `ftpbench tls-ceiling`", "MB/s",
-     lambda: ceiling_client("tls-ceiling", "--bytes", STREAM)),
-    ("hs13", "Resumed TLS 1.3 handshakes carrying 4 KiB, `ftpbench handshake-ceiling` (no FTP)",
-     "connections/s", lambda: ceiling_client("handshake-ceiling", "--count", "2000", key="per_s")),
-    ("hs12", "The same with TLS 1.2 (abbreviated handshake, no key exchange)", "connections/s",
-     lambda: ceiling_client("handshake-ceiling", "--count", "2000", "--tls12", key="per_s")),
-    ("disk", f"Disk: write {SIZES['big_mb']} MiB into the data folder, then `fdatasync`", "MB/s",
-     lambda: ceiling_disk(True)),
-    ("disk_cache", "The same without `fdatasync` (page cache and dirty-page throttling)", "MB/s",
-     lambda: ceiling_disk(False)),
-]
+def ceiling_fresh_memory() -> float:
+    """First write to fresh anonymous memory, one byte per page, in MB/s of memory made present: what
+    every new page-cache page costs the kernel before an upload's bytes land in it."""
+    n = SIZES["big_mb"] << 20
+    t0 = time.monotonic()
+    m = mmap.mmap(-1, n)
+    try:
+        for off in range(0, n, mmap.PAGESIZE):
+            m[off] = 1
+        elapsed = time.monotonic() - t0
+    finally:
+        m.close()
+    return n / elapsed / 1e6
 
 
 def ceiling_disk(sync: bool) -> float:
@@ -606,6 +602,28 @@ def ceiling_disk(sync: bool) -> float:
         os.close(fd)
         path.unlink()
     return n / elapsed / 1e6
+
+
+STREAM = str((1 if QUICK else 4) << 30)
+CEILINGS = [
+    ("openssl", "AES-128-GCM, one core (`openssl speed -evp aes-128-gcm -bytes 16384`)", "MB/s",
+     ceiling_openssl),
+    ("iperf3", "Loopback TCP, iperf3 (one stream)", "MB/s", ceiling_iperf3),
+    ("tcp", "Loopback TCP, `ftpbench tcp-ceiling` (send() → recv(MSG_TRUNC))", "MB/s",
+     lambda: ceiling_client("tcp-ceiling", "--bytes", STREAM)),
+    ("tls", "Loopback TLS 1.3 AES-128-GCM stream, `ftpbench tls-ceiling`", "MB/s",
+     lambda: ceiling_client("tls-ceiling", "--bytes", STREAM)),
+    ("hs13", "Resumed TLS 1.3 handshakes carrying 4 KiB, `ftpbench handshake-ceiling` (no FTP)",
+     "connections/s", lambda: ceiling_client("handshake-ceiling", "--count", "2000", key="per_s")),
+    ("hs12", "The same with TLS 1.2 (abbreviated handshake, no key exchange)", "connections/s",
+     lambda: ceiling_client("handshake-ceiling", "--count", "2000", "--tls12", key="per_s")),
+    ("disk", f"Disk: write {SIZES['big_mb']} MiB into the data folder, then `fdatasync`", "MB/s",
+     lambda: ceiling_disk(True)),
+    ("disk_cache", "The same without `fdatasync` (page cache and dirty-page throttling)", "MB/s",
+     lambda: ceiling_disk(False)),
+    ("fresh_memory", f"First write to {SIZES['big_mb']} MiB of fresh memory (anonymous `mmap`, a byte per page)",
+     "MB/s", ceiling_fresh_memory),
+]
 
 
 def curl_retr(s: Server, tls: bool) -> float:

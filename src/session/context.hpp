@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <string>
 
@@ -43,8 +44,8 @@ class SessionContext {
 
   // A running transfer (at most one): its progress for STAT, its stream for ABOR.
   bool transfer_active = false;
-  bool abort_requested = false;
-  bool transfer_replied = false;  // the running transfer has sent its 150
+  std::atomic<bool> abort_requested = false;  // also read on the worker pool (an upload's commit)
+  bool transfer_replied = false;              // the running transfer has sent its 150
   TransferProgress progress;
   tls::Stream* active_stream = nullptr;
   std::chrono::steady_clock::time_point last_activity = std::chrono::steady_clock::now();

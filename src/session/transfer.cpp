@@ -21,6 +21,10 @@ constexpr std::size_t kChunk = 256 * 1024;
 constexpr std::size_t kSendfileChunk = 4 * 1024 * 1024;
 constexpr std::uint64_t kYieldEvery = 16 * 1024 * 1024;  // let the other sessions of this loop run
 
+TransferOutcome disk_failure(std::error_code ec, std::uint64_t bytes) {
+  return {is_storage_full(ec) ? TransferStatus::kDiskFull : TransferStatus::kLocalError, ec, bytes};
+}
+
 // Bandwidth limits: waits (on a timer) until `bytes` may have moved at both rates.
 Task<void> pace(const Throttle& t, std::uint64_t bytes) {
   if (!t.active()) co_return;
@@ -127,27 +131,46 @@ Task<TransferOutcome> buffered_send_loop(tls::Stream& data, int fd, TransferOpti
   }
 }
 
+// The last piece of an upload, left for receive_file to write together with the caller's `finish`.
+struct LastPiece {
+  std::unique_ptr<char[]> raw;
+  std::string text;  // ASCII
+  std::string_view bytes;
+  std::uint64_t file_pos = 0;
+};
+
+// Receives until the end of the data: every piece but the last is written (the last goes to `last`).
 Task<TransferOutcome> receive_loop(tls::Stream& data, int fd, TransferOptions opts,
-                                   runtime::BlockingPool& pool, TransferProgress& progress) {
-  std::string current(kChunk, '\0');
-  std::string previous;  // being written to the disk while `current` fills from the network
-  std::string converted;
+                                   runtime::BlockingPool& pool, TransferProgress& progress, LastPiece& last) {
+  const std::size_t chunk = opts.throttle.chunk(kChunk);
+  // Never zeroed, and the second buffer only once the upload outgrows the first: a 4 KiB file
+  // touches a page or two of them, not 512 KiB of fresh memory.
+  auto current = std::make_unique_for_overwrite<char[]>(chunk);
+  std::unique_ptr<char[]> previous;
+  std::string converted;           // ASCII: `current` with CRLF turned into LF
+  std::string previous_converted;  // ... and the previous piece's
+  std::string_view pending;        // the previous piece, written to the disk while `current` fills
   bool pending_cr = false;
   std::uint64_t file_pos = opts.offset;
-  auto write_chunk = [&](const std::string& buf) -> Task<std::error_code> {
-    if (buf.empty()) co_return std::error_code{};
-    auto w = co_await pool.run([&] { return sys::pwrite_all(fd, buf.data(), buf.size(), file_pos); });
-    if (!w) co_return w.error();
-    file_pos += buf.size();
-    co_return std::error_code{};
+  // One worker hop per piece: the write and, for an upload flushed before its 226, the start of its
+  // writeback, so that the final fdatasync waits only for the last pieces, not for the whole file.
+  auto write_piece = [&](std::string_view bytes) -> Task<std::error_code> {
+    if (bytes.empty()) co_return std::error_code{};
+    auto ec = co_await pool.run([&]() -> std::error_code {
+      if (auto w = sys::pwrite_all(fd, bytes.data(), bytes.size(), file_pos); !w) return w.error();
+      if (opts.durable) sys::start_writeback(fd, file_pos, bytes.size());
+      return {};
+    });
+    if (!ec) file_pos += bytes.size();
+    co_return ec;
   };
-  // Fills `buf` from the network: one disk write (and one worker round trip) per kChunk, not per TLS
+  // Fills `buf` from the network: one disk write (and one worker round trip) per chunk, not per TLS
   // record or TCP read. Progress is counted as bytes arrive, for the stall watchdog; with a
   // bandwidth limit each read is paced (the buffer is then about 1/16 s worth).
-  auto fill = [&](std::string& buf) -> Task<std::tuple<std::error_code, std::size_t>> {
+  auto fill = [&](char* buf) -> Task<std::tuple<std::error_code, std::size_t>> {
     std::size_t got = 0;
-    while (got < buf.size()) {
-      auto [ec, n] = co_await data.read_some(asio::buffer(buf.data() + got, buf.size() - got));
+    while (got < chunk) {
+      auto [ec, n] = co_await data.read_some(asio::buffer(buf + got, chunk - got));
       got += n;
       progress.bytes += n;
       if (ec) co_return std::tuple{ec, got};
@@ -155,35 +178,34 @@ Task<TransferOutcome> receive_loop(tls::Stream& data, int fd, TransferOptions op
     }
     co_return std::tuple{std::error_code{}, got};
   };
-  const std::size_t chunk = opts.throttle.chunk(kChunk);
   for (;;) {
-    current.resize(chunk);
-    auto [rec, n, wec] = co_await (fill(current) && write_chunk(previous));
-    if (wec) {
-      co_return TransferOutcome{
-          is_storage_full(wec) ? TransferStatus::kDiskFull : TransferStatus::kLocalError, wec,
-          progress.bytes};
-    }
-    current.resize(n);
+    auto [rec, n, wec] = co_await (fill(current.get()) && write_piece(pending));
+    if (wec) co_return disk_failure(wec, progress.bytes);
+    std::string_view piece(current.get(), n);
     if (opts.ascii) {
-      protocol::from_network_ascii(current, converted, pending_cr);
-      current.swap(converted);
+      protocol::from_network_ascii(piece, converted, pending_cr);
+      piece = converted;
     }
     const bool eof = rec == asio::error::eof || rec == asio::ssl::error::stream_truncated;
     if (rec && !eof) co_return TransferOutcome{TransferStatus::kNetworkError, rec, progress.bytes};
     if (eof) {
+      last.file_pos = file_pos;
       if (opts.ascii) {
-        protocol::finish_from_network_ascii(converted, pending_cr);
-        current += converted;
-      }
-      if (auto ec = co_await write_chunk(current)) {
-        co_return TransferOutcome{
-            is_storage_full(ec) ? TransferStatus::kDiskFull : TransferStatus::kLocalError, ec,
-            progress.bytes};
+        std::string tail;
+        protocol::finish_from_network_ascii(tail, pending_cr);
+        converted += tail;
+        last.text = std::move(converted);
+        last.bytes = last.text;
+      } else {
+        last.raw = std::move(current);
+        last.bytes = std::string_view(last.raw.get(), n);
       }
       co_return TransferOutcome{TransferStatus::kOk, {}, progress.bytes};
     }
-    previous.swap(current);
+    if (!previous) previous = std::make_unique_for_overwrite<char[]>(chunk);
+    std::swap(current, previous);
+    converted.swap(previous_converted);
+    pending = opts.ascii ? std::string_view(previous_converted) : std::string_view(previous.get(), n);
   }
 }
 
@@ -207,8 +229,23 @@ Task<TransferOutcome> send_file(tls::Stream& data, int fd, TransferOptions opts,
 }
 
 Task<TransferOutcome> receive_file(tls::Stream& data, int fd, TransferOptions opts,
-                                   runtime::BlockingPool& pool, TransferProgress& progress) {
-  co_return co_await guarded(receive_loop(data, fd, opts, pool, progress), progress, opts.stall_timeout);
+                                   runtime::BlockingPool& pool, TransferProgress& progress,
+                                   const std::function<std::error_code()>& finish) {
+  LastPiece last;
+  auto outcome =
+      co_await guarded(receive_loop(data, fd, opts, pool, progress, last), progress, opts.stall_timeout);
+  if (outcome.status != TransferStatus::kOk) co_return outcome;
+  // The last piece and what completes the upload in one worker hop (for a small file, the whole
+  // upload's disk work but the open); outside the stall watchdog, like a flush after the transfer.
+  auto ec = co_await pool.run([&]() -> std::error_code {
+    if (!last.bytes.empty()) {
+      if (auto w = sys::pwrite_all(fd, last.bytes.data(), last.bytes.size(), last.file_pos); !w)
+        return w.error();
+    }
+    return finish ? finish() : std::error_code{};
+  });
+  if (ec) co_return disk_failure(ec, outcome.bytes);
+  co_return outcome;
 }
 
 Task<TransferOutcome> send_bytes(tls::Stream& data, std::string bytes, TransferOptions opts,

@@ -3,6 +3,7 @@
 // ASCII go through user-space buffers, with the disk side on the blocking pool and the two sides
 // overlapped (read the next chunk while the previous one is sent).
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -47,6 +48,9 @@ struct TransferOptions {
   std::uint64_t offset = 0;  // REST
   Duration stall_timeout = std::chrono::minutes(5);
   Throttle throttle;
+  // Uploads: the file is flushed before the 226 (storage.fsync). The disk writeback of each piece
+  // starts as soon as it is written, so the final flush has only the tail left to wait for.
+  bool durable = false;
 };
 
 // Progress visible to STAT while the transfer runs.
@@ -62,8 +66,12 @@ struct TransferProgress {
 
 Task<TransferOutcome> send_file(tls::Stream& data, int fd, TransferOptions opts, runtime::BlockingPool& pool,
                                 TransferProgress& progress);
+// Receives an upload into `fd` (from opts.offset on). `finish` (the flush and the rename of an upload)
+// runs on the worker pool right after the last piece is written, in the same hop; an error from it
+// fails the transfer like a write error (kDiskFull or kLocalError).
 Task<TransferOutcome> receive_file(tls::Stream& data, int fd, TransferOptions opts,
-                                   runtime::BlockingPool& pool, TransferProgress& progress);
+                                   runtime::BlockingPool& pool, TransferProgress& progress,
+                                   const std::function<std::error_code()>& finish = {});
 Task<TransferOutcome> send_bytes(tls::Stream& data, std::string bytes, TransferOptions opts,
                                  TransferProgress& progress);
 

@@ -146,6 +146,14 @@ std::error_code fsync(int fd) {
   return ok_or_errno(retry_eintr([&] { return ::fdatasync(fd); }));
 }
 
+void start_writeback(int fd, std::uint64_t offset, std::uint64_t length) noexcept {
+  // Errors (EIO, a file system without it) show at the fsync that follows, which is what counts.
+  (void)retry_eintr([&] {
+    return ::sync_file_range(fd, static_cast<off64_t>(offset), static_cast<off64_t>(length),
+                             SYNC_FILE_RANGE_WRITE);
+  });
+}
+
 std::error_code fsync_directory(int dirfd) {
   return ok_or_errno(retry_eintr([&] { return ::fsync(dirfd); }));
 }

@@ -38,6 +38,9 @@ namespace ftpsd::sys {
 [[nodiscard]] std::optional<std::size_t> pread_cached(int fd, void* buf, std::size_t n, std::uint64_t offset);
 [[nodiscard]] Result<std::size_t> pwrite_all(int fd, const void* buf, std::size_t n, std::uint64_t offset);
 [[nodiscard]] std::error_code fsync(int fd);  // fdatasync: the data and what is needed to read it
+// Starts writing the range to the disk without waiting (sync_file_range SYNC_FILE_RANGE_WRITE): a
+// hint that makes a later fsync shorter; it guarantees nothing, so it reports no error.
+void start_writeback(int fd, std::uint64_t offset, std::uint64_t length) noexcept;
 [[nodiscard]] std::error_code fsync_directory(int dirfd);  // fsync of a directory opened O_RDONLY
 // renameat for files; `no_replace`: renameat2(RENAME_NOREPLACE), EEXIST when `newname` exists.
 [[nodiscard]] std::error_code rename_file(int olddir, const std::string& oldname, int newdir,

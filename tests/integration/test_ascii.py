@@ -56,6 +56,16 @@ def test_type_a_upload_crlf_split_across_packets(server, ctl):
     assert (server.root() / "cr.txt").read_bytes() == b"abc\r"
 
 
+def test_type_a_upload_crlf_split_between_disk_pieces(server, ctl):
+    # The server converts and writes uploads in pieces of 256 KiB of network data: a CR at the end
+    # of one piece and its LF at the start of the next are one line end.
+    piece = 256 * 1024
+    text = b"x" * (piece - 1) + b"\r\n" + b"y" * (piece - 2) + b"\r\n" + b"z\r"
+    ctl.expect("TYPE A", "200")
+    upload(ctl, "pieces.txt", [text])
+    assert (server.root() / "pieces.txt").read_bytes() == text[:-1].replace(b"\r\n", b"\n") + b"\r"
+
+
 def test_type_a_download_sends_crlf(server, ctl):
     (server.root() / "u.txt").write_bytes(b"a\nb\n\nc")
     (server.root() / "w.txt").write_bytes(b"x\r\ny\n")

@@ -85,6 +85,52 @@ def test_old_file_stays_until_the_upload_is_complete(server, ctl):
     assert temporaries(root) == []
 
 
+PIECE = 256 * 1024  # what the server writes to the disk at once (src/session/transfer.cpp kChunk)
+
+
+@pytest.mark.parametrize("fsync", ["true", "false"])
+def test_uploads_of_many_pieces_arrive_byte_identical(make_server, fsync):
+    # Uploads are written piece by piece while the next piece arrives (and, with fsync, their writeback
+    # starts early): every size around the piece boundaries arrives whole, with no temporary left.
+    server = make_server(extra=f"[storage]\nfsync = {fsync}\n")
+    root = server.root()
+    sizes = [0, 1, PIECE - 1, PIECE, PIECE + 1, 2 * PIECE, 4 * PIECE + 12345]
+    with Control.to(server).login() as c:
+        for i, size in enumerate(sizes):
+            payload = os.urandom(size)
+            # Odd pieces from the client too: the server's pieces must not depend on them.
+            data = c.pasv()
+            c.expect(f"STOR up{i}.bin", "150")
+            for pos in range(0, size, 100_003):
+                data.sendall(payload[pos:pos + 100_003])
+            data.close()
+            assert c.reply().startswith("226")
+            assert (root / f"up{i}.bin").read_bytes() == payload, f"size {size}"
+        # A resume in place (REST) goes through the same pieces from its offset.
+        base = os.urandom(PIECE + 7)
+        (root / "r.bin").write_bytes(base)
+        more = os.urandom(3 * PIECE + 5)
+        c.expect(f"REST {PIECE - 3}", "350")
+        stor_bytes(c, "STOR r.bin", more)
+        assert (root / "r.bin").read_bytes() == base[:PIECE - 3] + more
+    assert temporaries(root) == []
+
+
+def test_upload_aborted_after_several_pieces_keeps_the_old_file(server, ctl):
+    # Several pieces are already on the disk (in the temporary) when the ABOR comes.
+    root = server.root()
+    (root / "f.bin").write_bytes(b"old content")
+    data = start_upload(ctl, "STOR f.bin", os.urandom(5 * PIECE))
+    wait_for(lambda: any((root / t).stat().st_size >= 2 * PIECE for t in temporaries(root)),
+             what="pieces written to the temporary")
+    ctl.send(b"ABOR\r\n")
+    assert ctl.reply().startswith("426")
+    assert ctl.reply().startswith("226")
+    data.close()
+    assert (root / "f.bin").read_bytes() == b"old content"
+    assert temporaries(root) == []
+
+
 def test_aborted_upload_keeps_the_old_file_and_no_temporary(server, ctl):
     root = server.root()
     (root / "f.bin").write_bytes(b"old content")

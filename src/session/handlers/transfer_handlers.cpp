@@ -182,21 +182,22 @@ Task<Reply> upload(SessionContext& ctx, std::string_view verb, const vfs::Virtua
             co_return local_failure(ec, 0);
         }
         auto opts = options(ctx, offset, Direction::kReceive);
-        auto outcome = co_await receive_file(data, fd, std::move(opts), ctx.services.blocking, ctx.progress);
+        opts.durable = storage.fsync;
         // 226 means the data is on the disk: flushed, then (atomic) renamed over the target and the
-        // folder flushed. An ABOR that came meanwhile keeps the old file.
-        if (outcome.status == TransferStatus::kOk && storage.fsync) {
-          if (auto ec = co_await ctx.blocking([&] { return sys::fsync(fd); }))
-            outcome = local_failure(ec, outcome.bytes);
-        }
-        if (outcome.status == TransferStatus::kOk && target->pending && !ctx.abort_requested) {
-          if (auto ec = co_await ctx.blocking([&] { return target->pending->commit(storage.fsync); })) {
-            outcome = local_failure(ec, outcome.bytes);
-          } else {
+        // folder flushed. An ABOR that came meanwhile keeps the old file. On the worker pool, in the
+        // same hop as the last write.
+        auto finish = [&]() -> std::error_code {
+          if (storage.fsync) {
+            if (auto ec = sys::fsync(fd)) return ec;
+          }
+          if (target->pending && !ctx.abort_requested.load()) {
+            if (auto ec = target->pending->commit(storage.fsync)) return ec;
             committed = true;
           }
-        }
-        co_return outcome;
+          return {};
+        };
+        co_return co_await receive_file(data, fd, std::move(opts), ctx.services.blocking, ctx.progress,
+                                        finish);
       },
       ok_text);
   if (target->pending && !committed) {

@@ -280,8 +280,9 @@ void write_pid_file(const std::filesystem::path& file) {
   if (!out) spdlog::error("cannot write server.pid_file {}", file.string());
 }
 
-// Each session holds its control socket and its root directory handle; a transfer adds a passive
-// listener, the data socket and the file. 10,000 sessions must fit: raise RLIMIT_NOFILE at start.
+// An idle session holds its control socket (root folder handles are shared: one per folder, see
+// vfs::RootHandles); a transfer adds a passive listener or the data socket, and the file. 10,000
+// sessions must fit: raise RLIMIT_NOFILE at start.
 void raise_open_file_limit(std::size_t max_sessions) {
   constexpr std::uint64_t kPerSession = 4;
   constexpr std::uint64_t kReserved = 256;  // listeners, logs, epoll, eventfds, certificates, users

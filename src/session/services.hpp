@@ -16,6 +16,7 @@
 #include "runtime/blocking_pool.hpp"
 #include "session/stop_notice.hpp"
 #include "tls/context.hpp"
+#include "vfs/root_handles.hpp"
 
 namespace ftpsd::session {
 
@@ -50,6 +51,7 @@ struct Services {
   std::atomic<std::uint64_t> tls_reuse_refused{0};
   std::atomic<std::uint64_t> tls_reuse_reported{0};
   std::atomic<std::size_t> sessions{0};
+  vfs::RootHandles roots;  // the users' root folders, one handle per folder shared by its sessions
 
   // Limits and bans (issue 5). The counters are totals since start, for metrics.
   net::KeyedCounter sessions_per_ip;    // by client address (the PROXY header's on proxied listeners)

@@ -108,6 +108,7 @@ class LocalFs {
   [[nodiscard]] std::error_code chmod(const VirtualPath& path, mode_t mode) const;
 
  private:
+  friend class RootHandles;
   explicit LocalFs(sys::UniqueFd root) : root_(std::move(root)) {}
   // Opens the parent of `path` as a directory handle; the last segment is then used relative to it,
   // so no component is ever resolved outside the kernel's RESOLVE_BENEATH walk.

@@ -91,7 +91,7 @@ Task<Reply> finish_login(SessionContext& ctx, auth::User user, Reply ok) {
     }
     slot = std::move(*lease);
   }
-  auto fs = co_await ctx.blocking([&] { return vfs::LocalFs::open(user.root.string()); });
+  auto fs = co_await ctx.blocking([&] { return ctx.services.roots.open(user.root.string()); });
   if (!fs) {
     ctx.log(spdlog::level::err, "login_failed",
             "login refused: the root folder {} of user '{}' cannot be opened: {}", user.root.string(),

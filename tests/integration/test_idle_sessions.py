@@ -1,0 +1,79 @@
+"""What an idle logged-in session holds: its socket, and a share of its user's root folder handle (one
+handle per folder, however many sessions use it). Checked through the server's /proc/PID/fd."""
+import os
+import signal
+
+from helpers import Control, retr_bytes, wait_for
+
+
+def fd_count(srv) -> int:
+    return len(os.listdir(f"/proc/{srv.proc.pid}/fd"))
+
+
+def test_sessions_of_one_user_share_one_root_handle(server):
+    (server.root("alice") / "hello.txt").write_bytes(b"hi\n")
+    with Control.to(server) as warm:  # whatever the first login opens for good (logs, caches)
+        warm.login()
+    assert wait_for(lambda: server.log().count("disconnected") >= 1)
+    before = fd_count(server)
+    n = 40
+    alices = [Control.to(server).login() for _ in range(n)]
+    bobs = [Control.to(server).login("bob") for _ in range(5)]
+    try:
+        # One socket per session, one root handle per folder (alice's and bob's): not 2 per session.
+        grown = fd_count(server) - before
+        assert n + 5 <= grown <= n + 5 + 2, grown
+        # The shared handle serves every session: what one creates, the others see.
+        alices[0].expect("MKD shared", "257")
+        alices[-1].expect("CWD shared", "250")
+        alices[-1].expect("CWD /", "250")
+        assert retr_bytes(alices[n // 2], "hello.txt") == b"hi\n"
+        bobs[0].expect("CWD shared", "550")  # bob's root is another folder
+        # Jailed as before: nothing above the root through the shared handle.
+        alices[1].expect("CWD ..", "250")
+        assert alices[1].cmd("PWD").startswith('257 "/"')
+        alices[1].expect("SIZE ../bob", "550")
+    finally:
+        for c in alices + bobs:
+            c.close()
+    # The last session of a folder closes its handle.
+    assert wait_for(lambda: fd_count(server) <= before), (fd_count(server), before)
+
+
+def test_a_root_replaced_on_disk_applies_to_new_sessions(server):
+    home = server.root("alice")
+    (home / "old.txt").write_bytes(b"old\n")
+    with Control.to(server) as first:
+        first.login()
+        home.rename(home.with_name("alice-moved"))
+        home.mkdir()
+        (home / "new.txt").write_bytes(b"new\n")
+        with Control.to(server) as second:
+            second.login()
+            assert retr_bytes(second, "new.txt") == b"new\n"
+            second.expect("SIZE old.txt", "550")
+        # The session that had the folder keeps it, wherever it moved.
+        assert retr_bytes(first, "old.txt") == b"old\n"
+        first.expect("SIZE new.txt", "550")
+
+
+def test_reload_with_another_root_applies_to_new_sessions(make_server):
+    srv = make_server()
+    (srv.root("alice") / "a.txt").write_bytes(b"a\n")
+    other = srv.base / "home" / "alice-2"
+    other.mkdir()
+    (other / "b.txt").write_bytes(b"b\n")
+    with Control.to(srv) as before:
+        before.login()
+        users = srv.base / "users.toml"
+        text = users.read_text()
+        old_line = f'root = "{srv.root("alice")}"'
+        assert old_line in text
+        users.write_text(text.replace(old_line, f'root = "{other}"'))
+        srv.proc.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: "configuration reloaded" in srv.log()), srv.log()[-3000:]
+        with Control.to(srv) as after:
+            after.login()
+            assert retr_bytes(after, "b.txt") == b"b\n"
+            after.expect("SIZE a.txt", "550")
+        assert retr_bytes(before, "a.txt") == b"a\n"  # a running session keeps its root

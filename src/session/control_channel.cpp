@@ -12,7 +12,7 @@ ControlChannel::ControlChannel(tls::Stream stream)
 }
 
 void ControlChannel::discard_buffered_input() noexcept {
-  in_.clear();
+  std::string().swap(in_);  // frees the buffer: an idle session holds none
   pos_ = 0;
 }
 
@@ -42,8 +42,14 @@ Task<Result<std::string, LineError>> ControlChannel::read_line() {
         co_return Unexpected{LineError::kTooLong};
       co_return std::move(*line);
     }
-    // Idle sessions keep no large buffer: read in small steps into a string grown on demand.
+    // An idle session holds no buffer: wait until the socket (or OpenSSL) has bytes, then read in
+    // small steps into a string grown on demand and freed again once every line is taken.
+    if (in_.empty() && !stream_.has_pending()) {
+      if (auto [ec] = co_await stream_.socket().async_wait(asio::socket_base::wait_read, kTuple); ec)
+        co_return Unexpected{LineError::kClosed};
+    }
     constexpr std::size_t kChunk = 1024;
+    in_.erase(0, std::exchange(pos_, 0));  // a client that pipelines never lets the buffer grow
     const auto old = in_.size();
     in_.resize(old + kChunk);
     auto [ec, n] = co_await stream_.read_some(asio::buffer(in_.data() + old, kChunk));

@@ -26,6 +26,8 @@ class Stream {
   tcp::socket& socket() noexcept { return socket_; }
   [[nodiscard]] bool secure() const noexcept { return tls_ != nullptr; }
   [[nodiscard]] SSL* native() const noexcept { return tls_.get(); }
+  // OpenSSL already holds received bytes (a read may complete without waiting for the socket).
+  [[nodiscard]] bool has_pending() const noexcept { return tls_ && SSL_has_pending(tls_.get()) == 1; }
 
   Task<std::tuple<std::error_code, std::size_t>> read_some(asio::mutable_buffer buf);
   Task<std::tuple<std::error_code, std::size_t>> write_all(asio::const_buffer buf);

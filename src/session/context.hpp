@@ -23,6 +23,9 @@ namespace ftpsd::session {
 using protocol::Reply;
 using protocol::ReplyCode;
 
+// Why the server ends a session on its own (Watchdog); the control loop sends the matching 421.
+enum class EndReason : std::uint8_t { kNone, kLoginTimeout, kIdleTimeout, kStopping };
+
 class SessionContext {
  public:
   // `client`: the address from a PROXY protocol header, which replaces the socket's peer everywhere
@@ -41,6 +44,9 @@ class SessionContext {
   SessionState state;
   ControlChannel control;
   DataChannel data;
+
+  bool command_running = false;             // a command's handler runs (not a transfer): the watchdog waits
+  EndReason end_reason = EndReason::kNone;  // set by the watchdog; the session then ends with 421
 
   // A running transfer (at most one): its progress for STAT, its stream for ABOR.
   bool transfer_active = false;

@@ -8,12 +8,10 @@
 #include "session/command_table.hpp"
 #include "session/context.hpp"
 #include "session/security_policy.hpp"
+#include "session/watchdog.hpp"
 
 namespace ftpsd::session {
 namespace {
-
-using namespace asio::experimental::awaitable_operators;
-using Clock = std::chrono::steady_clock;
 
 // SECURITY: with tls.required = login or all (for this user), credentials never travel in clear.
 std::optional<Reply> refuse_clear_login(const SessionContext& ctx, const protocol::Command& cmd) {
@@ -75,63 +73,33 @@ Task<void> transfer_task(SessionContext& ctx, const CommandSpec& spec, protocol:
   ctx.transfer_finished();
 }
 
-// Ends the session when it has been idle too long (never during a transfer or a command), or not
-// logged in within the login timeout. Returns after sending 421.
-Task<void> watchdog(SessionContext& ctx, const bool& busy) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  const auto& server = ctx.config->server;
-  for (;;) {
-    // Sleeps until the next deadline, not a fixed tick: 10,000 idle sessions cost no wake-ups. A
-    // command or a transfer moves the deadline; the check below then just sleeps again.
-    const auto deadline = ctx.state.logged_in() ? ctx.last_activity + server.idle_timeout
-                                                : std::min(ctx.connected_at + server.login_timeout,
-                                                           ctx.last_activity + server.idle_timeout);
-    const bool stopping = ctx.services.stopping.load(std::memory_order_relaxed);
-    timer.expires_at(busy || ctx.transfer_active || stopping ? Clock::now() + std::chrono::seconds(1)
-                                                             : deadline);
-    auto* stop = ctx.services.stop_notice.timer_for(co_await asio::this_coro::executor);
-    if (stop != nullptr && !stopping) {
-      // A graceful stop cancels `stop` (on this loop): the session is woken at once.
-      auto woken = co_await (timer.async_wait(kTuple) || stop->async_wait(kTuple));
-      if (woken.index() == 0 && std::get<0>(std::get<0>(woken))) co_return;
-    } else if (auto [ec] = co_await timer.async_wait(kTuple); ec) {
-      co_return;
-    }
-    const auto now = Clock::now();
-    if (ctx.services.stopping.load(std::memory_order_relaxed)) {
-      // Graceful stop: idle sessions end now; a running command or transfer may finish until the
-      // deadline (server.shutdown_timeout), then the transfer is aborted (426) and the session ends.
-      const bool late = now >= ctx.services.stop_deadline.load(std::memory_order_relaxed);
-      if ((busy || ctx.transfer_active) && !late) continue;
-      if (ctx.transfer_active) {
-        ctx.log(spdlog::level::info, "shutdown",
-                "server stopping: transfer aborted at server.shutdown_timeout");
-        ctx.abort_transfer();
-        co_await ctx.wait_transfer();
-      }
+// The 421 of a session the server ends (EndReason, decided by the Watchdog).
+Task<void> say_goodbye(SessionContext& ctx) {
+  switch (ctx.end_reason) {
+    case EndReason::kStopping:
+      // The watchdog aborted a transfer still running at the deadline: its 426 goes first.
+      if (ctx.transfer_active) co_await ctx.wait_transfer();
       ctx.log(spdlog::level::info, "shutdown", "server stopping: session closed");
       co_await ctx.control.send(
           Reply{ReplyCode::kServiceUnavailable, "Server shutting down, closing control connection."});
-      co_return;
-    }
-    if (busy || ctx.transfer_active) continue;
-    if (!ctx.state.logged_in() && now - ctx.connected_at > server.login_timeout) {
+      break;
+    case EndReason::kLoginTimeout:
       ctx.log(spdlog::level::info, "timeout", "login timeout");
       co_await ctx.control.send(
           Reply{ReplyCode::kServiceUnavailable, "Login timeout: closing control connection."});
-      co_return;
-    }
-    if (now - ctx.last_activity > server.idle_timeout) {
+      break;
+    case EndReason::kIdleTimeout:
       ctx.log(spdlog::level::info, "timeout", "idle timeout");
       co_await ctx.control.send(
           Reply{ReplyCode::kServiceUnavailable, "Idle timeout: closing control connection."});
-      co_return;
-    }
+      break;
+    case EndReason::kNone:
+      break;
   }
 }
 
 // Returns false when the session must end.
-Task<bool> dispatch(SessionContext& ctx, const protocol::Command& cmd, bool& busy) {
+Task<bool> dispatch(SessionContext& ctx, const protocol::Command& cmd) {
   const CommandSpec* spec = find_command(cmd.verb);
   if (spec == nullptr) {
     co_await ctx.control.send(
@@ -139,7 +107,10 @@ Task<bool> dispatch(SessionContext& ctx, const protocol::Command& cmd, bool& bus
     co_return true;
   }
   // Commands that may not run beside a transfer wait for it (RFC 959 lets a server queue them).
-  if (ctx.transfer_active && !spec->during_transfer) co_await ctx.wait_transfer();
+  if (ctx.transfer_active && !spec->during_transfer) {
+    co_await ctx.wait_transfer();
+    if (ctx.end_reason != EndReason::kNone) co_return true;  // the server stops: not this command
+  }
   // NOOP and STAT answer at once, but never before the transfer's 150 (or its refusal): a client
   // that pipelines them must get the replies in order. ABOR need not wait: it may end a transfer
   // that still waits for its data connection, and it answers after the transfer's last reply.
@@ -157,9 +128,9 @@ Task<bool> dispatch(SessionContext& ctx, const protocol::Command& cmd, bool& bus
     asio::co_spawn(co_await asio::this_coro::executor, transfer_task(ctx, *spec, cmd), asio::detached);
     co_return true;
   }
-  busy = true;
+  ctx.command_running = true;
   Reply reply = co_await spec->handler(ctx, cmd);
-  busy = false;
+  ctx.command_running = false;
   if (reply.empty()) co_return true;
   if (co_await ctx.control.send(reply)) co_return false;
   switch (reply.after) {
@@ -175,15 +146,22 @@ Task<bool> dispatch(SessionContext& ctx, const protocol::Command& cmd, bool& bus
   co_return true;
 }
 
-Task<void> control_loop(SessionContext& ctx, bool& busy) {
+Task<void> control_loop(SessionContext& ctx) {
   for (;;) {
+    if (ctx.end_reason != EndReason::kNone) {
+      co_await say_goodbye(ctx);
+      co_return;
+    }
     auto line = co_await ctx.control.read_line();
     if (!line) {
-      if (line.error() == LineError::kClosed) co_return;
+      if (line.error() == LineError::kClosed) {
+        if (ctx.end_reason != EndReason::kNone) continue;  // the watchdog cancelled the read
+        co_return;
+      }
       co_await ctx.control.send(Reply{ReplyCode::kSyntaxError, "Command line too long."});
       continue;
     }
-    ctx.last_activity = Clock::now();
+    ctx.last_activity = std::chrono::steady_clock::now();
     auto cmd = protocol::parse_command(*line);
     if (!cmd) {
       if (cmd.error() != protocol::ParseError::kEmpty)
@@ -191,12 +169,11 @@ Task<void> control_loop(SessionContext& ctx, bool& busy) {
       continue;
     }
     ctx.log(spdlog::level::debug, "command", "<- {}", loggable(*cmd));
-    if (!co_await dispatch(ctx, *cmd, busy)) co_return;
+    if (!co_await dispatch(ctx, *cmd)) co_return;
   }
 }
 
 Task<void> serve(SessionContext& ctx) {
-  bool busy = false;
   // Implicit FTPS: TLS from the first byte, before the greeting.
   if (ctx.listener.tls == config::TlsMode::kImplicit) {
     if (!co_await ctx.upgrade_control()) co_return;
@@ -204,7 +181,12 @@ Task<void> serve(SessionContext& ctx) {
     ctx.state.protection = DataProtection::kPrivate;
   }
   if (co_await ctx.control.send(Reply{ReplyCode::kServiceReady, ctx.config->server.banner})) co_return;
-  co_await (control_loop(ctx, busy) || watchdog(ctx, busy));
+  // Detached however the loop ends (an exception too): its callback never sees a gone session.
+  struct Guard {
+    std::shared_ptr<Watchdog> dog;
+    ~Guard() { dog->detach(); }
+  } watchdog{Watchdog::start(ctx)};
+  co_await control_loop(ctx);
 }
 
 }  // namespace

@@ -1,0 +1,71 @@
+#include "session/watchdog.hpp"
+
+#include "session/context.hpp"
+
+namespace ftpsd::session {
+
+using Clock = std::chrono::steady_clock;
+
+std::shared_ptr<Watchdog> Watchdog::start(SessionContext& ctx) {
+  auto dog = std::make_shared<Watchdog>(ctx);
+  ctx.services.stop_notice.listen(dog->timer_.get_executor(), *dog);
+  dog->check();
+  return dog;
+}
+
+Watchdog::Watchdog(SessionContext& ctx) : ctx_(&ctx), timer_(ctx.control.stream().socket().get_executor()) {}
+
+void Watchdog::detach() {
+  if (ctx_ == nullptr) return;
+  ctx_->services.stop_notice.unlisten(timer_.get_executor(), *this);
+  ctx_ = nullptr;
+  timer_.cancel();
+}
+
+void Watchdog::arm(asio::steady_timer::time_point at) {
+  timer_.expires_at(at);  // cancels the previous wait, whose callback then does nothing
+  timer_.async_wait([self = shared_from_this()](std::error_code ec) {
+    if (!ec && self->ctx_ != nullptr) self->check();
+  });
+}
+
+void Watchdog::check() {
+  if (ctx_ == nullptr || ctx_->end_reason != EndReason::kNone) return;
+  SessionContext& ctx = *ctx_;
+  const auto& server = ctx.config->server;
+  const auto now = Clock::now();
+  const bool busy = ctx.command_running || ctx.transfer_active;
+  EndReason reason = EndReason::kNone;
+  if (ctx.services.stopping.load(std::memory_order_relaxed)) {
+    // Graceful stop: idle sessions end now; a running command or transfer may finish until the
+    // deadline (server.shutdown_timeout), then the transfer is aborted (426) and the session ends.
+    const bool late = now >= ctx.services.stop_deadline.load(std::memory_order_relaxed);
+    if (!busy || late) reason = EndReason::kStopping;
+  } else if (!busy) {
+    if (!ctx.state.logged_in() && now - ctx.connected_at > server.login_timeout)
+      reason = EndReason::kLoginTimeout;
+    else if (now - ctx.last_activity > server.idle_timeout)
+      reason = EndReason::kIdleTimeout;
+  }
+  if (reason == EndReason::kNone) {
+    // Sleeps until the next deadline, not a fixed tick: 10,000 idle sessions cost no wake-ups. A
+    // command or a transfer moves the deadline; the check then just sleeps again. While busy (or
+    // stopping with a transfer running) it looks again every second.
+    const auto deadline = ctx.state.logged_in() ? ctx.last_activity + server.idle_timeout
+                                                : std::min(ctx.connected_at + server.login_timeout,
+                                                           ctx.last_activity + server.idle_timeout);
+    const bool stopping = ctx.services.stopping.load(std::memory_order_relaxed);
+    arm(busy || stopping ? now + std::chrono::seconds(1) : deadline);
+    return;
+  }
+  ctx.end_reason = reason;
+  if (reason == EndReason::kStopping && ctx.transfer_active) {
+    ctx.log(spdlog::level::info, "shutdown", "server stopping: transfer aborted at server.shutdown_timeout");
+    ctx.abort_transfer();
+  }
+  // Wakes the control loop, which sends the 421 and ends the session.
+  std::error_code ignored;
+  ctx.control.stream().socket().cancel(ignored);
+}
+
+}  // namespace ftpsd::session

@@ -1,0 +1,39 @@
+#pragma once
+// Ends a session that is idle too long (never during a command or a transfer), not logged in within
+// server.login_timeout, or still open at a graceful stop. A timer with a callback rather than a
+// coroutine raced against the control loop: an idle session carries no frame for it. When it decides
+// that the session must end, it records why in SessionContext::end_reason and cancels the read of the
+// control connection; the control loop then sends the 421 (session.cpp).
+#include <memory>
+
+#include "runtime/asio.hpp"
+#include "session/stop_notice.hpp"
+
+namespace ftpsd::session {
+
+class SessionContext;
+
+class Watchdog final : public StopNotice::Listener, public std::enable_shared_from_this<Watchdog> {
+ public:
+  // Armed at once; `ctx` must call detach() before it is destroyed.
+  static std::shared_ptr<Watchdog> start(SessionContext& ctx);
+  explicit Watchdog(SessionContext& ctx);
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+  ~Watchdog() = default;
+
+  // At the end of the session: no more checks. A callback still queued finds no session and does
+  // nothing; it holds the watchdog alive until then.
+  void detach();
+  void on_stop() override { check(); }
+
+ private:
+  // Decides: the session ends now, or the timer is armed for the next deadline.
+  void check();
+  void arm(asio::steady_timer::time_point at);
+
+  SessionContext* ctx_;
+  asio::steady_timer timer_;
+};
+
+}  // namespace ftpsd::session

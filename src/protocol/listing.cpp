@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstring>
 
 namespace ftpsd::protocol {
 namespace {
@@ -33,24 +35,100 @@ char type_char(FileType t) {
   return '-';
 }
 
-std::string mode_string(const FileInfo& info) {
-  std::string s(10, '-');
-  s[0] = type_char(info.type);
-  constexpr std::string_view kRwx = "rwxrwxrwx";
-  for (std::size_t i = 0; i < 9; ++i)
-    if (info.mode & (0400u >> i)) s[i + 1] = kRwx[i];
-  return s;
-}
+// The fixed part of one line, built in place and appended to the output at once (one append per
+// line instead of one per field). Every field has a bounded width: 256 bytes always suffice.
+class LineBuffer {
+ public:
+  void put(char c) noexcept { buf_[n_++] = c; }
+  void put(std::string_view s) noexcept {
+    std::memcpy(buf_.data() + n_, s.data(), s.size());
+    n_ += s.size();
+  }
+  // `value` in `base`, right-aligned in `width` columns (wider values are not cut).
+  void number(std::uint64_t value, std::size_t width = 0, int base = 10) noexcept {
+    std::array<char, 24> digits{};
+    const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), value, base).ptr;
+    const auto n = static_cast<std::size_t>(end - digits.data());
+    for (; width > n; --width) put(' ');
+    put(std::string_view(digits.data(), n));
+  }
+  void append_to(std::string& out) const { out.append(buf_.data(), n_); }
+
+ private:
+  std::array<char, 256> buf_;
+  std::size_t n_ = 0;
+};
 
 }  // namespace
 
+void ListFormatter::append_list_line(std::string& out, const FileInfo& info, std::string_view name) {
+  LineBuffer line;
+  line.put(type_char(info.type));
+  constexpr std::string_view kRwx = "rwxrwxrwx";
+  for (std::size_t i = 0; i < 9; ++i) line.put((info.mode & (0400u >> i)) ? kRwx[i] : '-');
+  line.put(' ');
+  line.number(info.nlink, 4);
+  line.put(" ftp      ftp      ");
+  line.number(info.size, 12);
+  line.put(' ');
+  if (list_date_len_ == 0 || info.mtime != list_mtime_) {
+    const std::tm tm = utc(info.mtime);
+    const bool recent = info.mtime <= now_ + 3600 && now_ - info.mtime < kSixMonths;
+    const auto month = kMonths.at(static_cast<std::size_t>(tm.tm_mon));
+    const auto r = recent ? fmt::format_to_n(list_date_.data(), list_date_.size(), "{} {:>2} {:02}:{:02}",
+                                             month, tm.tm_mday, tm.tm_hour, tm.tm_min)
+                          : fmt::format_to_n(list_date_.data(), list_date_.size(), "{} {:>2} {:>5}", month,
+                                             tm.tm_mday, tm.tm_year + 1900);
+    list_date_len_ = std::min(r.size, list_date_.size());
+    list_mtime_ = info.mtime;
+  }
+  line.put(std::string_view(list_date_.data(), list_date_len_));
+  line.put(' ');
+  line.append_to(out);
+  out += name;
+}
+
+void ListFormatter::append_facts(std::string& out, const FileInfo& info) {
+  const bool dir = info.type == FileType::kDirectory;
+  // RFC 3659 §7.5.5: files a(ppend) d(elete) f(rename) r(etrieve) w(rite);
+  // directories c(reate) d(elete) e(nter) f(rename) l(ist) m(kdir) p(urge).
+  const std::string_view perm = dir ? (writable_ ? "cdeflmp" : "el") : (writable_ ? "adfrw" : "r");
+  const std::string_view type = dir ? "dir" : (info.type == FileType::kFile ? "file" : "OS.unix=special");
+  LineBuffer line;
+  line.put("type=");
+  line.put(type);
+  line.put(';');
+  if (!dir) {
+    line.put("size=");
+    line.number(info.size);
+    line.put(';');
+  }
+  if (facts_time_len_ == 0 || info.mtime != facts_mtime_) {
+    const std::tm tm = utc(info.mtime);
+    const auto r =
+        fmt::format_to_n(facts_time_.data(), facts_time_.size(), "{:04}{:02}{:02}{:02}{:02}{:02}",
+                         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    facts_time_len_ = std::min(r.size, facts_time_.size());
+    facts_mtime_ = info.mtime;
+  }
+  line.put("modify=");
+  line.put(std::string_view(facts_time_.data(), facts_time_len_));
+  line.put(";perm=");
+  line.put(perm);
+  line.put(";unique=");
+  line.number(info.device, 0, 16);
+  line.put('g');
+  line.number(info.inode, 0, 16);
+  line.put(";UNIX.mode=0");
+  line.number(info.mode & 07777u, 0, 8);
+  line.put("; ");
+  line.append_to(out);
+}
+
 std::string format_list_line(const FileInfo& info, std::int64_t now) {
-  const std::tm tm = utc(info.mtime);
-  const bool recent = info.mtime <= now + 3600 && now - info.mtime < kSixMonths;
-  const std::string when =
-      recent ? fmt::format("{:02}:{:02}", tm.tm_hour, tm.tm_min) : fmt::format("{:>5}", tm.tm_year + 1900);
-  return fmt::format("{} {:>4} ftp      ftp      {:>12} {} {:>2} {} {}", mode_string(info), info.nlink,
-                     info.size, kMonths.at(static_cast<std::size_t>(tm.tm_mon)), tm.tm_mday, when, info.name);
+  std::string out;
+  ListFormatter(now, false).append_list_line(out, info, info.name);
+  return out;
 }
 
 std::string format_time_val(std::int64_t seconds) {
@@ -87,16 +165,9 @@ std::optional<std::int64_t> parse_time_val(std::string_view text) {
 }
 
 std::string format_facts(const FileInfo& info, bool writable) {
-  const bool dir = info.type == FileType::kDirectory;
-  // RFC 3659 §7.5.5: files a(ppend) d(elete) f(rename) r(etrieve) w(rite);
-  // directories c(reate) d(elete) e(nter) f(rename) l(ist) m(kdir) p(urge).
-  const char* perm = dir ? (writable ? "cdeflmp" : "el") : (writable ? "adfrw" : "r");
-  const char* type = dir ? "dir" : (info.type == FileType::kFile ? "file" : "OS.unix=special");
-  std::string facts = fmt::format("type={};", type);
-  if (!dir) facts += fmt::format("size={};", info.size);
-  facts += fmt::format("modify={};perm={};unique={:x}g{:x};UNIX.mode=0{:o}; ", format_time_val(info.mtime),
-                       perm, info.device, info.inode, info.mode & 07777u);
-  return facts;
+  std::string out;
+  ListFormatter(0, writable).append_facts(out, info);
+  return out;
 }
 
 ListArgument parse_list_argument(std::string_view argument) {

@@ -1,6 +1,7 @@
 #pragma once
 // Directory listing formats: LIST (ls -l, as FileZilla, WinSCP and curl parse it), NLST, MLSD/MLST
 // facts (RFC 3659 §7), and the RFC 3659 time format. Pure.
+#include <array>
 #include <cstdint>
 #include <ctime>
 #include <optional>
@@ -29,6 +30,27 @@ struct FileInfo {
 // MLSx facts followed by "; " and nothing else (RFC 3659 §7.2); the caller appends the name or path.
 // `writable` says whether the user may modify, which decides the perm fact.
 [[nodiscard]] std::string format_facts(const FileInfo& info, bool writable);
+
+// The same lines appended to one buffer, for listings of many entries: no allocation per line, and
+// the date of the previous entry reused when the next one has the same mtime (entries of a folder
+// often share it). `name` replaces info.name. One formatter per thread.
+class ListFormatter {
+ public:
+  ListFormatter(std::int64_t now, bool writable) noexcept : now_(now), writable_(writable) {}
+  void append_list_line(std::string& out, const FileInfo& info,
+                        std::string_view name);               // as format_list_line
+  void append_facts(std::string& out, const FileInfo& info);  // as format_facts (no name)
+
+ private:
+  std::int64_t now_;
+  bool writable_;
+  std::int64_t list_mtime_ = 0;  // the entry list_date_ was made for (valid when list_date_len_ > 0)
+  std::size_t list_date_len_ = 0;
+  std::array<char, 24> list_date_{};  // "Nov 21 14:12" / "Jan  1  2000"
+  std::int64_t facts_mtime_ = 0;      // the entry facts_time_ was made for (valid when facts_time_len_ > 0)
+  std::size_t facts_time_len_ = 0;
+  std::array<char, 24> facts_time_{};  // YYYYMMDDHHMMSS
+};
 
 // RFC 3659 §2.3 time-val: YYYYMMDDHHMMSS in UTC.
 [[nodiscard]] std::string format_time_val(std::int64_t seconds);

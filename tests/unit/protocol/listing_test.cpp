@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 using namespace ftpsd::protocol;
 
 namespace {
@@ -51,4 +53,65 @@ TEST(ListArgument, OptionsBeforePath) {
   EXPECT_EQ(parse_list_argument("-1").path, "");
   EXPECT_EQ(parse_list_argument("-dash-file").path, "-dash-file");  // not an option word
   EXPECT_EQ(parse_list_argument("").path, "");
+}
+
+TEST(ListFormatter, SameLinesAsTheOneLineFormatters) {
+  // One formatter over entries whose mtimes repeat and change: its date cache must never show the
+  // previous entry's date.
+  const std::vector<FileInfo> entries = {
+      {.type = FileType::kFile,
+       .size = 0,
+       .mtime = kNow - 60,
+       .mode = 0644,
+       .nlink = 1,
+       .device = 1,
+       .inode = 2},
+      {.type = FileType::kFile,
+       .size = 99,
+       .mtime = kNow - 60,
+       .mode = 0600,
+       .nlink = 2,
+       .device = 1,
+       .inode = 3},
+      {.type = FileType::kDirectory, .size = 4096, .mtime = 946'684'800, .mode = 0755, .nlink = 12345},
+      {.type = FileType::kSymlink,
+       .size = 7,
+       .mtime = kNow + 7200,
+       .mode = 0777,
+       .device = 0xfd01,
+       .inode = 0xabc},
+      {.type = FileType::kOther, .size = 0, .mtime = kNow - 200LL * 24 * 3600, .mode = 04711},
+      {.type = FileType::kFile, .size = 123'456'789'012'345, .mtime = kNow - 3600, .mode = 0, .nlink = 1},
+      {.type = FileType::kFile, .size = 1, .mtime = 0, .mode = 07777, .nlink = 1},
+      {.type = FileType::kFile, .size = 1, .mtime = kNow - 3600, .mode = 0644, .nlink = 1},
+  };
+  for (const bool writable : {false, true}) {
+    ListFormatter formatter(kNow, writable);
+    for (const auto& info : entries) {
+      std::string line;
+      formatter.append_list_line(line, info, "a name");
+      auto named = info;
+      named.name = "a name";
+      EXPECT_EQ(line, format_list_line(named, kNow));
+      std::string facts;
+      formatter.append_facts(facts, info);
+      EXPECT_EQ(facts, format_facts(info, writable));
+    }
+  }
+}
+
+TEST(ListFormatter, ExactFields) {
+  ListFormatter formatter(kNow, true);
+  std::string out;
+  const FileInfo f{.type = FileType::kFile, .size = 1234, .mtime = kNow - 3600, .mode = 0644, .nlink = 3};
+  formatter.append_list_line(out, f, "x y");
+  EXPECT_EQ(out, "-rw-r--r--    3 ftp      ftp              1234 Nov 21 03:40 x y");
+  out.clear();
+  const FileInfo d{
+      .type = FileType::kDirectory, .mtime = 946'684'800, .mode = 0755, .device = 0x801, .inode = 255};
+  formatter.append_facts(out, d);
+  EXPECT_EQ(out, "type=dir;modify=20000101000000;perm=cdeflmp;unique=801gff;UNIX.mode=0755; ");
+  out.clear();
+  formatter.append_list_line(out, d, "old");
+  EXPECT_EQ(out, "drwxr-xr-x    1 ftp      ftp                 0 Jan  1  2000 old");
 }

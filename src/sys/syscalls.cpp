@@ -55,9 +55,19 @@ Result<struct stat> fstat(int fd) {
 }
 
 Result<struct stat> fstatat_nofollow(int dirfd, const std::string& name) {
+  return fstatat_nofollow(dirfd, name.c_str());
+}
+
+Result<struct stat> fstatat_nofollow(int dirfd, const char* name) {
   struct stat st {};
-  if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return Unexpected{last_error()};
+  if (::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return Unexpected{last_error()};
   return st;
+}
+
+Result<std::size_t> read_directory(int fd, char* buf, std::size_t size) {
+  const auto n = retry_eintr([&] { return ::syscall(SYS_getdents64, fd, buf, size); });
+  if (n < 0) return Unexpected{last_error()};
+  return static_cast<std::size_t>(n);
 }
 
 std::error_code mkdirat(int dirfd, const std::string& name, mode_t mode) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 #include "sys/fd.hpp"
@@ -26,6 +27,28 @@ namespace ftpsd::sys {
 [[nodiscard]] Result<UniqueFd> open_directory(const std::string& path);  // O_PATH root handle
 [[nodiscard]] Result<struct stat> fstat(int fd);
 [[nodiscard]] Result<struct stat> fstatat_nofollow(int dirfd, const std::string& name);
+[[nodiscard]] Result<struct stat> fstatat_nofollow(int dirfd, const char* name);  // NUL-terminated
+// getdents64: fills `buf` (8-byte aligned) with the next entries of the directory open as `fd`;
+// returns the bytes filled, 0 at the end. for_each_dirent walks them.
+[[nodiscard]] Result<std::size_t> read_directory(int fd, char* buf, std::size_t size);
+// Calls f(std::string_view name, unsigned char d_type) for each entry in the first `filled` bytes of
+// a read_directory buffer. Names are NUL-terminated in the buffer (name.data()[name.size()] == 0).
+template <class F>
+void for_each_dirent(const char* buf, std::size_t filled, F&& f) {
+  struct Record {  // the kernel's struct linux_dirent64
+    std::uint64_t ino;
+    std::int64_t off;
+    unsigned short reclen;
+    unsigned char type;
+    char name[1];
+  };
+  for (std::size_t at = 0; at < filled;) {
+    const auto* r = reinterpret_cast<const Record*>(buf + at);
+    if (r->reclen == 0) break;
+    f(std::string_view(r->name), r->type);
+    at += r->reclen;
+  }
+}
 [[nodiscard]] std::error_code mkdirat(int dirfd, const std::string& name, mode_t mode);
 [[nodiscard]] std::error_code unlinkat(int dirfd, const std::string& name, bool directory);
 [[nodiscard]] std::error_code renameat_noreplace_dir(int olddir, const std::string& oldname, int newdir,

@@ -59,27 +59,58 @@ bool LocalFs::is_directory(const VirtualPath& path) const {
   return sys::open_beneath(root_.get(), path.relative(), O_PATH | O_DIRECTORY).has_value();
 }
 
-Result<std::vector<protocol::FileInfo>> LocalFs::list(const VirtualPath& dir) const {
+Result<ListingDirectory> LocalFs::open_listing(const VirtualPath& dir) const {
   auto fd = sys::open_beneath(root_.get(), dir.relative(), O_RDONLY | O_DIRECTORY);
   if (!fd) return Unexpected{fd.error()};
-  DIR* d = ::fdopendir(fd->get());
-  if (d == nullptr) return Unexpected{sys::last_error()};
-  const int dfd = fd->release();  // owned by `d` from now on
-  std::unique_ptr<DIR, int (*)(DIR*)> guard(d, ::closedir);
-  std::vector<protocol::FileInfo> out;
-  while (const dirent* e = ::readdir(d)) {
-    const std::string name = e->d_name;
-    if (name == "." || name == ".." || is_upload_temp(name)) continue;
-    auto st = sys::fstatat_nofollow(dfd, name);
-    if (!st) continue;  // removed meanwhile
-    if (S_ISLNK(st->st_mode)) {
-      // SECURITY: follow the link only through the confined walk from the root.
-      if (auto target = sys::open_beneath(root_.get(), dir.child(name).relative(), O_PATH)) {
-        if (auto tst = sys::fstat(target->get())) st = tst;
-      }
+  return ListingDirectory(*this, std::move(*fd), dir);
+}
+
+Result<NameBatch> ListingDirectory::next_batch() {
+  constexpr std::size_t kBufferBytes = 32 * 1024;
+  NameBatch batch;
+  if (end_) return batch;
+  batch.storage = std::make_unique_for_overwrite<std::uint64_t[]>(kBufferBytes / sizeof(std::uint64_t));
+  char* buf = reinterpret_cast<char*>(batch.storage.get());
+  auto filled = sys::read_directory(fd_.get(), buf, kBufferBytes);
+  if (!filled) return Unexpected{filled.error()};
+  if (*filled == 0) {
+    end_ = true;
+    batch.storage.reset();
+    return batch;
+  }
+  sys::for_each_dirent(buf, *filled, [&](std::string_view name, unsigned char) {
+    if (name == "." || name == ".." || is_upload_temp(name)) return;
+    batch.names.push_back(name);
+  });
+  return batch;
+}
+
+std::optional<protocol::FileInfo> ListingDirectory::stat_entry(const char* name) const {
+  auto st = sys::fstatat_nofollow(fd_.get(), name);
+  if (!st) return std::nullopt;  // removed meanwhile
+  if (S_ISLNK(st->st_mode)) {
+    // SECURITY: follow the link only through the confined walk from the root.
+    if (auto target = sys::open_beneath(fs_->root_.get(), path_.child(name).relative(), O_PATH)) {
+      if (auto tst = sys::fstat(target->get())) st = tst;
     }
-    out.push_back(to_file_info(name, *st));
-    if (out.size() >= limits::kMaxListingEntries) break;
+  }
+  return to_file_info(std::string(), *st);
+}
+
+Result<std::vector<protocol::FileInfo>> LocalFs::list(const VirtualPath& dir) const {
+  auto listing = open_listing(dir);
+  if (!listing) return Unexpected{listing.error()};
+  std::vector<protocol::FileInfo> out;
+  while (!listing->at_end() && out.size() < limits::kMaxListingEntries) {
+    auto batch = listing->next_batch();
+    if (!batch) return Unexpected{batch.error()};
+    for (const auto name : batch->names) {
+      auto info = listing->stat_entry(name.data());
+      if (!info) continue;
+      info->name = std::string(name);
+      out.push_back(std::move(*info));
+      if (out.size() >= limits::kMaxListingEntries) break;
+    }
   }
   return out;
 }

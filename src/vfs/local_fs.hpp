@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -75,6 +77,41 @@ struct StaleCleanup {
   bool truncated = false;   // stopped at the bound
 };
 
+class LocalFs;
+
+// The names one read of a directory returned (one getdents64 buffer): views into the buffer the batch
+// owns, each NUL-terminated. Without ".", ".." and upload temporaries.
+struct NameBatch {
+  std::unique_ptr<std::uint64_t[]> storage;  // 8-byte aligned, as getdents64 wants
+  std::vector<std::string_view> names;
+};
+
+// A directory opened for listing (LocalFs::open_listing): its names are read batch by batch, and each
+// entry is stat'ed on its own, so that a caller can spread the stat calls over several threads.
+// next_batch() is for one thread at a time; stat_entry() may run on any number at once. Valid while
+// the LocalFs that opened it lives.
+class ListingDirectory {
+ public:
+  // The next batch of names (possibly empty when one read held only hidden names); at_end() once the
+  // directory is exhausted.
+  [[nodiscard]] Result<NameBatch> next_batch();
+  [[nodiscard]] bool at_end() const noexcept { return end_; }
+  // The entry `name` of this directory as listings show it: a symlink that resolves inside the root
+  // as its target, any other (dangling or escaping) as the link itself, never followed. nullopt when
+  // the entry is gone. info.name stays empty.
+  [[nodiscard]] std::optional<protocol::FileInfo> stat_entry(const char* name) const;
+
+ private:
+  friend class LocalFs;
+  ListingDirectory(const LocalFs& fs, sys::UniqueFd fd, VirtualPath path)
+      : fs_(&fs), fd_(std::move(fd)), path_(std::move(path)) {}
+
+  const LocalFs* fs_;
+  sys::UniqueFd fd_;  // O_RDONLY | O_DIRECTORY
+  VirtualPath path_;
+  bool end_ = false;
+};
+
 class LocalFs {
  public:
   // Opens `root` (an existing directory) as the handle every path is resolved beneath.
@@ -84,6 +121,8 @@ class LocalFs {
   // The entries of a directory, without "." and "..". Symlinks that resolve inside the root are
   // shown as their target; others (dangling or escaping) as links, never followed.
   [[nodiscard]] Result<std::vector<protocol::FileInfo>> list(const VirtualPath& dir) const;
+  // The directory `dir`, opened for a listing of its entries (see ListingDirectory).
+  [[nodiscard]] Result<ListingDirectory> open_listing(const VirtualPath& dir) const;
   [[nodiscard]] Result<sys::UniqueFd> open_read(const VirtualPath& path) const;  // regular files only
   // In place. `created` (optional) tells whether this call created the file, so a transfer that
   // never starts can remove it again.
@@ -114,6 +153,7 @@ class LocalFs {
   // so no component is ever resolved outside the kernel's RESOLVE_BENEATH walk.
   [[nodiscard]] Result<sys::UniqueFd> open_parent(const VirtualPath& path) const;
 
+  friend class ListingDirectory;
   sys::UniqueFd root_;
 };
 

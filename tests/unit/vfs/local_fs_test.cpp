@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <set>
 #include <vector>
 
 using namespace ftpsd::vfs;
@@ -196,4 +197,44 @@ TEST_F(LocalFsTest, StaleUploadsAreRemovedOnlyWhenOlderAndNeverThroughSymlinks) 
   EXPECT_TRUE(fs::exists(base_ / "root" / own));
   EXPECT_TRUE(fs::exists(base_ / "outside" / ".ftpsd-upload.outside"));
   EXPECT_TRUE(fs_->remove_stale_uploads(before, 3).truncated);
+}
+
+TEST_F(LocalFsTest, ListingDirectoryReadsEveryNameInBatchesAndStatsEachEntry) {
+  // Long names, so that the names fill several getdents buffers.
+  fs::create_directories(base_ / "root" / "many");
+  std::set<std::string> expected;
+  for (int i = 0; i < 2500; ++i) {
+    const std::string name = "file " + std::to_string(i) + std::string(40, 'x');
+    std::ofstream(base_ / "root" / "many" / name) << i;
+    expected.insert(name);
+  }
+  std::ofstream(base_ / "root" / "many" / (std::string(kUploadTempPrefix) + "1.2")) << "hidden";
+  auto dir = fs_->open_listing(p("/many"));
+  ASSERT_TRUE(dir);
+  std::set<std::string> seen;
+  int batches = 0;
+  while (!dir->at_end()) {
+    auto batch = dir->next_batch();
+    ASSERT_TRUE(batch);
+    ++batches;
+    for (const auto name : batch->names) {
+      EXPECT_EQ(name.data()[name.size()], '\0');
+      EXPECT_TRUE(seen.insert(std::string(name)).second) << name;
+      const auto info = dir->stat_entry(name.data());
+      ASSERT_TRUE(info) << name;
+      EXPECT_EQ(info->type, ftpsd::protocol::FileType::kFile);
+      EXPECT_EQ(info->size, std::to_string(std::stoi(std::string(name.substr(5)))).size());
+    }
+  }
+  EXPECT_EQ(seen, expected);
+  EXPECT_GT(batches, 2);
+  EXPECT_FALSE(dir->stat_entry("no such entry"));
+
+  auto sub = fs_->open_listing(p("/sub"));
+  ASSERT_TRUE(sub);
+  EXPECT_EQ(sub->stat_entry("ok-link")->type, ftpsd::protocol::FileType::kFile);  // inside: its target
+  EXPECT_EQ(sub->stat_entry("ok-link")->size, 6u);
+  EXPECT_EQ(sub->stat_entry("rel")->type, ftpsd::protocol::FileType::kSymlink);  // escaping: the link
+  EXPECT_FALSE(fs_->open_listing(p("/escape")));
+  EXPECT_FALSE(fs_->open_listing(p("/sub/in.txt")));
 }

@@ -4,12 +4,15 @@ import calendar
 import io
 import os
 import re
+import socket
 import stat
+import struct
 import time
 
 import pytest
 
 from helpers import Control, login, recv_all
+from tls_helpers import make_tls_server, tls_login  # noqa: F401 (a fixture)
 
 # The Unix `ls -l` form as curl's and FileZilla's parsers read it: type+perms, links, owner, group,
 # size, month, day, time-or-year, then the name (everything after one space, spaces included).
@@ -218,3 +221,81 @@ def test_odd_names_round_trip(server):
     ftp.delete("-rf")
     assert not (root / "-rf").exists()
     ftp.quit()
+
+
+def tls_listing(ftp, command: str) -> bytes:
+    out = bytearray()
+    ftp.retrbinary(command, out.extend)
+    return bytes(out)
+
+
+def test_large_folder_arrives_complete_and_sorted_over_tls_and_clear(make_tls_server):
+    """A folder of 3,000 entries (read by several workers at once, while the data connection's TLS
+    handshake runs) comes complete, sorted by name, with the same bytes over PROT P and PROT C."""
+    srv = make_tls_server()
+    big = srv.root() / "big"
+    big.mkdir()
+    names = [f"entry {i:05d}{' ünï' if i % 7 == 0 else ''}.dat" for i in range(3000)]
+    names += ["with\nnewline", "-dash", ".hidden", "x" * 255]
+    for i, n in enumerate(names):
+        (big / n).write_bytes(b"z" * (i % 50))
+        os.utime(big / n, (OLD + i, OLD + i))
+    (big / "a folder").mkdir()
+    os.symlink("entry 00001.dat", big / "inside-link")
+    os.symlink("/etc/passwd", big / "outside-link")
+    expected = sorted(names + ["a folder", "inside-link", "outside-link"], key=lambda n: n.encode())
+    ftp = tls_login(srv)
+    try:
+        nlst = tls_listing(ftp, "NLST big")
+        assert nlst.decode().split("\r\n") == expected + [""]
+        listing = tls_listing(ftp, "LIST big")
+        mlsd = tls_listing(ftp, "MLSD big")
+        ftp.prot_c()
+        assert tls_listing(ftp, "LIST big") == listing
+        assert tls_listing(ftp, "MLSD big") == mlsd
+    finally:
+        ftp.quit()
+    lines = listing.decode().split("\r\n")
+    assert lines[-1] == "" and len(lines) == len(expected) + 1
+    by_name = {}
+    for line, name in zip(lines, expected):
+        assert line.endswith(" " + name), (line, name)
+        by_name[name] = line
+    assert by_name["a folder"].startswith("d")
+    assert by_name["inside-link"].startswith("-") and " Mar 14  2020 inside-link" in by_name["inside-link"]
+    assert by_name["outside-link"].startswith("l"), "an escaping link is shown, not followed"
+    for i, n in enumerate(names):
+        m = LS_RE.match(by_name[n].replace("\n", " "))
+        assert m and int(m["size"]) == i % 50, by_name[n]
+    facts = mlsd.decode().split("\r\n")
+    assert len(facts) == len(expected) + 1
+    for line, name in zip(facts, expected):
+        parsed, shown = parse_facts(line)
+        assert shown == name
+        st = (os.lstat if name == "outside-link" else os.stat)(big / name)
+        assert parsed["modify"] == time.strftime("%Y%m%d%H%M%S", time.gmtime(st.st_mtime)), name
+        if not stat.S_ISDIR(st.st_mode):
+            assert int(parsed["size"]) == st.st_size
+
+
+def test_listing_cut_short_by_the_client(server):
+    """The client closes the data connection without reading a large listing: one final reply, and the
+    session goes on."""
+    big = server.root() / "big"
+    big.mkdir()
+    for i in range(3000):
+        (big / f"entry-{i:05d}-{'n' * 100}").touch()
+    with Control.to(server) as ctl:
+        ctl.login()
+        for command in ("LIST big", "MLSD big"):
+            data = ctl.pasv()
+            ctl.expect(command, "150")
+            data.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            data.close()  # a reset: the rest cannot be delivered
+            r = ctl.reply()
+            assert r[:3] in ("226", "426"), r
+            assert ctl.silent_for(0.2)
+        data = ctl.pasv()
+        ctl.expect("NLST big", "150")
+        assert len(recv_all(data).split(b"\r\n")) == 3001
+        assert ctl.reply().startswith("226")

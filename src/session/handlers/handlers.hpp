@@ -1,6 +1,7 @@
 #pragma once
 // Every command handler. Grouped by file: auth_, info_, dir_, file_, transfer_, data_handlers.cpp.
 #include "session/context.hpp"
+#include "session/listing.hpp"
 
 namespace ftpsd::session::handlers {
 
@@ -63,7 +64,6 @@ FTPSD_HANDLER(eprt);
 
 // Shared by LIST/NLST/MLSD and STAT <path>: the listing lines of a path (a directory's entries, or the
 // file itself), with glob matching on the last segment. Runs on the blocking pool.
-enum class ListFormat : std::uint8_t { kLong, kNames, kMlsd };
 Task<Result<std::vector<std::string>, Reply>> listing_lines(SessionContext& ctx, std::string_view argument,
                                                             ListFormat format);
 

@@ -1,7 +1,6 @@
 // RETR STOR STOU APPE LIST NLST MLSD ABOR. Each runs as the session's transfer task: the dispatcher
 // has checked login, permissions and that a data connection was prepared; exactly one final reply.
 #include <fmt/format.h>
-#include <fnmatch.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -210,34 +209,15 @@ Task<Reply> upload(SessionContext& ctx, std::string_view verb, const vfs::Virtua
   co_return reply;
 }
 
-Task<Reply> send_listing(SessionContext& ctx, const Command& cmd, ListFormat format) {
-  const auto argument =
-      format == ListFormat::kMlsd ? cmd.argument : protocol::parse_list_argument(cmd.argument).path;
-  auto lines = co_await listing_lines(ctx, cmd.argument, format);
-  if (!lines) co_return lines.error();
-  std::string text;
-  for (const auto& l : *lines) {
-    text += l;
-    text += "\r\n";
-  }
-  co_return co_await run_transfer(
-      ctx, protocol::verb_name(cmd.verb), argument.empty() ? ctx.state.cwd.str() : argument,
-      Reply{ReplyCode::kFileStatusOk, "Here comes the directory listing."}, text.size(), Direction::kSend,
-      [&](tls::Stream& data) -> Task<TransferOutcome> {
-        auto opts = options(ctx, 0, Direction::kSend);
-        co_return co_await send_bytes(data, std::move(text), std::move(opts), ctx.progress);
-      },
-      "Directory send OK.");
-}
+// What a listing's argument names, decided before the data connection opens (errors are replied
+// instead of a 150): one entry (a file), or a directory to read, with a glob over its names.
+struct ListingPlan {
+  std::optional<std::string> single_line;  // a file: its one line, without CRLF
+  std::shared_ptr<ListingJob> job;         // a directory
+};
 
-bool glob_match(std::string_view pattern, const std::string& name) {
-  return ::fnmatch(std::string(pattern).c_str(), name.c_str(), FNM_PERIOD) == 0;
-}
-
-}  // namespace
-
-Task<Result<std::vector<std::string>, Reply>> listing_lines(SessionContext& ctx, std::string_view argument,
-                                                            ListFormat format) {
+Task<Result<ListingPlan, Reply>> plan_listing(SessionContext& ctx, std::string_view argument,
+                                              ListFormat format) {
   const std::string path_arg =
       format == ListFormat::kMlsd ? std::string(argument) : protocol::parse_list_argument(argument).path;
   auto path = ctx.resolve(path_arg);
@@ -246,25 +226,10 @@ Task<Result<std::vector<std::string>, Reply>> listing_lines(SessionContext& ctx,
   const auto now =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
-  auto format_one = [&](const protocol::FileInfo& info, const std::string& shown) {
-    switch (format) {
-      case ListFormat::kLong: {
-        auto copy = info;
-        copy.name = shown;
-        return protocol::format_list_line(copy, now);
-      }
-      case ListFormat::kNames:
-        return shown;
-      case ListFormat::kMlsd:
-        break;
-    }
-    return protocol::format_facts(info, writable) + shown;
-  };
-  co_return co_await ctx.blocking([&]() -> Result<std::vector<std::string>, Reply> {
-    const auto& fs = ctx.fs();
+  co_return co_await ctx.blocking([&, fs = ctx.state.fs]() -> Result<ListingPlan, Reply> {
     vfs::VirtualPath dir = *path;
     std::string pattern;
-    auto target = fs.stat(*path);
+    auto target = fs->stat(*path);
     if (!target && format != ListFormat::kMlsd && protocol::has_glob(path->name())) {
       dir = path->parent();
       pattern = path->name();
@@ -273,23 +238,98 @@ Task<Result<std::vector<std::string>, Reply>> listing_lines(SessionContext& ctx,
     } else if (target->type != protocol::FileType::kDirectory) {
       if (format == ListFormat::kMlsd)
         return Unexpected{Reply{ReplyCode::kFileUnavailable, "MLSD needs a directory; use MLST for a file."}};
-      return std::vector<std::string>{
-          format_one(*target, format == ListFormat::kNames ? path_arg : std::string(path->name()))};
+      protocol::ListFormatter formatter(now, writable);
+      std::string line;
+      append_listing_line(line, formatter, format, *target,
+                          format == ListFormat::kNames ? path_arg : std::string(path->name()));
+      return ListingPlan{.single_line = std::move(line)};
     }
-    auto entries = fs.list(dir);
-    if (!entries) return Unexpected{fs_error_reply(entries.error(), Operation::kList)};
-    std::sort(entries->begin(), entries->end(), [](const auto& a, const auto& b) { return a.name < b.name; });
-    std::vector<std::string> lines;
-    lines.reserve(entries->size());
-    for (const auto& e : *entries) {
-      if (!pattern.empty() && !glob_match(pattern, e.name)) continue;
-      lines.push_back(format_one(e, e.name));
-    }
-    if (!pattern.empty() && lines.empty())
-      return Unexpected{
-          fs_error_reply(std::make_error_code(std::errc::no_such_file_or_directory), Operation::kList)};
-    return lines;
+    auto opened = fs->open_listing(dir);
+    if (!opened) return Unexpected{fs_error_reply(opened.error(), Operation::kList)};
+    auto job = std::make_shared<ListingJob>(fs, std::move(*opened));
+    job->pattern = std::move(pattern);
+    job->format = format;
+    job->writable = writable;
+    job->now = now;
+    return ListingPlan{.job = std::move(job)};
   });
+}
+
+Reply no_match_reply() {
+  return fs_error_reply(std::make_error_code(std::errc::no_such_file_or_directory), Operation::kList);
+}
+
+// The whole listing of a glob or of a single file, known before the 150 (a glob that matches nothing
+// is a 550).
+Task<Result<std::string, Reply>> whole_listing(SessionContext& ctx, ListingPlan& plan) {
+  if (plan.single_line) co_return *plan.single_line + "\r\n";
+  auto& pool = ctx.services.blocking;
+  auto produced =
+      co_await ctx.blocking([&] { return produce_listing(plan.job, pool, listing_helpers(pool)); });
+  if (!produced) co_return Unexpected{fs_error_reply(produced.error(), Operation::kList)};
+  if (produced->lines == 0) co_return Unexpected{no_match_reply()};
+  co_return std::move(produced->text);
+}
+
+Task<Reply> send_listing(SessionContext& ctx, const Command& cmd, ListFormat format) {
+  const auto argument =
+      format == ListFormat::kMlsd ? cmd.argument : protocol::parse_list_argument(cmd.argument).path;
+  const std::string verb(protocol::verb_name(cmd.verb));
+  const std::string shown = argument.empty() ? std::string(ctx.state.cwd.str()) : argument;
+  const Reply opening{ReplyCode::kFileStatusOk, "Here comes the directory listing."};
+  auto plan = co_await plan_listing(ctx, cmd.argument, format);
+  if (!plan) co_return plan.error();
+  if (plan->single_line || !plan->job->pattern.empty()) {
+    auto text = co_await whole_listing(ctx, *plan);
+    if (!text) co_return text.error();
+    co_return co_await run_transfer(
+        ctx, verb, shown, opening, text->size(), Direction::kSend,
+        [&](tls::Stream& data) -> Task<TransferOutcome> {
+          co_return co_await send_bytes(data, std::move(*text), options(ctx, 0, Direction::kSend),
+                                        ctx.progress);
+        },
+        "Directory send OK.");
+  }
+  // A directory: its entries are read while the data connection opens and its TLS handshake runs.
+  auto& pool = ctx.services.blocking;
+  auto job = plan->job;
+  auto pending =
+      co_await pool.start([job, &pool] { return produce_listing(job, pool, listing_helpers(pool)); });
+  struct CancelUnlessDone {
+    ListingJob& job;
+    ~CancelUnlessDone() { job.cancelled = true; }  // a transfer that failed first stops the work early
+  } cancel{*job};
+  co_return co_await run_transfer(
+      ctx, verb, shown, opening, 0, Direction::kSend,
+      [&](tls::Stream& data) -> Task<TransferOutcome> {
+        auto produced = co_await pending->get();
+        if (!produced) co_return TransferOutcome{TransferStatus::kLocalError, produced.error(), 0};
+        co_return co_await send_bytes(data, std::move(produced->text), options(ctx, 0, Direction::kSend),
+                                      ctx.progress);
+      },
+      "Directory send OK.");
+}
+
+}  // namespace
+
+Task<Result<std::vector<std::string>, Reply>> listing_lines(SessionContext& ctx, std::string_view argument,
+                                                            ListFormat format) {
+  auto plan = co_await plan_listing(ctx, argument, format);
+  if (!plan) co_return Unexpected{plan.error()};
+  if (plan->single_line) co_return std::vector<std::string>{std::move(*plan->single_line)};
+  auto& pool = ctx.services.blocking;
+  auto produced =
+      co_await ctx.blocking([&] { return produce_listing(plan->job, pool, listing_helpers(pool)); });
+  if (!produced) co_return Unexpected{fs_error_reply(produced.error(), Operation::kList)};
+  if (produced->lines == 0 && !plan->job->pattern.empty()) co_return Unexpected{no_match_reply()};
+  std::vector<std::string> lines;
+  lines.reserve(produced->lines);
+  std::string_view text = produced->text;
+  for (std::size_t end = text.find("\r\n"); end != std::string_view::npos; end = text.find("\r\n")) {
+    lines.emplace_back(text.substr(0, end));
+    text.remove_prefix(end + 2);
+  }
+  co_return lines;
 }
 
 Task<Reply> retr(SessionContext& ctx, const Command& cmd) {

@@ -18,6 +18,12 @@ namespace {
 using namespace asio::experimental::awaitable_operators;
 
 constexpr std::size_t kChunk = 256 * 1024;
+// The batch buffer of a TLS download sending pieces of `bytes`: the records and the close_notify.
+constexpr std::size_t batch_buffer(std::size_t bytes) {
+  return bytes + bytes / 256 + 1024;
+}
+// Tried on loopback: TCP_CORK (as ProFTPD sets it around its one blocking sendfile) together with
+// 16 MiB calls made this non-blocking loop slower, with twice the server CPU per GiB.
 constexpr std::size_t kSendfileChunk = 4 * 1024 * 1024;
 constexpr std::uint64_t kYieldEvery = 16 * 1024 * 1024;  // let the other sessions of this loop run
 
@@ -101,6 +107,9 @@ Task<TransferOutcome> buffered_send_loop(tls::Stream& data, int fd, TransferOpti
       static_cast<std::size_t>(std::clamp<std::uint64_t>(progress.total, 4096, opts.throttle.chunk(kChunk)));
   auto current = std::make_unique_for_overwrite<char[]>(size);
   auto next = std::make_unique_for_overwrite<char[]>(size);
+  // TLS: the records of one chunk leave in one write(2) (the buffer holds a chunk and its record
+  // overhead, 22 bytes per 16 KiB record with TLS 1.3 AES-GCM, and the close_notify).
+  if (data.secure()) data.batch_writes(batch_buffer(size));
   std::string wire;
   bool last_cr = false;
   std::uint64_t file_pos = opts.offset;
@@ -122,8 +131,10 @@ Task<TransferOutcome> buffered_send_loop(tls::Stream& data, int fd, TransferOpti
       out = wire;
     }
     if (opts.throttle.active()) co_await pace(opts.throttle, out.size());
-    // Send this chunk while the next one is read from the disk.
-    auto [wec, wn, more] = co_await (data.write_all(asio::buffer(out)) && read_chunk(next.get()));
+    // Send this chunk while the next one is read from the disk. The last one (as far as the size
+    // known at the start goes) stays in the batch buffer and leaves with the close_notify.
+    const bool last = file_pos - opts.offset >= progress.total;
+    auto [wec, wn, more] = co_await (data.write_all(asio::buffer(out), !last) && read_chunk(next.get()));
     if (wec) co_return TransferOutcome{TransferStatus::kNetworkError, wec, progress.bytes};
     progress.bytes += wn;
     got = std::move(more);
@@ -250,8 +261,11 @@ Task<TransferOutcome> receive_file(tls::Stream& data, int fd, TransferOptions op
 
 Task<TransferOutcome> send_bytes(tls::Stream& data, std::string bytes, TransferOptions opts,
                                  TransferProgress& progress) {
+  // A listing leaves in pieces of up to kChunk (not one write(2) per TLS record), its end along with
+  // the close_notify that follows.
+  if (data.secure()) data.batch_writes(batch_buffer(std::min(bytes.size(), kChunk)));
   auto loop = [&]() -> Task<TransferOutcome> {
-    auto [ec, n] = co_await data.write_all(asio::buffer(bytes));
+    auto [ec, n] = co_await data.write_all(asio::buffer(bytes), false);
     progress.bytes += n;
     co_return TransferOutcome{ec ? TransferStatus::kNetworkError : TransferStatus::kOk, ec, progress.bytes};
   };

@@ -31,11 +31,12 @@ std::error_code ok_or_errno(int rc) {
 
 }  // namespace
 
-Result<UniqueFd> open_beneath(int dirfd, const std::string& relative, int flags, mode_t mode) {
+Result<UniqueFd> open_beneath(int dirfd, const std::string& relative, int flags, mode_t mode,
+                              bool cached_only) {
   open_how how{};
   how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
   how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | (cached_only ? RESOLVE_CACHED : 0);
   const auto fd =
       retry_eintr([&] { return ::syscall(SYS_openat2, dirfd, relative.c_str(), &how, sizeof how); });
   if (fd < 0) return Unexpected{last_error()};

@@ -21,8 +21,10 @@ namespace ftpsd::sys {
 
 // SECURITY: openat2 with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS: the kernel refuses any path that
 // would leave `dirfd` through "..", an absolute path or a symlink (EXDEV), or that uses /proc magic links.
+// `cached_only` adds RESOLVE_CACHED: EAGAIN instead of waiting for the disk when a step of the path
+// is not in the dentry cache, so that the open is safe on an event loop (O_CREAT/O_TRUNC excluded).
 [[nodiscard]] Result<UniqueFd> open_beneath(int dirfd, const std::string& relative, int flags,
-                                            mode_t mode = 0);
+                                            mode_t mode = 0, bool cached_only = false);
 
 [[nodiscard]] Result<UniqueFd> open_directory(const std::string& path);  // O_PATH root handle
 [[nodiscard]] Result<struct stat> fstat(int fd);

@@ -55,14 +55,49 @@ Task<std::tuple<std::error_code, std::size_t>> Stream::read_some(asio::mutable_b
   co_return std::tuple{ec, ec ? std::size_t{0} : n};
 }
 
-Task<std::tuple<std::error_code, std::size_t>> Stream::write_all(asio::const_buffer buf) {
+Task<std::tuple<std::error_code, std::size_t>> Stream::write_all(asio::const_buffer buf, bool flush) {
   if (!tls_) co_return co_await asio::async_write(socket_, buf, kTuple);
   // Without SSL_MODE_ENABLE_PARTIAL_WRITE a successful SSL_write_ex has written everything; a retry
   // after WANT_WRITE repeats the same call, as OpenSSL requires.
   std::size_t n = 0;
   if (buf.size() == 0) co_return std::tuple{std::error_code{}, std::size_t{0}};
   auto ec = co_await drive([&] { return SSL_write_ex(tls_.get(), buf.data(), buf.size(), &n); });
+  if (!ec && flush) ec = co_await this->flush();
   co_return std::tuple{ec, ec ? std::size_t{0} : buf.size()};
+}
+
+bool Stream::batch_writes(std::size_t bytes) {
+  if (!tls_ || writes_batched()) return false;
+  BIO* socket_bio = SSL_get_wbio(tls_.get());
+  BIO* buffer = BIO_new(BIO_f_buffer());
+  if (socket_bio == nullptr || buffer == nullptr ||
+      BIO_set_write_buffer_size(buffer, static_cast<long>(bytes)) <= 0) {
+    BIO_free(buffer);
+    ERR_clear_error();
+    return false;
+  }
+  // The socket BIO is also the read BIO: the chain takes a reference of its own, and SSL_set0_wbio
+  // releases the SSL object's write reference.
+  BIO_up_ref(socket_bio);
+  BIO_push(buffer, socket_bio);
+  SSL_set0_wbio(tls_.get(), buffer);
+  return true;
+}
+
+Task<std::error_code> Stream::flush() {
+  if (!writes_batched()) co_return std::error_code{};
+  BIO* bio = SSL_get_wbio(tls_.get());
+  for (;;) {
+    errno = 0;
+    if (BIO_flush(bio) > 0) co_return std::error_code{};
+    const int saved_errno = errno;
+    if (!BIO_should_retry(bio)) {
+      ERR_clear_error();
+      if (saved_errno != 0) co_return std::error_code{saved_errno, std::system_category()};
+      co_return asio::error::connection_reset;
+    }
+    if (auto [ec] = co_await socket_.async_wait(tcp::socket::wait_write, kTuple); ec) co_return ec;
+  }
 }
 
 Task<std::error_code> Stream::handshake(asio::ssl::context& ctx, const std::function<void(SSL*)>& prepare) {
@@ -102,7 +137,9 @@ Task<std::error_code> Stream::close_notify() {
   if (!tls_) co_return std::error_code{};
   // Marking the peer's close_notify as received makes SSL_shutdown complete once ours is written.
   SSL_set_shutdown(tls_.get(), SSL_RECEIVED_SHUTDOWN);
-  co_return co_await drive([&] { return SSL_shutdown(tls_.get()); });
+  if (auto ec = co_await drive([&] { return SSL_shutdown(tls_.get()); })) co_return ec;
+  // OpenSSL flushes the alert itself but ignores a flush that would block: finish it here.
+  co_return co_await flush();
 }
 
 }  // namespace ftpsd::tls

@@ -115,8 +115,8 @@ Result<std::vector<protocol::FileInfo>> LocalFs::list(const VirtualPath& dir) co
   return out;
 }
 
-Result<sys::UniqueFd> LocalFs::open_read(const VirtualPath& path) const {
-  auto fd = sys::open_beneath(root_.get(), path.relative(), O_RDONLY | O_NONBLOCK | O_NOCTTY);
+Result<sys::UniqueFd> LocalFs::open_read(const VirtualPath& path, bool cached_only) const {
+  auto fd = sys::open_beneath(root_.get(), path.relative(), O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, cached_only);
   if (!fd) return fd;
   auto st = sys::fstat(fd->get());
   if (!st) return Unexpected{st.error()};

@@ -123,7 +123,9 @@ class LocalFs {
   [[nodiscard]] Result<std::vector<protocol::FileInfo>> list(const VirtualPath& dir) const;
   // The directory `dir`, opened for a listing of its entries (see ListingDirectory).
   [[nodiscard]] Result<ListingDirectory> open_listing(const VirtualPath& dir) const;
-  [[nodiscard]] Result<sys::UniqueFd> open_read(const VirtualPath& path) const;  // regular files only
+  // Regular files only. `cached_only`: fails with EAGAIN rather than wait for the disk to resolve the
+  // path (RESOLVE_CACHED), for a first try on the event loop.
+  [[nodiscard]] Result<sys::UniqueFd> open_read(const VirtualPath& path, bool cached_only = false) const;
   // In place. `created` (optional) tells whether this call created the file, so a transfer that
   // never starts can remove it again.
   [[nodiscard]] Result<sys::UniqueFd> open_write(const VirtualPath& path, WriteMode mode,

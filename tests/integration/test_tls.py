@@ -280,3 +280,37 @@ def test_client_handshake_right_after_pasv_before_retr(make_tls_server):
     th.join(10)
     assert result == {"data": b"early bird", "reused": True}
     assert ftp.getresp().startswith("226")
+
+
+def test_large_download_with_a_slow_reader_arrives_whole(make_tls_server):
+    # A download above 64 KiB gathers its TLS records and writes them out in chunks: a client that
+    # reads slowly fills the socket buffer, so these writes block halfway and must resume exactly.
+    srv = make_tls_server()
+    data = os.urandom(8 * 1024 * 1024 + 4321)
+    (srv.root() / "big.bin").write_bytes(data)
+    ftp = tls_login(srv)
+    ftp.voidcmd("TYPE I")
+    conn = ftp.transfercmd("RETR big.bin")
+    time.sleep(0.5)  # the server's writes meet a full socket buffer
+    got = bytearray()
+    while True:
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        got += chunk
+        if len(got) < 1024 * 1024:
+            time.sleep(0.001)
+    conn.unwrap()  # the server ended the stream with close_notify
+    conn.close()
+    assert ftp.voidresp().startswith("226")
+    assert bytes(got) == data
+    # REST into the middle and ASCII mode take the same path.
+    out = io.BytesIO()
+    ftp.retrbinary("RETR big.bin", out.write, rest=3 * 1024 * 1024 + 1)
+    assert out.getvalue() == data[3 * 1024 * 1024 + 1:]
+    text = b"line\n" * 40000
+    (srv.root() / "text.txt").write_bytes(text)
+    lines = []
+    ftp.retrlines("RETR text.txt", lines.append)
+    assert lines == ["line"] * 40000
+    ftp.quit()

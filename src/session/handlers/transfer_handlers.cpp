@@ -336,13 +336,18 @@ Task<Reply> retr(SessionContext& ctx, const Command& cmd) {
   auto path = ctx.resolve(cmd.argument);
   if (!path) co_return path_error_reply(path.error());
   const std::uint64_t offset = ctx.state.restart_offset;
-  auto opened = co_await ctx.blocking([&]() -> Result<std::pair<sys::UniqueFd, std::uint64_t>> {
-    auto fd = ctx.fs().open_read(*path);
+  auto open = [&](bool cached_only) -> Result<std::pair<sys::UniqueFd, std::uint64_t>> {
+    auto fd = ctx.fs().open_read(*path, cached_only);
     if (!fd) return Unexpected{fd.error()};
     auto st = sys::fstat(fd->get());
     if (!st) return Unexpected{st.error()};
     return std::pair{std::move(*fd), static_cast<std::uint64_t>(st->st_size)};
-  });
+  };
+  // A path the dentry cache holds opens right here; only one that needs the disk costs a trip to the
+  // worker pool (per small file, that trip is a good part of the cost).
+  auto opened = open(true);
+  if (!opened && opened.error() == std::errc::resource_unavailable_try_again)
+    opened = co_await ctx.blocking([&] { return open(false); });
   if (!opened) co_return fs_error_reply(opened.error(), Operation::kOpenRead);
   auto& fd = opened->first;
   const std::uint64_t size = opened->second;

@@ -58,6 +58,25 @@ TEST_F(LocalFsTest, SymlinkInsideTheRootWorks) {
   EXPECT_STREQ(buf, "inside");
 }
 
+// The event loop's first try (RESOLVE_CACHED): a path just used is in the dentry cache and opens;
+// the jail holds all the same; what is not cached fails with EAGAIN (then the caller uses the pool).
+TEST_F(LocalFsTest, CachedOnlyOpenReadsCachedPathsAndKeepsTheJail) {
+  ASSERT_TRUE(fs_->open_read(p("/sub/in.txt")));
+  auto fd = fs_->open_read(p("/sub/in.txt"), true);
+  ASSERT_TRUE(fd) << fd.error().message();
+  char buf[16] = {};
+  ASSERT_EQ(::read(fd->get(), buf, sizeof buf), 6);
+  EXPECT_STREQ(buf, "inside");
+  auto link = fs_->open_read(p("/sub/ok-link"), true);
+  EXPECT_TRUE(link || link.error() == std::errc::resource_unavailable_try_again);
+  for (const char* escape : {"/escape/secret", "/sub/rel"}) {
+    EXPECT_FALSE(fs_->open_read(p(escape), true)) << escape;
+  }
+  auto dir = fs_->open_read(p("/sub"), true);
+  ASSERT_FALSE(dir);
+  EXPECT_EQ(dir.error(), std::errc::is_a_directory);
+}
+
 TEST_F(LocalFsTest, ListShowsEntriesAndFollowsOnlyInsideLinks) {
   auto entries = fs_->list(p("/sub"));
   ASSERT_TRUE(entries);

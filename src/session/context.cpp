@@ -12,6 +12,11 @@
 namespace ftpsd::session {
 namespace {
 
+// With read-ahead, one recv() takes up to this much of an upload: many TLS records per system call
+// instead of one (OpenSSL's default buffer holds a single record). Allocated only while a data
+// connection is open.
+constexpr std::size_t kDataReadBuffer = 256 * 1024;
+
 asio::ip::address endpoint_address(tls::Stream& s, bool remote) {
   std::error_code ec;
   const auto ep = remote ? s.socket().remote_endpoint(ec) : s.socket().local_endpoint(ec);
@@ -166,6 +171,7 @@ Task<Result<bool, Reply>> SessionContext::secure_data(tls::Stream& stream) {
     SSL_set_num_tickets(ssl, 0);
     // A data connection carries nothing after its TLS stream: read whole batches of records at once.
     SSL_set_read_ahead(ssl, 1);
+    SSL_set_default_read_buffer_len(ssl, kDataReadBuffer);
   };
   auto ec = co_await runtime::with_timeout(stream.handshake(tls_context->context(), prepare),
                                            config->tls.handshake_timeout);

@@ -141,6 +141,14 @@ Result<UserStore, config::ConfigError> UserStore::load(const std::filesystem::pa
   return store;
 }
 
+std::shared_ptr<const User> share_user(const std::shared_ptr<const UserStore>& store, std::string_view name) {
+  if (!store) return nullptr;
+  const auto& users = store->all();
+  const auto it = users.find(name);
+  if (it == users.end()) return nullptr;
+  return std::shared_ptr<const User>(store, &it->second);
+}
+
 std::optional<User> UserStore::find(std::string_view name) const {
   const auto it = users_.find(name);
   if (it == users_.end()) return std::nullopt;

@@ -32,6 +32,10 @@ class UserStore {
 
 // Edits of the users file for `ftpsd user add|remove`: the file is rewritten through a temporary
 // file and rename, so a crash never leaves half a file.
+// The user `name` of `store` without copying it: the pointer keeps the store alive. nullptr: unknown.
+[[nodiscard]] std::shared_ptr<const User> share_user(const std::shared_ptr<const UserStore>& store,
+                                                     std::string_view name);
+
 [[nodiscard]] Result<bool, std::string> add_user(const std::filesystem::path& file, const User& user);
 [[nodiscard]] Result<bool, std::string> remove_user(const std::filesystem::path& file, std::string_view name);
 

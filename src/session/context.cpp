@@ -192,7 +192,7 @@ Task<Result<bool, Reply>> SessionContext::secure_data(tls::Stream& stream) {
   const bool resumed = SSL_session_reused(stream.native()) == 1;
   obs::metrics().handshake(obs::Channel::kData, resumed ? obs::Handshake::kResumed : obs::Handshake::kFull);
   if (resumed) co_return true;
-  const auto policy = effective_session_reuse(*config, state.user, peer);
+  const auto policy = effective_session_reuse(*config, state.user.get(), peer);
   if (policy == config::SessionReuse::kOff) co_return true;
   // SECURITY: only this control connection's TLS session can be resumed here (the session id context
   // is private to it), so a full handshake means either a client that does not resume, or someone

@@ -2,12 +2,12 @@
 
 namespace ftpsd::session {
 
-config::TlsRequired effective_tls_required(const config::Config& cfg, const std::optional<auth::User>& user) {
+config::TlsRequired effective_tls_required(const config::Config& cfg, const auth::User* user) {
   if (user && user->tls_required) return *user->tls_required;
   return cfg.tls.required;
 }
 
-config::SessionReuse effective_session_reuse(const config::Config& cfg, const std::optional<auth::User>& user,
+config::SessionReuse effective_session_reuse(const config::Config& cfg, const auth::User* user,
                                              const asio::ip::address& client) {
   if (user && user->tls_session_reuse) return *user->tls_session_reuse;
   for (const auto& o : cfg.tls.session_reuse_overrides)

@@ -9,13 +9,11 @@
 
 namespace ftpsd::session {
 
-// tls.required for a user (the per-user tls_required wins). `user` may be unknown (nullopt).
-[[nodiscard]] config::TlsRequired effective_tls_required(const config::Config& cfg,
-                                                         const std::optional<auth::User>& user);
+// tls.required for a user (the per-user tls_required wins). `user` may be unknown (nullptr).
+[[nodiscard]] config::TlsRequired effective_tls_required(const config::Config& cfg, const auth::User* user);
 // tls.session_reuse for a user from a client address: the per-user key wins, then the first
 // [[tls.session_reuse_overrides]] entry whose networks contain the client, then tls.session_reuse.
-[[nodiscard]] config::SessionReuse effective_session_reuse(const config::Config& cfg,
-                                                           const std::optional<auth::User>& user,
+[[nodiscard]] config::SessionReuse effective_session_reuse(const config::Config& cfg, const auth::User* user,
                                                            const asio::ip::address& client);
 
 }  // namespace ftpsd::session

@@ -17,7 +17,7 @@ namespace {
 std::optional<Reply> refuse_clear_login(const SessionContext& ctx, const protocol::Command& cmd) {
   if (ctx.control.secure()) return std::nullopt;
   const std::string& user = cmd.verb == protocol::Verb::kUser ? cmd.argument : ctx.state.user_name;
-  const auto required = effective_tls_required(*ctx.config, ctx.snapshot.users->find(user));
+  const auto required = effective_tls_required(*ctx.config, auth::share_user(ctx.snapshot.users, user).get());
   if (required == config::TlsRequired::kNone) return std::nullopt;
   return Reply{
       ReplyCode::kNotLoggedIn,
@@ -37,7 +37,7 @@ std::optional<Reply> refuse(const SessionContext& ctx, const CommandSpec& spec,
   if (spec.needs_write && !ctx.state.can_write())
     return Reply{ReplyCode::kFileUnavailable, "Permission denied."};
   if (spec.data_transfer && ctx.state.protection != DataProtection::kPrivate &&
-      effective_tls_required(*ctx.config, ctx.state.user) == config::TlsRequired::kAll)
+      effective_tls_required(*ctx.config, ctx.state.user.get()) == config::TlsRequired::kAll)
     return Reply{ReplyCode::kProtectionLevelDenied,
                  "Data connections must be protected: send PBSZ 0 and PROT P first (tls.required = all)."};
   if (spec.data_transfer && !ctx.data.prepared())

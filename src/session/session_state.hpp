@@ -20,7 +20,7 @@ enum class DataProtection : std::uint8_t { kClear, kPrivate };  // PROT C / PROT
 struct SessionState {
   LoginPhase phase = LoginPhase::kAwaitingUser;
   std::string user_name;                   // as given in USER
-  std::optional<auth::User> user;          // set at login
+  std::shared_ptr<const auth::User> user;  // set at login (shares the users snapshot: no copy)
   std::shared_ptr<const vfs::LocalFs> fs;  // the user's root; set at login
   net::KeyedCounter::Lease user_slot;      // counts this session against the user's session limit
   vfs::VirtualPath cwd;

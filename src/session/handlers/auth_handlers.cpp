@@ -17,19 +17,20 @@ bool is_anonymous_name(std::string_view name) {
   return name == "anonymous" || name == "ftp";
 }
 
-// Looks the user up and checks the password on the blocking pool. nullopt: login refused (the reason
+// Looks the user up and checks the password on the blocking pool. nullptr: login refused (the reason
 // is logged, never told to the client).
-Task<std::optional<auth::User>> authenticate(SessionContext& ctx, std::string password, std::string& why) {
+Task<std::shared_ptr<const auth::User>> authenticate(SessionContext& ctx, std::string password,
+                                                     std::string& why) {
   const auto& cfg = *ctx.config;
   const std::string name = ctx.state.user_name;
   if (cfg.users.anonymous && is_anonymous_name(name)) {
-    co_return auth::User{.name = name,
-                         .password_hash = {},
-                         .root = cfg.users.anonymous_root,
-                         .write = false,
-                         .anonymous = true};
+    co_return std::make_shared<const auth::User>(auth::User{.name = name,
+                                                            .password_hash = {},
+                                                            .root = cfg.users.anonymous_root,
+                                                            .write = false,
+                                                            .anonymous = true});
   }
-  auto found = ctx.snapshot.users->find(name);
+  auto found = auth::share_user(ctx.snapshot.users, name);
   const bool ok = co_await ctx.blocking([&] {
     if (!found) {
       auth::verify_dummy(password);  // same time as a wrong password: no user enumeration
@@ -39,7 +40,7 @@ Task<std::optional<auth::User>> authenticate(SessionContext& ctx, std::string pa
   });
   if (!ok) {
     why = found ? "wrong password" : "unknown user";
-    co_return std::nullopt;
+    co_return nullptr;
   }
   co_return found;
 }
@@ -74,28 +75,28 @@ namespace {
 
 // Opens the user's root and marks the session logged in; a root that cannot be opened refuses the
 // login with the same text as a wrong password (the detail goes to the log).
-Task<Reply> finish_login(SessionContext& ctx, auth::User user, Reply ok) {
+Task<Reply> finish_login(SessionContext& ctx, std::shared_ptr<const auth::User> user, Reply ok) {
   // The per-user session limit (anonymous users share no account: only the per-address limit applies).
   net::KeyedCounter::Lease slot;
-  if (!user.anonymous) {
-    const auto limit = user.max_sessions.value_or(ctx.config->server.max_sessions_per_user);
-    auto lease = ctx.services.sessions_per_user.try_acquire(user.name, limit);
+  if (!user->anonymous) {
+    const auto limit = user->max_sessions.value_or(ctx.config->server.max_sessions_per_user);
+    auto lease = ctx.services.sessions_per_user.try_acquire(user->name, limit);
     if (!lease) {
       ctx.services.refused_per_user.fetch_add(1, std::memory_order_relaxed);
       ctx.log(spdlog::level::warn, "login_refused",
               "login refused: client={} user=\"{}\" reason=max_sessions per user ({}) reached",
-              ctx.peer.to_string(), log_safe(user.name), limit);
+              ctx.peer.to_string(), log_safe(user->name), limit);
       ctx.state.phase = LoginPhase::kAwaitingUser;
       co_return Reply{ReplyCode::kServiceUnavailable, "Too many sessions for this user; try again later.",
                       protocol::AfterReply::kClose};
     }
     slot = std::move(*lease);
   }
-  auto fs = co_await ctx.blocking([&] { return ctx.services.roots.open(user.root.string()); });
+  auto fs = co_await ctx.blocking([&] { return ctx.services.roots.open(user->root.string()); });
   if (!fs) {
     ctx.log(spdlog::level::err, "login_failed",
-            "login refused: the root folder {} of user '{}' cannot be opened: {}", user.root.string(),
-            user.name, fs.error().message());
+            "login refused: the root folder {} of user '{}' cannot be opened: {}", user->root.string(),
+            user->name, fs.error().message());
     ctx.state.phase = LoginPhase::kAwaitingUser;
     obs::count(obs::metrics().logins_failed);
     co_return Reply{ReplyCode::kNotLoggedIn, "Login incorrect."};
@@ -131,7 +132,7 @@ Task<Reply> user(SessionContext& ctx, const Command& cmd) {
   if (ctx.config->users.anonymous && is_anonymous_name(cmd.argument))
     co_return Reply{ReplyCode::kNeedPassword, "Anonymous login ok, send your e-mail address as password."};
   if (!ctx.client_certificate.empty()) {
-    auto found = ctx.snapshot.users->find(cmd.argument);
+    auto found = auth::share_user(ctx.snapshot.users, cmd.argument);
     if (!found || !certificate_matches(ctx, *found)) {
       ctx.state.phase = LoginPhase::kAwaitingUser;
       // Arguments as locals first: clang 14 mishandles temporaries inside a co_await expression.
@@ -143,7 +144,7 @@ Task<Reply> user(SessionContext& ctx, const Command& cmd) {
     if (ctx.config->tls.certificate_login) {
       // RFC 2228: 232, logged in on the strength of the security exchange; no password is asked.
       co_return co_await finish_login(
-          ctx, std::move(*found),
+          ctx, std::move(found),
           Reply{ReplyCode::kLoggedInBySecurityData, "User logged in, authorized by the client certificate."});
     }
   }
@@ -161,7 +162,7 @@ Task<Reply> pass(SessionContext& ctx, const Command& cmd) {
     Reply refused{ReplyCode::kNotLoggedIn, "Login incorrect."};
     co_return co_await login_failed(ctx, ctx.state.user_name, std::move(why), std::move(refused));
   }
-  co_return co_await finish_login(ctx, std::move(*user), Reply{ReplyCode::kLoggedIn, "Login successful."});
+  co_return co_await finish_login(ctx, std::move(user), Reply{ReplyCode::kLoggedIn, "Login successful."});
 }
 
 Task<Reply> acct(SessionContext&, const Command&) {

@@ -48,7 +48,7 @@ Task<Reply> prot(SessionContext& ctx, const Command& cmd) {
     co_return Reply{ReplyCode::kOk, "Protection set to Private."};
   }
   if (level == "C") {
-    if (effective_tls_required(*ctx.config, ctx.state.user) == config::TlsRequired::kAll)
+    if (effective_tls_required(*ctx.config, ctx.state.user.get()) == config::TlsRequired::kAll)
       co_return Reply{ReplyCode::kPolicyRequiresSecurity,
                       "PROT C refused: data connections must be protected "
                       "(tls.required = all)."};

@@ -88,3 +88,23 @@ TEST(UserStore, LimitKeys) {
       << bad.error().message;
   fs::remove(file);
 }
+
+TEST(UserStore, SharedUserOutlivesTheStorePointer) {
+  const auto file = temp_file("share");
+  ASSERT_TRUE(add_user(file, User{.name = "alice", .password_hash = "$6$x$y", .root = "/srv/alice"}));
+  auto loaded = UserStore::load(file);
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  auto store = std::make_shared<const UserStore>(std::move(*loaded));
+  EXPECT_EQ(share_user(store, "nobody"), nullptr);
+  EXPECT_EQ(share_user(nullptr, "alice"), nullptr);
+  auto alice = share_user(store, "alice");
+  ASSERT_NE(alice, nullptr);
+  EXPECT_EQ(alice.get(), &store->all().at("alice"));  // the store's record, not a copy
+  std::weak_ptr<const UserStore> watch = store;
+  store.reset();  // a reload drops the snapshot: the session's user keeps it alive
+  EXPECT_FALSE(watch.expired());
+  EXPECT_EQ(alice->root, "/srv/alice");
+  alice.reset();
+  EXPECT_TRUE(watch.expired());
+  fs::remove(file);
+}

@@ -13,21 +13,22 @@ TEST(SecurityPolicy, SessionReusePrecedence) {
       {.networks = {*net::IpNetwork::parse("10.1.0.0/16")}, .session_reuse = config::SessionReuse::kOff});
   const auto lan = asio::ip::make_address("10.1.2.3");
   const auto internet = asio::ip::make_address("198.51.100.7");
-  EXPECT_EQ(session::effective_session_reuse(cfg, std::nullopt, lan),
+  EXPECT_EQ(session::effective_session_reuse(cfg, nullptr, lan),
             config::SessionReuse::kReport);  // first match
-  EXPECT_EQ(session::effective_session_reuse(cfg, std::nullopt, internet), config::SessionReuse::kRequire);
-  EXPECT_EQ(session::effective_session_reuse(cfg, std::nullopt, asio::ip::make_address("::ffff:10.9.9.9")),
+  EXPECT_EQ(session::effective_session_reuse(cfg, nullptr, internet), config::SessionReuse::kRequire);
+  EXPECT_EQ(session::effective_session_reuse(cfg, nullptr, asio::ip::make_address("::ffff:10.9.9.9")),
             config::SessionReuse::kReport);  // IPv4-mapped
   auth::User u;
   u.tls_session_reuse = config::SessionReuse::kOff;
-  EXPECT_EQ(session::effective_session_reuse(cfg, u, internet), config::SessionReuse::kOff);  // the user wins
+  EXPECT_EQ(session::effective_session_reuse(cfg, &u, internet),
+            config::SessionReuse::kOff);  // the user wins
 }
 
 TEST(SecurityPolicy, TlsRequiredPerUser) {
   config::Config cfg;
   cfg.tls.required = config::TlsRequired::kLogin;
-  EXPECT_EQ(session::effective_tls_required(cfg, std::nullopt), config::TlsRequired::kLogin);
+  EXPECT_EQ(session::effective_tls_required(cfg, nullptr), config::TlsRequired::kLogin);
   auth::User u;
   u.tls_required = config::TlsRequired::kAll;
-  EXPECT_EQ(session::effective_tls_required(cfg, u), config::TlsRequired::kAll);
+  EXPECT_EQ(session::effective_tls_required(cfg, &u), config::TlsRequired::kAll);
 }

@@ -99,22 +99,25 @@ std::optional<net::KeyedCounter::Lease> admit(session::Services& services, const
   return lease;
 }
 
-// `services.sessions` was counted up by the accept loop for this session.
+// `services.sessions` was counted up by the accept loop for this connection; the Admission counts it
+// down again when the session (or this coroutine, for a refused connection) is over.
 Task<void> session_entry(tcp::socket socket, session::Services& services, session::Snapshot snapshot,
                          config::ListenerConfig listener) {
+  session::Admission admission(services.sessions);
   const auto cfg = snapshot.config;
-  if (const auto client = co_await client_address(socket, *cfg, listener)) {
-    std::string_view refusal;
-    if (auto lease = admit(services, *cfg, *client, refusal)) {
-      std::optional<asio::ip::address> proxied;
-      if (listener.proxy_protocol) proxied = *client;
-      co_await session::run_session(std::move(socket), services, std::move(snapshot), std::move(listener),
-                                    proxied);
-    } else {
-      co_await refuse(std::move(socket), refusal);
-    }
+  const auto client = co_await client_address(socket, *cfg, listener);
+  if (!client) co_return;
+  std::string_view refusal;
+  auto lease = admit(services, *cfg, *client, refusal);
+  if (!lease) {
+    co_await refuse(std::move(socket), refusal);
+    co_return;
   }
-  services.sessions.fetch_sub(1, std::memory_order_relaxed);
+  admission.per_ip = std::move(*lease);
+  std::optional<asio::ip::address> proxied;
+  if (listener.proxy_protocol) proxied = *client;
+  session::start_session(std::move(socket), services, std::move(snapshot), std::move(listener),
+                         std::move(admission), proxied);
 }
 
 Task<void> accept_loop(tcp::acceptor& acceptor, runtime::IoPool& pool, session::Services& services,

@@ -44,10 +44,11 @@ Task<Result<std::string, LineError>> ControlChannel::read_line() {
     }
     // An idle session holds no buffer: wait until the socket (or OpenSSL) has bytes, then read in
     // small steps into a string grown on demand and freed again once every line is taken.
-    if (in_.empty() && !stream_.has_pending()) {
+    if (in_.empty() && !stream_.has_pending() && !readable_) {
       if (auto [ec] = co_await stream_.socket().async_wait(asio::socket_base::wait_read, kTuple); ec)
         co_return Unexpected{LineError::kClosed};
     }
+    readable_ = false;
     constexpr std::size_t kChunk = 1024;
     in_.erase(0, std::exchange(pos_, 0));  // a client that pipelines never lets the buffer grow
     const auto old = in_.size();

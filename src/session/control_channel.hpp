@@ -25,6 +25,15 @@ class ControlChannel {
   // Writes the whole reply; returns an error if the peer is gone.
   Task<std::error_code> send(const protocol::Reply& reply);
 
+  // False when read_line() would first have to wait for the client: the session can then park
+  // (session.cpp) and hold no coroutine while it waits. mark_readable() records that a wait for
+  // readiness outside read_line() has seen the socket readable (epoll is edge-triggered: read_line()
+  // must read then, not wait again).
+  [[nodiscard]] bool has_input() const noexcept {
+    return readable_ || has_buffered_input() || stream_.has_pending();
+  }
+  void mark_readable() noexcept { readable_ = true; }
+
   // SECURITY: after AUTH TLS, bytes the client sent before the handshake must never be executed.
   [[nodiscard]] bool has_buffered_input() const noexcept { return pos_ < in_.size(); }
   [[nodiscard]] std::size_t buffered_input_size() const noexcept { return in_.size() - pos_; }
@@ -41,6 +50,7 @@ class ControlChannel {
   std::string in_;
   std::size_t pos_ = 0;
   bool discarding_ = false;  // inside an over-long line
+  bool readable_ = false;    // see mark_readable()
   bool writing_ = false;
   asio::steady_timer write_done_;
 };

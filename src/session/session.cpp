@@ -146,17 +146,22 @@ Task<bool> dispatch(SessionContext& ctx, const protocol::Command& cmd) {
   co_return true;
 }
 
-Task<void> control_loop(SessionContext& ctx) {
+// What the command loop leaves behind: nothing more to read for now (the session parks), or the end.
+enum class Next : std::uint8_t { kPark, kEnd };
+
+// Runs the commands the client has sent, until it has to wait for more (kPark) or the session ends.
+Task<Next> control_loop(SessionContext& ctx) {
   for (;;) {
     if (ctx.end_reason != EndReason::kNone) {
       co_await say_goodbye(ctx);
-      co_return;
+      co_return Next::kEnd;
     }
+    if (!ctx.control.has_input()) co_return Next::kPark;
     auto line = co_await ctx.control.read_line();
     if (!line) {
       if (line.error() == LineError::kClosed) {
         if (ctx.end_reason != EndReason::kNone) continue;  // the watchdog cancelled the read
-        co_return;
+        co_return Next::kEnd;
       }
       co_await ctx.control.send(Reply{ReplyCode::kSyntaxError, "Command line too long."});
       continue;
@@ -169,44 +174,50 @@ Task<void> control_loop(SessionContext& ctx) {
       continue;
     }
     ctx.log(spdlog::level::debug, "command", "<- {}", loggable(*cmd));
-    if (!co_await dispatch(ctx, *cmd)) co_return;
+    if (!co_await dispatch(ctx, *cmd)) co_return Next::kEnd;
   }
 }
 
-Task<void> serve(SessionContext& ctx) {
-  // Implicit FTPS: TLS from the first byte, before the greeting.
+// A session from its admission to its end. Owned by the coroutine that runs its commands, or, while
+// it waits for the client, by the callback of that wait (park()).
+struct Session {
+  Session(Services& services, Snapshot snapshot, std::uint64_t id, tls::Stream stream,
+          const config::ListenerConfig& listener, std::optional<asio::ip::address> client,
+          Admission&& granted)
+      : admission(std::move(granted)),
+        ctx(services, std::move(snapshot), id, std::move(stream), listener, client) {}
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  ~Session() {
+    // Its callback may still be queued: it must never see a gone session.
+    if (watchdog) watchdog->detach();
+  }
+
+  Admission admission;  // given back last, when everything else is gone
+  SessionContext ctx;
+  std::shared_ptr<Watchdog> watchdog;  // from the greeting on
+};
+
+enum class Step : std::uint8_t { kGreet, kCommands, kClose };
+
+void park(std::unique_ptr<Session> session);
+
+// Greeting (Step::kGreet), then the commands the client has sent; parks the session when there are no
+// more, or closes it. An implicit-TLS listener does its handshake before the greeting.
+Task<Next> greet(Session& s) {
+  SessionContext& ctx = s.ctx;
   if (ctx.listener.tls == config::TlsMode::kImplicit) {
-    if (!co_await ctx.upgrade_control()) co_return;
+    if (!co_await ctx.upgrade_control()) co_return Next::kEnd;
     ctx.state.pbsz = true;  // RFC 4217 §3 / implicit convention: data connections are protected too
     ctx.state.protection = DataProtection::kPrivate;
   }
-  if (co_await ctx.control.send(Reply{ReplyCode::kServiceReady, ctx.config->server.banner})) co_return;
-  // Detached however the loop ends (an exception too): its callback never sees a gone session.
-  struct Guard {
-    std::shared_ptr<Watchdog> dog;
-    ~Guard() { dog->detach(); }
-  } watchdog{Watchdog::start(ctx)};
-  co_await control_loop(ctx);
+  if (co_await ctx.control.send(Reply{ReplyCode::kServiceReady, ctx.config->server.banner}))
+    co_return Next::kEnd;
+  s.watchdog = Watchdog::start(ctx);
+  co_return co_await control_loop(ctx);
 }
 
-}  // namespace
-
-Task<void> run_session(asio::ip::tcp::socket socket, Services& services, Snapshot snapshot,
-                       config::ListenerConfig listener, std::optional<asio::ip::address> client) {
-  const auto id = services.next_session_id.fetch_add(1, std::memory_order_relaxed);
-  std::error_code ec;
-  socket.set_option(asio::ip::tcp::no_delay(true), ec);
-  // ABOR is often sent as urgent data (ftplib, RFC 959 §4.1.3 "Synch"): keep it in the stream.
-  socket.set_option(asio::socket_base::out_of_band_inline(true), ec);
-  SessionContext ctx(services, std::move(snapshot), id, tls::Stream(std::move(socket)), listener, client);
-  obs::count(obs::metrics().sessions_total);
-  obs::metrics().sessions_plain.fetch_add(1, std::memory_order_relaxed);
-  ctx.log(spdlog::level::info, "connect", "connected to {}", listener.address);
-  try {
-    co_await serve(ctx);
-  } catch (const std::exception& e) {
-    ctx.log(spdlog::level::err, "internal_error", "session ended by an internal error: {}", e.what());
-  }
+Task<void> close_session(SessionContext& ctx) {
   if (ctx.transfer_active) {
     ctx.abort_transfer();
     co_await ctx.wait_transfer();
@@ -216,6 +227,56 @@ Task<void> run_session(asio::ip::tcp::socket socket, Services& services, Snapsho
       .fetch_sub(1, std::memory_order_relaxed);
   ctx.control.close();
   ctx.log(spdlog::level::info, "disconnect", "disconnected");
+}
+
+Task<void> run(std::unique_ptr<Session> session, Step step) {
+  Next next = Next::kEnd;
+  try {
+    if (step == Step::kGreet) next = co_await greet(*session);
+    if (step == Step::kCommands) next = co_await control_loop(session->ctx);
+  } catch (const std::exception& e) {
+    session->ctx.log(spdlog::level::err, "internal_error", "session ended by an internal error: {}",
+                     e.what());
+  }
+  if (next == Next::kPark) {
+    park(std::move(session));
+    co_return;
+  }
+  co_await close_session(session->ctx);
+}
+
+// Waits for the client's next bytes without a coroutine; the watchdog ends the wait by cancelling
+// it (idle or login timeout, graceful stop), and the command loop then sends the 421.
+void park(std::unique_ptr<Session> session) {
+  auto& socket = session->ctx.control.stream().socket();
+  socket.async_wait(asio::socket_base::wait_read, [s = std::move(session)](std::error_code ec) mutable {
+    Step step = Step::kCommands;
+    if (!ec)
+      s->ctx.control.mark_readable();
+    else if (s->ctx.end_reason == EndReason::kNone)
+      step = Step::kClose;  // the socket is gone
+    const auto executor = s->ctx.control.stream().socket().get_executor();
+    asio::co_spawn(executor, run(std::move(s), step), asio::detached);
+  });
+}
+
+}  // namespace
+
+void start_session(asio::ip::tcp::socket socket, Services& services, Snapshot snapshot,
+                   config::ListenerConfig listener, Admission admission,
+                   std::optional<asio::ip::address> client) {
+  const auto id = services.next_session_id.fetch_add(1, std::memory_order_relaxed);
+  std::error_code ec;
+  socket.set_option(asio::ip::tcp::no_delay(true), ec);
+  // ABOR is often sent as urgent data (ftplib, RFC 959 §4.1.3 "Synch"): keep it in the stream.
+  socket.set_option(asio::socket_base::out_of_band_inline(true), ec);
+  const auto executor = socket.get_executor();
+  auto session = std::make_unique<Session>(services, std::move(snapshot), id, tls::Stream(std::move(socket)),
+                                           listener, client, std::move(admission));
+  obs::count(obs::metrics().sessions_total);
+  obs::metrics().sessions_plain.fetch_add(1, std::memory_order_relaxed);
+  session->ctx.log(spdlog::level::info, "connect", "connected to {}", listener.address);
+  asio::co_spawn(executor, run(std::move(session), Step::kGreet), asio::detached);
 }
 
 }  // namespace ftpsd::session

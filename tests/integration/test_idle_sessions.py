@@ -1,13 +1,46 @@
 """What an idle logged-in session holds: its socket, and a share of its user's root folder handle (one
-handle per folder, however many sessions use it). Checked through the server's /proc/PID/fd."""
+handle per folder, however many sessions use it), and a few KiB of memory (no coroutine frames: the
+session parks between commands). Checked through the server's /proc/PID/fd and smaps_rollup."""
 import os
 import signal
 
+import pytest
+
+from conftest import SANITIZED
 from helpers import Control, retr_bytes, wait_for
 
 
 def fd_count(srv) -> int:
     return len(os.listdir(f"/proc/{srv.proc.pid}/fd"))
+
+
+def pss_kib(srv) -> int:
+    with open(f"/proc/{srv.proc.pid}/smaps_rollup") as f:
+        for line in f:
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    raise AssertionError("no Pss line in smaps_rollup")
+
+
+@pytest.mark.skipif(SANITIZED, reason="AddressSanitizer pads every allocation")
+def test_an_idle_session_holds_a_few_kib(server):
+    # Sessions that were parked, woken by a command and parked again: the memory of the control loop's
+    # coroutines (about 5 KiB a session) is gone between commands. (make bench measures the figure.)
+    warm = [Control.to(server).login() for _ in range(100)]  # pools, caches, the first arena pages
+    n = 400
+    sessions = []
+    try:
+        before = pss_kib(server)
+        sessions = [Control.to(server).login() for _ in range(n)]
+        for c in sessions[::50]:
+            c.expect("NOOP", "200")
+        per_session = (pss_kib(server) - before) / n
+        assert per_session < 4.5, f"{per_session:.2f} KiB per idle session"
+        for c in sessions[::40]:  # and every one of them still answers
+            assert c.cmd("PWD").startswith('257 "/"')
+    finally:
+        for c in warm + sessions:
+            c.close()
 
 
 def test_sessions_of_one_user_share_one_root_handle(server):

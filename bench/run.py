@@ -583,6 +583,12 @@ def ceiling_client(kind: str, *args: str, key: str = "mbps") -> float:
     return json.loads(r.stdout.strip().splitlines()[-1])[key]
 
 
+def ceiling_tls_file() -> float:
+    prime_page_cache()
+    return ceiling_client("tls-ceiling", "--bytes", str(SIZES["big_mb"] << 20),
+                          "--to-file", str(DATA / "up" / ".tls-file-ceiling.bin"))
+
+
 def ceiling_fresh_memory() -> float:
     """First write to fresh anonymous memory, one byte per page, in MB/s of memory made present: what
     every new page-cache page costs the kernel before an upload's bytes land in it."""
@@ -627,6 +633,9 @@ CEILINGS = [
      lambda: ceiling_client("tcp-ceiling", "--bytes", STREAM)),
     ("tls", "Loopback TLS 1.3 AES-128-GCM stream, `ftpbench tls-ceiling`", "MB/s",
      lambda: ceiling_client("tls-ceiling", "--bytes", STREAM)),
+    ("tls_file", f"The same stream, {SIZES['big_mb']} MiB written into a file in the data folder by the "
+     "receiver (`--to-file`, page cache primed as before a STOR): a plain blocking server's upload", "MB/s",
+     ceiling_tls_file),
     ("hs13", "Resumed TLS 1.3 handshakes carrying 4 KiB, `ftpbench handshake-ceiling` (no FTP)",
      "connections/s", lambda: ceiling_client("handshake-ceiling", "--count", "2000", key="per_s")),
     ("hs12", "The same with TLS 1.2 (abbreviated handshake, no key exchange)", "connections/s",

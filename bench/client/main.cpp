@@ -24,7 +24,8 @@ workloads:
                stdin gives a line or closes (at most S seconds); with --wait-go
                it first prints a "started" line and waits for a line on stdin
   tcp-ceiling  --bytes N                           loopback TCP stream in this process
-  tls-ceiling  --bytes N --cert C --key K          loopback TLS 1.3 AES-128-GCM stream
+  tls-ceiling  --bytes N --cert C --key K [--to-file F]
+               loopback TLS 1.3 AES-128-GCM stream (written into F, then F removed)
   handshake-ceiling --count N --cert C --key K [--tls12]
                resumed TLS handshakes carrying 4 KiB each over loopback
 server options: --host 127.0.0.1 --port N --user U --pass P

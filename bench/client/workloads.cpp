@@ -1,6 +1,7 @@
 #include "workloads.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <poll.h>
@@ -511,15 +512,27 @@ int run_tls_ceiling(const Args& a) {
   SSL_set_fd(c.ssl.get(), c.sock.fd());
   if (SSL_connect(c.ssl.get()) != 1) throw Error("TLS handshake failed");
   std::string desc = std::string(SSL_get_version(c.ssl.get())) + " " + SSL_get_cipher_name(c.ssl.get());
+  // --to-file: the receiver also writes what it decrypts into a file, as a plain blocking server
+  // receiving an upload does (the file is removed at the end).
+  const std::string to_file = a.str("to-file");
+  // (Socket is the client's descriptor holder: closed on every path.)
+  Socket out(to_file.empty() ? -1 : ::open(to_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!to_file.empty() && out.fd() < 0) throw Error("cannot create --to-file " + to_file);
   std::unique_ptr<char[]> buf(new char[256 << 10]);
   std::uint64_t total = 0;
   for (;;) {
     std::size_t r = c.read_some(buf.get(), 256 << 10);
     if (r == 0) break;
+    for (std::size_t done = 0; out.fd() >= 0 && done < r;) {
+      ssize_t w = ::write(out.fd(), buf.get() + done, r - done);
+      if (w <= 0) throw Error("write to --to-file failed");
+      done += static_cast<std::size_t>(w);
+    }
     total += r;
   }
   double wall = m.wall(), cpu = m.cpu();
   sender.join();
+  if (!to_file.empty()) ::unlink(to_file.c_str());
   Json j = base("tls-ceiling", wall, cpu);
   j.add("bytes", total).add("mbps", static_cast<double>(total) / wall / 1e6).add("tls", desc);
   j.print();

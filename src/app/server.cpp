@@ -351,7 +351,6 @@ int run_server(std::shared_ptr<const config::Config> config, bool print_connect_
     spdlog::critical("{}", *refused);
     return 1;
   }
-  for (const auto& l : listeners) spdlog::info("listening on {} tls={}", l.address, config::name(l.tls));
   auto blocking = std::make_unique<runtime::BlockingPool>(config->server.blocking_threads);
   session::Services services(
       session::Snapshot{.config = config,
@@ -411,6 +410,8 @@ int run_server(std::shared_ptr<const config::Config> config, bool print_connect_
     });
   };
   on_stop();
+  // Said once SIGHUP, SIGINT and SIGTERM are ours: whoever waits for this line may signal at once.
+  for (const auto& l : listeners) spdlog::info("listening on {} tls={}", l.address, config::name(l.tls));
   std::signal(SIGPIPE, SIG_IGN);
   std::signal(SIGXFSZ, SIG_IGN);  // a file over RLIMIT_FSIZE: EFBIG (552) for that upload, not the end
   if (!config->server.pid_file.empty()) write_pid_file(config->server.pid_file);

@@ -28,7 +28,7 @@ def scrape(url):
 
 
 def metrics_url(srv):
-    deadline = time.monotonic() + 10  # logged just after the "listening on" lines
+    deadline = time.monotonic() + 10  # logged before the "listening on" lines
     while not (m := re.search(r"metrics on (http://\S+/metrics)", srv.log())) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert m, srv.log()[-2000:]

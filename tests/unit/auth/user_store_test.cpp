@@ -1,22 +1,14 @@
 #include "auth/user_store.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <fstream>
 
 #include "auth/password.hpp"
+#include "test_dir.hpp"
 
 using namespace ftpsd::auth;
 namespace fs = std::filesystem;
-
-namespace {
-fs::path temp_file(const std::string& name) {
-  auto p = fs::temp_directory_path() / ("ftpsd-users-" + std::to_string(::getpid()) + "-" + name);
-  fs::remove(p);
-  return p;
-}
-}  // namespace
 
 TEST(Password, HashAndVerify) {
   auto h = hash_password("correct horse");
@@ -36,7 +28,8 @@ TEST(Password, Sha512CryptFromOpenssl) {
 }
 
 TEST(UserStore, AddListRemove) {
-  const auto file = temp_file("add");
+  const ftpsd::test::TempDir dir("users");
+  const auto file = dir.path() / "users.toml";
   User u{.name = "alice", .password_hash = "$6$x$y", .root = "/srv/alice", .write = true};
   ASSERT_TRUE(add_user(file, u));
   EXPECT_FALSE(add_user(file, u));  // duplicate
@@ -51,11 +44,11 @@ TEST(UserStore, AddListRemove) {
   EXPECT_FALSE(UserStore::load(file)->find("alice"));
   EXPECT_TRUE(UserStore::load(file)->find("bob"));
   EXPECT_FALSE(remove_user(file, "nobody"));
-  fs::remove(file);
 }
 
 TEST(UserStore, ErrorsNameFileAndLine) {
-  const auto file = temp_file("bad");
+  const ftpsd::test::TempDir dir("users");
+  const auto file = dir.path() / "users.toml";
   std::ofstream(file)
       << "[[users]]\nname = \"a\"\npassword_hash = \"$6$x$y\"\nroot = \"/r\"\ncolour = \"red\"\n";
   auto store = UserStore::load(file);
@@ -64,11 +57,11 @@ TEST(UserStore, ErrorsNameFileAndLine) {
       << store.error().message;
   std::ofstream(file) << "[[users]]\nname = \"a\"\nroot = \"/r\"\n";
   EXPECT_NE(UserStore::load(file).error().message.find("password_hash"), std::string::npos);
-  fs::remove(file);
 }
 
 TEST(UserStore, LimitKeys) {
-  const auto file = temp_file("limits");
+  const ftpsd::test::TempDir dir("users");
+  const auto file = dir.path() / "users.toml";
   std::ofstream(file)
       << "[[users]]\nname = \"a\"\npassword_hash = \"$6$x$y\"\nroot = \"/r\"\nmax_sessions = 2\n"
          "download_rate = \"1M\"\nupload_rate = 4096\n[[users]]\nname = \"b\"\n"
@@ -86,11 +79,11 @@ TEST(UserStore, LimitKeys) {
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find(":5: key 'users.upload_rate'"), std::string::npos)
       << bad.error().message;
-  fs::remove(file);
 }
 
 TEST(UserStore, SharedUserOutlivesTheStorePointer) {
-  const auto file = temp_file("share");
+  const ftpsd::test::TempDir dir("users");
+  const auto file = dir.path() / "users.toml";
   ASSERT_TRUE(add_user(file, User{.name = "alice", .password_hash = "$6$x$y", .root = "/srv/alice"}));
   auto loaded = UserStore::load(file);
   ASSERT_TRUE(loaded) << loaded.error().message;
@@ -106,5 +99,4 @@ TEST(UserStore, SharedUserOutlivesTheStorePointer) {
   EXPECT_EQ(alice->root, "/srv/alice");
   alice.reset();
   EXPECT_TRUE(watch.expired());
-  fs::remove(file);
 }

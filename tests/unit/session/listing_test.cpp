@@ -2,13 +2,14 @@
 #include "session/listing.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include "test_dir.hpp"
 
 using namespace ftpsd;
 namespace fs = std::filesystem;
@@ -18,13 +19,9 @@ namespace {
 class ListingTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    base_ = fs::temp_directory_path() / ("ftpsd-listing-" + std::to_string(::getpid()) + "-" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(base_);
     fs::create_directories(base_ / "big");
     fs_ = *vfs::LocalFs::open(base_.string());
   }
-  void TearDown() override { fs::remove_all(base_); }
 
   std::shared_ptr<session::ListingJob> job(std::string_view dir, session::ListFormat format) {
     auto opened = fs_->open_listing(*vfs::VirtualPath::resolve(vfs::VirtualPath(), dir));
@@ -46,7 +43,8 @@ class ListingTest : public ::testing::Test {
     return out;
   }
 
-  fs::path base_;
+  test::TempDir temp_{"listing"};
+  const fs::path base_ = temp_.path();
   std::shared_ptr<const vfs::LocalFs> fs_;
   runtime::BlockingPool pool_{4};
 };

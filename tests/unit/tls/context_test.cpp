@@ -2,10 +2,10 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <filesystem>
 
+#include "test_dir.hpp"
 #include "tls/self_signed.hpp"
 
 namespace fs = std::filesystem;
@@ -14,13 +14,11 @@ using namespace ftpsd;
 class TlsContextTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("ftpsd-tls-" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
     cfg_.certificate = dir_ / "cert.pem";
     cfg_.private_key = dir_ / "key.pem";
   }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
+  test::TempDir temp_{"tls"};
+  const fs::path dir_ = temp_.path();
   config::TlsConfig cfg_;
 };
 

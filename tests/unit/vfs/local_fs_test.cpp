@@ -12,15 +12,14 @@
 #include <set>
 #include <vector>
 
+#include "test_dir.hpp"
+
 using namespace ftpsd::vfs;
 namespace fs = std::filesystem;
 
 class LocalFsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    base_ = fs::temp_directory_path() / ("ftpsd-localfs-" + std::to_string(::getpid()) + "-" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(base_);
     fs::create_directories(base_ / "root" / "sub");
     fs::create_directories(base_ / "outside");
     std::ofstream(base_ / "outside" / "secret") << "secret";
@@ -30,10 +29,10 @@ class LocalFsTest : public ::testing::Test {
     fs::create_symlink("in.txt", base_ / "root" / "sub" / "ok-link");            // stays inside
     fs_ = *LocalFs::open((base_ / "root").string());
   }
-  void TearDown() override { fs::remove_all(base_); }
   VirtualPath p(std::string_view s) { return *VirtualPath::resolve(VirtualPath(), s); }
 
-  fs::path base_;
+  ftpsd::test::TempDir temp_{"localfs"};
+  const fs::path base_ = temp_.path();
   std::shared_ptr<const LocalFs> fs_;
 };
 

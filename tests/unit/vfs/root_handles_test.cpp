@@ -3,10 +3,11 @@
 #include "vfs/root_handles.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+
+#include "test_dir.hpp"
 
 using namespace ftpsd::vfs;
 namespace fs = std::filesystem;
@@ -14,17 +15,14 @@ namespace fs = std::filesystem;
 class RootHandlesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    base_ = fs::temp_directory_path() / ("ftpsd-roots-" + std::to_string(::getpid()) + "-" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(base_);
     fs::create_directories(base_ / "a");
     fs::create_directories(base_ / "b");
     std::ofstream(base_ / "a" / "file") << "a";
   }
-  void TearDown() override { fs::remove_all(base_); }
   static VirtualPath p(std::string_view s) { return *VirtualPath::resolve(VirtualPath(), s); }
 
-  fs::path base_;
+  ftpsd::test::TempDir temp_{"roots"};
+  const fs::path base_ = temp_.path();
   RootHandles roots_;
 };
 

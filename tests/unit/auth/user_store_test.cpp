@@ -10,6 +10,22 @@
 using namespace ftpsd::auth;
 namespace fs = std::filesystem;
 
+namespace {
+// A users file with one complete entry; the lines a test appends to it are lines 5 and on.
+constexpr std::string_view kUserA = "[[users]]\nname = \"a\"\npassword_hash = \"$6$x$y\"\nroot = \"/r\"\n";
+
+// Writes `text` as the users file and loads it: the error message (a test failure when it loads).
+std::string load_error(const fs::path& file, std::string_view text) {
+  std::ofstream(file) << text;
+  auto store = UserStore::load(file);
+  if (store) {
+    ADD_FAILURE() << "loaded without an error:\n" << text;
+    return {};
+  }
+  return store.error().message;
+}
+}  // namespace
+
 TEST(Password, HashAndVerify) {
   auto h = hash_password("correct horse");
   ASSERT_TRUE(h);
@@ -49,14 +65,10 @@ TEST(UserStore, AddListRemove) {
 TEST(UserStore, ErrorsNameFileAndLine) {
   const ftpsd::test::TempDir dir("users");
   const auto file = dir.path() / "users.toml";
-  std::ofstream(file)
-      << "[[users]]\nname = \"a\"\npassword_hash = \"$6$x$y\"\nroot = \"/r\"\ncolour = \"red\"\n";
-  auto store = UserStore::load(file);
-  ASSERT_FALSE(store);
-  EXPECT_NE(store.error().message.find(":5: key 'users.colour': unknown key"), std::string::npos)
-      << store.error().message;
-  std::ofstream(file) << "[[users]]\nname = \"a\"\nroot = \"/r\"\n";
-  EXPECT_NE(UserStore::load(file).error().message.find("password_hash"), std::string::npos);
+  const auto unknown = load_error(file, std::string(kUserA) + "colour = \"red\"\n");
+  EXPECT_NE(unknown.find(":5: key 'users.colour': unknown key"), std::string::npos) << unknown;
+  const auto missing = load_error(file, "[[users]]\nname = \"a\"\nroot = \"/r\"\n");
+  EXPECT_NE(missing.find("password_hash"), std::string::npos) << missing;
 }
 
 TEST(UserStore, LimitKeys) {
@@ -73,12 +85,8 @@ TEST(UserStore, LimitKeys) {
   EXPECT_EQ(store->find("a")->upload_rate, 4096u);
   EXPECT_FALSE(store->find("b")->max_sessions);
   EXPECT_EQ(store->find("b")->download_rate, 0u);
-  std::ofstream(file)
-      << "[[users]]\nname = \"a\"\npassword_hash = \"$6$x$y\"\nroot = \"/r\"\nupload_rate = \"lots\"\n";
-  auto bad = UserStore::load(file);
-  ASSERT_FALSE(bad);
-  EXPECT_NE(bad.error().message.find(":5: key 'users.upload_rate'"), std::string::npos)
-      << bad.error().message;
+  const auto bad = load_error(file, std::string(kUserA) + "upload_rate = \"lots\"\n");
+  EXPECT_NE(bad.find(":5: key 'users.upload_rate'"), std::string::npos) << bad;
 }
 
 TEST(UserStore, SharedUserOutlivesTheStorePointer) {

@@ -2,13 +2,10 @@
 
 #include <gtest/gtest.h>
 
-using namespace ftpsd::net;
+#include "test_ip.hpp"
 
-namespace {
-asio::ip::address ip(const char* s) {
-  return asio::ip::make_address(s);
-}
-}  // namespace
+using namespace ftpsd::net;
+using ftpsd::test::ip;
 
 TEST(IpNetwork, ParseAndContains) {
   auto n = IpNetwork::parse("10.0.0.0/8");

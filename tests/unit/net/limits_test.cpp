@@ -9,15 +9,12 @@
 #include "net/bans.hpp"
 #include "net/connection_limiter.hpp"
 #include "net/rate_limiter.hpp"
+#include "test_ip.hpp"
 
 using namespace ftpsd;
 using namespace std::chrono_literals;
 
-namespace {
-asio::ip::address ip(const char* s) {
-  return asio::ip::make_address(s);
-}
-}  // namespace
+using test::ip;
 
 TEST(KeyedCounter, LimitAndRelease) {
   net::KeyedCounter c;

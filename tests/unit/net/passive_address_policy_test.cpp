@@ -2,14 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "test_ip.hpp"
+
 using namespace ftpsd;
 using net::PassiveSource;
+using test::ip;
 
 namespace {
-
-asio::ip::address ip(const char* s) {
-  return asio::ip::make_address(s);
-}
 
 config::AddressOverride over(std::vector<const char*> nets, std::string address) {
   config::AddressOverride o;

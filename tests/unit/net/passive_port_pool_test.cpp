@@ -4,7 +4,10 @@
 
 #include <set>
 
+#include "test_ip.hpp"
+
 using namespace ftpsd;
+using test::ip;
 
 TEST(PassivePortPool, HandsOutEveryPortOnceThenExhausts) {
   net::PassivePortPool pool(config::PortRange{50000, 50009});
@@ -48,12 +51,6 @@ TEST(PortLease, ReleasesOnDestruction) {
   }
   EXPECT_TRUE(pool.acquire());
 }
-
-namespace {
-asio::ip::address ip(const char* s) {
-  return asio::ip::make_address(s);
-}
-}  // namespace
 
 TEST(PassivePortPool, SameClientAvoidsAPortInTimeWaitOtherClientsMayTakeIt) {
   using namespace std::chrono_literals;

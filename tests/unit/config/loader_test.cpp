@@ -71,6 +71,42 @@ TEST(ConfigLoader, UnknownKeysAreErrors) {
   EXPECT_FALSE(load(std::string(kListener) + "[sever]\n"));
 }
 
+TEST(ConfigLoader, EveryTableRejectsUnknownKeysUnderItsFullName) {
+  const auto error_of = [](const std::string& text) {
+    auto c = load(text);
+    return c ? std::string("loaded") : c.error().message;
+  };
+  const std::string l(kListener);  // lines 1 and 2
+  for (const char* table : {"server", "passive", "active", "proxy_protocol", "users", "tls", "storage",
+                            "metrics", "bans", "limits", "log"}) {
+    EXPECT_EQ(error_of(l + "[" + table + "]\nbogus = 1\n"),
+              "test.toml:4: key '" + std::string(table) + ".bogus': unknown key");
+  }
+  EXPECT_EQ(error_of("bogus = 1\n" + l), "test.toml:1: key 'bogus': unknown key");
+  EXPECT_EQ(error_of(l + "[[listeners]]\naddress = \"127.0.0.1:2122\"\nbogus = 1\n"),
+            "test.toml:5: key 'listeners[1].bogus': unknown key");
+  EXPECT_EQ(error_of(l + "[[passive.address_overrides]]\nnetworks = [\"10.0.0.0/8\"]\naddress = \"local\"\n"
+                         "bogus = 1\n"),
+            "test.toml:6: key 'passive.address_overrides[0].bogus': unknown key");
+  EXPECT_EQ(
+      error_of(l + "[[tls.session_reuse_overrides]]\nnetworks = [\"10.0.0.0/8\"]\nsession_reuse = \"off\"\n"
+                   "bogus = 1\n"),
+      "test.toml:6: key 'tls.session_reuse_overrides[0].bogus': unknown key");
+  EXPECT_EQ(
+      error_of(l + "[[tls.certificates]]\ncertificate = \"c.pem\"\nprivate_key = \"k.pem\"\nbogus = 1\n"),
+      "test.toml:6: key 'tls.certificates[0].bogus': unknown key");
+  // An array that must hold tables, holding something else.
+  EXPECT_EQ(error_of("listeners = [1]\n"), "test.toml:1: key 'listeners': expected [[listeners]] tables");
+  EXPECT_EQ(error_of(l + "[passive]\naddress_overrides = [1]\n"),
+            "test.toml:4: key 'passive.address_overrides': expected [[passive.address_overrides]] tables");
+  EXPECT_EQ(
+      error_of(l + "[tls]\nsession_reuse_overrides = [1]\n"),
+      "test.toml:4: key 'tls.session_reuse_overrides': expected [[tls.session_reuse_overrides]] tables");
+  EXPECT_EQ(error_of(l + "[tls]\ncertificates = [1]\n"),
+            "test.toml:4: key 'tls.certificates': expected [[tls.certificates]] tables");
+  EXPECT_EQ(error_of("server = 1\n" + l), "test.toml:1: key 'server': expected a table");
+}
+
 TEST(ConfigLoader, BadValues) {
   EXPECT_NE(load("[[listeners]]\naddress = \"localhost:21\"\n").error().message.find("not an IP address"),
             std::string::npos);

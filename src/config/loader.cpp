@@ -108,6 +108,28 @@ class TableReader {
     if (!n->is_array()) fail(n, key, "expected an array");
     return n->as_array();
   }
+  // The optional table `key` ([server]): `read` takes the keys it knows, then any other key is an error.
+  template <class Read>
+  void read_table(std::string_view key, Read&& read) {
+    if (const auto* t = sub_table(key)) {
+      TableReader r(*t, full(key), file_);
+      read(r);
+      r.finish();
+    }
+  }
+  // The optional array of tables `key` ([[listeners]]): the same for each of its tables, in order.
+  template <class Read>
+  void read_tables(std::string_view key, Read&& read) {
+    const auto* a = array(key);
+    if (a == nullptr) return;
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      const auto* t = (*a)[i].as_table();
+      if (t == nullptr) fail(&(*a)[i], key, fmt::format("expected [[{}]] tables", full(key)));
+      TableReader r(*t, fmt::format("{}[{}]", full(key), i), file_);
+      read(r);
+      r.finish();
+    }
+  }
   // Unknown keys are errors: a misspelt key must never be silently ignored.
   void finish() const {
     for (const auto& [k, v] : table_)
@@ -200,13 +222,8 @@ bool is_host_name(std::string_view s) {
   return true;
 }
 
-void read_overrides(TableReader& r, const std::filesystem::path& file, PassiveConfig& p) {
-  const auto* a = r.array("address_overrides");
-  if (a == nullptr) return;
-  for (std::size_t i = 0; i < a->size(); ++i) {
-    const auto* t = (*a)[i].as_table();
-    if (t == nullptr) r.fail(&(*a)[i], "address_overrides", "expected [[passive.address_overrides]] tables");
-    TableReader o(*t, fmt::format("passive.address_overrides[{}]", i), file);
+void read_overrides(TableReader& r, PassiveConfig& p) {
+  r.read_tables("address_overrides", [&](TableReader& o) {
     AddressOverride entry;
     entry.networks = read_networks(o, "networks");
     if (entry.networks.empty()) o.fail(nullptr, "networks", "every address override needs networks");
@@ -214,12 +231,11 @@ void read_overrides(TableReader& r, const std::filesystem::path& file, PassiveCo
     if (entry.address != "local" &&
         (protocol::canonical_address(entry.address).empty() || entry.address.find(':') != std::string::npos))
       o.fail(o.find("address"), "address", "expected an IPv4 address or \"local\"");
-    o.finish();
     p.address_overrides.push_back(std::move(entry));
-  }
+  });
 }
 
-void read_passive(TableReader& r, const std::filesystem::path& file, PassiveConfig& p) {
+void read_passive(TableReader& r, PassiveConfig& p) {
   p.ports = read_range(r, "ports");
   p.advertised_ports = read_range(r, "advertised_ports");
   if (p.advertised_ports && (!p.ports || p.ports->size() != p.advertised_ports->size()))
@@ -235,7 +251,7 @@ void read_passive(TableReader& r, const std::filesystem::path& file, PassiveConf
   r.read_duration("resolve_every", p.resolve_every);
   if (p.resolve_every < std::chrono::seconds(1))
     r.fail(r.find("resolve_every"), "resolve_every", "must be at least 1s");
-  read_overrides(r, file, p);
+  read_overrides(r, p);
   r.read_duration("connect_timeout", p.connect_timeout);
   r.read_enum("on_exhausted", p.on_exhausted, kOnExhausted);
   r.read_duration("exhausted_wait", p.exhausted_wait);
@@ -273,53 +289,31 @@ Config build(const toml::table& root, const std::filesystem::path& file, const s
   Config c;
   c.source = file;
   TableReader top(root, "", file);
-  if (const auto* t = top.sub_table("server")) {
-    TableReader r(*t, "server", file);
-    read_server(r, c.server, base);
-    r.finish();
-  }
-  if (const auto* a = top.array("listeners")) {
-    for (std::size_t i = 0; i < a->size(); ++i) {
-      const auto* t = (*a)[i].as_table();
-      if (t == nullptr) top.fail(&(*a)[i], "listeners", "expected [[listeners]] tables");
-      TableReader r(*t, fmt::format("listeners[{}]", i), file);
-      ListenerConfig l;
-      read_listener(r, l);
-      r.finish();
-      c.listeners.push_back(std::move(l));
-    }
-  }
+  top.read_table("server", [&](TableReader& r) { read_server(r, c.server, base); });
+  top.read_tables("listeners", [&](TableReader& r) {
+    ListenerConfig l;
+    read_listener(r, l);
+    c.listeners.push_back(std::move(l));
+  });
   if (c.listeners.empty()) top.fail(nullptr, "listeners", "at least one [[listeners]] entry is needed");
-  if (const auto* t = top.sub_table("passive")) {
-    TableReader r(*t, "passive", file);
-    read_passive(r, file, c.passive);
-    r.finish();
-  }
-  if (const auto* t = top.sub_table("active")) {
-    TableReader r(*t, "active", file);
+  top.read_table("passive", [&](TableReader& r) { read_passive(r, c.passive); });
+  top.read_table("active", [&](TableReader& r) {
     r.read("enabled", c.active.enabled);
     r.read_duration("connect_timeout", c.active.connect_timeout);
     std::size_t source_port = 0;
     r.read("source_port", source_port, 0, 65535);
     c.active.source_port = static_cast<std::uint16_t>(source_port);
-    r.finish();
-  }
-  if (const auto* t = top.sub_table("proxy_protocol")) {
-    TableReader r(*t, "proxy_protocol", file);
-    c.proxy_protocol.trusted = read_networks(r, "trusted");
-    r.finish();
-  }
-  if (const auto* t = top.sub_table("users")) {
-    TableReader r(*t, "users", file);
+  });
+  top.read_table("proxy_protocol",
+                 [&](TableReader& r) { c.proxy_protocol.trusted = read_networks(r, "trusted"); });
+  top.read_table("users", [&](TableReader& r) {
     r.read_path("file", c.users.file, base);
     r.read("anonymous", c.users.anonymous);
     r.read_path("anonymous_root", c.users.anonymous_root, base);
     if (c.users.anonymous && c.users.anonymous_root.empty())
       r.fail(r.find("anonymous"), "anonymous", "anonymous = true needs users.anonymous_root");
-    r.finish();
-  }
-  if (const auto* t = top.sub_table("tls")) {
-    TableReader r(*t, "tls", file);
+  });
+  top.read_table("tls", [&](TableReader& r) {
     r.read_path("certificate", c.tls.certificate, base);
     r.read_path("private_key", c.tls.private_key, base);
     r.read_enum("required", c.tls.required, kTlsRequired);
@@ -332,84 +326,56 @@ Config build(const toml::table& root, const std::filesystem::path& file, const s
     r.read_duration("handshake_timeout", c.tls.handshake_timeout);
     r.read_duration("session_lifetime", c.tls.session_lifetime);
     r.read_duration("reload_check", c.tls.reload_check);
-    if (const auto* a = r.array("session_reuse_overrides")) {
-      for (std::size_t i = 0; i < a->size(); ++i) {
-        const auto* t2 = (*a)[i].as_table();
-        if (t2 == nullptr)
-          r.fail(&(*a)[i], "session_reuse_overrides", "expected [[tls.session_reuse_overrides]] tables");
-        TableReader o(*t2, fmt::format("tls.session_reuse_overrides[{}]", i), file);
-        SessionReuseOverride entry;
-        entry.networks = read_networks(o, "networks");
-        if (entry.networks.empty()) o.fail(nullptr, "networks", "every override needs networks");
-        if (o.find("session_reuse") == nullptr)
-          o.fail(nullptr, "session_reuse", "every override needs session_reuse");
-        o.read_enum("session_reuse", entry.session_reuse, kSessionReuse);
-        o.finish();
-        c.tls.session_reuse_overrides.push_back(std::move(entry));
-      }
-    }
+    r.read_tables("session_reuse_overrides", [&](TableReader& o) {
+      SessionReuseOverride entry;
+      entry.networks = read_networks(o, "networks");
+      if (entry.networks.empty()) o.fail(nullptr, "networks", "every override needs networks");
+      if (o.find("session_reuse") == nullptr)
+        o.fail(nullptr, "session_reuse", "every override needs session_reuse");
+      o.read_enum("session_reuse", entry.session_reuse, kSessionReuse);
+      c.tls.session_reuse_overrides.push_back(std::move(entry));
+    });
     r.read_enum("client_certificates", c.tls.client_certificates, kClientCertificates);
     r.read_path("client_ca", c.tls.client_ca, base);
     r.read("certificate_login", c.tls.certificate_login);
     if (c.tls.client_certificates != ClientCertificates::kOff && c.tls.client_ca.empty())
       r.fail(r.find("client_certificates"), "client_certificates", "client certificates need tls.client_ca");
-    if (const auto* a = r.array("certificates")) {
-      for (std::size_t i = 0; i < a->size(); ++i) {
-        const auto* t2 = (*a)[i].as_table();
-        if (t2 == nullptr) r.fail(&(*a)[i], "certificates", "expected [[tls.certificates]] tables");
-        TableReader cr(*t2, fmt::format("tls.certificates[{}]", i), file);
-        CertificatePair pair;
-        cr.read_path("certificate", pair.certificate, base);
-        cr.read_path("private_key", pair.private_key, base);
-        if (pair.certificate.empty() || pair.private_key.empty())
-          cr.fail(nullptr, "certificate", "each [[tls.certificates]] needs certificate and private_key");
-        if (const auto* hosts = cr.array("hosts")) {
-          for (const auto& h : *hosts) {
-            if (!h.is_string()) cr.fail(&h, "hosts", "expected host names");
-            pair.hosts.push_back(h.as_string()->get());
-          }
+    r.read_tables("certificates", [&](TableReader& cr) {
+      CertificatePair pair;
+      cr.read_path("certificate", pair.certificate, base);
+      cr.read_path("private_key", pair.private_key, base);
+      if (pair.certificate.empty() || pair.private_key.empty())
+        cr.fail(nullptr, "certificate", "each [[tls.certificates]] needs certificate and private_key");
+      if (const auto* hosts = cr.array("hosts")) {
+        for (const auto& h : *hosts) {
+          if (!h.is_string()) cr.fail(&h, "hosts", "expected host names");
+          pair.hosts.push_back(h.as_string()->get());
         }
-        cr.finish();
-        c.tls.certificates.push_back(std::move(pair));
       }
-    }
+      c.tls.certificates.push_back(std::move(pair));
+    });
     if (c.tls.certificate.empty() != c.tls.private_key.empty())
       r.fail(r.find(c.tls.certificate.empty() ? "private_key" : "certificate"),
              c.tls.certificate.empty() ? "certificate" : "private_key",
              "tls.certificate and tls.private_key go together");
-    r.finish();
-  }
-  if (const auto* t = top.sub_table("storage")) {
-    TableReader r(*t, "storage", file);
+  });
+  top.read_table("storage", [&](TableReader& r) {
     r.read("fsync", c.storage.fsync);
     r.read("atomic_uploads", c.storage.atomic_uploads);
-    r.finish();
-  }
-  if (const auto* t = top.sub_table("metrics")) {
-    TableReader r(*t, "metrics", file);
+  });
+  top.read_table("metrics", [&](TableReader& r) {
     r.read("address", c.metrics.address);
     if (!c.metrics.address.empty()) {
       if (auto a = parse_listen_address(c.metrics.address); !a)
         r.fail(r.find("address"), "address", a.error());
     }
-    r.finish();
-  }
-  if (const auto* t = top.sub_table("bans")) {
-    TableReader r(*t, "bans", file);
-    read_bans(r, c.bans);
-    r.finish();
-  }
-  if (const auto* t = top.sub_table("limits")) {
-    TableReader r(*t, "limits", file);
+  });
+  top.read_table("bans", [&](TableReader& r) { read_bans(r, c.bans); });
+  top.read_table("limits", [&](TableReader& r) {
     r.read_rate("download_rate", c.limits.download_rate);
     r.read_rate("upload_rate", c.limits.upload_rate);
-    r.finish();
-  }
-  if (const auto* t = top.sub_table("log")) {
-    TableReader r(*t, "log", file);
-    read_log(r, c.log, base);
-    r.finish();
-  }
+  });
+  top.read_table("log", [&](TableReader& r) { read_log(r, c.log, base); });
   top.finish();
   for (std::size_t i = 0; i < c.listeners.size(); ++i) {
     if (c.listeners[i].proxy_protocol && c.proxy_protocol.trusted.empty())

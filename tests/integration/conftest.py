@@ -146,3 +146,14 @@ def make_server(tmp_path):
 @pytest.fixture
 def server(make_server):
     return make_server()
+
+
+@pytest.fixture
+def ctl(server):
+    """A control connection to `server`, logged in as alice; closed at the end of the test. A test file
+    whose sessions need more (a file in place first, another fixture) defines its own `ctl`."""
+    from helpers import Control  # here, not at the top: helpers imports this module
+
+    c = Control.to(server).login()
+    yield c
+    c.close()

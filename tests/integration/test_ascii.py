@@ -4,16 +4,7 @@ import io
 import os
 import random
 
-import pytest
-
-from helpers import Control, login, recv_all
-
-
-@pytest.fixture
-def ctl(server):
-    c = Control.to(server).login()
-    yield c
-    c.close()
+from helpers import login, recv_all
 
 
 def upload(ctl, path, chunks):

@@ -49,13 +49,6 @@ def start_upload(ctl, command, first=b""):
     return data
 
 
-@pytest.fixture
-def ctl(server):
-    c = Control.to(server).login()
-    yield c
-    c.close()
-
-
 def test_old_file_stays_until_the_upload_is_complete(server, ctl):
     root = server.root()
     (root / "f.bin").write_bytes(b"old content")

@@ -8,14 +8,7 @@ import stat
 
 import pytest
 
-from helpers import Control, login, stor_bytes
-
-
-@pytest.fixture
-def ctl(server):
-    c = Control.to(server).login()
-    yield c
-    c.close()
+from helpers import login, stor_bytes
 
 
 def test_stou_picks_unique_names(server, ctl):

@@ -2,18 +2,7 @@
 unknown commands, 502 for known but unimplemented ones, case-insensitive verbs."""
 import re
 
-import pytest
-
-from helpers import Control
-
 EXPECTED_FEATURES = {"EPRT", "EPSV", "HOST", "MDTM", "MFMT", "PASV", "REST STREAM", "SIZE", "TVFS", "UTF8"}
-
-
-@pytest.fixture
-def ctl(server):
-    c = Control.to(server).login()
-    yield c
-    c.close()
 
 
 def multiline(reply: str, code: str) -> list[str]:

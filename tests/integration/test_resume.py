@@ -4,14 +4,7 @@ import os
 
 import pytest
 
-from helpers import Control, retr_bytes, stor_bytes
-
-
-@pytest.fixture
-def ctl(server):
-    c = Control.to(server).login()
-    yield c
-    c.close()
+from helpers import retr_bytes, stor_bytes
 
 
 @pytest.fixture

@@ -109,26 +109,16 @@ def test_uploads_of_many_pieces_arrive_byte_identical(make_server, fsync):
     assert temporaries(root) == []
 
 
-def test_upload_aborted_after_several_pieces_keeps_the_old_file(server, ctl):
-    # Several pieces are already on the disk (in the temporary) when the ABOR comes.
+@pytest.mark.parametrize("size, written", [(500_000, 0), (5 * PIECE, 2 * PIECE)],
+                         ids=["as-soon-as-the-temporary-exists", "after-several-pieces"])
+def test_aborted_upload_keeps_the_old_file_and_no_temporary(server, ctl, size, written):
+    # The ABOR comes once the temporary holds `written` bytes: at once, or when several pieces are
+    # already on the disk in it.
     root = server.root()
     (root / "f.bin").write_bytes(b"old content")
-    data = start_upload(ctl, "STOR f.bin", os.urandom(5 * PIECE))
-    wait_for(lambda: any((root / t).stat().st_size >= 2 * PIECE for t in temporaries(root)),
-             what="pieces written to the temporary")
-    ctl.send(b"ABOR\r\n")
-    assert ctl.reply().startswith("426")
-    assert ctl.reply().startswith("226")
-    data.close()
-    assert (root / "f.bin").read_bytes() == b"old content"
-    assert temporaries(root) == []
-
-
-def test_aborted_upload_keeps_the_old_file_and_no_temporary(server, ctl):
-    root = server.root()
-    (root / "f.bin").write_bytes(b"old content")
-    data = start_upload(ctl, "STOR f.bin", os.urandom(500_000))
-    wait_for(lambda: temporaries(root), what="the upload's temporary")
+    data = start_upload(ctl, "STOR f.bin", os.urandom(size))
+    wait_for(lambda: any((root / t).stat().st_size >= written for t in temporaries(root)),
+             what=f"{written} bytes in the upload's temporary")
     ctl.send(b"ABOR\r\n")
     assert ctl.reply().startswith("426")
     assert ctl.reply().startswith("226")

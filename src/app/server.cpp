@@ -256,6 +256,27 @@ Task<void> reload(session::Services& services, runtime::BlockingPool& blocking) 
   notify_ready();
 }
 
+// systemd's watchdog: WATCHDOG=1 every half interval as long as every event loop has run a handler
+// within the interval. A loop that hangs (a bug, a blocking call) stops the pings, and systemd kills and
+// restarts ftpsd (Restart=on-failure). The worker pool is not watched: a slow disk is no reason to die.
+Task<void> feed_watchdog(runtime::IoPool& pool, std::chrono::microseconds interval) {
+  using Clock = std::chrono::steady_clock;
+  const auto n = pool.size();
+  // When each loop last ran the probe; shared with the probes still queued.
+  auto seen = std::shared_ptr<std::atomic<Clock::time_point>[]>(new std::atomic<Clock::time_point>[n]);
+  for (std::size_t i = 0; i < n; ++i) seen[i] = Clock::now();
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    const auto now = Clock::now();
+    bool alive = true;
+    for (std::size_t i = 0; i < n; ++i) alive = alive && now - seen[i].load() < interval;
+    if (alive) notify_watchdog();
+    for (std::size_t i = 0; i < n; ++i) asio::post(pool.at(i), [seen, i] { seen[i] = Clock::now(); });
+    timer.expires_after(interval / 2);
+    if (auto [ec] = co_await timer.async_wait(kTuple); ec) co_return;
+  }
+}
+
 // SIGTERM, SIGINT: stop accepting, let running transfers finish until server.shutdown_timeout (the
 // sessions' watchdogs close idle sessions with 421 and, at the deadline, abort what still runs), then
 // stop the event loops once every session has ended.
@@ -379,6 +400,11 @@ int run_server(std::shared_ptr<const config::Config> config, bool print_connect_
   if (tls_store && config->tls.reload_check.count() > 0)
     asio::co_spawn(pool.first(), watch_certificates(*tls_store, *blocking, config->tls.reload_check),
                    asio::detached);
+  if (const auto interval = watchdog_interval()) {
+    spdlog::info("systemd watchdog: WATCHDOG=1 every {} ms",
+                 std::chrono::duration_cast<std::chrono::milliseconds>(*interval / 2).count());
+    asio::co_spawn(pool.first(), feed_watchdog(pool, *interval), asio::detached);
+  }
   asio::signal_set hangup(pool.first(), SIGHUP);
   std::function<void()> on_hangup = [&] {
     hangup.async_wait([&](const std::error_code& ec, int) {

@@ -4,6 +4,7 @@
 #include <systemd/sd-daemon.h>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 namespace ftpsd::app {
@@ -33,6 +34,16 @@ void notify_stopping() {
 
 void notify_status(std::string_view status) {
   notify(fmt::format("STATUS={}", status));
+}
+
+std::optional<std::chrono::microseconds> watchdog_interval() {
+  std::uint64_t usec = 0;
+  if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return std::nullopt;
+  return std::chrono::microseconds(usec);
+}
+
+void notify_watchdog() {
+  notify("WATCHDOG=1");
 }
 
 }  // namespace ftpsd::app

@@ -1,7 +1,9 @@
 #pragma once
 // sd_notify(3) for Type=notify units: READY=1 once listening, RELOADING=1 (with MONOTONIC_USEC, as
-// systemd 253+ wants) and READY=1 around a reload, STOPPING=1 at a stop. Without NOTIFY_SOCKET (not
-// started by systemd) every call does nothing.
+// systemd 253+ wants) and READY=1 around a reload, STOPPING=1 at a stop, WATCHDOG=1 while every event
+// loop runs. Without NOTIFY_SOCKET (not started by systemd) every call does nothing.
+#include <chrono>
+#include <optional>
 #include <string_view>
 
 namespace ftpsd::app {
@@ -11,5 +13,10 @@ void notify_reloading();
 void notify_stopping();
 // STATUS=...: one line that `systemctl status` shows.
 void notify_status(std::string_view status);
+
+// systemd's watchdog (WatchdogSec= in the unit): the interval systemd expects WATCHDOG=1 within, or
+// nullopt when it is off (or ftpsd was not started by systemd).
+std::optional<std::chrono::microseconds> watchdog_interval();
+void notify_watchdog();
 
 }  // namespace ftpsd::app

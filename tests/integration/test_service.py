@@ -53,6 +53,36 @@ def test_sd_notify_ready_reloading_stopping(tmp_path):
             sock.close()
 
 
+def test_sd_notify_watchdog_pings_while_running(tmp_path):
+    """With WatchdogSec= (systemd passes WATCHDOG_USEC), WATCHDOG=1 comes every half interval; without
+    it none comes (the test above gets exactly its four states)."""
+    notify_path = tmp_path / "notify.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(notify_path))
+    (tmp_path / "users.toml").write_text(users_file(tmp_path))
+    (tmp_path / "ftpsd.toml").write_text(default_config(listeners='[[listeners]]\naddress = "127.0.0.1:0"\n'))
+    env = dict(os.environ, NOTIFY_SOCKET=str(notify_path), WATCHDOG_USEC="400000")
+    env.pop("WATCHDOG_PID", None)  # unset: any process may ping (set, it must be ftpsd's pid)
+    with open(tmp_path / "ftpsd.log", "wb") as log:
+        proc = subprocess.Popen([BIN, "run", "--config", str(tmp_path / "ftpsd.toml")], stdout=log,
+                                stderr=subprocess.STDOUT, cwd=tmp_path, env=env)
+        try:
+            states = []
+            deadline = time.monotonic() + 20
+            while states.count("WATCHDOG=1") < 5 and time.monotonic() < deadline:
+                states.append(recv_state(sock, timeout=max(0.1, deadline - time.monotonic())))
+            assert "READY=1" in states, states
+            assert states.count("WATCHDOG=1") >= 5, states
+            assert "systemd watchdog: WATCHDOG=1 every 200 ms" in (tmp_path / "ftpsd.log").read_text()
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=20) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            sock.close()
+
+
 def test_make_install_into_destdir(tmp_path):
     dest = tmp_path / "stage"
     build = Path(BIN).parent

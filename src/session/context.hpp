@@ -24,7 +24,8 @@ using protocol::Reply;
 using protocol::ReplyCode;
 
 // Why the server ends a session on its own (Watchdog); the control loop sends the matching 421.
-enum class EndReason : std::uint8_t { kNone, kLoginTimeout, kIdleTimeout, kStopping };
+// kNotReading: a reply has waited server.data_timeout for the client to read it (no 421 can reach it).
+enum class EndReason : std::uint8_t { kNone, kLoginTimeout, kIdleTimeout, kStopping, kNotReading };
 
 class SessionContext {
  public:

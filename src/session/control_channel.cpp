@@ -59,10 +59,19 @@ Task<Result<std::string, LineError>> ControlChannel::read_line() {
   }
 }
 
+void ControlChannel::abandon() noexcept {
+  abandoned_ = true;
+  std::error_code ignored;
+  stream_.socket().cancel(ignored);
+  write_done_.cancel();
+}
+
 Task<std::error_code> ControlChannel::send(const protocol::Reply& reply) {
   const std::string bytes = protocol::serialize(reply);
-  while (writing_) co_await write_done_.async_wait(kTuple);
+  while (writing_ && !abandoned_) co_await write_done_.async_wait(kTuple);
+  if (abandoned_) co_return make_error_code(asio::error::broken_pipe);
   writing_ = true;
+  write_started_ = std::chrono::steady_clock::now();
   auto [ec, n] = co_await stream_.write_all(asio::buffer(bytes));
   writing_ = false;
   write_done_.cancel();

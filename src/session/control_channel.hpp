@@ -1,6 +1,8 @@
 #pragma once
 // The control connection: bounded command lines in, serialized replies out. Replies from the control
 // loop and from a running transfer may be due at the same time; a write lock keeps them whole.
+#include <chrono>
+#include <optional>
 #include <string>
 
 #include "protocol/reply.hpp"
@@ -22,8 +24,16 @@ class ControlChannel {
   // One line without its end (CRLF or a bare LF). Telnet commands are removed by
   // protocol::strip_telnet (RFC 959 §4.1.3: ABOR is often preceded by IAC IP, IAC DM).
   Task<Result<std::string, LineError>> read_line();
-  // Writes the whole reply; returns an error if the peer is gone.
+  // Writes the whole reply; returns an error if the peer is gone (or abandon() was called).
   Task<std::error_code> send(const protocol::Reply& reply);
+  // Since when the reply being written waits for the client to read (nullopt: no write pending).
+  [[nodiscard]] std::optional<std::chrono::steady_clock::time_point> writing_since() const noexcept {
+    if (!writing_) return std::nullopt;
+    return write_started_;
+  }
+  // The client does not read its replies: the pending write and wait are cancelled, and every later
+  // send() fails at once.
+  void abandon() noexcept;
 
   // False when read_line() would first have to wait for the client: the session can then park
   // (session.cpp) and hold no coroutine while it waits. mark_readable() records that a wait for
@@ -52,6 +62,8 @@ class ControlChannel {
   bool discarding_ = false;  // inside an over-long line
   bool readable_ = false;    // see mark_readable()
   bool writing_ = false;
+  bool abandoned_ = false;
+  std::chrono::steady_clock::time_point write_started_{};
   asio::steady_timer write_done_;
 };
 

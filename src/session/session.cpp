@@ -93,6 +93,7 @@ Task<void> say_goodbye(SessionContext& ctx) {
       co_await ctx.control.send(
           Reply{ReplyCode::kServiceUnavailable, "Idle timeout: closing control connection."});
       break;
+    case EndReason::kNotReading:  // its replies go nowhere: the Watchdog has logged why
     case EndReason::kNone:
       break;
   }

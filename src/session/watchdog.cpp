@@ -36,7 +36,12 @@ void Watchdog::check() {
   const auto now = Clock::now();
   const bool busy = ctx.command_running || ctx.transfer_active;
   EndReason reason = EndReason::kNone;
-  if (ctx.services.stopping.load(std::memory_order_relaxed)) {
+  const auto writing = ctx.control.writing_since();
+  if (writing && now - *writing >= server.data_timeout) {
+    // SECURITY: a client that stops reading its replies (while a transfer keeps the session busy)
+    // would otherwise hold its session for ever.
+    reason = EndReason::kNotReading;
+  } else if (ctx.services.stopping.load(std::memory_order_relaxed)) {
     // Graceful stop: idle sessions end now; a running command or transfer may finish until the
     // deadline (server.shutdown_timeout), then the transfer is aborted (426) and the session ends.
     const bool late = now >= ctx.services.stop_deadline.load(std::memory_order_relaxed);
@@ -59,6 +64,13 @@ void Watchdog::check() {
     return;
   }
   ctx.end_reason = reason;
+  if (reason == EndReason::kNotReading) {
+    ctx.log(spdlog::level::warn, "timeout", "the client has not read its replies for {}s: closing",
+            std::chrono::duration_cast<std::chrono::seconds>(server.data_timeout).count());
+    if (ctx.transfer_active) ctx.abort_transfer();
+    ctx.control.abandon();  // the stuck write fails, and so does every later one: the session ends
+    return;
+  }
   if (reason == EndReason::kStopping && ctx.transfer_active) {
     ctx.log(spdlog::level::info, "shutdown", "server stopping: transfer aborted at server.shutdown_timeout");
     ctx.abort_transfer();

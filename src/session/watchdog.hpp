@@ -1,9 +1,10 @@
 #pragma once
 // Ends a session that is idle too long (never during a command or a transfer), not logged in within
-// server.login_timeout, or still open at a graceful stop. A timer with a callback rather than a
-// coroutine raced against the control loop: an idle session carries no frame for it. When it decides
-// that the session must end, it records why in SessionContext::end_reason and cancels the read of the
-// control connection; the control loop then sends the 421 (session.cpp).
+// server.login_timeout, still open at a graceful stop, or whose client has left a reply unread for
+// server.data_timeout (checked from the idle deadline on; then the control connection is abandoned). A timer
+// with a callback rather than a coroutine raced against the control loop: an idle session carries no frame
+// for it. When it decides that the session must end, it records why in SessionContext::end_reason and cancels
+// the read of the control connection; the control loop then sends the 421 (session.cpp).
 #include <memory>
 
 #include "runtime/asio.hpp"

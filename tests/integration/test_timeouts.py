@@ -1,8 +1,9 @@
 """Timeouts against slow and stalled clients (slowloris): a command line dribbled one byte at a time
 never extends server.login_timeout; a TLS handshake that stops half way is dropped at
 tls.handshake_timeout (AUTH TLS and implicit); a data connection nobody reads ends with 426 at
-server.data_timeout while other sessions are served; active.connect_timeout ends with 425. Each slow
-client holds only its own session."""
+server.data_timeout while other sessions are served; active.connect_timeout ends with 425; a client
+that stops reading its replies is disconnected after server.data_timeout. Each slow client holds only
+its own session."""
 import os
 import select
 import socket
@@ -88,6 +89,41 @@ def test_unread_download_aborted_while_others_are_served(make_server):
         assert 1.8 <= time.monotonic() - start < 8
         data.close()
         stuck.expect("NOOP", "200")
+
+
+def test_client_that_stops_reading_its_replies_is_disconnected(make_server):
+    """A download nobody reads keeps the session busy (never idle), and a flood of NOOPs whose replies
+    are never read blocks the server's writes, the 426 of the stalled download too: without a bound the
+    session would stay for ever. From the idle deadline on, a reply waiting server.data_timeout ends it."""
+    srv = make_server(server='data_timeout = "2s"\nidle_timeout = "3s"')
+    (srv.root() / "big.bin").write_bytes(os.urandom(32 << 20))
+    (srv.root() / "small.bin").write_bytes(b"small file")
+    deaf = Control.to(srv).login()
+    try:
+        data = deaf.pasv()
+        data.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        deaf.expect("RETR big.bin", "150")  # never read
+        deaf.sock.setblocking(False)
+        sent = 0
+        try:
+            while sent < (64 << 20):  # until neither side's buffers take more
+                sent += deaf.sock.send(b"NOOP\r\n" * 1000)
+        except BlockingIOError:
+            pass
+        start = time.monotonic()
+        deadline = start + 20
+        while "has not read its replies for 2s: closing" not in srv.log() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "has not read its replies for 2s: closing" in srv.log(), srv.log()[-3000:]
+        while srv.log().count("disconnected") < 1 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert srv.log().count("disconnected") == 1, srv.log()[-3000:]
+        data.close()
+        with Control.to(srv) as other:  # the others were never affected
+            other.login()
+            assert retr_bytes(other, "small.bin") == b"small file"
+    finally:
+        deaf.close()
 
 
 def test_active_connect_timeout_425(make_server):

@@ -141,7 +141,6 @@ Task<void> accept_loop(tcp::acceptor& acceptor, runtime::IoPool& pool, session::
     if (services.sessions.fetch_add(1, std::memory_order_relaxed) >= max_sessions) {
       services.sessions.fetch_sub(1, std::memory_order_relaxed);
       obs::count(obs::metrics().sessions_refused);
-      services.refused_max_sessions.fetch_add(1, std::memory_order_relaxed);
       asio::co_spawn(ctx, refuse_busy(std::move(socket), snapshot.config, listener), asio::detached);
       continue;
     }

@@ -62,7 +62,6 @@ struct Services {
   std::atomic<std::uint64_t> failed_logins{0};
   std::atomic<std::uint64_t> protocol_abuse{0};  // refused PORT/EPRT bounces, foreign data connections
   std::atomic<std::uint64_t> bans_started{0};
-  std::atomic<std::uint64_t> refused_max_sessions{0};
   std::atomic<std::uint64_t> refused_banned{0};
   std::atomic<std::uint64_t> refused_per_ip{0};
   std::atomic<std::uint64_t> refused_per_user{0};

@@ -139,6 +139,18 @@ class Control:
             except socket.timeout:
                 return False
 
+    def flood_without_reading(self, command=b"NOOP", limit=64 << 20) -> int:
+        """Sends `command` over and over and reads no reply, until neither side's buffers take more (the
+        server is then stuck writing a reply); returns the bytes sent. The socket stays non-blocking."""
+        self.sock.setblocking(False)
+        sent = 0
+        try:
+            while sent < limit:
+                sent += self.sock.send((command + b"\r\n") * 1000)
+        except BlockingIOError:
+            pass
+        return sent
+
     def login(self, user="alice", password=None):
         self.expect(f"USER {user}", "331")
         self.expect(f"PASS {password if password is not None else PASSWORDS[user]}", "230")

@@ -403,14 +403,7 @@ def test_client_that_never_reads_its_data_connection(make_server):
         data = stuck.pasv()
         data.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         stuck.expect("RETR big.bin", "150")
-        # Commands until neither side's buffers take more: the server is stuck writing its replies.
-        deaf.sock.setblocking(False)
-        sent = 0
-        try:
-            while sent < (64 << 20):
-                sent += deaf.sock.send(b"NOOP\r\n" * 1000)
-        except BlockingIOError:
-            pass
+        deaf.flood_without_reading()  # the server is stuck writing its replies
         started = time.monotonic()
         assert_served(srv)
         assert_served(srv)

@@ -1,5 +1,6 @@
 """Service integration: sd_notify over a real NOTIFY_SOCKET, the systemd unit, make install, the man page,
 and every example configuration through `ftpsd check-config`."""
+import contextlib
 import os
 import re
 import shutil
@@ -20,67 +21,60 @@ def recv_state(sock, timeout=20.0):
     return sock.recv(4096).decode()
 
 
-def test_sd_notify_ready_reloading_stopping(tmp_path):
-    notify_path = tmp_path / "notify.sock"
+@contextlib.contextmanager
+def notified_server(tmp_path, listener="127.0.0.1:0", **env):
+    """ftpsd run as systemd would: NOTIFY_SOCKET is a datagram socket of the test's (yielded with the
+    process); `env` adds to the environment. The process is killed if the test leaves it running."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.bind(str(notify_path))
+    sock.bind(str(tmp_path / "notify.sock"))
     (tmp_path / "users.toml").write_text(users_file(tmp_path))
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    (tmp_path / "ftpsd.toml").write_text(default_config(listeners=f'[[listeners]]\naddress = "127.0.0.1:{port}"\n'))
-    env = dict(os.environ, NOTIFY_SOCKET=str(notify_path))
+    (tmp_path / "ftpsd.toml").write_text(default_config(listeners=f'[[listeners]]\naddress = "{listener}"\n'))
+    environment = dict(os.environ, NOTIFY_SOCKET=str(tmp_path / "notify.sock"), **env)
+    environment.pop("WATCHDOG_PID", None)  # unset: any process may notify (set, it must be ftpsd's pid)
     with open(tmp_path / "ftpsd.log", "wb") as log:
         proc = subprocess.Popen([BIN, "run", "--config", str(tmp_path / "ftpsd.toml")], stdout=log,
-                                stderr=subprocess.STDOUT, cwd=tmp_path, env=env)
+                                stderr=subprocess.STDOUT, cwd=tmp_path, env=environment)
         try:
-            assert recv_state(sock) == "READY=1"
-            with Control("127.0.0.1", port) as ctl:  # ready means listening
-                ctl.login()
-            proc.send_signal(signal.SIGHUP)
-            reloading = recv_state(sock)
-            m = re.fullmatch(r"RELOADING=1\nMONOTONIC_USEC=(\d+)", reloading)
-            assert m, reloading
-            assert abs(int(m.group(1)) / 1e6 - time.monotonic()) < 30  # CLOCK_MONOTONIC
-            assert recv_state(sock) == "READY=1"
-            proc.send_signal(signal.SIGTERM)
-            assert recv_state(sock) == "STOPPING=1"
-            assert proc.wait(timeout=20) == 0
+            yield proc, sock
         finally:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
             sock.close()
+
+
+def test_sd_notify_ready_reloading_stopping(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with notified_server(tmp_path, listener=f"127.0.0.1:{port}") as (proc, sock):
+        assert recv_state(sock) == "READY=1"
+        with Control("127.0.0.1", port) as ctl:  # ready means listening
+            ctl.login()
+        proc.send_signal(signal.SIGHUP)
+        reloading = recv_state(sock)
+        m = re.fullmatch(r"RELOADING=1\nMONOTONIC_USEC=(\d+)", reloading)
+        assert m, reloading
+        assert abs(int(m.group(1)) / 1e6 - time.monotonic()) < 30  # CLOCK_MONOTONIC
+        assert recv_state(sock) == "READY=1"
+        proc.send_signal(signal.SIGTERM)
+        assert recv_state(sock) == "STOPPING=1"
+        assert proc.wait(timeout=20) == 0
 
 
 def test_sd_notify_watchdog_pings_while_running(tmp_path):
     """With WatchdogSec= (systemd passes WATCHDOG_USEC), WATCHDOG=1 comes every half interval; without
     it none comes (the test above gets exactly its four states)."""
-    notify_path = tmp_path / "notify.sock"
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.bind(str(notify_path))
-    (tmp_path / "users.toml").write_text(users_file(tmp_path))
-    (tmp_path / "ftpsd.toml").write_text(default_config(listeners='[[listeners]]\naddress = "127.0.0.1:0"\n'))
-    env = dict(os.environ, NOTIFY_SOCKET=str(notify_path), WATCHDOG_USEC="400000")
-    env.pop("WATCHDOG_PID", None)  # unset: any process may ping (set, it must be ftpsd's pid)
-    with open(tmp_path / "ftpsd.log", "wb") as log:
-        proc = subprocess.Popen([BIN, "run", "--config", str(tmp_path / "ftpsd.toml")], stdout=log,
-                                stderr=subprocess.STDOUT, cwd=tmp_path, env=env)
-        try:
-            states = []
-            deadline = time.monotonic() + 20
-            while states.count("WATCHDOG=1") < 5 and time.monotonic() < deadline:
-                states.append(recv_state(sock, timeout=max(0.1, deadline - time.monotonic())))
-            assert "READY=1" in states, states
-            assert states.count("WATCHDOG=1") >= 5, states
-            assert "systemd watchdog: WATCHDOG=1 every 200 ms" in (tmp_path / "ftpsd.log").read_text()
-            proc.send_signal(signal.SIGTERM)
-            assert proc.wait(timeout=20) == 0
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            sock.close()
+    with notified_server(tmp_path, WATCHDOG_USEC="400000") as (proc, sock):
+        states = []
+        deadline = time.monotonic() + 20
+        while states.count("WATCHDOG=1") < 5 and time.monotonic() < deadline:
+            states.append(recv_state(sock, timeout=max(0.1, deadline - time.monotonic())))
+        assert "READY=1" in states, states
+        assert states.count("WATCHDOG=1") >= 5, states
+        assert "systemd watchdog: WATCHDOG=1 every 200 ms" in (tmp_path / "ftpsd.log").read_text()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
 
 
 def test_make_install_into_destdir(tmp_path):

@@ -9,7 +9,7 @@ import select
 import socket
 import time
 
-from helpers import Control, recv_all, retr_bytes
+from helpers import Control, recv_all, retr_bytes, wait_for
 from tls_helpers import make_cert, tls_config
 
 
@@ -103,21 +103,10 @@ def test_client_that_stops_reading_its_replies_is_disconnected(make_server):
         data = deaf.pasv()
         data.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         deaf.expect("RETR big.bin", "150")  # never read
-        deaf.sock.setblocking(False)
-        sent = 0
-        try:
-            while sent < (64 << 20):  # until neither side's buffers take more
-                sent += deaf.sock.send(b"NOOP\r\n" * 1000)
-        except BlockingIOError:
-            pass
-        start = time.monotonic()
-        deadline = start + 20
-        while "has not read its replies for 2s: closing" not in srv.log() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert "has not read its replies for 2s: closing" in srv.log(), srv.log()[-3000:]
-        while srv.log().count("disconnected") < 1 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert srv.log().count("disconnected") == 1, srv.log()[-3000:]
+        deaf.flood_without_reading()
+        assert wait_for(lambda: "has not read its replies for 2s: closing" in srv.log(), timeout=20), \
+            srv.log()[-3000:]
+        assert wait_for(lambda: srv.log().count("disconnected") == 1, timeout=10), srv.log()[-3000:]
         data.close()
         with Control.to(srv) as other:  # the others were never affected
             other.login()

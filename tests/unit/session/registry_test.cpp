@@ -1,0 +1,136 @@
+#include "session/registry.hpp"
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <thread>
+
+namespace ftpsd::session {
+namespace {
+
+SessionFacts facts(std::uint64_t id, std::string client = "192.0.2.7") {
+  return {.id = id, .client = std::move(client), .listener = "0.0.0.0:21", .domain = "default"};
+}
+
+TEST(SessionRegistry, ListsEachSessionUntilItsRegistrationGoes) {
+  asio::io_context loop;
+  SessionRegistry registry;
+  auto a = registry.add(facts(7), loop.get_executor(), {});
+  {
+    auto b = registry.add(facts(3, "2001:db8::1"), loop.get_executor(), {});
+    const auto all = registry.list();
+    ASSERT_EQ(all.size(), 2U);
+    EXPECT_EQ(all[0].id, 3U);  // by id
+    EXPECT_EQ(all[0].client, "2001:db8::1");
+    EXPECT_EQ(all[1].id, 7U);
+    EXPECT_EQ(all[1].listener, "0.0.0.0:21");
+    EXPECT_EQ(all[1].domain, "default");
+  }
+  EXPECT_EQ(registry.size(), 1U);
+  EXPECT_FALSE(registry.find(3).has_value());
+  ASSERT_TRUE(registry.find(7).has_value());
+  a.reset();
+  EXPECT_EQ(registry.size(), 0U);
+  EXPECT_TRUE(registry.list().empty());
+}
+
+TEST(SessionRegistry, AMovedRegistrationRemovesItsSessionOnce) {
+  asio::io_context loop;
+  SessionRegistry registry;
+  auto a = registry.add(facts(1), loop.get_executor(), {});
+  SessionRegistry::Registration moved = std::move(a);
+  EXPECT_FALSE(a);  // NOLINT(bugprone-use-after-move): the moved-from handle is empty
+  EXPECT_EQ(registry.size(), 1U);
+  auto other = registry.add(facts(2), loop.get_executor(), {});
+  moved = std::move(other);  // session 1 leaves, session 2 stays
+  ASSERT_EQ(registry.size(), 1U);
+  EXPECT_EQ(registry.list().front().id, 2U);
+}
+
+TEST(SessionRegistry, ViewShowsUserTlsAndTheRunningTransfer) {
+  asio::io_context loop;
+  SessionRegistry registry;
+  auto s = registry.add(facts(5), loop.get_executor(), {});
+  EXPECT_EQ(registry.find(5)->user, "");
+  EXPECT_FALSE(registry.find(5)->transfer.has_value());
+  s->set_user("alice");
+  s->set_tls("TLSv1.3 TLS_AES_256_GCM_SHA384");
+  s->set_data_tls_reused(true);
+  s->transfer_started("RETR", "/big.iso", 1000);
+  s->add_bytes(300);
+  s->add_bytes(100);
+  auto v = registry.find(5);
+  ASSERT_TRUE(v && v->transfer);
+  EXPECT_EQ(v->user, "alice");
+  EXPECT_EQ(v->tls, "TLSv1.3 TLS_AES_256_GCM_SHA384");
+  EXPECT_EQ(v->data_tls_reused, true);
+  EXPECT_EQ(v->transfer->command, "RETR");
+  EXPECT_EQ(v->transfer->path, "/big.iso");
+  EXPECT_EQ(v->transfer->bytes, 400U);
+  EXPECT_EQ(v->transfer->total, 1000U);
+  s->transfer_ended();
+  EXPECT_FALSE(registry.find(5)->transfer.has_value());
+  s->transfer_started("STOR", "/up", 0);  // a new transfer counts from 0
+  EXPECT_EQ(registry.find(5)->transfer->bytes, 0U);
+}
+
+TEST(SessionRegistry, IdleCountsFromTheLastCommand) {
+  asio::io_context loop;
+  SessionRegistry registry;
+  auto s = registry.add(facts(1), loop.get_executor(), {});
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  EXPECT_GE(registry.find(1)->idle, std::chrono::milliseconds(30));
+  const auto before = std::chrono::steady_clock::now();
+  s->touch();
+  const auto idle = registry.find(1)->idle;
+  EXPECT_LE(idle, std::chrono::steady_clock::now() - before);
+}
+
+// The request runs on the session's loop, and end() does not wait for that loop: here the loop is busy
+// (blocked) when end() is called, and end() still returns.
+TEST(SessionRegistry, EndPostsToTheSessionsLoopWithoutWaitingForIt) {
+  asio::io_context loop;
+  auto work = asio::make_work_guard(loop);
+  SessionRegistry registry;
+  std::promise<std::thread::id> ended_on;
+  auto s =
+      registry.add(facts(9), loop.get_executor(), [&] { ended_on.set_value(std::this_thread::get_id()); });
+  std::promise<void> release;
+  asio::post(loop, [f = release.get_future().share()] { f.wait(); });  // the loop is busy
+  std::thread runner([&] { loop.run(); });
+  EXPECT_TRUE(registry.end(9));  // returns although the loop cannot run anything yet
+  EXPECT_FALSE(registry.end(10));
+  release.set_value();
+  auto f = ended_on.get_future();
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(f.get(), runner.get_id());
+  work.reset();
+  runner.join();
+}
+
+TEST(SessionRegistry, ReadersOnOtherThreadsSeeConsistentEntries) {
+  asio::io_context loop;
+  SessionRegistry registry;
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    while (!done.load()) {
+      for (const auto& v : registry.list()) {
+        EXPECT_FALSE(v.client.empty());
+        if (v.transfer) EXPECT_LE(v.transfer->bytes, 64U * 1000U);
+      }
+    }
+  });
+  for (std::uint64_t i = 1; i <= 2000; ++i) {
+    auto s = registry.add(facts(i), loop.get_executor(), {});
+    s->set_user("user" + std::to_string(i));
+    s->transfer_started("RETR", "/f", 64000);
+    for (int k = 0; k < 10; ++k) s->add_bytes(1000);
+    s->transfer_ended();
+  }
+  done = true;
+  reader.join();
+  EXPECT_EQ(registry.size(), 0U);
+}
+
+}  // namespace
+}  // namespace ftpsd::session

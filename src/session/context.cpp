@@ -101,7 +101,9 @@ Task<void> SessionContext::wait_transfer_reply() {
 void SessionContext::transfer_finished() {
   transfer_active = false;
   active_stream = nullptr;
-  progress = {};
+  progress.description.clear();
+  progress.bytes = 0;
+  progress.total = 0;
   transfer_done_.cancel();
 }
 

@@ -39,20 +39,21 @@ void LiveSession::touch() noexcept {
   last_activity_.store(now_ticks(), std::memory_order_relaxed);
 }
 
-void LiveSession::transfer_started(std::string command, std::string path, std::uint64_t total) {
-  bytes_.store(0, std::memory_order_relaxed);
-  total_.store(total, std::memory_order_relaxed);
+void LiveSession::transfer_started(std::string command, std::string path,
+                                   std::shared_ptr<const TransferProgress> progress) {
   std::lock_guard lock(mutex_);
   transfer_ = TransferView{.command = std::move(command),
                            .path = std::move(path),
                            .bytes = 0,
-                           .total = total,
+                           .total = 0,
                            .started = std::chrono::system_clock::now()};
+  progress_ = std::move(progress);
 }
 
 void LiveSession::transfer_ended() {
   std::lock_guard lock(mutex_);
   transfer_.reset();
+  progress_.reset();
 }
 
 SessionView LiveSession::view() const {
@@ -62,8 +63,10 @@ SessionView LiveSession::view() const {
   const auto last = std::chrono::steady_clock::duration(last_activity_.load(std::memory_order_relaxed));
   v.idle = std::max(std::chrono::steady_clock::duration::zero(),
                     std::chrono::steady_clock::now().time_since_epoch() - last);
+  std::shared_ptr<const TransferProgress> progress;
   {
     std::lock_guard lock(mutex_);
+    progress = progress_;
     v.user = user_;
     v.domain = domain_;
     v.client = client_;
@@ -72,9 +75,9 @@ SessionView LiveSession::view() const {
     v.data_tls_reused = data_tls_reused_;
     v.transfer = transfer_;
   }
-  if (v.transfer) {
-    v.transfer->bytes = bytes_.load(std::memory_order_relaxed);
-    v.transfer->total = total_.load(std::memory_order_relaxed);
+  if (v.transfer && progress) {
+    v.transfer->bytes = progress->bytes.load(std::memory_order_relaxed);
+    v.transfer->total = progress->total.load(std::memory_order_relaxed);
   }
   return v;
 }

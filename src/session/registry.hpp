@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "runtime/asio.hpp"
+#include "session/transfer.hpp"
 
 namespace ftpsd::session {
 
@@ -63,10 +64,9 @@ class LiveSession {
   void set_tls(std::string description);
   void set_data_tls_reused(bool reused);
   void touch() noexcept;  // a command arrived: idle restarts
-  void transfer_started(std::string command, std::string path, std::uint64_t total);
-  void add_bytes(std::uint64_t n) noexcept { bytes_.fetch_add(n, std::memory_order_relaxed); }
-  void set_total(std::uint64_t total) noexcept { total_.store(total, std::memory_order_relaxed); }
-  [[nodiscard]] std::uint64_t bytes() const noexcept { return bytes_.load(std::memory_order_relaxed); }
+  // `progress` is the transfer's own (TransferSlot): the registry reads its counters, never copies them.
+  void transfer_started(std::string command, std::string path,
+                        std::shared_ptr<const TransferProgress> progress);
   void transfer_ended();
 
   // Any thread.
@@ -81,8 +81,6 @@ class LiveSession {
   const asio::any_io_executor loop_;
   const std::function<void()> end_;
   std::atomic<std::chrono::steady_clock::rep> last_activity_;
-  std::atomic<std::uint64_t> bytes_{0};
-  std::atomic<std::uint64_t> total_{0};
   mutable std::mutex mutex_;  // guards what follows
   std::string user_;
   std::string domain_;
@@ -90,7 +88,8 @@ class LiveSession {
   std::string listener_;
   std::string tls_;
   std::optional<bool> data_tls_reused_;
-  std::optional<TransferView> transfer_;  // its bytes and total are the atomics above
+  std::optional<TransferView> transfer_;  // its bytes and total come from progress_
+  std::shared_ptr<const TransferProgress> progress_;
 };
 
 class SessionRegistry {

@@ -2,6 +2,7 @@
 // The copy loops between a data connection and a file. Clear binary downloads use sendfile; TLS and
 // ASCII go through user-space buffers, with the disk side on the blocking pool and the two sides
 // overlapped (read the next chunk while the previous one is sent).
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -53,11 +54,12 @@ struct TransferOptions {
   bool durable = false;
 };
 
-// Progress visible to STAT while the transfer runs.
+// Progress visible to STAT and to the session registry (other threads) while the transfer runs. The
+// transfer loops add to `bytes` once per piece (relaxed atomics: no ordering with anything else).
 struct TransferProgress {
-  std::string description;  // "RETR /path"
-  std::uint64_t bytes = 0;
-  std::uint64_t total = 0;  // 0 when unknown
+  std::string description;  // "RETR /path"; set before the transfer starts, then read only
+  std::atomic<std::uint64_t> bytes{0};
+  std::atomic<std::uint64_t> total{0};  // 0 when unknown
 };
 
 // ENOSPC (the file system is full), EDQUOT (the quota is used up), EFBIG (the file is larger than

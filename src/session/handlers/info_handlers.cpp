@@ -105,8 +105,8 @@ Task<Reply> stat(SessionContext& ctx, const Command& cmd) {
   if (!ctx.data_tls.empty()) lines.push_back("Last data connection: " + ctx.data_tls);
   if (ctx.transfer_active) {
     lines.push_back(fmt::format("Transfer in progress: {}, {} bytes transferred{}", ctx.progress.description,
-                                ctx.progress.bytes,
-                                ctx.progress.total ? fmt::format(" of {}", ctx.progress.total) : ""));
+                                ctx.progress.bytes.load(),
+                                ctx.progress.total ? fmt::format(" of {}", ctx.progress.total.load()) : ""));
   } else {
     lines.push_back("No data connection");
   }

@@ -96,7 +96,9 @@ Task<Reply> run_transfer(SessionContext& ctx, std::string_view verb, std::string
           : secured.error();
     }
   }
-  ctx.progress = {.description = fmt::format("{} {}", verb, path), .bytes = 0, .total = total};
+  ctx.progress.description = fmt::format("{} {}", verb, path);
+  ctx.progress.bytes = 0;
+  ctx.progress.total = total;
   const auto start = Clock::now();
   TransferOutcome outcome = co_await body(*stream);
   // The end of what we sent is marked with close_notify; on a connection we only read, we never write.

@@ -56,9 +56,11 @@ TEST(SessionRegistry, ViewShowsUserTlsAndTheRunningTransfer) {
   s->set_user("alice");
   s->set_tls("TLSv1.3 TLS_AES_256_GCM_SHA384");
   s->set_data_tls_reused(true);
-  s->transfer_started("RETR", "/big.iso", 1000);
-  s->add_bytes(300);
-  s->add_bytes(100);
+  auto progress = std::make_shared<TransferProgress>();
+  progress->total = 1000;
+  s->transfer_started("RETR", "/big.iso", progress);
+  progress->bytes += 300;
+  progress->bytes += 100;
   auto v = registry.find(5);
   ASSERT_TRUE(v && v->transfer);
   EXPECT_EQ(v->user, "alice");
@@ -70,8 +72,9 @@ TEST(SessionRegistry, ViewShowsUserTlsAndTheRunningTransfer) {
   EXPECT_EQ(v->transfer->total, 1000U);
   s->transfer_ended();
   EXPECT_FALSE(registry.find(5)->transfer.has_value());
-  s->transfer_started("STOR", "/up", 0);  // a new transfer counts from 0
+  s->transfer_started("STOR", "/up", std::make_shared<TransferProgress>());  // a new transfer: from 0
   EXPECT_EQ(registry.find(5)->transfer->bytes, 0U);
+  EXPECT_EQ(registry.find(5)->transfer->command, "STOR");
 }
 
 TEST(SessionRegistry, IdleCountsFromTheLastCommand) {
@@ -123,8 +126,10 @@ TEST(SessionRegistry, ReadersOnOtherThreadsSeeConsistentEntries) {
   for (std::uint64_t i = 1; i <= 2000; ++i) {
     auto s = registry.add(facts(i), loop.get_executor(), {});
     s->set_user("user" + std::to_string(i));
-    s->transfer_started("RETR", "/f", 64000);
-    for (int k = 0; k < 10; ++k) s->add_bytes(1000);
+    auto progress = std::make_shared<TransferProgress>();
+    progress->total = 64000;
+    s->transfer_started("RETR", "/f", progress);
+    for (int k = 0; k < 10; ++k) progress->bytes += 1000;
     s->transfer_ended();
   }
   done = true;

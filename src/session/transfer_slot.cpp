@@ -1,0 +1,103 @@
+#include "session/transfer_slot.hpp"
+
+namespace ftpsd::session {
+
+// What lives exactly as long as a data connection moves bytes: the connection, its progress and the stall
+// timer. Shared with the timer's callback, which may run after the slot has moved on.
+struct TransferSlot::Running : std::enable_shared_from_this<Running> {
+  Running(asio::any_io_executor executor, tls::Stream& data, Duration limit, bool& stalled_flag)
+      : stream(&data), stall_limit(limit), timer(std::move(executor)), stalled(&stalled_flag) {}
+
+  // Every stall_limit: if no byte has moved since the last look, the connection is closed.
+  void arm() {
+    timer.expires_after(stall_limit);
+    timer.async_wait([self = shared_from_this()](std::error_code ec) {
+      if (ec || self->stream == nullptr) return;  // the transfer is done with its connection
+      const std::uint64_t now = self->progress->bytes.load(std::memory_order_relaxed);
+      if (now == self->last) {
+        *self->stalled = true;
+        self->stream->close();
+        return;
+      }
+      self->last = now;
+      self->arm();
+    });
+  }
+  void detach() noexcept {
+    stream = nullptr;
+    timer.cancel();
+  }
+
+  std::shared_ptr<TransferProgress> progress = std::make_shared<TransferProgress>();
+  tls::Stream* stream;
+  Duration stall_limit;
+  std::uint64_t last = 0;
+  asio::steady_timer timer;
+  bool* stalled;  // the slot's flag; valid while `stream` is set (the slot outlives its transfers)
+};
+
+TransferSlot::TransferSlot(asio::any_io_executor executor, std::function<void()> abort_pending)
+    : executor_(executor), abort_pending_(std::move(abort_pending)), changed_(executor) {
+  changed_.expires_at(asio::steady_timer::time_point::max());
+}
+
+TransferSlot::~TransferSlot() {
+  if (running_) running_->detach();
+}
+
+std::shared_ptr<const TransferProgress> TransferSlot::progress() const noexcept {
+  return running_ ? running_->progress : nullptr;
+}
+
+void TransferSlot::begin(Task<void> task) {
+  active_ = true;
+  replied_ = false;
+  stalled_ = false;
+  aborted_.store(false, std::memory_order_release);
+  asio::co_spawn(executor_, run(std::move(task)), asio::detached);
+}
+
+Task<void> TransferSlot::run(Task<void> task) {
+  co_await std::move(task);
+  stop();
+  active_ = false;
+  changed_.cancel();  // wakes wait() and wait_reply()
+}
+
+void TransferSlot::replied_first() {
+  replied_ = true;
+  changed_.cancel();
+}
+
+TransferProgress& TransferSlot::start(tls::Stream& data, std::string description, std::uint64_t total,
+                                      Duration stall_timeout) {
+  stop();
+  running_ = std::make_shared<Running>(executor_, data, stall_timeout, stalled_);
+  running_->progress->description = std::move(description);
+  running_->progress->total.store(total, std::memory_order_relaxed);
+  running_->arm();
+  return *running_->progress;
+}
+
+void TransferSlot::stop() noexcept {
+  if (!running_) return;
+  running_->detach();
+  running_.reset();
+}
+
+void TransferSlot::abort() noexcept {
+  if (!active_) return;
+  aborted_.store(true, std::memory_order_release);
+  if (abort_pending_) abort_pending_();
+  if (running_ && running_->stream != nullptr) running_->stream->close();
+}
+
+Task<void> TransferSlot::wait() {
+  while (active_) co_await changed_.async_wait(kTuple);
+}
+
+Task<void> TransferSlot::wait_reply() {
+  while (active_ && !replied_) co_await changed_.async_wait(kTuple);
+}
+
+}  // namespace ftpsd::session

@@ -23,6 +23,7 @@
 #include "net/proxy_reader.hpp"
 #include "obs/log.hpp"
 #include "obs/metrics.hpp"
+#include "protocol/reply.hpp"
 #include "runtime/io_pool.hpp"
 #include "runtime/timeout.hpp"
 #include "session/session.hpp"
@@ -35,15 +36,29 @@ namespace {
 
 using asio::ip::tcp;
 
-constexpr std::string_view kTooManySessions = "421 Too many connections; try again later.\r\n";
-constexpr std::string_view kTooManyFromAddress =
-    "421 Too many connections from your address; try again later.\r\n";
-constexpr std::string_view kBanned = "421 Your address is temporarily banned after failed logins.\r\n";
+using protocol::Reply;
+using protocol::ReplyCode;
+
+// The refusals before a session starts.
+enum class Refusal : std::uint8_t { kTooManySessions, kTooManyFromAddress, kBanned };
+
+Reply refusal_reply(Refusal r) {
+  switch (r) {
+    case Refusal::kTooManySessions:
+      return {ReplyCode::kServiceUnavailable, "Too many connections; try again later."};
+    case Refusal::kTooManyFromAddress:
+      return {ReplyCode::kServiceUnavailable, "Too many connections from your address; try again later."};
+    case Refusal::kBanned:
+      break;
+  }
+  return {ReplyCode::kServiceUnavailable, "Your address is temporarily banned after failed logins."};
+}
 constexpr Duration kRefuseTimeout = std::chrono::seconds(5);
 
 // A refusal before the session starts: one 421 line, then close. Always in clear and before any TLS
 // handshake, on implicit-TLS listeners too: refusing costs no handshake (vsftpd and ProFTPD do the same).
-Task<void> refuse(tcp::socket socket, std::string_view text) {
+Task<void> refuse(tcp::socket socket, Refusal why) {
+  const std::string text = protocol::serialize(refusal_reply(why));
   co_await runtime::with_timeout(asio::async_write(socket, asio::buffer(text), kTuple), kRefuseTimeout);
   std::error_code ec;
   socket.shutdown(tcp::socket::shutdown_both, ec);
@@ -76,17 +91,17 @@ Task<void> refuse_busy(tcp::socket socket, std::shared_ptr<const config::Config>
   if (!client) co_return;
   spdlog::warn("connection refused: client={} reason=server.max_sessions ({}) reached", client->to_string(),
                cfg->server.max_sessions);
-  co_await refuse(std::move(socket), kTooManySessions);
+  co_await refuse(std::move(socket), Refusal::kTooManySessions);
 }
 
 // SECURITY: bans and server.max_sessions_per_ip, checked against the real client address before the
 // greeting and before any TLS handshake. The lease holds the per-address slot for the whole session.
 std::optional<net::KeyedCounter::Lease> admit(session::Services& services, const config::Config& cfg,
-                                              const asio::ip::address& client, std::string_view& refusal) {
+                                              const asio::ip::address& client, Refusal& refusal) {
   if (services.bans.banned_until(client, cfg.bans, net::Bans::Clock::now())) {
     services.refused_banned.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("connection refused: client={} reason=banned", client.to_string());
-    refusal = kBanned;
+    refusal = Refusal::kBanned;
     return std::nullopt;
   }
   auto lease = services.sessions_per_ip.try_acquire(client.to_string(), cfg.server.max_sessions_per_ip);
@@ -94,7 +109,7 @@ std::optional<net::KeyedCounter::Lease> admit(session::Services& services, const
     services.refused_per_ip.fetch_add(1, std::memory_order_relaxed);
     spdlog::warn("connection refused: client={} reason=server.max_sessions_per_ip ({}) reached",
                  client.to_string(), cfg.server.max_sessions_per_ip);
-    refusal = kTooManyFromAddress;
+    refusal = Refusal::kTooManyFromAddress;
   }
   return lease;
 }
@@ -107,7 +122,7 @@ Task<void> session_entry(tcp::socket socket, session::Services& services, sessio
   const auto cfg = snapshot.config;
   const auto client = co_await client_address(socket, *cfg, listener);
   if (!client) co_return;
-  std::string_view refusal;
+  Refusal refusal = Refusal::kTooManyFromAddress;
   auto lease = admit(services, *cfg, *client, refusal);
   if (!lease) {
     co_await refuse(std::move(socket), refusal);

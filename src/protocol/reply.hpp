@@ -72,7 +72,6 @@ struct Reply {
 
   [[nodiscard]] bool empty() const noexcept { return code == ReplyCode::kNone; }
   [[nodiscard]] int number() const noexcept { return static_cast<int>(code); }
-  [[nodiscard]] bool is_error() const noexcept { return number() >= 400; }
 };
 
 // RFC 959 §4.2: single line "ddd text"; multi-line "ddd-first", the middle lines each starting with a

@@ -4,7 +4,7 @@
 
 #include <charconv>
 
-#include "net/ip_network.hpp"
+#include "inet/ip_network.hpp"
 #include "protocol/host_port.hpp"
 
 namespace ftpsd::app {
@@ -80,17 +80,17 @@ std::optional<std::uint16_t> parse_229(std::string_view text) {
 StepResult judge_pasv_address(const std::string& advertised, const std::string& control_peer) {
   std::error_code e1;
   std::error_code e2;
-  const auto adv = net::unmap(asio::ip::make_address(advertised, e1));
-  const auto peer = net::unmap(asio::ip::make_address(control_peer, e2));
+  const auto adv = inet::unmap(asio::ip::make_address(advertised, e1));
+  const auto peer = inet::unmap(asio::ip::make_address(control_peer, e2));
   if (e1 || e2) return {Verdict::kFail, fmt::format("unparsable address {}", advertised), ""};
   if (adv == peer)
     return {Verdict::kPass, fmt::format("{} (the address this client connected to)", advertised), ""};
-  if (!net::is_public(adv) && net::is_public(peer))
+  if (!inet::is_public(adv) && inet::is_public(peer))
     return {
         Verdict::kFail,
         fmt::format("{} is a {} address, but you reached the server at the public {}: the server is behind "
                     "NAT and advertises its internal address",
-                    advertised, net::describe(net::classify(adv)), control_peer),
+                    advertised, inet::describe(inet::classify(adv)), control_peer),
         fmt::format("on the server set passive.address = \"{}\" (or its host name) in [passive]; clients "
                     "using EPSV are not affected",
                     control_peer)};

@@ -31,7 +31,7 @@ std::string_view control_name(config::TlsMode m) {
   return "FTP control (clear text)";
 }
 
-std::vector<std::string> network_texts(const std::vector<net::IpNetwork>& networks) {
+std::vector<std::string> network_texts(const std::vector<inet::IpNetwork>& networks) {
   std::vector<std::string> out;
   for (const auto& n : networks) out.push_back(n.to_string());
   return out;

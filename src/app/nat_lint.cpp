@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "net/ip_network.hpp"
+#include "inet/ip_network.hpp"
 
 namespace ftpsd::app {
 namespace {
@@ -48,7 +48,7 @@ void check_address(const config::Config& cfg, const Resolver& resolve, std::vect
     for (const auto& l : cfg.listeners) {
       std::error_code ec;
       const auto a = asio::ip::make_address(l.host, ec);
-      if (!ec && (a.is_unspecified() || net::classify(a) == net::AddressClass::kPrivate))
+      if (!ec && (a.is_unspecified() || inet::classify(a) == inet::AddressClass::kPrivate))
         private_listener = true;
     }
     if (private_listener)
@@ -73,14 +73,14 @@ void check_address(const config::Config& cfg, const Resolver& resolve, std::vect
     }
     address = *r;
   }
-  const auto cls = net::classify(address);
-  if (cls != net::AddressClass::kPublic && p.address_overrides.empty())
+  const auto cls = inet::classify(address);
+  if (cls != inet::AddressClass::kPublic && p.address_overrides.empty())
     out.push_back(
         {Severity::kWarning, "passive.address",
          fmt::format("{} is a {} address{}: only clients that can reach it directly can use passive "
                      "mode. For internet clients set the public address; for LAN and internet clients, "
                      "the public address plus [[passive.address_overrides]] for the LAN",
-                     p.address, net::describe(cls),
+                     p.address, inet::describe(cls),
                      ec ? fmt::format(" (it resolves to {})", address.to_string()) : "")});
 }
 

@@ -18,7 +18,7 @@
 #include "app/systemd.hpp"
 #include "auth/user_store.hpp"
 #include "config/names.hpp"
-#include "net/ip_network.hpp"
+#include "inet/ip_network.hpp"
 #include "net/passive_host_resolver.hpp"
 #include "net/proxy_reader.hpp"
 #include "obs/log.hpp"
@@ -80,7 +80,7 @@ Task<std::optional<asio::ip::address>> client_address(tcp::socket& socket, const
   std::error_code ec;
   const auto ep = socket.remote_endpoint(ec);
   if (ec) co_return std::nullopt;
-  co_return net::unmap(ep.address());
+  co_return inet::unmap(ep.address());
 }
 
 // Over server.max_sessions (already counted down by the accept loop): on a proxied listener the

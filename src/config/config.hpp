@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "net/ip_network.hpp"
+#include "inet/ip_network.hpp"
 #include "util/duration.hpp"
 
 namespace ftpsd::config {
@@ -53,7 +53,7 @@ enum class OnExhausted : std::uint8_t { kRefuse, kWait };
 
 // [[passive.address_overrides]]: clients in `networks` get `address` in 227 replies.
 struct AddressOverride {
-  std::vector<net::IpNetwork> networks;
+  std::vector<inet::IpNetwork> networks;
   std::string address;  // an IP address, or "local": the control connection's local address
 };
 
@@ -77,7 +77,7 @@ struct ActiveConfig {
 
 // [proxy_protocol]: who may send a PROXY header to a listener with proxy_protocol = true.
 struct ProxyProtocolConfig {
-  std::vector<net::IpNetwork> trusted;
+  std::vector<inet::IpNetwork> trusted;
 };
 
 struct UsersConfig {
@@ -100,7 +100,7 @@ struct CertificatePair {
 
 // [[tls.session_reuse_overrides]]: clients in `networks` get this session_reuse policy.
 struct SessionReuseOverride {
-  std::vector<net::IpNetwork> networks;
+  std::vector<inet::IpNetwork> networks;
   SessionReuse session_reuse = SessionReuse::kRequire;
 };
 
@@ -143,7 +143,7 @@ struct BansConfig {
   Duration duration = std::chrono::minutes(15);        // how long a ban lasts
   Duration login_delay = std::chrono::seconds(1);      // before the 530 of a failed login; 0: none
   Duration max_login_delay = std::chrono::seconds(8);  // the delay doubles per recent failure up to this
-  std::vector<net::IpNetwork> exempt;                  // never delayed, counted or banned
+  std::vector<inet::IpNetwork> exempt;                 // never delayed, counted or banned
   std::size_t max_entries = 100000;                    // addresses tracked at most (memory bound)
 };
 

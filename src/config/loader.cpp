@@ -185,12 +185,12 @@ void read_listener(TableReader& r, ListenerConfig& l) {
 constexpr std::pair<std::string_view, OnExhausted> kOnExhausted[] = {{"refuse", OnExhausted::kRefuse},
                                                                      {"wait", OnExhausted::kWait}};
 
-std::vector<net::IpNetwork> read_networks(TableReader& r, std::string_view key) {
-  std::vector<net::IpNetwork> out;
+std::vector<inet::IpNetwork> read_networks(TableReader& r, std::string_view key) {
+  std::vector<inet::IpNetwork> out;
   const auto* a = r.array(key);
   if (a == nullptr) return out;
   for (const auto& n : *a) {
-    const auto parsed = n.is_string() ? net::IpNetwork::parse(n.as_string()->get()) : std::nullopt;
+    const auto parsed = n.is_string() ? inet::IpNetwork::parse(n.as_string()->get()) : std::nullopt;
     if (!parsed)
       r.fail(&n, key, "expected networks such as \"10.0.0.0/8\" or \"2001:db8::/32\" (no host bits set)");
     out.push_back(*parsed);

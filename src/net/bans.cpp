@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <iterator>
 
-#include "net/ip_network.hpp"
+#include "inet/ip_network.hpp"
 
 namespace ftpsd::net {
 namespace {
@@ -11,7 +11,7 @@ namespace {
 constexpr std::size_t kKeep = 16;  // failures remembered for the login delay when bans are off
 
 std::string key_of(const asio::ip::address& a) {
-  return unmap(a).to_string();
+  return inet::unmap(a).to_string();
 }
 
 }  // namespace
@@ -32,7 +32,8 @@ void Bans::sweep(const config::BansConfig& cfg, Clock::time_point now) {
 
 Bans::Failure Bans::record_failure(const asio::ip::address& client, const config::BansConfig& cfg,
                                    Clock::time_point now) {
-  if (any_contains(cfg.exempt, unmap(client))) return {.recent = 0, .banned = false, .tracked = false};
+  if (inet::any_contains(cfg.exempt, inet::unmap(client)))
+    return {.recent = 0, .banned = false, .tracked = false};
   const auto key = key_of(client);
   const std::lock_guard lock(mutex_);
   auto it = entries_.find(key);
@@ -57,7 +58,7 @@ Bans::Failure Bans::record_failure(const asio::ip::address& client, const config
 std::optional<Bans::Clock::time_point> Bans::banned_until(const asio::ip::address& client,
                                                           const config::BansConfig& cfg,
                                                           Clock::time_point now) {
-  if (cfg.max_failures == 0 || any_contains(cfg.exempt, unmap(client))) return std::nullopt;
+  if (cfg.max_failures == 0 || inet::any_contains(cfg.exempt, inet::unmap(client))) return std::nullopt;
   const std::lock_guard lock(mutex_);
   const auto it = entries_.find(key_of(client));
   if (it == entries_.end()) return std::nullopt;

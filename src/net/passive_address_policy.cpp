@@ -8,7 +8,7 @@ PassiveAddressPolicy::PassiveAddressPolicy(const config::PassiveConfig& cfg)
     Override entry{o.networks, std::nullopt};
     std::error_code ec;
     if (o.address != "local") {
-      entry.address = unmap(asio::ip::make_address(o.address, ec));
+      entry.address = inet::unmap(asio::ip::make_address(o.address, ec));
       if (ec) continue;  // the loader refuses this; never advertise garbage
     }
     overrides_.push_back(std::move(entry));
@@ -19,7 +19,7 @@ PassiveAddressPolicy::PassiveAddressPolicy(const config::PassiveConfig& cfg)
     if (ec) {
       host_ = cfg.address;
     } else {
-      fixed_ = unmap(ip);
+      fixed_ = inet::unmap(ip);
     }
   }
 }
@@ -27,7 +27,7 @@ PassiveAddressPolicy::PassiveAddressPolicy(const config::PassiveConfig& cfg)
 PassiveChoice PassiveAddressPolicy::choose(const asio::ip::address& client,
                                            const asio::ip::address& local) const {
   for (const auto& o : overrides_) {
-    if (!any_contains(o.networks, client)) continue;
+    if (!inet::any_contains(o.networks, client)) continue;
     if (o.address) return {*o.address, PassiveSource::kOverride};
     return {local, PassiveSource::kOverrideLocal};
   }

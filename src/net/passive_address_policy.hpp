@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "inet/ip_network.hpp"
 #include "runtime/asio.hpp"
 
 namespace ftpsd::net {
@@ -59,7 +60,7 @@ class PassiveAddressPolicy {
 
  private:
   struct Override {
-    std::vector<IpNetwork> networks;
+    std::vector<inet::IpNetwork> networks;
     std::optional<asio::ip::address> address;  // nullopt: "local"
   };
   std::vector<Override> overrides_;

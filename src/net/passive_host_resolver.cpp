@@ -5,6 +5,8 @@
 
 #include <memory>
 
+#include "inet/ip_network.hpp"
+
 namespace ftpsd::net {
 namespace {
 
@@ -22,10 +24,10 @@ void log_result(PassiveAddressPolicy& policy, const Result<asio::ip::address_v4,
   }
   if (policy.update_resolved(*r)) {
     spdlog::info("passive.address {} resolves to {}", host, r->to_string());
-    if (!is_public(*r))
+    if (!inet::is_public(*r))
       spdlog::warn(
           "passive.address {} resolves to the {} address {}: clients on the internet cannot reach it", host,
-          describe(classify(*r)), r->to_string());
+          inet::describe(inet::classify(*r)), r->to_string());
   }
 }
 

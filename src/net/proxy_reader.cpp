@@ -29,11 +29,11 @@ Task<Result<protocol::ProxyHeader, std::string>> read_proxy_header(asio::ip::tcp
 }
 
 Task<Result<asio::ip::address, std::string>> proxied_client(asio::ip::tcp::socket& socket,
-                                                            const std::vector<IpNetwork>& trusted) {
+                                                            const std::vector<inet::IpNetwork>& trusted) {
   std::error_code ec;
-  const auto peer = unmap(socket.remote_endpoint(ec).address());
+  const auto peer = inet::unmap(socket.remote_endpoint(ec).address());
   if (ec) co_return Unexpected{"no peer address: " + ec.message()};
-  if (!any_contains(trusted, peer))
+  if (!inet::any_contains(trusted, peer))
     co_return Unexpected{peer.to_string() +
                          " is not in proxy_protocol.trusted (only the load balancers may "
                          "connect to a proxy_protocol listener)"};
@@ -42,7 +42,7 @@ Task<Result<asio::ip::address, std::string>> proxied_client(asio::ip::tcp::socke
   if (!header->source) co_return peer;
   const auto client = asio::ip::make_address(header->source->address, ec);
   if (ec) co_return Unexpected{"bad client address in the PROXY header from " + peer.to_string()};
-  co_return unmap(client);
+  co_return inet::unmap(client);
 }
 
 }  // namespace ftpsd::net

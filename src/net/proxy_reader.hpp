@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "net/ip_network.hpp"
+#include "inet/ip_network.hpp"
 #include "protocol/proxy_header.hpp"
 #include "runtime/asio.hpp"
 #include "util/duration.hpp"
@@ -23,6 +23,6 @@ Task<Result<protocol::ProxyHeader, std::string>> read_proxy_header(asio::ip::tcp
 // client; anything else is refused. Returns the client's address (the peer's own for a LOCAL header,
 // e.g. a health check), or why the connection must be closed.
 Task<Result<asio::ip::address, std::string>> proxied_client(asio::ip::tcp::socket& socket,
-                                                            const std::vector<IpNetwork>& trusted);
+                                                            const std::vector<inet::IpNetwork>& trusted);
 
 }  // namespace ftpsd::net

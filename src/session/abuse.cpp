@@ -2,13 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
-#include "net/ip_network.hpp"
+#include "inet/ip_network.hpp"
 
 namespace ftpsd::session {
 
 OffenceResult report_offence(Services& services, const config::Config& cfg, const asio::ip::address& client,
                              Offence kind, std::string_view detail) {
-  const auto address = net::unmap(client);
+  const auto address = inet::unmap(client);
   const auto now = net::Bans::Clock::now();
   if (kind == Offence::kLogin) {
     services.failed_logins.fetch_add(1, std::memory_order_relaxed);
@@ -26,7 +26,7 @@ OffenceResult report_offence(Services& services, const config::Config& cfg, cons
   const bool banned = f.banned || services.bans.banned_until(address, cfg.bans, now).has_value();
   return {.recent = f.tracked ? f.recent : 0,
           .banned = banned,
-          .exempt = net::any_contains(cfg.bans.exempt, address)};
+          .exempt = inet::any_contains(cfg.bans.exempt, address)};
 }
 
 Duration login_delay(const config::BansConfig& cfg, std::size_t failures) {

@@ -10,7 +10,7 @@
 namespace ftpsd::session {
 
 asio::ip::address normalize(const asio::ip::address& a) {
-  return net::unmap(a);
+  return inet::unmap(a);
 }
 
 DataChannelOptions DataChannelOptions::from(const config::Config& cfg,
@@ -148,7 +148,7 @@ Task<std::optional<asio::ip::address>> DataChannel::data_peer(
   const auto remote = socket.remote_endpoint(ec);
   if (ec) co_return std::nullopt;
   const auto address = normalize(remote.address());
-  if (!options_.proxy_protocol || !net::any_contains(options_.proxy_trusted, address)) co_return address;
+  if (!options_.proxy_protocol || !inet::any_contains(options_.proxy_trusted, address)) co_return address;
   // Through the same proxy as the control connection: the header names the real client.
   const auto left =
       std::min(std::chrono::duration_cast<Duration>(deadline - std::chrono::steady_clock::now()),

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "net/ip_network.hpp"
+#include "inet/ip_network.hpp"
 #include "net/passive_port_pool.hpp"
 #include "runtime/asio.hpp"
 #include "tls/stream.hpp"
@@ -29,12 +29,12 @@ enum class DataError : std::uint8_t {
 
 // The data-connection settings of a session, taken from its configuration snapshot.
 struct DataChannelOptions {
-  bool require_same_peer = true;              // passive.require_same_peer
-  std::uint16_t active_source_port = 0;       // active.source_port; 0: any
-  bool wait_when_exhausted = false;           // passive.on_exhausted = "wait"
-  Duration exhausted_wait{};                  // passive.exhausted_wait
-  bool proxy_protocol = false;                // the listener speaks PROXY protocol...
-  std::vector<net::IpNetwork> proxy_trusted;  // ...and data connections from these carry a header too
+  bool require_same_peer = true;               // passive.require_same_peer
+  std::uint16_t active_source_port = 0;        // active.source_port; 0: any
+  bool wait_when_exhausted = false;            // passive.on_exhausted = "wait"
+  Duration exhausted_wait{};                   // passive.exhausted_wait
+  bool proxy_protocol = false;                 // the listener speaks PROXY protocol...
+  std::vector<inet::IpNetwork> proxy_trusted;  // ...and data connections from these carry a header too
 
   [[nodiscard]] static DataChannelOptions from(const config::Config& cfg,
                                                const config::ListenerConfig& listener);

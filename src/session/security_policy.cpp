@@ -11,7 +11,7 @@ config::SessionReuse effective_session_reuse(const config::Config& cfg, const au
                                              const asio::ip::address& client) {
   if (user && user->tls_session_reuse) return *user->tls_session_reuse;
   for (const auto& o : cfg.tls.session_reuse_overrides)
-    if (net::any_contains(o.networks, client)) return o.session_reuse;
+    if (inet::any_contains(o.networks, client)) return o.session_reuse;
   return cfg.tls.session_reuse;
 }
 

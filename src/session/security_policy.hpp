@@ -5,7 +5,7 @@
 
 #include "auth/user.hpp"
 #include "config/config.hpp"
-#include "net/ip_network.hpp"
+#include "inet/ip_network.hpp"
 
 namespace ftpsd::session {
 

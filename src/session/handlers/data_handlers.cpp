@@ -2,7 +2,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "net/ip_network.hpp"
+#include "inet/ip_network.hpp"
 #include "protocol/host_port.hpp"
 #include "session/abuse.hpp"
 #include "session/handlers/handlers.hpp"
@@ -35,7 +35,7 @@ Task<Reply> prepare_active(SessionContext& ctx, const protocol::HostPort& target
     co_return Reply{ReplyCode::kNotImplemented, "Active mode is disabled on this server; use PASV or EPSV."};
   std::error_code ec;
   const auto address = normalize(asio::ip::make_address(target.address, ec));
-  if (!ec && address != ctx.peer && !net::is_public(address) && net::is_public(ctx.peer)) {
+  if (!ec && address != ctx.peer && !inet::is_public(address) && inet::is_public(ctx.peer)) {
     // The client names its own private address: a NAT router between us rewrote its source but not
     // the PORT text (no FTP helper, or FTPS that no helper can read).
     ctx.log(spdlog::level::warn, "port_refused",
@@ -75,11 +75,11 @@ Task<Reply> pasv(SessionContext& ctx, const Command&) {
   const auto choice = ctx.snapshot.passive_policy->choose(ctx.peer, ctx.local);
   if (!choice.address.is_v4())
     co_return Reply{ReplyCode::kNetworkProtocolNotSupported, "PASV works only over IPv4; use EPSV."};
-  if (net::is_public(ctx.peer) && !net::is_public(choice.address))
+  if (inet::is_public(ctx.peer) && !inet::is_public(choice.address))
     ctx.log(spdlog::level::warn, "passive",
             "PASV gives the {} address {} ({}) to a client on the internet: it cannot connect there; "
             "set passive.address to this server's public address or host name",
-            net::describe(net::classify(choice.address)), choice.address.to_string(),
+            inet::describe(inet::classify(choice.address)), choice.address.to_string(),
             net::describe(choice.source));
   auto port = co_await ctx.data.listen_passive();
   if (!port) co_return data_error_reply(port.error());

@@ -97,7 +97,7 @@ TEST(Bans, FailuresOutsideTheWindowAreForgotten) {
 
 TEST(Bans, ExemptNetworksAndDisabled) {
   config::BansConfig cfg{.max_failures = 1, .window = 60s, .duration = 300s};
-  cfg.exempt.push_back(*net::IpNetwork::parse("192.168.0.0/16"));
+  cfg.exempt.push_back(*inet::IpNetwork::parse("192.168.0.0/16"));
   net::Bans bans;
   const auto t0 = net::Bans::Clock::time_point{} + 1000h;
   const auto f = bans.record_failure(ip("192.168.1.2"), cfg, t0);

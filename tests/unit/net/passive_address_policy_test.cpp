@@ -12,7 +12,7 @@ namespace {
 
 config::AddressOverride over(std::vector<const char*> nets, std::string address) {
   config::AddressOverride o;
-  for (const char* n : nets) o.networks.push_back(*net::IpNetwork::parse(n));
+  for (const char* n : nets) o.networks.push_back(*inet::IpNetwork::parse(n));
   o.address = std::move(address);
   return o;
 }

@@ -8,9 +8,9 @@ TEST(SecurityPolicy, SessionReusePrecedence) {
   config::Config cfg;
   cfg.tls.session_reuse = config::SessionReuse::kRequire;
   cfg.tls.session_reuse_overrides.push_back(
-      {.networks = {*net::IpNetwork::parse("10.0.0.0/8")}, .session_reuse = config::SessionReuse::kReport});
+      {.networks = {*inet::IpNetwork::parse("10.0.0.0/8")}, .session_reuse = config::SessionReuse::kReport});
   cfg.tls.session_reuse_overrides.push_back(
-      {.networks = {*net::IpNetwork::parse("10.1.0.0/16")}, .session_reuse = config::SessionReuse::kOff});
+      {.networks = {*inet::IpNetwork::parse("10.1.0.0/16")}, .session_reuse = config::SessionReuse::kOff});
   const auto lan = asio::ip::make_address("10.1.2.3");
   const auto internet = asio::ip::make_address("198.51.100.7");
   EXPECT_EQ(session::effective_session_reuse(cfg, nullptr, lan),

@@ -1,8 +1,8 @@
-#include "net/ip_network.hpp"
+#include "inet/ip_network.hpp"
 
 #include <charconv>
 
-namespace ftpsd::net {
+namespace ftpsd::inet {
 namespace {
 
 template <std::size_t N>
@@ -111,4 +111,4 @@ std::string_view describe(AddressClass c) noexcept {
   return "unknown";
 }
 
-}  // namespace ftpsd::net
+}  // namespace ftpsd::inet

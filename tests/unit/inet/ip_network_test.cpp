@@ -1,10 +1,10 @@
-#include "net/ip_network.hpp"
+#include "inet/ip_network.hpp"
 
 #include <gtest/gtest.h>
 
 #include "test_ip.hpp"
 
-using namespace ftpsd::net;
+using namespace ftpsd::inet;
 using ftpsd::test::ip;
 
 TEST(IpNetwork, ParseAndContains) {

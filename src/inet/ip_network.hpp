@@ -1,15 +1,15 @@
 #pragma once
 // IP networks ("10.0.0.0/8", "2001:db8::/32", or one address) and the address classes that NAT
-// advice depends on. Pure values: no I/O.
+// advice depends on. Pure values: no I/O. Below config (which parses networks from the file) and
+// every layer that matches addresses; it uses only Asio's address value types.
+#include <asio/ip/address.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "runtime/asio.hpp"
-
-namespace ftpsd::net {
+namespace ftpsd::inet {
 
 class IpNetwork {
  public:
@@ -47,4 +47,4 @@ enum class AddressClass : std::uint8_t {
 // Canonical form for comparing peers: IPv4-mapped IPv6 addresses become IPv4.
 [[nodiscard]] asio::ip::address unmap(const asio::ip::address& a) noexcept;
 
-}  // namespace ftpsd::net
+}  // namespace ftpsd::inet

@@ -9,8 +9,6 @@
 #include <iostream>
 #include <optional>
 
-#include "app/doctor.hpp"
-#include "app/nat_commands.hpp"
 #include "app/privileges.hpp"
 #include "app/server.hpp"
 #include "auth/password.hpp"
@@ -19,6 +17,8 @@
 #include "obs/log.hpp"
 #include "sys/syscalls.hpp"
 #include "tls/self_signed.hpp"
+#include "tools/doctor.hpp"
+#include "tools/nat_commands.hpp"
 
 namespace {
 
@@ -100,7 +100,7 @@ int cmd_check_config(const std::string& file) {
     fmt::print(stderr, "{}\n", id.error());
     return 2;
   }
-  if (!app::print_nat_lint(*cfg)) return 2;
+  if (!tools::print_nat_lint(*cfg)) return 2;
   fmt::print("{}: configuration ok\n", file);
   return 0;
 }
@@ -138,7 +138,7 @@ int cmd_user_add(const std::string& name, const std::string& root, bool write,
 }
 
 int cmd_doctor(const std::string& url, bool implicit, int ports) {
-  auto target = app::parse_doctor_url(url, implicit);
+  auto target = tools::parse_doctor_url(url, implicit);
   if (!target) {
     fmt::print(stderr, "ftpsd: {}\n", target.error());
     return 2;
@@ -150,7 +150,7 @@ int cmd_doctor(const std::string& url, bool implicit, int ports) {
     if (isatty(STDIN_FILENO)) fmt::print(stderr, "Password for {}: ", target->user);
     std::getline(std::cin, password);
   }
-  return app::run_doctor({.target = *target, .password = password, .passive_ports = ports});
+  return tools::run_doctor({.target = *target, .password = password, .passive_ports = ports});
 }
 
 }  // namespace
@@ -263,7 +263,7 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "ftpsd: {}\n", cfg.error().message);
       return 2;
     }
-    return app::cmd_firewall(*cfg, fw_format, fw_nat_to);
+    return tools::cmd_firewall(*cfg, fw_format, fw_nat_to);
   }
   const auto path = users_file(file, user_config);
   if (*add) return cmd_user_add(name, root, write, path);

@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "app/metrics_endpoint.hpp"
-#include "app/nat_lint.hpp"
 #include "app/privileges.hpp"
 #include "app/reload.hpp"
 #include "app/systemd.hpp"
@@ -28,6 +27,7 @@
 #include "runtime/timeout.hpp"
 #include "session/session.hpp"
 #include "sys/syscalls.hpp"
+#include "tools/nat_lint.hpp"
 #include "util/limits.hpp"
 #include "vfs/local_fs.hpp"
 
@@ -366,8 +366,8 @@ int run_server(std::shared_ptr<const config::Config> config, bool print_connect_
     }
     spdlog::info("TLS certificate: {}", tls_store->current()->description());
   }
-  for (const auto& f : lint_nat(*config, net::resolve_ipv4))
-    spdlog::log(f.severity == LintFinding::Severity::kError ? spdlog::level::err : spdlog::level::warn,
+  for (const auto& f : tools::lint_nat(*config, net::resolve_ipv4))
+    spdlog::log(f.severity == tools::LintFinding::Severity::kError ? spdlog::level::err : spdlog::level::warn,
                 "{}: {}", f.key, f.message);
   auto passive_policy = std::make_shared<net::PassiveAddressPolicy>(config->passive);
   net::resolve_now(*passive_policy);

@@ -10,7 +10,7 @@
 #include "runtime/asio.hpp"
 #include "util/result.hpp"
 
-namespace ftpsd::app {
+namespace ftpsd::tools {
 
 struct LintFinding {
   enum class Severity : std::uint8_t { kWarning, kError };
@@ -23,4 +23,4 @@ using Resolver = std::function<Result<asio::ip::address_v4, std::string>(const s
 
 [[nodiscard]] std::vector<LintFinding> lint_nat(const config::Config& cfg, const Resolver& resolve);
 
-}  // namespace ftpsd::app
+}  // namespace ftpsd::tools

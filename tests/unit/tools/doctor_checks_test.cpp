@@ -1,8 +1,8 @@
-#include "app/doctor_checks.hpp"
+#include "tools/doctor_checks.hpp"
 
 #include <gtest/gtest.h>
 
-using namespace ftpsd::app;
+using namespace ftpsd::tools;
 
 TEST(DoctorUrl, Forms) {
   auto a = parse_doctor_url("ftps://alice@ftp.example.test", false);

@@ -8,7 +8,7 @@
 
 #include "config/config.hpp"
 
-namespace ftpsd::app {
+namespace ftpsd::tools {
 
 enum class FirewallFormat : std::uint8_t { kText, kNftables, kIptables, kUfw, kFirewalld };
 
@@ -38,4 +38,4 @@ struct FirewallOptions {
                                           const FirewallOptions& options = {});
 [[nodiscard]] std::optional<FirewallFormat> parse_firewall_format(std::string_view name);
 
-}  // namespace ftpsd::app
+}  // namespace ftpsd::tools

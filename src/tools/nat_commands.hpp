@@ -4,7 +4,7 @@
 
 #include "config/config.hpp"
 
-namespace ftpsd::app {
+namespace ftpsd::tools {
 
 // Prints the firewall plan of `cfg` in `format` (text, nftables, iptables, ufw, firewalld) to stdout.
 // `nat_to`: the server's internal address, for router rules (nftables). Returns the exit code.
@@ -14,4 +14,4 @@ int cmd_firewall(const config::Config& cfg, const std::string& format, const std
 // an error.
 bool print_nat_lint(const config::Config& cfg);
 
-}  // namespace ftpsd::app
+}  // namespace ftpsd::tools

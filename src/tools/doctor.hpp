@@ -3,10 +3,10 @@
 // a client behind the same network would see it, and prints a verdict and a fix for each step.
 #include <string>
 
-#include "app/doctor_checks.hpp"
+#include "tools/doctor_checks.hpp"
 #include "util/duration.hpp"
 
-namespace ftpsd::app {
+namespace ftpsd::tools {
 
 struct DoctorOptions {
   DoctorTarget target;
@@ -19,4 +19,4 @@ struct DoctorOptions {
 // (warnings allowed), 1 otherwise.
 int run_doctor(const DoctorOptions& options);
 
-}  // namespace ftpsd::app
+}  // namespace ftpsd::tools

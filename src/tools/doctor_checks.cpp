@@ -1,4 +1,4 @@
-#include "app/doctor_checks.hpp"
+#include "tools/doctor_checks.hpp"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 #include "inet/ip_network.hpp"
 #include "protocol/host_port.hpp"
 
-namespace ftpsd::app {
+namespace ftpsd::tools {
 
 Result<DoctorTarget, std::string> parse_doctor_url(std::string_view url, bool implicit) {
   DoctorTarget t;
@@ -123,4 +123,4 @@ std::string format_step(std::string_view name, const StepResult& r) {
   return out;
 }
 
-}  // namespace ftpsd::app
+}  // namespace ftpsd::tools

@@ -1,10 +1,10 @@
-#include "app/nat_lint.hpp"
+#include "tools/nat_lint.hpp"
 
 #include <fmt/format.h>
 
 #include "inet/ip_network.hpp"
 
-namespace ftpsd::app {
+namespace ftpsd::tools {
 namespace {
 
 using Severity = LintFinding::Severity;
@@ -114,4 +114,4 @@ std::vector<LintFinding> lint_nat(const config::Config& cfg, const Resolver& res
   return out;
 }
 
-}  // namespace ftpsd::app
+}  // namespace ftpsd::tools

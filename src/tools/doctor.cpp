@@ -1,4 +1,4 @@
-#include "app/doctor.hpp"
+#include "tools/doctor.hpp"
 
 #include <fmt/format.h>
 #include <openssl/ssl.h>
@@ -11,7 +11,7 @@
 #include "runtime/asio.hpp"
 #include "runtime/timeout.hpp"
 
-namespace ftpsd::app {
+namespace ftpsd::tools {
 namespace {
 
 using asio::ip::tcp;
@@ -416,4 +416,4 @@ int run_doctor(const DoctorOptions& options) {
   return code;
 }
 
-}  // namespace ftpsd::app
+}  // namespace ftpsd::tools

@@ -1,12 +1,12 @@
-#include "app/nat_commands.hpp"
+#include "tools/nat_commands.hpp"
 
 #include <fmt/format.h>
 
-#include "app/firewall.hpp"
-#include "app/nat_lint.hpp"
 #include "net/passive_host_resolver.hpp"
+#include "tools/firewall.hpp"
+#include "tools/nat_lint.hpp"
 
-namespace ftpsd::app {
+namespace ftpsd::tools {
 
 int cmd_firewall(const config::Config& cfg, const std::string& format, const std::string& nat_to) {
   const auto f = parse_firewall_format(format);
@@ -42,4 +42,4 @@ bool print_nat_lint(const config::Config& cfg) {
   return ok;
 }
 
-}  // namespace ftpsd::app
+}  // namespace ftpsd::tools

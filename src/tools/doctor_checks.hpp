@@ -7,7 +7,7 @@
 
 #include "util/result.hpp"
 
-namespace ftpsd::app {
+namespace ftpsd::tools {
 
 enum class DoctorTls : std::uint8_t { kNone, kExplicit, kImplicit };
 
@@ -44,4 +44,4 @@ struct StepResult {
 // "  [PASS] TCP connect to 198.51.100.1:21 ... 12 ms" plus "         fix: ..." lines.
 [[nodiscard]] std::string format_step(std::string_view name, const StepResult& r);
 
-}  // namespace ftpsd::app
+}  // namespace ftpsd::tools

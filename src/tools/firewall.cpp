@@ -1,9 +1,9 @@
-#include "app/firewall.hpp"
+#include "tools/firewall.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-namespace ftpsd::app {
+namespace ftpsd::tools {
 namespace {
 
 constexpr config::PortRange kClientPorts{1024, 65535};  // active mode: PORT/EPRT below 1024 are refused
@@ -270,4 +270,4 @@ std::optional<FirewallFormat> parse_firewall_format(std::string_view name) {
   return std::nullopt;
 }
 
-}  // namespace ftpsd::app
+}  // namespace ftpsd::tools

@@ -8,8 +8,8 @@
 #include <set>
 #include <string>
 
-#include "app/nat_lint.hpp"
 #include "config/loader.hpp"
+#include "tools/nat_lint.hpp"
 
 using namespace ftpsd;
 
@@ -36,12 +36,12 @@ TEST(Examples, LoadAndLintClean) {
     ASSERT_TRUE(cfg) << cfg.error().message;
     // Host names in examples resolve to a documentation address here: no DNS in tests.
     const auto findings =
-        app::lint_nat(*cfg, [](const std::string&) -> Result<asio::ip::address_v4, std::string> {
+        tools::lint_nat(*cfg, [](const std::string&) -> Result<asio::ip::address_v4, std::string> {
           return asio::ip::make_address_v4("203.0.113.10");
         });
     const auto accepted = accepted_findings(entry.path());
     for (const auto& f : findings) {
-      EXPECT_NE(f.severity, app::LintFinding::Severity::kError)
+      EXPECT_NE(f.severity, tools::LintFinding::Severity::kError)
           << entry.path() << ": " << f.key << ": " << f.message;
       EXPECT_TRUE(accepted.contains(f.key)) << entry.path() << ": " << f.key << ": " << f.message;
     }

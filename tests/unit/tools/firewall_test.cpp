@@ -1,4 +1,4 @@
-#include "app/firewall.hpp"
+#include "tools/firewall.hpp"
 
 #include <gtest/gtest.h>
 
@@ -36,7 +36,7 @@ source_port = 20
 }  // namespace
 
 TEST(Firewall, PlanListsControlPassiveAndActive) {
-  const auto plan = app::plan_firewall(load(kNat));
+  const auto plan = tools::plan_firewall(load(kNat));
   ASSERT_EQ(plan.openings.size(), 4u);
   EXPECT_EQ(plan.openings[0].ports.first, 21);
   EXPECT_TRUE(plan.openings[0].inbound);
@@ -52,7 +52,7 @@ TEST(Firewall, PlanListsControlPassiveAndActive) {
 }
 
 TEST(Firewall, TextSaysWhatAndWhyAndMentionsUdpAndHelpers) {
-  const auto text = app::render_firewall(app::plan_firewall(load(kNat)), app::FirewallFormat::kText);
+  const auto text = tools::render_firewall(tools::plan_firewall(load(kNat)), tools::FirewallFormat::kText);
   EXPECT_TRUE(has(text, "inbound   TCP   21 ")) << text;
   EXPECT_TRUE(has(text, "inbound   TCP   50000-50002")) << text;
   EXPECT_TRUE(has(text, "external 30000-30002")) << text;
@@ -64,14 +64,14 @@ TEST(Firewall, TextSaysWhatAndWhyAndMentionsUdpAndHelpers) {
 
 TEST(Firewall, NoRangeAndDisabledActiveMode) {
   const auto plan =
-      app::plan_firewall(load("[[listeners]]\naddress = \"0.0.0.0:2121\"\n[active]\nenabled = false\n"));
+      tools::plan_firewall(load("[[listeners]]\naddress = \"0.0.0.0:2121\"\n[active]\nenabled = false\n"));
   ASSERT_EQ(plan.openings.size(), 1u);
   ASSERT_EQ(plan.warnings.size(), 1u);
   EXPECT_TRUE(has(plan.warnings[0], "passive.ports is empty"));
 }
 
 TEST(Firewall, NftablesServerRules) {
-  const auto nft = app::render_firewall(app::plan_firewall(load(kNat)), app::FirewallFormat::kNftables);
+  const auto nft = tools::render_firewall(tools::plan_firewall(load(kNat)), tools::FirewallFormat::kNftables);
   EXPECT_TRUE(has(nft, "table inet ftpsd {")) << nft;
   EXPECT_TRUE(has(nft, "policy drop;")) << nft;
   EXPECT_TRUE(has(nft, "tcp dport 21 accept")) << nft;
@@ -80,8 +80,8 @@ TEST(Firewall, NftablesServerRules) {
 }
 
 TEST(Firewall, NftablesRouterTranslatesPortsOneToOne) {
-  const auto nft = app::render_firewall(app::plan_firewall(load(kNat)), app::FirewallFormat::kNftables,
-                                        {.nat_to = "10.0.0.2"});
+  const auto nft = tools::render_firewall(tools::plan_firewall(load(kNat)), tools::FirewallFormat::kNftables,
+                                          {.nat_to = "10.0.0.2"});
   EXPECT_TRUE(has(nft, "tcp dport 21 dnat ip to 10.0.0.2")) << nft;
   EXPECT_TRUE(has(nft,
                   "tcp dport 30000-30002 dnat ip to 10.0.0.2 : tcp dport map { 30000 : 50000, 30001 : "
@@ -96,27 +96,27 @@ TEST(Firewall, ProxyListenerOpenOnlyToTrusted) {
   const auto cfg = load(
       "[[listeners]]\naddress = \"0.0.0.0:2121\"\nproxy_protocol = true\n[proxy_protocol]\ntrusted = "
       "[\"10.1.0.0/24\", \"2001:db8::/64\"]\n[passive]\nports = \"50000-50009\"\n");
-  const auto plan = app::plan_firewall(cfg);
-  const auto nft = app::render_firewall(plan, app::FirewallFormat::kNftables);
+  const auto plan = tools::plan_firewall(cfg);
+  const auto nft = tools::render_firewall(plan, tools::FirewallFormat::kNftables);
   EXPECT_TRUE(has(nft, "ip saddr { 10.1.0.0/24 } tcp dport 2121 accept")) << nft;
   EXPECT_TRUE(has(nft, "ip6 saddr { 2001:db8::/64 } tcp dport 2121 accept")) << nft;
-  const auto ipt = app::render_firewall(plan, app::FirewallFormat::kIptables);
+  const auto ipt = tools::render_firewall(plan, tools::FirewallFormat::kIptables);
   EXPECT_TRUE(has(ipt, "iptables -A INPUT -p tcp -s 10.1.0.0/24 --dport 2121 -j ACCEPT")) << ipt;
   EXPECT_TRUE(has(ipt, "ip6tables -A INPUT -p tcp -s 2001:db8::/64 --dport 2121 -j ACCEPT")) << ipt;
   EXPECT_TRUE(has(ipt, "--dport 50000:50009 -j ACCEPT")) << ipt;
 }
 
 TEST(Firewall, UfwAndFirewalld) {
-  const auto plan = app::plan_firewall(load(kNat));
-  const auto ufw = app::render_firewall(plan, app::FirewallFormat::kUfw);
+  const auto plan = tools::plan_firewall(load(kNat));
+  const auto ufw = tools::render_firewall(plan, tools::FirewallFormat::kUfw);
   EXPECT_TRUE(has(ufw, "ufw allow proto tcp to any port 50000:50002")) << ufw;
-  const auto fwd = app::render_firewall(plan, app::FirewallFormat::kFirewalld);
+  const auto fwd = tools::render_firewall(plan, tools::FirewallFormat::kFirewalld);
   EXPECT_TRUE(has(fwd, "firewall-cmd --permanent --add-port=50000-50002/tcp")) << fwd;
   EXPECT_TRUE(has(fwd, "firewall-cmd --permanent --add-port=21/tcp")) << fwd;
   EXPECT_TRUE(has(fwd, "--reload")) << fwd;
 }
 
 TEST(Firewall, ParseFormat) {
-  EXPECT_EQ(app::parse_firewall_format("nftables"), app::FirewallFormat::kNftables);
-  EXPECT_FALSE(app::parse_firewall_format("pf"));
+  EXPECT_EQ(tools::parse_firewall_format("nftables"), tools::FirewallFormat::kNftables);
+  EXPECT_FALSE(tools::parse_firewall_format("pf"));
 }

@@ -37,7 +37,7 @@ ftpsd_layer(config USES util inet protocol)
 ftpsd_layer(vfs USES util sys protocol)
 ftpsd_layer(auth USES util config)
 ftpsd_layer(obs USES util config)
-ftpsd_layer(net USES util inet protocol runtime config)
+ftpsd_layer(net USES util inet sys protocol runtime config)
 ftpsd_layer(tls USES util protocol runtime config)
 ftpsd_layer(session USES util inet sys protocol runtime config vfs auth obs net tls)
 ftpsd_layer(tools USES util inet protocol runtime config net)  # operator tools: doctor, firewall, NAT lint

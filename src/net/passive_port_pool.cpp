@@ -1,28 +1,30 @@
 #include "net/passive_port_pool.hpp"
 
 #include <algorithm>
+#include <random>
+
+#include "sys/syscalls.hpp"
 
 namespace ftpsd::net {
 
 PassivePortPool::PassivePortPool(std::optional<config::PortRange> range,
                                  std::chrono::steady_clock::duration reuse_delay)
-    : range_(range),
-      reuse_delay_(reuse_delay),
-      slots_(range ? range->size() : 0),
-      rng_(std::random_device{}()) {}
+    : range_(range), reuse_delay_(reuse_delay), slots_(range ? range->size() : 0) {}
 
 std::optional<std::uint16_t> PassivePortPool::acquire(const asio::ip::address& client,
                                                       Clock::time_point now) {
   if (!range_) return 0;
+  const std::size_t n = slots_.size();  // fixed at construction, at least one port
+  // A random start, then the first free port that this client did not use within reuse_delay_;
+  // O(n) worst case, unpredictable to a client. The start is drawn before taking the lock: it is a
+  // system call.
+  sys::KernelRandom random;
+  const std::size_t start = std::uniform_int_distribution<std::size_t>(0, n - 1)(random);
   std::lock_guard lock(mutex_);
-  const std::size_t n = slots_.size();
   if (in_use_ == n) {
     ++exhaustions_;
     return std::nullopt;
   }
-  // A random start, then the first free port that this client did not use within reuse_delay_;
-  // O(n) worst case, unpredictable to a client.
-  const std::size_t start = std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_);
   std::optional<std::size_t> fallback;
   std::optional<std::size_t> chosen;
   for (std::size_t k = 0; k < n; ++k) {

@@ -1,7 +1,9 @@
 #pragma once
 // Hands out passive data ports from the configured range. Thread-safe (shared by all event loops).
-// - Ports come in an unpredictable order (a guessable next port helps data-port theft), never to two
-//   listeners at once, and always from the range: the firewall forwards only that.
+// - Ports come in an unpredictable order (a guessable next port helps data-port theft: the order is
+//   drawn from the kernel's CSPRNG, since a seeded generator such as std::minstd_rand can be
+//   recovered from a few ports), never to two listeners at once, and always from the range: the
+//   firewall forwards only that.
 // - A port just released is handed at once to a *different* client address, but not to the same one
 //   until `reuse_delay` has passed: the last connection between that client and this port may still
 //   be in TIME_WAIT, and a new one on the same address pair can be refused. When no other port is
@@ -13,7 +15,6 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <utility>
 #include <vector>
 
@@ -67,7 +68,6 @@ class PassivePortPool {
   std::size_t in_use_ = 0;
   std::uint64_t exhaustions_ = 0;
   std::uint64_t early_reuses_ = 0;
-  std::minstd_rand rng_;
   std::uint64_t next_waiter_ = 1;
   std::map<std::uint64_t, std::function<void()>> waiters_;
 };

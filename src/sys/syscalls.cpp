@@ -8,9 +8,12 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <array>
+#include <bit>
 #include <cerrno>
 #include <climits>
 #include <csignal>
+#include <cstddef>
 #include <cstdio>
 #include <fstream>
 
@@ -177,6 +180,17 @@ std::error_code rename_file(int olddir, const std::string& oldname, int newdir, 
 
 std::error_code fchmod(int fd, mode_t mode) {
   return ok_or_errno(::fchmod(fd, mode));
+}
+
+KernelRandom::result_type KernelRandom::operator()() {
+  std::array<std::byte, sizeof(result_type)> raw{};
+  std::size_t got = 0;
+  while (got < raw.size()) {
+    const auto n = retry_eintr([&] { return ::getrandom(raw.data() + got, raw.size() - got, 0); });
+    if (n < 0) throw std::system_error(last_error(), "getrandom");
+    got += static_cast<std::size_t>(n);
+  }
+  return std::bit_cast<result_type>(raw);
 }
 
 std::string random_hex(std::size_t bytes) {

@@ -73,6 +73,15 @@ void start_writeback(int fd, std::uint64_t offset, std::uint64_t length) noexcep
 [[nodiscard]] std::error_code fchmod(int fd, mode_t mode);  // fd: a real (not O_PATH) descriptor
 // `bytes` random bytes from the kernel (getrandom), as lower-case hex.
 [[nodiscard]] std::string random_hex(std::size_t bytes);
+// A UniformRandomBitGenerator over the kernel's CSPRNG (getrandom), for the standard distributions
+// where a client must not guess what comes next (the passive port order). One system call per value;
+// throws std::system_error if the kernel refuses, which Linux (3.17 and later) does not.
+struct KernelRandom {
+  using result_type = std::uint64_t;
+  [[nodiscard]] static constexpr result_type min() noexcept { return 0; }
+  [[nodiscard]] static constexpr result_type max() noexcept { return ~result_type{0}; }
+  [[nodiscard]] result_type operator()();
+};
 [[nodiscard]] std::error_code ftruncate(int fd, std::uint64_t size);
 
 // RLIMIT_NOFILE before and after raise_open_file_limit.

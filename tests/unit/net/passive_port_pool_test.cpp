@@ -2,12 +2,81 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <random>
 #include <set>
+#include <vector>
 
 #include "test_ip.hpp"
 
 using namespace ftpsd;
 using test::ip;
+
+namespace {
+
+// What an attacker does against a pool whose order comes from std::minstd_rand (as it once did):
+// `seen` are consecutive draws of uniform_int_distribution(0, n - 1) over the generator, as an idle
+// pool reveals them (the port handed out is the range's first port plus the draw). Every generator
+// state that yields seen[0] is run on; one that reproduces the rest predicts the next draw.
+std::optional<std::size_t> predict_minstd(const std::vector<std::size_t>& seen, std::size_t n) {
+  using Rng = std::minstd_rand;
+  // uniform_int_distribution scales a draw x down to (x - min) / scaling: seen[0] leaves `scaling`
+  // candidates for x, which is also the generator's state after that draw.
+  const std::uint64_t scaling = (Rng::max() - Rng::min()) / n;
+  const std::uint64_t first = seen[0] * scaling + Rng::min();
+  for (std::uint64_t x = first; x < first + scaling; ++x) {
+    Rng rng(static_cast<Rng::result_type>(x));
+    std::uniform_int_distribution<std::size_t> dist(0, n - 1);
+    bool fits = true;
+    for (std::size_t i = 1; i < seen.size() && fits; ++i) fits = dist(rng) == seen[i];
+    if (fits) return dist(rng);
+  }
+  return std::nullopt;
+}
+
+constexpr config::PortRange kWideRange{1024, 65535};
+
+}  // namespace
+
+// The attack of the next test works: six draws of a minstd-driven distribution give the seventh.
+TEST(PassivePortPool, MinstdOrderIsPredictableFromSixPorts) {
+  const std::size_t n = kWideRange.size();
+  std::minstd_rand rng(std::random_device{}());
+  std::uniform_int_distribution<std::size_t> dist(0, n - 1);
+  std::vector<std::size_t> seen;
+  for (int i = 0; i < 6; ++i) seen.push_back(dist(rng));
+  EXPECT_EQ(predict_minstd(seen, n), dist(rng));
+}
+
+// The pool's order comes from a CSPRNG: ports seen by a client do not give away the next one.
+TEST(PassivePortPool, NextPortIsNotPredictableFromEarlierOnes) {
+  using namespace std::chrono_literals;
+  net::PassivePortPool pool(kWideRange, 0s);  // no cooling: on an idle pool the port is the draw
+  std::vector<std::size_t> seen;
+  for (int i = 0; i < 6; ++i) {
+    const auto p = pool.acquire(ip("198.51.100.1"));
+    ASSERT_TRUE(p);
+    seen.push_back(*p - kWideRange.first);
+    pool.release(*p);
+  }
+  EXPECT_EQ(predict_minstd(seen, kWideRange.size()), std::nullopt);
+}
+
+// Every port of the range comes up on an idle pool: the start is drawn over the whole range.
+TEST(PassivePortPool, IdlePoolStartsAnywhereInTheRange) {
+  using namespace std::chrono_literals;
+  net::PassivePortPool pool(config::PortRange{50000, 50007}, 0s);
+  std::set<std::uint16_t> seen;
+  for (int i = 0; i < 400 && seen.size() < 8; ++i) {  // a port missed 400 times: p = 8 * (7/8)^400
+    const auto p = pool.acquire(ip("198.51.100.1"));
+    ASSERT_TRUE(p);
+    seen.insert(*p);
+    pool.release(*p);
+  }
+  EXPECT_EQ(seen.size(), 8u);
+}
 
 TEST(PassivePortPool, HandsOutEveryPortOnceThenExhausts) {
   net::PassivePortPool pool(config::PortRange{50000, 50009});

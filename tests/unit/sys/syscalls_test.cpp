@@ -4,11 +4,32 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
+#include <random>
+#include <set>
 #include <string>
 
 namespace ftpsd::sys {
 namespace {
+
+// 64 random bits per value: 200 values are all different, and all 64 bits vary among them.
+TEST(KernelRandom, DrawsIndependentSixtyFourBitValues) {
+  static_assert(std::uniform_random_bit_generator<KernelRandom>);
+  KernelRandom random;
+  std::set<std::uint64_t> values;
+  std::uint64_t ones = 0;
+  std::uint64_t zeros = 0;
+  for (int i = 0; i < 200; ++i) {
+    const auto v = random();
+    values.insert(v);
+    ones |= v;
+    zeros |= ~v;
+  }
+  EXPECT_EQ(values.size(), 200u);
+  EXPECT_EQ(ones, ~std::uint64_t{0});
+  EXPECT_EQ(zeros, ~std::uint64_t{0});
+}
 
 // A file just written is in the page cache: pread_cached returns it without the worker pool.
 TEST(PreadCached, ReadsWhatThePageCacheHoldsAndZeroAtTheEnd) {

@@ -28,7 +28,7 @@ constexpr CommandSpec kCommands[] = {
     {.verb = Verb::kProt, .handler = h::prot, .access = Access::kAnyone, .needs_argument = true},
     {.verb = Verb::kCcc, .handler = h::ccc},
     // Information (RFC 959, RFC 2389 FEAT/OPTS)
-    {.verb = Verb::kNoop, .handler = h::noop, .access = Access::kAnyone, .during_transfer = true},
+    {.verb = Verb::kNoop, .handler = h::noop, .access = Access::kAnyone},
     {.verb = Verb::kSyst, .handler = h::syst, .access = Access::kAnyone},
     {.verb = Verb::kFeat, .handler = h::feat, .access = Access::kAnyone},
     {.verb = Verb::kOpts, .handler = h::opts, .access = Access::kAnyone, .needs_argument = true},

@@ -19,7 +19,7 @@ struct CommandSpec {
   bool needs_argument = false;     // 501 without one
   bool needs_write = false;        // 550 for read-only users
   bool data_transfer = false;      // runs as the session's transfer task; needs PASV/EPSV/PORT/EPRT
-  bool during_transfer = false;    // answered while a transfer runs (ABOR, STAT, NOOP); others wait for it
+  bool during_transfer = false;    // answered while a transfer runs (ABOR, STAT); others wait for its end
   bool keeps_rename = false;       // RNFR/RNTO: every other command forgets a pending RNFR
   bool sends_credentials = false;  // USER/PASS: refused on a clear control connection when TLS is required
 };

@@ -58,7 +58,7 @@ std::string loggable(const protocol::Command& cmd) {
 }
 
 // The transfer task: runs the handler of a transfer command beside the control loop, which goes on
-// reading (ABOR, STAT, NOOP). Always ends with exactly one final reply and transfer_finished().
+// reading (ABOR, STAT). Always ends with exactly one final reply and transfer_finished().
 Task<void> transfer_task(SessionContext& ctx, const CommandSpec& spec, protocol::Command cmd) {
   Reply reply;
   try {
@@ -107,16 +107,17 @@ Task<bool> dispatch(SessionContext& ctx, const protocol::Command& cmd) {
         Reply{ReplyCode::kNotImplemented, std::string(protocol::verb_name(cmd.verb)) + " not implemented."});
     co_return true;
   }
-  // Commands that may not run beside a transfer wait for it (RFC 959 lets a server queue them).
+  // Replies come in the order of the commands. A command sent during a transfer waits for the
+  // transfer's final reply (RFC 959 lets a server queue it), NOOP too: a client such as ftplib takes
+  // any 2xx after the 150 for the end of the transfer. Only the two commands RFC 959 defines to act
+  // on a running transfer answer before its end: STAT (its progress), after the transfer's first
+  // reply, and ABOR, which answers after the transfer's last one anyway (426, then its 226) and must
+  // not wait: it may end a transfer that still waits for its data connection.
   if (ctx.transfer_active && !spec->during_transfer) {
     co_await ctx.wait_transfer();
     if (ctx.end_reason != EndReason::kNone) co_return true;  // the server stops: not this command
   }
-  // NOOP and STAT answer at once, but never before the transfer's 150 (or its refusal): a client
-  // that pipelines them must get the replies in order. ABOR need not wait: it may end a transfer
-  // that still waits for its data connection, and it answers after the transfer's last reply.
-  if (ctx.transfer_active && spec->during_transfer && cmd.verb != protocol::Verb::kAbor)
-    co_await ctx.wait_transfer_reply();
+  if (ctx.transfer_active && cmd.verb == protocol::Verb::kStat) co_await ctx.wait_transfer_reply();
   if (!spec->keeps_rename) ctx.state.rename_from.reset();
   if (auto refused = refuse(ctx, *spec, cmd)) {
     co_await ctx.control.send(*refused);

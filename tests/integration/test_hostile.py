@@ -408,12 +408,14 @@ def test_client_that_never_reads_its_data_connection(make_server):
         assert_served(srv)
         assert_served(srv)
         assert time.monotonic() - started < (20 if SANITIZED else 10)
-        # The stuck client's own control connection still answers.
-        stuck.expect("NOOP", "200")
+        # The stuck client's own control connection still answers STAT; a NOOP is answered after the
+        # transfer's final reply.
         assert "Transfer in progress" in stuck.cmd("STAT")
+        stuck.send(b"NOOP\r\n")
         data.close()
         r = stuck.reply(timeout=30)
         assert r.startswith("426 "), r
+        assert stuck.reply().startswith("200")
     finally:
         stuck.close()
         deaf.close()

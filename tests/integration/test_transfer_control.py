@@ -1,15 +1,17 @@
 """The control connection during a transfer: ABOR (426 then 226) in the middle of a 1 GiB RETR and of a
-STOR, with and without the Telnet IP/Synch prefix; STAT reports progress; NOOP answers at once; other
-commands and QUIT wait for the end of the transfer."""
+STOR, with and without the Telnet IP/Synch prefix; STAT reports progress; every other command, NOOP and
+QUIT too, is answered after the transfer's final reply, whatever the data connection does."""
 import io
 import os
 import re
 import socket
+import ssl
 import time
 
 import pytest
 
 from helpers import Control, login, recv_all, retr_bytes
+from tls_helpers import client_context, make_tls_server  # noqa: F401 (a fixture)
 
 GiB = 1 << 30
 TELNET_IP = b"\xff\xf4"
@@ -116,7 +118,7 @@ def test_abor_during_stor(server):
     assert sorted(p.name for p in server.root().iterdir()) == []
 
 
-def test_stat_and_noop_during_retr(server, big):
+def test_stat_during_retr(server, big):
     with Control.to(server) as ctl:
         ctl.login()
         data, _ = start_retr(ctl)
@@ -124,7 +126,6 @@ def test_stat_and_noop_during_retr(server, big):
         assert r.startswith("211-") and r.rstrip().splitlines()[-1].startswith("211 "), r
         done, total = transferred(r)
         assert total == GiB and (1 << 20) <= done < GiB
-        assert ctl.cmd("NOOP").startswith("200")
         # Read some more: STAT reports the progress.
         for _ in range(64):
             data.recv(1 << 20)
@@ -211,7 +212,74 @@ def test_pipelined_noop_and_stat_never_overtake_the_transfer_reply(server):
         assert ctl.reply().startswith("150")
         assert recv_all(data) == b"pipelined\n"
         second, third = ctl.reply(), ctl.reply()
-        assert {second[:3], third[:3]} == {"200", "226"}, (second, third)
+        assert (second[:3], third[:3]) == ("226", "200"), (second, third)
+
+
+def test_noop_during_a_transfer_is_answered_after_its_final_reply(server, big):
+    """A client such as ftplib takes any 2xx after the 150 as the end of the transfer: a NOOP answered in
+    between would shift every later reply by one. Here the download fails after its 150 (the client
+    closes the data connection): 426, then the NOOP's 200."""
+    with Control.to(server) as ctl:
+        ctl.login()
+        data = ctl.pasv()
+        ctl.send(b"RETR big.bin\r\nNOOP\r\n")
+        assert ctl.reply().startswith("150")
+        data.recv(65536)
+        # Give a server that answers the NOOP early the time to do it: the order below is then wrong.
+        ctl.silent_for(1.0)
+        data.close()
+        first, second = ctl.reply(), ctl.reply()
+        assert (first[:3], second[:3]) == ("426", "200"), (first, second)
+        ctl.send(b"STAT\r\nNOOP\r\n")  # no transfer: both at once, in order
+        assert ctl.reply().startswith("211-") and ctl.reply().startswith("200")
+        assert retr_bytes(ctl, "small.txt") == b"still usable\n"
+
+
+def test_noop_sent_during_a_transfer_waits_for_its_end(server, big):
+    with Control.to(server) as ctl:
+        ctl.login()
+        data, _ = start_retr(ctl)
+        ctl.send(b"NOOP\r\n")
+        assert ctl.silent_for(0.3), "NOOP is answered only after the transfer"
+        data.close()
+        first, second = ctl.reply(), ctl.reply()
+        assert (first[:3], second[:3]) == ("426", "200"), (first, second)
+
+
+def tls_control(srv) -> Control:
+    """A Control over explicit FTPS, logged in as alice with PBSZ 0 and PROT P."""
+    ctl = Control.to(srv)
+    ctl.expect("AUTH TLS", "234")
+    ctx = client_context()
+    ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF
+    ctl.sock = ctx.wrap_socket(ctl.sock, server_hostname="localhost")
+    ctl.login()
+    ctl.expect("PBSZ 0", "200")
+    ctl.expect("PROT P", "200")
+    return ctl
+
+
+def test_refused_protected_upload_answers_before_a_pipelined_noop(make_tls_server):
+    """A PROT P data connection that does not resume the control connection's TLS session is refused
+    with 522 after the 150 (tls.session_reuse = "require"): a NOOP sent right after the STOR gets its
+    200 after that 522, every time."""
+    srv = make_tls_server()
+    with tls_control(srv) as ctl:
+        for _ in range(3):
+            data = ctl.pasv()
+            ctl.send(b"STOR up.bin\r\nNOOP\r\n")
+            assert ctl.reply().startswith("150")
+            ctl.silent_for(1.0)  # a server that answers the NOOP early does it now
+            ctx = client_context()  # a fresh context: a full handshake, no resumption
+            ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF
+            try:
+                with ctx.wrap_socket(data, server_hostname="localhost") as tls:
+                    tls.recv(1)
+            except (ssl.SSLError, OSError):
+                pass
+            data.close()
+            first, second = ctl.reply(), ctl.reply()
+            assert (first[:3], second[:3]) == ("522", "200"), (first, second)
 
 
 def test_closing_the_control_connection_ends_the_transfer(server, big):

@@ -87,7 +87,7 @@ constexpr CommandSpec kCommands[] = {
     {.verb = Verb::kList, .handler = h::list, .data_transfer = true},
     {.verb = Verb::kNlst, .handler = h::nlst, .data_transfer = true},
     {.verb = Verb::kMlsd, .handler = h::mlsd, .data_transfer = true},
-    {.verb = Verb::kAbor, .handler = h::abor, .access = Access::kAnyone, .during_transfer = true},
+    {.verb = Verb::kAbor, .handler = h::abor, .during_transfer = true},
 };
 
 constexpr auto kIndex = [] {

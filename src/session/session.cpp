@@ -9,6 +9,7 @@
 #include "session/context.hpp"
 #include "session/security_policy.hpp"
 #include "session/watchdog.hpp"
+#include "util/limits.hpp"
 
 namespace ftpsd::session {
 namespace {
@@ -272,6 +273,8 @@ void start_session(asio::ip::tcp::socket socket, Services& services, Snapshot sn
   socket.set_option(asio::ip::tcp::no_delay(true), ec);
   // ABOR is often sent as urgent data (ftplib, RFC 959 §4.1.3 "Synch"): keep it in the stream.
   socket.set_option(asio::socket_base::out_of_band_inline(true), ec);
+  // A client that does not read its replies is found out after a bounded amount of them (Watchdog).
+  socket.set_option(asio::socket_base::send_buffer_size(static_cast<int>(limits::kControlSendBuffer)), ec);
   const auto executor = socket.get_executor();
   auto session = std::make_unique<Session>(services, std::move(snapshot), id, tls::Stream(std::move(socket)),
                                            listener, client, std::move(admission));

@@ -76,9 +76,9 @@ class Collector final : public prometheus::Collectable {
     Families::sample(logins, value_of(m.logins_ok), {{"result", "ok"}});
     Families::sample(logins, value_of(m.logins_failed), {{"result", "failed"}});
 
-    auto& refused = out.add("ftpsd_connections_refused_total",
-                            "Connections or logins refused by a limit or a ban (issue 5), by reason",
-                            MetricType::Counter);
+    auto& refused =
+        out.add("ftpsd_connections_refused_total",
+                "Connections or logins refused by a limit or a ban, by reason", MetricType::Counter);
     Families::sample(refused, value_of(services_.refused_banned), {{"reason", "banned"}});
     Families::sample(refused, value_of(services_.refused_per_ip), {{"reason", "max_sessions_per_ip"}});
     Families::sample(refused, value_of(services_.refused_per_user), {{"reason", "max_sessions_per_user"}});

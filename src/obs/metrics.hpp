@@ -73,6 +73,32 @@ struct Metrics {
 
 [[nodiscard]] Metrics& metrics() noexcept;
 
+// Counts one session in sessions_plain or sessions_tls for as long as it lives: the one place that
+// decides which of the two a session is in. The session starts in clear text and moves with its
+// control connection (AUTH TLS or implicit TLS, CCC); however it ends (a failed handshake, an
+// error, QUIT), its destructor takes it out of the gauge it is in, so both return to 0.
+class SessionGauge {
+ public:
+  SessionGauge() noexcept { gauge().fetch_add(1, std::memory_order_relaxed); }
+  ~SessionGauge() { gauge().fetch_sub(1, std::memory_order_relaxed); }
+  SessionGauge(const SessionGauge&) = delete;
+  SessionGauge& operator=(const SessionGauge&) = delete;
+
+  void set_tls(bool tls) noexcept {
+    if (tls == tls_) return;
+    gauge().fetch_sub(1, std::memory_order_relaxed);
+    tls_ = tls;
+    gauge().fetch_add(1, std::memory_order_relaxed);
+  }
+  [[nodiscard]] bool tls() const noexcept { return tls_; }
+
+ private:
+  [[nodiscard]] std::atomic<std::int64_t>& gauge() const noexcept {
+    return tls_ ? metrics().sessions_tls : metrics().sessions_plain;
+  }
+  bool tls_ = false;
+};
+
 inline void count(Counter& c) noexcept {
   c.fetch_add(1, std::memory_order_relaxed);
 }

@@ -141,8 +141,7 @@ Task<bool> SessionContext::upgrade_control() {
   obs::metrics().handshake(obs::Channel::kControl, SSL_session_reused(control.stream().native()) == 1
                                                        ? obs::Handshake::kResumed
                                                        : obs::Handshake::kFull);
-  obs::metrics().sessions_plain.fetch_sub(1, std::memory_order_relaxed);
-  obs::metrics().sessions_tls.fetch_add(1, std::memory_order_relaxed);
+  gauge.set_tls(true);
   log(spdlog::level::info, "tls", "control connection secured: {}{}",
       tls::describe_connection(control.stream().native()),
       client_certificate.empty() ? "" : ", client certificate " + client_certificate.front());
@@ -156,8 +155,7 @@ Task<bool> SessionContext::downgrade_control() {
         ec ? ec->message() : std::string("timeout"));
     co_return false;
   }
-  obs::metrics().sessions_tls.fetch_sub(1, std::memory_order_relaxed);
-  obs::metrics().sessions_plain.fetch_add(1, std::memory_order_relaxed);
+  gauge.set_tls(false);
   log(spdlog::level::info, "ccc", "control connection back to clear text (CCC)");
   co_return true;
 }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "obs/log.hpp"
+#include "obs/metrics.hpp"
 #include "protocol/command.hpp"
 #include "protocol/reply.hpp"
 #include "session/control_channel.hpp"
@@ -43,6 +44,7 @@ class SessionContext {
   const asio::ip::address peer;   // the control peer (normalized)
   const asio::ip::address local;  // the control connection's local address
   SessionState state;
+  obs::SessionGauge gauge;  // ftpsd_sessions{tls}: moved by upgrade_control() and downgrade_control()
   ControlChannel control;
   DataChannel data;
 

@@ -226,8 +226,6 @@ Task<void> close_session(SessionContext& ctx) {
     co_await ctx.wait_transfer();
   }
   ctx.data.reset();
-  (ctx.control.secure() ? obs::metrics().sessions_tls : obs::metrics().sessions_plain)
-      .fetch_sub(1, std::memory_order_relaxed);
   ctx.control.close();
   ctx.log(spdlog::level::info, "disconnect", "disconnected");
 }
@@ -278,8 +276,7 @@ void start_session(asio::ip::tcp::socket socket, Services& services, Snapshot sn
   const auto executor = socket.get_executor();
   auto session = std::make_unique<Session>(services, std::move(snapshot), id, tls::Stream(std::move(socket)),
                                            listener, client, std::move(admission));
-  obs::count(obs::metrics().sessions_total);
-  obs::metrics().sessions_plain.fetch_add(1, std::memory_order_relaxed);
+  obs::count(obs::metrics().sessions_total);  // and ctx.gauge counts it in ftpsd_sessions
   session->ctx.log(spdlog::level::info, "connect", "connected to {}", listener.address);
   asio::co_spawn(executor, run(std::move(session), Step::kGreet), asio::detached);
 }

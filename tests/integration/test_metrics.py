@@ -3,12 +3,13 @@ import ftplib
 import io
 import re
 import socket
+import ssl
 import subprocess
 import time
 
 from conftest import BIN
-from helpers import Control, retr_bytes, stor_bytes
-from tls_helpers import make_tls_server, tls_login  # noqa: F401 (fixture)
+from helpers import Control, retr_bytes, stor_bytes, wait_for
+from tls_helpers import client_context, make_cert, make_tls_server, tls_login  # noqa: F401 (fixture)
 
 
 def scrape(url):
@@ -163,3 +164,78 @@ def test_ban_and_limit_metrics_move(make_server):
         assert s3.recv(200).startswith(b"421")
     final, _ = scrape(url)
     assert final['ftpsd_connections_refused_total{reason="banned"}'] == 1
+
+
+def test_help_texts_name_no_tracker_items(make_server):
+    srv = make_server(extra='[metrics]\naddress = "127.0.0.1:0"\n')
+    _, body = scrape(metrics_url(srv))
+    helps = [line for line in body.splitlines() if line.startswith("# HELP ")]
+    assert helps
+    for line in helps:
+        assert not re.search(r"\b(issue|ticket|bug)\s*#?\d", line, re.IGNORECASE), line
+
+
+def test_session_gauges_return_to_zero_after_failed_handshakes_and_ccc(make_tls_server, tmp_path):
+    """Whatever ends a session (a control TLS handshake refused for an untrusted client certificate,
+    garbage on the implicit port, AUTH TLS followed by garbage, CCC back to clear text), both gauges read
+    0 once every session has ended."""
+    (tmp_path / "ca").mkdir()
+    (tmp_path / "client").mkdir()
+    ca, _ = make_cert(tmp_path / "ca")
+    client_cert, client_key = make_cert(tmp_path / "client")  # self-signed: not from `ca`
+    srv = make_tls_server(tls_extra=f'allow_ccc = true\nclient_certificates = "optional"\nclient_ca = "{ca}"',
+                          extra='[metrics]\naddress = "127.0.0.1:0"\n')
+    url = metrics_url(srv)
+
+    def gauges():
+        s, _ = scrape(url)
+        return s['ftpsd_sessions{tls="yes"}'], s['ftpsd_sessions{tls="no"}']
+
+    def context():
+        ctx = client_context()
+        ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF
+        return ctx
+
+    # An untrusted client certificate: the handshake fails (TLS 1.3 reports it on the first read).
+    for port in (srv.implicit_port, srv.port):
+        ctx = context()
+        ctx.load_cert_chain(client_cert, client_key)
+        raw = socket.create_connection((srv.host, port), timeout=10)
+        if port == srv.port:
+            f = raw.makefile("rb")
+            assert f.readline().startswith(b"220")
+            raw.sendall(b"AUTH TLS\r\n")
+            assert f.readline().startswith(b"234")
+        try:
+            with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+                s.recv(100)
+        except (ssl.SSLError, OSError):
+            pass
+        raw.close()
+    # Garbage instead of a ClientHello, on the implicit port and after AUTH TLS.
+    with socket.create_connection((srv.host, srv.implicit_port), timeout=10) as raw:
+        raw.sendall(b"GET / HTTP/1.0\r\n\r\n" * 10)
+        try:
+            raw.recv(100)
+        except OSError:
+            pass
+    with Control.to(srv) as c:
+        c.expect("AUTH TLS", "234")
+        c.send(b"\x16\x03\x01\x00\x05garbage" * 10)
+        assert c.closed_within(10)
+    # CCC: TLS, then clear text again; one session of each kind stays open for a while.
+    with Control.to(srv) as c:
+        c.expect("AUTH TLS", "234")
+        c.sock = context().wrap_socket(c.sock, server_hostname="localhost")
+        c.login()
+        open_tls = tls_login(srv, ctx=context())
+        assert wait_for(lambda: gauges() == (2, 0), timeout=10), gauges()
+        c.expect("CCC", "200")
+        c.sock = c.sock.unwrap()
+        c.expect("PWD", "257")
+        assert wait_for(lambda: gauges() == (1, 1), timeout=10), gauges()
+        open_tls.quit()
+        c.expect("QUIT", "221")
+    assert wait_for(lambda: gauges() == (0, 0), timeout=20), gauges()
+    log = srv.log()
+    assert log.count("TLS handshake on the control connection failed") >= 4, log[-3000:]

@@ -80,7 +80,7 @@ Task<Result<tls::Stream, Reply>> SessionContext::open_data() {
       case DataError::kAborted:
         break;
     }
-    const auto why = explain(stream.error(), passive);
+    const auto why = explain(stream.error(), passive, data.refused_by_last_open());
     log(stream.error() == DataError::kAborted ? spdlog::level::debug : spdlog::level::warn, "data_failed",
         "data connection failed: {}; fix: {}", why.cause, why.fix);
     co_return Unexpected{data_error_reply(stream.error())};

@@ -1,5 +1,6 @@
 #include "session/data_channel.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <memory>
@@ -23,7 +24,20 @@ DataChannelOptions DataChannelOptions::from(const config::Config& cfg,
                             .proxy_trusted = cfg.proxy_protocol.trusted};
 }
 
-DataFailure explain(DataError e, bool passive) {
+DataFailure explain(DataError e, bool passive, const RefusedPeers& refused) {
+  if (e == DataError::kTimeout && passive && refused.count > 0) {
+    const std::string what = refused.count == 1 ? std::string("a connection")
+                                                : fmt::format("{} connections, the last", refused.count);
+    const std::string from =
+        refused.last ? " from " + refused.last->to_string() : std::string(" with an unreadable PROXY header");
+    return {fmt::format("the passive port refused {}{} (the control connection comes from {}) and no other "
+                        "came before passive.connect_timeout",
+                        what, from, refused.control_peer.to_string()),
+            "if that was this client, something between it and the server changes its address (a load "
+            "balancer, a Docker userland proxy, carrier-grade NAT with several addresses): use the PROXY "
+            "protocol, publish the ports without a proxy, or as a last resort set passive.require_same_peer "
+            "= false; otherwise another host tried to take this transfer"};
+  }
   switch (e) {
     case DataError::kNoPassivePort:
       return {
@@ -137,6 +151,7 @@ void DataChannel::abort() noexcept {
 }
 
 Task<Result<tls::Stream, DataError>> DataChannel::open(Duration timeout) {
+  refused_ = RefusedPeers{.control_peer = control_peer_};
   if (acceptor_) co_return co_await accept(timeout);
   if (active_target_) co_return co_await connect(timeout);
   co_return Unexpected{DataError::kNotPrepared};
@@ -186,6 +201,8 @@ Task<Result<tls::Stream, DataError>> DataChannel::accept(Duration timeout) {
     // SECURITY: only the control peer may use the data port (no port theft, no FXP).
     if (!peer || (options_.require_same_peer && *peer != control_peer_)) {
       ++foreign_refused_;
+      ++refused_.count;
+      refused_.last = peer;
       spdlog::warn(
           "data connection from {} refused: the control connection comes from {}. If this is the "
           "real client, something between it and us changes its address (a load balancer, a Docker "

@@ -40,12 +40,21 @@ struct DataChannelOptions {
                                                const config::ListenerConfig& listener);
 };
 
+// The connections to a passive port that one open() refused (the same-peer check) while it waited
+// for the client.
+struct RefusedPeers {
+  std::uint64_t count = 0;
+  std::optional<asio::ip::address> last;  // the last one's address (unknown: a bad PROXY header)
+  asio::ip::address control_peer;         // the address they were compared with
+};
+
 // Why a data connection failed and what fixes it, for the log (the client gets the bland reply).
+// `refused`: what the passive port refused meanwhile; a timeout after a refusal is explained by it.
 struct DataFailure {
   std::string cause;
   std::string fix;
 };
-[[nodiscard]] DataFailure explain(DataError e, bool passive);
+[[nodiscard]] DataFailure explain(DataError e, bool passive, const RefusedPeers& refused = {});
 
 class DataChannel {
  public:
@@ -79,6 +88,8 @@ class DataChannel {
 
   [[nodiscard]] const asio::ip::address& control_peer() const noexcept { return control_peer_; }
   [[nodiscard]] std::uint64_t foreign_peers_refused() const noexcept { return foreign_refused_; }
+  // The connections the last open() refused.
+  [[nodiscard]] const RefusedPeers& refused_by_last_open() const noexcept { return refused_; }
   [[nodiscard]] const DataChannelOptions& options() const noexcept { return options_; }
 
  private:
@@ -99,6 +110,7 @@ class DataChannel {
   std::optional<tcp::endpoint> active_target_;
   std::optional<tcp::socket> connecting_;
   std::uint64_t foreign_refused_ = 0;
+  RefusedPeers refused_;
   std::function<void(const asio::ip::address&)> foreign_hook_;
   DataChannelOptions options_;
 };

@@ -226,6 +226,39 @@ def test_passive_timeout_gets_one_reply(make_server):
         assert retr_bytes(ctl, "f.txt") == b"x"
 
 
+def test_425_after_a_refused_foreign_connection_says_so_in_the_log(make_server):
+    """Only a connection from another address came to the passive port (and was refused): the 425's log
+    line says that, not that nobody connected (which would point at the firewall)."""
+    srv = make_server(extra='[passive]\nconnect_timeout = "1s"\n')
+    (srv.root() / "f.txt").write_bytes(b"x")
+    with Control.to(srv) as ctl:
+        ctl.login()
+        r = ctl.expect("PASV", "227")
+        nums = [int(x) for x in r[r.index("(") + 1:r.index(")")].split(",")]
+        port = nums[4] * 256 + nums[5]
+        ctl.send(b"RETR f.txt\r\n")
+        with socket.socket() as thief:
+            thief.bind(("127.0.0.2", 0))
+            thief.settimeout(5)
+            thief.connect(("127.0.0.1", port))
+            try:
+                assert thief.recv(100) == b""
+            except ConnectionResetError:
+                pass
+        r = ctl.reply()
+        assert r.startswith("425"), r
+        # Nobody at all: the usual explanation.
+        ctl.expect("PASV", "227")
+        assert ctl.cmd("RETR f.txt").startswith("425")
+    lines = [line for line in srv.log().splitlines() if "data connection failed" in line]
+    assert len(lines) == 2, lines
+    assert ("data connection failed: the passive port refused a connection from 127.0.0.2 (the control "
+            "connection comes from 127.0.0.1) and no other came before passive.connect_timeout") in lines[0], lines
+    assert "nobody connected" not in lines[0] and "not forwarded" not in lines[0], lines[0]
+    assert "passive.require_same_peer" in lines[0], lines[0]
+    assert "nobody connected to the passive port before passive.connect_timeout" in lines[1], lines[1]
+
+
 def test_active_mode_can_be_disabled(make_server):
     srv = make_server(extra="[active]\nenabled = false\n")
     with Control.to(srv) as ctl:

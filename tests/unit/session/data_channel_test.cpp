@@ -109,3 +109,43 @@ TEST(DataChannel, FailuresAreExplainedWithAFix) {
   EXPECT_NE(session::explain(session::DataError::kNoPassivePort, true).fix.find("on_exhausted"),
             std::string::npos);
 }
+
+TEST(DataChannel, ATimeoutAfterARefusedPeerIsExplainedByTheRefusal) {
+  asio::io_context io;
+  net::PassivePortPool pool(free_port());
+  const auto client = asio::ip::make_address("127.0.0.2");
+  session::DataChannel ch(io.get_executor(), pool, client, kLoopback);
+  auto port = run(io, ch.listen_passive());
+  ASSERT_TRUE(port);
+  asio::ip::tcp::socket stranger(io);  // from 127.0.0.1: not the client
+  stranger.async_connect({kLoopback, *port}, [](std::error_code) {});
+  auto r = run(io, ch.open(300ms));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), session::DataError::kTimeout);
+  const auto& refused = ch.refused_by_last_open();
+  EXPECT_EQ(refused.count, 1u);
+  ASSERT_TRUE(refused.last);
+  EXPECT_EQ(*refused.last, kLoopback);
+  const auto why = session::explain(r.error(), true, refused);
+  EXPECT_NE(
+      why.cause.find("refused a connection from 127.0.0.1 (the control connection comes from 127.0.0.2)"),
+      std::string::npos)
+      << why.cause;
+  EXPECT_EQ(why.cause.find("nobody connected"), std::string::npos);
+  EXPECT_NE(why.fix.find("passive.require_same_peer"), std::string::npos);
+  EXPECT_EQ(why.fix.find("firewall"), std::string::npos);
+
+  // The next open() starts afresh: nobody connects, the usual explanation.
+  ASSERT_TRUE(run(io, ch.listen_passive()));
+  r = run(io, ch.open(100ms));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(ch.refused_by_last_open().count, 0u);
+  EXPECT_NE(session::explain(r.error(), true, ch.refused_by_last_open()).cause.find("nobody connected"),
+            std::string::npos);
+  // Several, the last with a PROXY header that could not be read.
+  const auto several = session::explain(session::DataError::kTimeout, true,
+                                        {.count = 3, .last = std::nullopt, .control_peer = client});
+  EXPECT_NE(several.cause.find("refused 3 connections, the last with an unreadable PROXY header"),
+            std::string::npos)
+      << several.cause;
+}

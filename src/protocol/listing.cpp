@@ -90,38 +90,50 @@ void ListFormatter::append_list_line(std::string& out, const FileInfo& info, std
 
 void ListFormatter::append_facts(std::string& out, const FileInfo& info) {
   const bool dir = info.type == FileType::kDirectory;
-  // RFC 3659 §7.5.5: files a(ppend) d(elete) f(rename) r(etrieve) w(rite);
-  // directories c(reate) d(elete) e(nter) f(rename) l(ist) m(kdir) p(urge).
-  const std::string_view perm = dir ? (writable_ ? "cdeflmp" : "el") : (writable_ ? "adfrw" : "r");
-  const std::string_view type = dir ? "dir" : (info.type == FileType::kFile ? "file" : "OS.unix=special");
   LineBuffer line;
-  line.put("type=");
-  line.put(type);
-  line.put(';');
-  if (!dir) {
+  if (has(facts_, Fact::kType)) {
+    line.put("type=");
+    line.put(dir ? "dir" : (info.type == FileType::kFile ? "file" : "OS.unix=special"));
+    line.put(';');
+  }
+  if (!dir && has(facts_, Fact::kSize)) {
     line.put("size=");
     line.number(info.size);
     line.put(';');
   }
-  if (facts_time_len_ == 0 || info.mtime != facts_mtime_) {
-    const std::tm tm = utc(info.mtime);
-    const auto r =
-        fmt::format_to_n(facts_time_.data(), facts_time_.size(), "{:04}{:02}{:02}{:02}{:02}{:02}",
-                         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-    facts_time_len_ = std::min(r.size, facts_time_.size());
-    facts_mtime_ = info.mtime;
+  if (has(facts_, Fact::kModify)) {
+    if (facts_time_len_ == 0 || info.mtime != facts_mtime_) {
+      const std::tm tm = utc(info.mtime);
+      const auto r =
+          fmt::format_to_n(facts_time_.data(), facts_time_.size(), "{:04}{:02}{:02}{:02}{:02}{:02}",
+                           tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+      facts_time_len_ = std::min(r.size, facts_time_.size());
+      facts_mtime_ = info.mtime;
+    }
+    line.put("modify=");
+    line.put(std::string_view(facts_time_.data(), facts_time_len_));
+    line.put(';');
   }
-  line.put("modify=");
-  line.put(std::string_view(facts_time_.data(), facts_time_len_));
-  line.put(";perm=");
-  line.put(perm);
-  line.put(";unique=");
-  line.number(info.device, 0, 16);
-  line.put('g');
-  line.number(info.inode, 0, 16);
-  line.put(";UNIX.mode=0");
-  line.number(info.mode & 07777u, 0, 8);
-  line.put("; ");
+  if (has(facts_, Fact::kPerm)) {
+    // RFC 3659 §7.5.5: files a(ppend) d(elete) f(rename) r(etrieve) w(rite);
+    // directories c(reate) d(elete) e(nter) f(rename) l(ist) m(kdir) p(urge).
+    line.put("perm=");
+    line.put(dir ? (writable_ ? "cdeflmp" : "el") : (writable_ ? "adfrw" : "r"));
+    line.put(';');
+  }
+  if (has(facts_, Fact::kUnique)) {
+    line.put("unique=");
+    line.number(info.device, 0, 16);
+    line.put('g');
+    line.number(info.inode, 0, 16);
+    line.put(';');
+  }
+  if (has(facts_, Fact::kUnixMode)) {
+    line.put("UNIX.mode=0");
+    line.number(info.mode & 07777u, 0, 8);
+    line.put(';');
+  }
+  line.put(' ');
   line.append_to(out);
 }
 
@@ -164,10 +176,59 @@ std::optional<std::int64_t> parse_time_val(std::string_view text) {
   return static_cast<std::int64_t>(timegm(&tm));
 }
 
-std::string format_facts(const FileInfo& info, bool writable) {
+std::string format_facts(const FileInfo& info, bool writable, FactSet facts) {
   std::string out;
-  ListFormatter(0, writable).append_facts(out, info);
+  ListFormatter(0, writable, facts).append_facts(out, info);
   return out;
+}
+
+namespace {
+
+struct FactName {
+  Fact fact;
+  std::string_view name;
+};
+constexpr std::array<FactName, 6> kFactNames = {{{Fact::kType, "type"},
+                                                 {Fact::kSize, "size"},
+                                                 {Fact::kModify, "modify"},
+                                                 {Fact::kPerm, "perm"},
+                                                 {Fact::kUnique, "unique"},
+                                                 {Fact::kUnixMode, "UNIX.mode"}}};
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+           return lower(x) == lower(y);
+         });
+}
+
+}  // namespace
+
+std::string fact_names(FactSet facts, bool marked) {
+  std::string out;
+  for (const auto& [fact, name] : kFactNames) {
+    if (!marked && !has(facts, fact)) continue;
+    out += name;
+    if (marked && has(facts, fact)) out += '*';
+    out += ';';
+  }
+  return out;
+}
+
+std::optional<FactSet> parse_fact_list(std::string_view list) {
+  if (list.ends_with(';')) list.remove_suffix(1);
+  FactSet out = 0;
+  if (list.empty()) return out;
+  for (;;) {
+    const auto semi = list.find(';');
+    const std::string_view name = list.substr(0, semi);
+    // factname = "Size" / "Modify" / ... / os-depend-fact / local-fact: printable, no space, no '='.
+    if (name.empty() || name.find_first_of(" \t=") != std::string_view::npos) return std::nullopt;
+    for (const auto& [fact, known] : kFactNames)
+      if (iequals(name, known)) out |= static_cast<FactSet>(fact);
+    if (semi == std::string_view::npos) return out;
+    list.remove_prefix(semi + 1);
+  }
 }
 
 ListArgument parse_list_argument(std::string_view argument) {

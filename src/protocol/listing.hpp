@@ -27,16 +27,40 @@ struct FileInfo {
 // last six months (relative to `now`), the year otherwise. Owner and group are not disclosed.
 [[nodiscard]] std::string format_list_line(const FileInfo& info, std::int64_t now);
 
+// The MLSx facts this server knows (RFC 3659 §7.5), as bits of a selection (OPTS MLST, §7.9).
+enum class Fact : std::uint8_t {
+  kType = 1 << 0,
+  kSize = 1 << 1,
+  kModify = 1 << 2,
+  kPerm = 1 << 3,
+  kUnique = 1 << 4,
+  kUnixMode = 1 << 5,
+};
+using FactSet = std::uint8_t;
+inline constexpr FactSet kAllFacts = 0x3f;  // the default: every fact
+[[nodiscard]] constexpr bool has(FactSet set, Fact f) noexcept {
+  return (set & static_cast<FactSet>(f)) != 0;
+}
+// "type;size;": the names of `facts`, in the server's order, each followed by ';'. `marked`: the FEAT
+// form, every supported fact with a '*' after the selected ones ("type*;size;").
+[[nodiscard]] std::string fact_names(FactSet facts, bool marked = false);
+// The fact list of OPTS MLST ("size;Type;", names in any case, the last ';' optional): the known facts
+// it names (unknown ones are ignored; an empty list selects none). nullopt when it is not a list of
+// names separated by ';' (a space in it, an empty name).
+[[nodiscard]] std::optional<FactSet> parse_fact_list(std::string_view list);
+
 // MLSx facts followed by "; " and nothing else (RFC 3659 §7.2); the caller appends the name or path.
-// `writable` says whether the user may modify, which decides the perm fact.
-[[nodiscard]] std::string format_facts(const FileInfo& info, bool writable);
+// `writable` says whether the user may modify, which decides the perm fact; `facts`: the ones sent
+// (without any, just the space).
+[[nodiscard]] std::string format_facts(const FileInfo& info, bool writable, FactSet facts = kAllFacts);
 
 // The same lines appended to one buffer, for listings of many entries: no allocation per line, and
 // the date of the previous entry reused when the next one has the same mtime (entries of a folder
 // often share it). `name` replaces info.name. One formatter per thread.
 class ListFormatter {
  public:
-  ListFormatter(std::int64_t now, bool writable) noexcept : now_(now), writable_(writable) {}
+  ListFormatter(std::int64_t now, bool writable, FactSet facts = kAllFacts) noexcept
+      : now_(now), writable_(writable), facts_(facts) {}
   void append_list_line(std::string& out, const FileInfo& info,
                         std::string_view name);               // as format_list_line
   void append_facts(std::string& out, const FileInfo& info);  // as format_facts (no name)
@@ -44,6 +68,7 @@ class ListFormatter {
  private:
   std::int64_t now_;
   bool writable_;
+  FactSet facts_;
   std::int64_t list_mtime_ = 0;  // the entry list_date_ was made for (valid when list_date_len_ > 0)
   std::size_t list_date_len_ = 0;
   std::array<char, 24> list_date_{};  // "Nov 21 14:12" / "Jan  1  2000"

@@ -194,7 +194,7 @@ Result<ListingText> produce_listing(const std::shared_ptr<ListingJob>& job, runt
                                : job->format == ListFormat::kLong ? 60
                                                                   : 110;
   out.text.reserve(name_bytes + sorted.size() * per_line);
-  protocol::ListFormatter formatter(job->now, job->writable);
+  protocol::ListFormatter formatter(job->now, job->writable, job->facts);
   for (const auto& key : sorted) {
     const Entry* e = key.entry;
     if (!e->present) continue;

@@ -32,8 +32,9 @@ struct ListingJob {
   vfs::ListingDirectory dir;
   std::string pattern;  // a glob the names must match (fnmatch, FNM_PERIOD); empty: every entry
   ListFormat format = ListFormat::kLong;
-  bool writable = false;  // MLSD: the perm fact
-  std::int64_t now = 0;   // LIST: entries of the last six months show the time of day
+  bool writable = false;                          // MLSD: the perm fact
+  protocol::FactSet facts = protocol::kAllFacts;  // MLSD: the facts sent (OPTS MLST)
+  std::int64_t now = 0;                           // LIST: entries of the last six months show the time of day
   std::atomic<bool> cancelled{false};
 };
 

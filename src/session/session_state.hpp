@@ -8,6 +8,7 @@
 
 #include "auth/user.hpp"
 #include "net/connection_limiter.hpp"
+#include "protocol/listing.hpp"
 #include "vfs/local_fs.hpp"
 #include "vfs/virtual_path.hpp"
 
@@ -32,6 +33,7 @@ struct SessionState {
   std::uint32_t failed_logins = 0;
   bool pbsz = false;  // RFC 4217 §8: PBSZ 0 before PROT
   DataProtection protection = DataProtection::kClear;
+  protocol::FactSet mlst_facts = protocol::kAllFacts;  // OPTS MLST: the facts MLST and MLSD send
 
   [[nodiscard]] bool logged_in() const noexcept { return phase == LoginPhase::kLoggedIn; }
   [[nodiscard]] bool can_write() const noexcept { return user && user->write && !user->anonymous; }

@@ -299,3 +299,56 @@ def test_listing_cut_short_by_the_client(server):
         ctl.expect("NLST big", "150")
         assert len(recv_all(data).split(b"\r\n")) == 3001
         assert ctl.reply().startswith("226")
+
+
+def fact_line(line: str) -> tuple[dict, str]:
+    """RFC 3659 §7.2: `fact=value;` for each fact, a space, the name (no facts: a space and the name)."""
+    facts, _, name = line.partition(" ")
+    out = {}
+    for f in facts.split(";"):
+        if f:
+            k, _, v = f.partition("=")
+            out[k.lower()] = v
+    assert facts == "" or facts.endswith(";"), line
+    return out, name
+
+
+def mlst_entry(ctl: Control, path: str) -> tuple[dict, str]:
+    lines = ctl.cmd(f"MLST {path}").splitlines()
+    assert lines[0].startswith("250-") and lines[-1].startswith("250 "), lines
+    assert lines[1].startswith(" "), lines
+    return fact_line(lines[1][1:])
+
+
+def test_opts_mlst_selects_the_facts_sent(server, tree):
+    """RFC 3659 §7.9: OPTS MLST names the facts MLST and MLSD send (unknown ones ignored, names in any
+    case, an empty list: none); the reply lists the facts now selected; FEAT marks them with *."""
+    with Control.to(server) as ctl, Control.to(server) as other:
+        ctl.login()
+        other.login()
+        assert ctl.cmd("OPTS MLST size;") == "200 MLST OPTS size;\r\n"
+        assert mlst_entry(ctl, "plain.txt") == ({"size": "100"}, "/plain.txt")
+        entries = dict(reversed(fact_line(line)) for line in transfer_text(ctl, "MLSD"))
+        assert entries["recent.bin"] == {"size": "12345"}
+        assert entries["sub"] == {}, "a folder has no size: no facts at all"
+        assert ctl.cmd("OPTS MLST Modify;bogus;TYPE;unix.MODE;") == "200 MLST OPTS type;modify;UNIX.mode;\r\n"
+        facts, _ = mlst_entry(ctl, "plain.txt")
+        assert facts == {"type": "file", "modify": "20200314150926",
+                         "unix.mode": oct(stat.S_IMODE(os.stat(tree / "plain.txt").st_mode))[2:].zfill(4)}
+        feat = [line.strip() for line in ctl.cmd("FEAT").splitlines() if line.strip().startswith("MLST ")]
+        assert feat == ["MLST type*;size;modify*;perm;unique;UNIX.mode*;"], feat
+        assert ctl.cmd("OPTS MLST") == "200 MLST OPTS\r\n"
+        assert mlst_entry(ctl, "sub") == ({}, "/sub")
+        assert transfer_text(ctl, "MLSD sub") == [" inner.txt"]
+        assert ctl.cmd("OPTS MLST type size;").startswith("501"), "facts are separated by ';', not spaces"
+        assert mlst_entry(ctl, "sub") == ({}, "/sub"), "a refused OPTS changes nothing"
+        # Per session: the other session still gets every fact.
+        facts, _ = mlst_entry(other, "plain.txt")
+        assert set(facts) == {"type", "size", "modify", "perm", "unique", "unix.mode"}
+        # All of them again; REIN goes back to all too.
+        assert (ctl.cmd("OPTS MLST type;size;modify;perm;unique;UNIX.mode;")
+                == "200 MLST OPTS type;size;modify;perm;unique;UNIX.mode;\r\n")
+        assert ctl.cmd("OPTS MLST size") == "200 MLST OPTS size;\r\n", "the last ';' may be left out"
+        ctl.expect("REIN", "220")
+        ctl.login()
+        assert set(mlst_entry(ctl, "plain.txt")[0]) == {"type", "size", "modify", "perm", "unique", "unix.mode"}

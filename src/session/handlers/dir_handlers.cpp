@@ -138,9 +138,10 @@ Task<Reply> mlst(SessionContext& ctx, const Command& cmd) {
   if (!info) co_return fs_error_reply(info.error(), Operation::kStat);
   co_return Reply{
       ReplyCode::kFileActionOk,
-      std::vector<std::string>{
-          "Listing " + std::string(path->str()),
-          protocol::format_facts(*info, ctx.state.can_write()) + std::string(path->str()), "End"}};
+      std::vector<std::string>{"Listing " + std::string(path->str()),
+                               protocol::format_facts(*info, ctx.state.can_write(), ctx.state.mlst_facts) +
+                                   std::string(path->str()),
+                               "End"}};
 }
 
 }  // namespace ftpsd::session::handlers

@@ -47,22 +47,29 @@ Task<Reply> feat(SessionContext& ctx, const Command&) {
     lines.emplace_back("PROT");
     if (ctx.config->tls.allow_ccc) lines.emplace_back("CCC");
   }
-  for (const char* f :
-       {"EPRT", "EPSV", "HOST", "MDTM", "MFMT", "MLST type*;size*;modify*;perm*;unique*;UNIX.mode*;", "PASV",
-        "REST STREAM", "SIZE", "TVFS", "UTF8"})
-    lines.emplace_back(f);
+  for (const char* f : {"EPRT", "EPSV", "HOST", "MDTM", "MFMT"}) lines.emplace_back(f);
+  // RFC 3659 §7.8: every fact, a '*' after the ones MLST and MLSD send now.
+  lines.push_back("MLST " + protocol::fact_names(ctx.state.mlst_facts, true));
+  for (const char* f : {"PASV", "REST STREAM", "SIZE", "TVFS", "UTF8"}) lines.emplace_back(f);
   lines.emplace_back("End");
   co_return Reply{ReplyCode::kSystemStatus, std::move(lines)};
 }
 
-Task<Reply> opts(SessionContext&, const Command& cmd) {
+Task<Reply> opts(SessionContext& ctx, const Command& cmd) {
   const std::string arg = ascii_upper(cmd.argument);
   if (arg == "UTF8 ON" || arg == "UTF8" || arg == "UTF-8 ON")
     co_return Reply{ReplyCode::kOk, "Always in UTF8 mode."};
   if (arg == "UTF8 OFF")
     co_return Reply{ReplyCode::kNotImplementedForParameter, "UTF8 cannot be turned off."};
-  if (arg.starts_with("MLST"))
-    co_return Reply{ReplyCode::kOk, "MLST OPTS type;size;modify;perm;unique;UNIX.mode;"};
+  if (arg == "MLST" || arg.starts_with("MLST ")) {
+    // RFC 3659 §7.9: the facts MLST and MLSD send from now on, in this session; the reply names them.
+    const auto facts =
+        protocol::parse_fact_list(std::string_view(cmd.argument).substr(arg.size() > 4 ? 5 : 4));
+    if (!facts) co_return Reply{ReplyCode::kBadArgument, "Invalid MLST options: facts are separated by ';'."};
+    ctx.state.mlst_facts = *facts;
+    const std::string names = protocol::fact_names(*facts);
+    co_return Reply{ReplyCode::kOk, names.empty() ? "MLST OPTS" : "MLST OPTS " + names};
+  }
   co_return Reply{ReplyCode::kBadArgument, "Option not understood."};
 }
 

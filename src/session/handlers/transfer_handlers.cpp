@@ -225,6 +225,7 @@ Task<Result<ListingPlan, Reply>> plan_listing(SessionContext& ctx, std::string_v
   auto path = ctx.resolve(path_arg);
   if (!path) co_return Unexpected{path_error_reply(path.error())};
   const bool writable = ctx.state.can_write();
+  const protocol::FactSet facts = ctx.state.mlst_facts;
   const auto now =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
@@ -240,7 +241,7 @@ Task<Result<ListingPlan, Reply>> plan_listing(SessionContext& ctx, std::string_v
     } else if (target->type != protocol::FileType::kDirectory) {
       if (format == ListFormat::kMlsd)
         return Unexpected{Reply{ReplyCode::kFileUnavailable, "MLSD needs a directory; use MLST for a file."}};
-      protocol::ListFormatter formatter(now, writable);
+      protocol::ListFormatter formatter(now, writable, facts);
       std::string line;
       append_listing_line(line, formatter, format, *target,
                           format == ListFormat::kNames ? path_arg : std::string(path->name()));
@@ -252,6 +253,7 @@ Task<Result<ListingPlan, Reply>> plan_listing(SessionContext& ctx, std::string_v
     job->pattern = std::move(pattern);
     job->format = format;
     job->writable = writable;
+    job->facts = facts;
     job->now = now;
     return ListingPlan{.job = std::move(job)};
   });

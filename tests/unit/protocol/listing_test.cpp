@@ -37,6 +37,59 @@ TEST(Facts, FileAndDirectory) {
   EXPECT_NE(format_facts(d, false).find("perm=el;"), std::string::npos);
 }
 
+TEST(Facts, OnlyTheSelectedOnesInTheServersOrder) {
+  const FileInfo f{
+      .name = "a", .type = FileType::kFile, .size = 5, .mtime = 0, .mode = 0600, .device = 1, .inode = 2};
+  const FileInfo d{.name = "d", .type = FileType::kDirectory, .mode = 0755};
+  const auto bits = [](std::initializer_list<Fact> facts) {
+    FactSet out = 0;
+    for (auto f : facts) out |= static_cast<FactSet>(f);
+    return out;
+  };
+  EXPECT_EQ(format_facts(f, true, kAllFacts), format_facts(f, true));
+  EXPECT_EQ(format_facts(f, true, bits({Fact::kSize})), "size=5; ");
+  EXPECT_EQ(format_facts(f, false, bits({Fact::kUnixMode, Fact::kType, Fact::kPerm})),
+            "type=file;perm=r;UNIX.mode=0600; ");
+  EXPECT_EQ(format_facts(f, true, bits({Fact::kModify, Fact::kUnique})),
+            "modify=19700101000000;unique=1g2; ");
+  EXPECT_EQ(format_facts(d, true, bits({Fact::kSize})), " ") << "a folder has no size";
+  EXPECT_EQ(format_facts(f, true, 0), " ") << "no facts: only the space before the name";
+  // One formatter: the cached modify date is not shown when modify is not selected.
+  ListFormatter formatter(kNow, true, bits({Fact::kType}));
+  std::string out;
+  formatter.append_facts(out, f);
+  formatter.append_facts(out, d);
+  EXPECT_EQ(out, "type=file; type=dir; ");
+}
+
+TEST(Facts, ParseTheListOfOptsMlst) {
+  const auto bits = [](std::initializer_list<Fact> facts) {
+    FactSet out = 0;
+    for (auto f : facts) out |= static_cast<FactSet>(f);
+    return out;
+  };
+  EXPECT_EQ(parse_fact_list("type;size;"), bits({Fact::kType, Fact::kSize}));
+  EXPECT_EQ(parse_fact_list("Size;TYPE;unix.MODE;"), bits({Fact::kType, Fact::kSize, Fact::kUnixMode}));
+  EXPECT_EQ(parse_fact_list("size"), bits({Fact::kSize})) << "the last ';' may be left out";
+  EXPECT_EQ(parse_fact_list("create;lang;size;OS.unix=x;"), std::nullopt) << "'=' is no fact name";
+  EXPECT_EQ(parse_fact_list("create;lang;size;media-type;"), bits({Fact::kSize})) << "unknown: ignored";
+  EXPECT_EQ(parse_fact_list("modify;perm;unique;UNIX.mode;type;size;"), kAllFacts);
+  EXPECT_EQ(parse_fact_list(""), FactSet{0}) << "an empty list selects none";
+  EXPECT_EQ(parse_fact_list(";"), FactSet{0});
+  EXPECT_EQ(parse_fact_list("unique type;"), std::nullopt) << "separated by ';', not spaces";
+  EXPECT_EQ(parse_fact_list("type;;size;"), std::nullopt);
+  EXPECT_EQ(parse_fact_list(" type;"), std::nullopt);
+}
+
+TEST(Facts, Names) {
+  EXPECT_EQ(fact_names(kAllFacts), "type;size;modify;perm;unique;UNIX.mode;");
+  EXPECT_EQ(fact_names(0), "");
+  EXPECT_EQ(fact_names(static_cast<FactSet>(Fact::kUnixMode) | static_cast<FactSet>(Fact::kType)),
+            "type;UNIX.mode;");
+  EXPECT_EQ(fact_names(kAllFacts, true), "type*;size*;modify*;perm*;unique*;UNIX.mode*;");
+  EXPECT_EQ(fact_names(static_cast<FactSet>(Fact::kSize), true), "type;size*;modify;perm;unique;UNIX.mode;");
+}
+
 TEST(TimeVal, RoundTripAndErrors) {
   EXPECT_EQ(format_time_val(1'000'000'000), "20010909014640");
   EXPECT_EQ(parse_time_val("20010909014640"), 1'000'000'000);

@@ -157,3 +157,12 @@ def test_control_client_that_never_answers_is_closed_after_a_short_bound(make_tl
     # No close_notify and no close from the client: the session still ends.
     assert wait_for(lambda: CONTROL_UNANSWERED in srv.log() and "disconnected" in srv.log())
     s.close()
+
+
+def test_client_that_ends_the_control_connection_first_gets_close_notify_in_answer(make_tls_server):
+    srv = make_tls_server()
+    s, f = tls_control(srv)
+    s.unwrap()  # our close_notify first, no QUIT; then the server's (stock CPython: SSLEOFError without)
+    s.close()
+    assert wait_for(lambda: "disconnected" in srv.log())
+    assert CONTROL_UNANSWERED not in srv.log()

@@ -144,7 +144,7 @@ class Collector final : public prometheus::Collectable {
     Families::sample(failures, value_of(services_.tls_reuse_refused), {{"cause", "tls_reuse_refused"}});
     out.counter("ftpsd_tls_session_reuse_reported_total",
                 "Protected data connections accepted without resuming the TLS session (session_reuse = "
-                "report)",
+                "report, or after CCC from the client's address)",
                 value_of(services_.tls_reuse_reported));
 
     const auto snapshot = services_.snapshot();

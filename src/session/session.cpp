@@ -41,7 +41,7 @@ std::optional<Reply> refuse(const SessionContext& ctx, const CommandSpec& spec,
       effective_tls_required(*ctx.config, ctx.state.user.get()) == config::TlsRequired::kAll)
     return Reply{ReplyCode::kProtectionLevelDenied,
                  "Data connections must be protected: send PBSZ 0 and PROT P first (tls.required = all)."};
-  if (spec.data_transfer && !ctx.data.prepared())
+  if (spec.data_transfer && !ctx.data_prepared())
     return Reply{ReplyCode::kCannotOpenDataConnection, "Use PORT, EPRT, PASV or EPSV first."};
   return std::nullopt;
 }
@@ -69,7 +69,7 @@ Task<void> transfer_task(SessionContext& ctx, const CommandSpec& spec, protocol:
     reply = Reply{ReplyCode::kLocalError, "Local error in processing."};
   }
   ctx.state.restart_offset = 0;
-  ctx.data.reset();
+  co_await ctx.reset_data();
   if (!reply.empty()) co_await ctx.control.send(reply);
   ctx.transfer_finished();
 }
@@ -225,7 +225,8 @@ Task<void> close_session(SessionContext& ctx) {
     ctx.abort_transfer();
     co_await ctx.wait_transfer();
   }
-  ctx.data.reset();
+  co_await ctx.reset_data();
+  co_await ctx.close_control();  // close_notify after the 221 or 421
   ctx.control.close();
   ctx.log(spdlog::level::info, "disconnect", "disconnected");
 }

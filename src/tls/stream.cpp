@@ -115,31 +115,80 @@ Task<std::error_code> Stream::handshake(asio::ssl::context& ctx, const std::func
   co_return co_await drive([&] { return SSL_do_handshake(tls_.get()); });
 }
 
-Task<std::error_code> Stream::shutdown_tls() {
+Task<std::error_code> Stream::shutdown_tls(Duration client_first) {
   if (!tls_) co_return std::error_code{};
-  if (auto ec = co_await close_notify()) co_return ec;
+  bool ours_sent = false;
+  {
+    asio::steady_timer timer(socket_.get_executor(), client_first);
+    using namespace asio::experimental::awaitable_operators;
+    auto first = co_await (socket_.async_wait(tcp::socket::wait_read, kTuple) || timer.async_wait(kTuple));
+    if (first.index() == 1) {
+      if (auto ec = co_await close_notify()) co_return ec;
+      ours_sent = true;
+    } else if (auto [ec] = std::get<0>(first); ec) {
+      co_return ec;
+    }
+  }
+  if (auto [ec] = co_await socket_.async_wait(tcp::socket::wait_read, kTuple); ec) co_return ec;
+  // A TLS record starts with its content type (20 to 24); a clear FTP command with a letter (or a
+  // Telnet IAC). Peeked, so that a command stays where the control channel reads it.
+  unsigned char first_byte = 0;
+  std::error_code ec;
+  const std::size_t peeked = socket_.receive(asio::buffer(&first_byte, 1), tcp::socket::message_peek, ec);
+  if (ec) co_return ec;
+  if (peeked == 0) co_return asio::error::eof;
+  if (first_byte >= 20 && first_byte <= 24) {
+    std::array<unsigned char, 1> none{};
+    std::size_t n = 0;
+    ec = co_await drive([&] { return SSL_read_ex(tls_.get(), none.data(), none.size(), &n); });
+    if (!ec) co_return std::make_error_code(std::errc::protocol_error);  // data instead of close_notify
+    if (ec != asio::error::eof) co_return ec;
+    if (!ours_sent) {
+      if (auto sec = co_await close_notify()) co_return sec;
+    }
+  }
   tls_.reset();
-  // The peer's close_notify: a 5-byte record header, then its body (an encrypted alert). Read from
-  // the socket itself, so that the clear command behind it stays there.
-  std::array<unsigned char, 5> header{};
-  auto [hec, hn] = co_await asio::async_read(socket_, asio::buffer(header), kTuple);
-  if (hec) co_return hec;
-  const std::size_t length = (std::size_t{header[3]} << 8) | header[4];
-  constexpr std::size_t kMaxRecord = 16384 + 256;
-  if ((header[0] != 21 && header[0] != 23) || length > kMaxRecord)  // alert, or TLS 1.3 application_data
-    co_return std::make_error_code(std::errc::protocol_error);
-  std::array<unsigned char, kMaxRecord> body{};
-  auto [bec, bn] = co_await asio::async_read(socket_, asio::buffer(body.data(), length), kTuple);
-  co_return bec;
+  co_return std::error_code{};
 }
 
 Task<std::error_code> Stream::close_notify() {
   if (!tls_) co_return std::error_code{};
-  // Marking the peer's close_notify as received makes SSL_shutdown complete once ours is written.
-  SSL_set_shutdown(tls_.get(), SSL_RECEIVED_SHUTDOWN);
-  if (auto ec = co_await drive([&] { return SSL_shutdown(tls_.get()); })) co_return ec;
+  for (;;) {
+    ERR_clear_error();
+    errno = 0;
+    // 0: ours is written, the peer's not read yet; 1: both. A second call (after WANT_WRITE) finishes
+    // writing the alert; WANT_READ only comes once ours is out (OpenSSL would wait for the peer's).
+    const int r = SSL_shutdown(tls_.get());
+    if (r >= 0) break;
+    const int saved_errno = errno;
+    const int e = SSL_get_error(tls_.get(), r);
+    if (e == SSL_ERROR_WANT_READ) break;
+    if (e != SSL_ERROR_WANT_WRITE) co_return failure(e, saved_errno);
+    if (auto [ec] = co_await socket_.async_wait(tcp::socket::wait_write, kTuple); ec) co_return ec;
+  }
   // OpenSSL flushes the alert itself but ignores a flush that would block: finish it here.
   co_return co_await flush();
+}
+
+Task<std::error_code> Stream::await_peer_close() {
+  if (!tls_) co_return std::error_code{};
+  std::array<unsigned char, 4096> scratch{};
+  while (!peer_closed()) {
+    std::size_t n = 0;
+    auto ec = co_await drive([&] { return SSL_read_ex(tls_.get(), scratch.data(), scratch.size(), &n); });
+    if (ec == asio::error::eof) break;
+    if (ec) co_return ec;
+  }
+  co_return std::error_code{};
+}
+
+void Stream::drain() noexcept {
+  std::error_code ec;
+  socket_.non_blocking(true, ec);
+  std::array<unsigned char, 4096> scratch{};
+  for (int i = 0; i < 64 && !ec; ++i) {
+    if (socket_.read_some(asio::buffer(scratch), ec) == 0) break;
+  }
 }
 
 }  // namespace ftpsd::tls

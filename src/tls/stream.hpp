@@ -12,6 +12,7 @@
 
 #include "runtime/asio.hpp"
 #include "tls/openssl_ptr.hpp"
+#include "util/duration.hpp"
 
 namespace ftpsd::tls {
 
@@ -37,12 +38,34 @@ class Stream {
   // Starts TLS on this connection in the server role. `prepare` configures the SSL object before
   // the handshake (session id context, tickets). The caller bounds it with a timeout.
   Task<std::error_code> handshake(asio::ssl::context& ctx, const std::function<void(SSL*)>& prepare);
-  // CCC (RFC 4217 §6): our close_notify, then exactly one TLS record from the peer (its
-  // close_notify), then plain TCP. Reading record by record matters: the client's next command
-  // follows in clear right behind its close_notify, and must not be swallowed by the TLS engine.
-  Task<std::error_code> shutdown_tls();
-  // Sends our close_notify without waiting for the peer's: the end of a download or a listing.
+  // CCC (RFC 4217 §6): the TLS closure in either order, then plain TCP. The client's close_notify is
+  // awaited for `client_first` (lftp, curl's active CCC mode and Python's unwrap() send theirs at once,
+  // and lftp takes a close_notify that arrives with the 200 for the end of the connection); without it,
+  // ours goes first, and the client answers with its close_notify or goes on in clear text (curl's
+  // default, passive, CCC mode waits for ours and sends none). Record by record: the client's next
+  // command follows in clear right behind its close_notify and must not be swallowed by the TLS engine
+  // (read-ahead is off on control connections). The caller bounds the whole.
+  Task<std::error_code> shutdown_tls(Duration client_first);
+  // Sends our close_notify (after what the batch buffer still holds) without waiting for the peer's:
+  // the end of a download or a listing, of an upload once the client's has come, of a session.
   Task<std::error_code> close_notify();
+  // The TLS handshake has completed (a close_notify can be sent).
+  [[nodiscard]] bool established() const noexcept { return tls_ && SSL_is_init_finished(tls_.get()) == 1; }
+  // The peer's close_notify has been read.
+  [[nodiscard]] bool peer_closed() const noexcept {
+    return tls_ && (SSL_get_shutdown(tls_.get()) & SSL_RECEIVED_SHUTDOWN) != 0;
+  }
+  // After our close_notify: reads and drops what the peer still sends until its close_notify (no
+  // error) or the end of its stream (eof, stream_truncated or another error). The caller bounds it.
+  Task<std::error_code> await_peer_close();
+  // Our side of the TCP stream ends (a FIN after the close_notify); the peer may still send.
+  void end_writes() noexcept {
+    std::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  }
+  // Reads and drops what the socket holds, without waiting (at most 256 KiB): close() with unread
+  // bytes sends a RST, and a RST can destroy what the peer has not read yet.
+  void drain() noexcept;
   // Drops the TLS state without a close_notify (after an error).
   void drop_tls() noexcept { tls_.reset(); }
   // For a bulk download on a secured connection: TLS records are gathered in a buffer of `bytes`

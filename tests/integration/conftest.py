@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+import stock_ssl  # noqa: F401 (every TLS context of the tests behaves like stock CPython's)
+
 REPO = Path(__file__).resolve().parents[2]
 BIN = str(Path(os.environ.get("FTPSD_BIN", REPO / "build" / "ftpsd")).resolve())
 SANITIZED = os.environ.get("FTPSD_SANITIZED") == "1"

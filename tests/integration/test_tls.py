@@ -10,7 +10,7 @@ import ftplib
 import pytest
 
 from conftest import PASSWORDS
-from helpers import read_reply, send
+from helpers import read_reply, send, wait_for
 from tls_helpers import ReusingFTP_TLS, client_context, make_tls_server, tls_login  # noqa: F401 (fixture)
 
 
@@ -314,3 +314,37 @@ def test_large_download_with_a_slow_reader_arrives_whole(make_tls_server):
     ftp.retrlines("RETR text.txt", lines.append)
     assert lines == ["line"] * 40000
     ftp.quit()
+
+
+def test_handshake_finished_before_the_transfer_command(make_tls_server):
+    """aioftp's order: connect to the passive port, finish the TLS handshake, only then send RETR. Early
+    connections that are never used are forgotten by the next PASV, by ABOR and by the end of the session."""
+    srv = make_tls_server()
+    (srv.root() / "f").write_bytes(b"early and whole")
+    ftp = tls_login(srv)
+
+    def early_connection():
+        host, port = ftplib.parse227(ftp.sendcmd("PASV"))
+        raw = socket.create_connection((host, port), timeout=10)
+        return ftp.context.wrap_socket(raw, server_hostname="localhost", session=ftp.sock.session)
+
+    unused = early_connection()  # the next PASV replaces it
+    t = early_connection()
+    assert t.session_reused
+    ftp.putcmd("RETR f")
+    assert ftp.getresp().startswith("150")
+    assert t.recv(100) == b"early and whole"
+    assert t.recv(100) == b""  # close_notify
+    t.unwrap()
+    assert ftp.voidresp().startswith("226")
+    unused.settimeout(10)
+    with pytest.raises((ssl.SSLError, OSError)):
+        if unused.recv(100) == b"":
+            raise ConnectionError("closed")
+    early_connection()
+    assert ftp.sendcmd("ABOR").startswith("225")
+    with pytest.raises(ftplib.error_temp, match="^425 Use PORT, EPRT, PASV or EPSV first"):
+        ftp.sendcmd("LIST")  # ABOR forgot the prepared connection
+    early_connection()
+    ftp.quit()  # with an early connection still open
+    assert wait_for(lambda: "disconnected" in srv.log())

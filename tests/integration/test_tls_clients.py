@@ -1,10 +1,16 @@
-"""Real FTPS clients against ftpsd with tls.session_reuse = "require" (the default): curl (OpenSSL)
-and lftp (GnuTLS), explicit and implicit, upload, listing and download with byte comparison."""
+"""Real FTPS clients against ftpsd with tls.session_reuse = "require" (the default): curl (OpenSSL),
+lftp and wget (GnuTLS), explicit and implicit, upload, listing and download with byte comparison; and
+aioftp (asyncio, which cannot resume TLS sessions: its user has tls_session_reuse = "off")."""
+import asyncio
+import functools
 import os
 import subprocess
 
+import aioftp
+import pytest
+
 from conftest import PASSWORDS
-from tls_helpers import make_tls_server  # noqa: F401 (fixture)
+from tls_helpers import client_context, make_tls_server  # noqa: F401 (fixture)
 
 PW = PASSWORDS["alice"]
 
@@ -55,3 +61,55 @@ def test_lftp_explicit_and_implicit(make_tls_server, tmp_path):
                              f"open -u alice,{PW} ftps://127.0.0.1:{srv.implicit_port}; cls -1 d"])
     assert out.strip() == b"d/moved.bin"
     assert "not resumed" not in srv.log()
+
+
+@pytest.mark.parametrize("mode", ["explicit", "implicit"])
+def test_wget_download(make_tls_server, tmp_path, mode):
+    srv = make_tls_server()
+    data = os.urandom(1024 * 1024 + 7)
+    (srv.root() / "w.bin").write_bytes(data)
+    port, extra = (srv.port, []) if mode == "explicit" else (srv.implicit_port, ["--ftps-implicit"])
+    run(["wget", "-q", "--no-check-certificate", *extra, "-O", str(tmp_path / "w.bin"),
+         f"ftps://alice:{PW}@127.0.0.1:{port}/w.bin"])
+    assert (tmp_path / "w.bin").read_bytes() == data
+    assert "transfer RETR /w.bin bytes=1048583" in srv.log()
+    assert "not resumed" not in srv.log()
+
+
+async def aioftp_round_trip(srv, mode, data):
+    """Upload, listing and download with aioftp; returns (names listed, bytes downloaded). aioftp
+    finishes the TLS handshake of a data connection before it sends the transfer command."""
+    ctx = client_context()
+    if mode == "implicit":
+        client = aioftp.Client(ssl=ctx, socket_timeout=30)
+        await client.connect(srv.host, srv.implicit_port)
+        await client.login("alice", PW)
+    else:
+        # aioftp 0.21 (Debian 12) has no AUTH TLS of its own: the control stream is upgraded here, and
+        # its data connections are opened with TLS as in implicit mode.
+        client = aioftp.Client(socket_timeout=30)
+        await client.connect(srv.host, srv.port)
+        await client.command("AUTH TLS", "234")
+        await client.stream.writer.start_tls(ctx, server_hostname="localhost")
+        client._open_connection = functools.partial(asyncio.open_connection, ssl=ctx)
+        await client.login("alice", PW)
+        await client.command("PBSZ 0", "200")
+        await client.command("PROT P", "200")
+    async with client.upload_stream("a.bin") as stream:
+        await stream.write(data)
+    names = [path.name for path, _ in await client.list()]
+    async with client.download_stream("a.bin") as stream:
+        got = b"".join([block async for block in stream.iter_by_block()])
+    await client.quit()
+    return names, got
+
+
+@pytest.mark.parametrize("mode", ["explicit", "implicit"])
+def test_aioftp_upload_list_download(make_tls_server, mode):
+    srv = make_tls_server(user_options={"alice": 'tls_session_reuse = "off"'})
+    data = os.urandom(512 * 1024 + 3)
+    names, got = asyncio.run(asyncio.wait_for(aioftp_round_trip(srv, mode, data), 60))
+    assert names == ["a.bin"]
+    assert got == data
+    assert (srv.root() / "a.bin").read_bytes() == data
+    assert "TLS handshake failed" not in srv.log()

@@ -6,8 +6,14 @@ address of the 227 reply when asked (ftplib ignores it by default, which would h
 import ftplib
 import io
 import json
+import os
 import ssl
 import sys
+
+# Every TLS context behaves like stock CPython's (tests/integration/stock_ssl.py): a TLS stream that ends
+# without close_notify is an error here too.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import stock_ssl  # noqa: E402,F401
 
 
 class Client(ftplib.FTP_TLS):

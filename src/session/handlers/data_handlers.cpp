@@ -61,8 +61,18 @@ Task<Reply> prepare_active(SessionContext& ctx, const protocol::HostPort& target
       co_return banned_reply();
     co_return Reply{ReplyCode::kBadArgument, std::string(verb) + " to a port below 1024 is refused."};
   }
+  co_await ctx.reset_data();
   ctx.data.set_active(asio::ip::tcp::endpoint(address, target.port));
   co_return Reply{ReplyCode::kOk, std::string(verb) + " command successful. Consider using EPSV."};
+}
+
+// A new passive listener (the previous data connection, prepared or accepted early, is forgotten).
+// With PROT P its connection is accepted, and its TLS handshake run, before the transfer command.
+Task<Result<std::uint16_t, DataError>> listen_passive(SessionContext& ctx) {
+  co_await ctx.reset_data();
+  auto port = co_await ctx.data.listen_passive();
+  if (port && ctx.state.protection == DataProtection::kPrivate && ctx.tls_context) ctx.start_early_data();
+  co_return port;
 }
 
 }  // namespace
@@ -81,7 +91,7 @@ Task<Reply> pasv(SessionContext& ctx, const Command&) {
             "set passive.address to this server's public address or host name",
             inet::describe(inet::classify(choice.address)), choice.address.to_string(),
             net::describe(choice.source));
-  auto port = co_await ctx.data.listen_passive();
+  auto port = co_await listen_passive(ctx);
   if (!port) co_return data_error_reply(port.error());
   co_return Reply{
       ReplyCode::kEnteringPassive,
@@ -102,7 +112,7 @@ Task<Reply> epsv(SessionContext& ctx, const Command& cmd) {
   if (arg->kind == protocol::EpsvArgument::Kind::kProtocol && (arg->protocol == 2) != ipv6_control(ctx))
     co_return Reply{ReplyCode::kNetworkProtocolNotSupported,
                     "Network protocol not supported, use " + supported};
-  auto port = co_await ctx.data.listen_passive();
+  auto port = co_await listen_passive(ctx);
   if (!port) co_return data_error_reply(port.error());
   co_return Reply{ReplyCode::kEnteringExtendedPassive,
                   protocol::format_epsv(ctx.snapshot.passive_policy->advertised_port(*port))};

@@ -90,7 +90,12 @@ Task<Reply> run_transfer(SessionContext& ctx, std::string_view verb, std::string
     auto secured = co_await ctx.secure_data(*stream);
     if (!secured) {
       ctx.active_stream = nullptr;
-      stream->close();
+      // Refused after a completed handshake (session reuse): a clean end of an empty stream, so that
+      // the client reads the reply that says why.
+      if (ctx.abort_requested)
+        stream->close();
+      else
+        co_await ctx.close_data(*stream, tls::kPeerCloseWait);
       co_return ctx.abort_requested
           ? Reply{ReplyCode::kTransferAborted, "Connection closed; transfer aborted."}
           : secured.error();
@@ -101,12 +106,25 @@ Task<Reply> run_transfer(SessionContext& ctx, std::string_view verb, std::string
   ctx.progress.total = total;
   const auto start = Clock::now();
   TransferOutcome outcome = co_await body(*stream);
-  // The end of what we sent is marked with close_notify; on a connection we only read, we never write.
-  if (outcome.status == TransferStatus::kOk && stream->secure() && direction == Direction::kSend)
-    co_await runtime::with_timeout(stream->close_notify(), ctx.config->server.data_timeout);
   ctx.active_stream = nullptr;
-  stream->close();
-  if (stream->secure()) {
+  const bool secure = stream->secure();
+  // TLS closure (RFC 8446 §6.1) after a transfer that ended in order, a local error included (the
+  // reply tells what went wrong): our close_notify marks the end of what we sent (a download's last
+  // piece leaves with it) and answers an upload's. Once it is out, the final reply follows at once:
+  // clients such as ftplib unwrap() the data connection before they read it. An aborted, broken or
+  // stalled connection is only closed.
+  const bool broken =
+      outcome.status == TransferStatus::kNetworkError || outcome.status == TransferStatus::kStalled;
+  if (secure && !broken && !ctx.abort_requested) {
+    const Duration bound =
+        direction == Direction::kSend ? ctx.config->server.data_timeout : tls::kPeerCloseWait;
+    if (auto ec = co_await ctx.close_data(*stream, bound);
+        ec && direction == Direction::kSend && outcome.status == TransferStatus::kOk)
+      outcome = {TransferStatus::kNetworkError, ec, outcome.bytes};
+  } else {
+    stream->close();
+  }
+  if (secure) {
     // A fresh ticket on the control connection for clients that resume the newest one (TLS 1.3).
     if (SSL* control = ctx.control.stream().native(); control && SSL_version(control) >= TLS1_3_VERSION)
       SSL_new_session_ticket(control);
@@ -414,7 +432,7 @@ Task<Reply> mlsd(SessionContext& ctx, const Command& cmd) {
 
 Task<Reply> abor(SessionContext& ctx, const Command&) {
   if (!ctx.transfer_active) {
-    ctx.data.reset();
+    co_await ctx.reset_data();
     co_return Reply{ReplyCode::kNoTransferToAbort, "No transfer to abort."};
   }
   ctx.abort_transfer();

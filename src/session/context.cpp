@@ -186,6 +186,8 @@ Task<void> SessionContext::wait_transfer_reply() {
 }
 
 void SessionContext::transfer_finished() {
+  // The idle time counts from the end of the transfer: a session is not idle while its transfer runs.
+  last_activity = std::chrono::steady_clock::now();
   transfer_active = false;
   active_stream = nullptr;
   progress.description.clear();

@@ -3,6 +3,7 @@
 // entry in the README; config/loader.cpp is the only place that reads TOML.
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -165,8 +166,19 @@ struct MetricsConfig {
   std::string address;  // "ip:port" of the Prometheus endpoint (/metrics); empty: off
 };
 
+// Where the keys and tables of a configuration were written: "passive.ports" -> 18, "listeners[0]" -> 7
+// (the line of its [[listeners]] header). For messages about a key after loading (cross-field checks,
+// the NAT lint), which must name the line as the loader's own errors do.
+struct SourceLines {
+  std::map<std::string, std::uint32_t, std::less<>> lines;
+  // The line of `key`; for a key not written, the line of the nearest table it belongs to
+  // ("listeners[0].proxy_protocol" -> "listeners[0]" -> "listeners"); 0: none of them is written.
+  [[nodiscard]] std::uint32_t of(std::string_view key) const;
+};
+
 struct Config {
   std::filesystem::path source;  // the file it came from, or "<embedded default>"
+  SourceLines lines;
   ServerConfig server;
   std::vector<ListenerConfig> listeners;
   PassiveConfig passive;

@@ -24,17 +24,25 @@ struct Failure {
 // unknown. Every error names the file, the line and the full key.
 class TableReader {
  public:
-  TableReader(const toml::table& table, std::string prefix, const std::filesystem::path& file)
-      : table_(table), prefix_(std::move(prefix)), file_(file) {}
+  // `lines` collects where each key and table was written (Config::lines).
+  TableReader(const toml::table& table, std::string prefix, const std::filesystem::path& file,
+              SourceLines& lines)
+      : table_(table), prefix_(std::move(prefix)), file_(file), lines_(lines) {}
 
   [[noreturn]] void fail(const toml::node* node, std::string_view key, std::string_view what) const {
     const auto line = node ? node->source().begin.line : table_.source().begin.line;
     throw Failure{fmt::format("{}:{}: key '{}': {}", file_.string(), line, full(key), what)};
   }
+  // A check across tables, after reading: at the line of `full_key` (or of its table).
+  [[noreturn]] void fail_at(std::string_view full_key, std::string_view what) const {
+    throw Failure{fmt::format("{}:{}: key '{}': {}", file_.string(), lines_.of(full_key), full_key, what)};
+  }
 
   const toml::node* find(std::string_view key) {
     seen_.insert(std::string(key));
-    return table_.get(key);
+    const auto* n = table_.get(key);
+    if (n != nullptr) lines_.lines.emplace(full(key), n->source().begin.line);
+    return n;
   }
 
   void read(std::string_view key, std::string& out) {
@@ -112,7 +120,7 @@ class TableReader {
   template <class Read>
   void read_table(std::string_view key, Read&& read) {
     if (const auto* t = sub_table(key)) {
-      TableReader r(*t, full(key), file_);
+      TableReader r(*t, full(key), file_, lines_);
       read(r);
       r.finish();
     }
@@ -125,7 +133,9 @@ class TableReader {
     for (std::size_t i = 0; i < a->size(); ++i) {
       const auto* t = (*a)[i].as_table();
       if (t == nullptr) fail(&(*a)[i], key, fmt::format("expected [[{}]] tables", full(key)));
-      TableReader r(*t, fmt::format("{}[{}]", full(key), i), file_);
+      auto prefix = fmt::format("{}[{}]", full(key), i);
+      lines_.lines.emplace(prefix, t->source().begin.line);
+      TableReader r(*t, std::move(prefix), file_, lines_);
       read(r);
       r.finish();
     }
@@ -143,6 +153,7 @@ class TableReader {
   const toml::table& table_;
   std::string prefix_;
   const std::filesystem::path& file_;
+  SourceLines& lines_;
   std::set<std::string, std::less<>> seen_;
 };
 
@@ -288,7 +299,7 @@ void read_log(TableReader& r, LogConfig& l, const std::filesystem::path& base) {
 Config build(const toml::table& root, const std::filesystem::path& file, const std::filesystem::path& base) {
   Config c;
   c.source = file;
-  TableReader top(root, "", file);
+  TableReader top(root, "", file, c.lines);
   top.read_table("server", [&](TableReader& r) { read_server(r, c.server, base); });
   top.read_tables("listeners", [&](TableReader& r) {
     ListenerConfig l;
@@ -379,21 +390,31 @@ Config build(const toml::table& root, const std::filesystem::path& file, const s
   top.finish();
   for (std::size_t i = 0; i < c.listeners.size(); ++i) {
     if (c.listeners[i].proxy_protocol && c.proxy_protocol.trusted.empty())
-      top.fail(nullptr, fmt::format("listeners[{}].proxy_protocol", i),
-               "proxy_protocol = true needs the proxies' networks in [proxy_protocol] trusted");
+      top.fail_at(fmt::format("listeners[{}].proxy_protocol", i),
+                  "proxy_protocol = true needs the proxies' networks in [proxy_protocol] trusted");
   }
   for (std::size_t i = 0; i < c.listeners.size(); ++i) {
     if (c.listeners[i].tls != TlsMode::kNone && !c.tls.configured())
-      top.fail(
-          top.find("listeners"), fmt::format("listeners[{}].tls", i),
+      top.fail_at(
+          fmt::format("listeners[{}].tls", i),
           "a TLS listener needs tls.certificate and tls.private_key (`ftpsd cert self-signed` makes a pair)");
   }
   if (c.tls.required != TlsRequired::kNone && !c.tls.configured())
-    top.fail(top.find("tls"), "tls.required", "requiring TLS needs tls.certificate and tls.private_key");
+    top.fail_at("tls.required", "requiring TLS needs tls.certificate and tls.private_key");
   return c;
 }
 
 }  // namespace
+
+std::uint32_t SourceLines::of(std::string_view key) const {
+  for (;;) {
+    if (auto it = lines.find(key); it != lines.end()) return it->second;
+    // Up one level: "a[0].b" -> "a[0]" -> "a".
+    const auto cut = key.find_last_of(".[");
+    if (cut == std::string_view::npos || cut == 0) return 0;
+    key = key.substr(0, cut);
+  }
+}
 
 Result<std::optional<PortRange>, std::string> parse_port_range(std::string_view text) {
   if (text.empty()) return std::optional<PortRange>{};

@@ -155,6 +155,40 @@ TEST(ConfigLoader, TlsListenerNeedsACertificate) {
       std::string::npos);
 }
 
+// Checks across tables run after reading; they still name the line of the key they are about.
+TEST(ConfigLoader, CrossTableErrorsNameTheLineOfTheirKey) {
+  EXPECT_EQ(load(std::string(kListener) +
+                 "\n[[listeners]]\naddress = \"127.0.0.1:2122\"\n\nproxy_protocol = true\n")
+                .error()
+                .message,
+            "test.toml:7: key 'listeners[1].proxy_protocol': proxy_protocol = true needs the proxies' "
+            "networks in [proxy_protocol] trusted");
+  const auto tls =
+      load(std::string(kListener) + "\n[[listeners]]\naddress = \"127.0.0.1:990\"\ntls = \"implicit\"\n")
+          .error()
+          .message;
+  EXPECT_TRUE(tls.starts_with("test.toml:6: key 'listeners[1].tls': ")) << tls;
+  const auto required =
+      load(std::string(kListener) + "[tls]\nciphers = \"HIGH\"\nrequired = \"all\"\n").error().message;
+  EXPECT_TRUE(required.starts_with("test.toml:5: key 'tls.required': ")) << required;
+}
+
+TEST(ConfigLoader, SourceLinesOfKeysAndTables) {
+  auto c = load(std::string(kListener) +
+                "[passive]\nports = \"50000-50009\"\n\n[[passive.address_overrides]]\n"
+                "networks = [\"10.0.0.0/8\"]\naddress = \"local\"\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->lines.of("listeners[0]"), 1u);
+  EXPECT_EQ(c->lines.of("listeners[0].address"), 2u);
+  EXPECT_EQ(c->lines.of("listeners[0].proxy_protocol"), 1u) << "not written: its [[listeners]] line";
+  EXPECT_EQ(c->lines.of("passive"), 3u);
+  EXPECT_EQ(c->lines.of("passive.ports"), 4u);
+  EXPECT_EQ(c->lines.of("passive.address"), 3u);
+  EXPECT_EQ(c->lines.of("passive.address_overrides[0].networks"), 7u);
+  EXPECT_EQ(c->lines.of("passive.address_overrides[0].bogus"), 6u);
+  EXPECT_EQ(c->lines.of("tls.certificate"), 0u) << "no [tls] table";
+}
+
 TEST(ConfigLoader, LimitsAndBans) {
   auto d = load(kListener);
   ASSERT_TRUE(d);

@@ -5,7 +5,7 @@ namespace ftpsd::config {
 std::string_view embedded_default() {
   return R"toml(# ftpsd embedded default: what `make run` serves. Paths are relative to the current directory.
 [server]
-max_sessions = 1000
+max_sessions = 100     # one passive port each: the default passes its own NAT lint
 idle_timeout = "5m"
 
 [[listeners]]

@@ -366,9 +366,9 @@ int run_server(std::shared_ptr<const config::Config> config, bool print_connect_
     }
     spdlog::info("TLS certificate: {}", tls_store->current()->description());
   }
-  for (const auto& f : tools::lint_nat(*config, net::resolve_ipv4))
+  for (const auto& f : tools::lint_nat(*config, net::resolve_ipv4, tools::LintStage::kStart))
     spdlog::log(f.severity == tools::LintFinding::Severity::kError ? spdlog::level::err : spdlog::level::warn,
-                "{}: {}", f.key, f.message);
+                "{}: {}: {}", tools::location(*config, f), f.key, f.message);
   auto passive_policy = std::make_shared<net::PassiveAddressPolicy>(config->passive);
   net::resolve_now(*passive_policy);
   runtime::IoPool pool(config->server.threads);

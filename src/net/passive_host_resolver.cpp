@@ -3,6 +3,8 @@
 #include <netdb.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
 #include <memory>
 
 #include "inet/ip_network.hpp"
@@ -34,6 +36,14 @@ void log_result(PassiveAddressPolicy& policy, const Result<asio::ip::address_v4,
 }  // namespace
 
 Result<asio::ip::address_v4, std::string> resolve_ipv4(const std::string& host) {
+  // RFC 6761 section 6.4: names under .invalid never resolve, and resolvers should say so at once
+  // rather than ask a DNS server.
+  std::string name = host;
+  if (name.ends_with('.')) name.pop_back();
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  if (name == "invalid" || name.ends_with(".invalid"))
+    return Unexpected{std::string("the reserved domain .invalid never resolves")};
   addrinfo hints{};
   hints.ai_family = AF_INET;
   hints.ai_socktype = SOCK_STREAM;

@@ -13,6 +13,7 @@
 namespace ftpsd::net {
 
 // Blocking: getaddrinfo for IPv4 addresses (a 227 reply can only carry IPv4). The first address.
+// Names under .invalid fail at once, without a query (RFC 6761).
 [[nodiscard]] Result<asio::ip::address_v4, std::string> resolve_ipv4(const std::string& host);
 
 // One lookup, logged; updates `policy` on success. Blocking: for start-up and tools.

@@ -33,10 +33,10 @@ int cmd_firewall(const config::Config& cfg, const std::string& format, const std
 
 bool print_nat_lint(const config::Config& cfg) {
   bool ok = true;
-  for (const auto& finding : lint_nat(cfg, net::resolve_ipv4)) {
+  for (const auto& finding : lint_nat(cfg, net::resolve_ipv4, LintStage::kCheck)) {
     const bool error = finding.severity == LintFinding::Severity::kError;
     ok = ok && !error;
-    fmt::print(stderr, "{}: {}: {}: {}\n", cfg.source.string(), error ? "error" : "warning", finding.key,
+    fmt::print(stderr, "{}: {}: {}: {}\n", location(cfg, finding), error ? "error" : "warning", finding.key,
                finding.message);
   }
   return ok;

@@ -10,8 +10,8 @@ namespace ftpsd::tools {
 // `nat_to`: the server's internal address, for router rules (nftables). Returns the exit code.
 int cmd_firewall(const config::Config& cfg, const std::string& format, const std::string& nat_to);
 
-// Prints the NAT findings of `cfg` to stderr as "FILE: warning: KEY: text". Returns true when none is
-// an error.
+// Prints the NAT findings of `cfg` to stderr as "FILE:LINE: warning: KEY: text". Returns true when
+// none is an error.
 bool print_nat_lint(const config::Config& cfg);
 
 }  // namespace ftpsd::tools

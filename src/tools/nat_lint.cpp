@@ -41,7 +41,8 @@ void check_ranges(const config::Config& cfg, std::vector<LintFinding>& out) {
                      p.ports->size(), cfg.server.max_sessions, p.ports->size())});
 }
 
-void check_address(const config::Config& cfg, const Resolver& resolve, std::vector<LintFinding>& out) {
+void check_address(const config::Config& cfg, const Resolver& resolve, LintStage stage,
+                   std::vector<LintFinding>& out) {
   const auto& p = cfg.passive;
   if (p.address.empty()) {
     bool private_listener = false;
@@ -64,11 +65,14 @@ void check_address(const config::Config& cfg, const Resolver& resolve, std::vect
   if (ec) {
     auto r = resolve(p.address);
     if (!r) {
+      const bool starting = stage == LintStage::kStart;
       out.push_back(
-          {Severity::kError, "passive.address",
-           fmt::format("the host name {} does not resolve ({}): use an IP address or a name with an "
-                       "A record",
-                       p.address, r.error())});
+          {starting ? Severity::kError : Severity::kWarning, "passive.address",
+           fmt::format("the host name {} does not resolve{} ({}): PASV replies carry the local address "
+                       "until it does (it is looked up again every passive.resolve_every); use an IP "
+                       "address or a name with an A record{}",
+                       p.address, starting ? "" : " here now", r.error(),
+                       starting ? "" : " where ftpsd runs")});
       return;
     }
     address = *r;
@@ -102,16 +106,22 @@ void check_proxy(const config::Config& cfg, std::vector<LintFinding>& out) {
 
 }  // namespace
 
-std::vector<LintFinding> lint_nat(const config::Config& cfg, const Resolver& resolve) {
+std::vector<LintFinding> lint_nat(const config::Config& cfg, const Resolver& resolve, LintStage stage) {
   std::vector<LintFinding> out;
   check_ranges(cfg, out);
-  check_address(cfg, resolve, out);
+  check_address(cfg, resolve, stage, out);
   check_proxy(cfg, out);
   if (cfg.active.enabled && cfg.active.source_port != 0 && cfg.active.source_port < 1024)
     out.push_back({Severity::kWarning, "active.source_port",
                    fmt::format("{} is a privileged port: ftpsd needs root or CAP_NET_BIND_SERVICE to use it",
                                cfg.active.source_port)});
+  for (auto& f : out) f.line = cfg.lines.of(f.key);
   return out;
+}
+
+std::string location(const config::Config& cfg, const LintFinding& finding) {
+  if (finding.line == 0) return cfg.source.string();
+  return fmt::format("{}:{}", cfg.source.string(), finding.line);
 }
 
 }  // namespace ftpsd::tools

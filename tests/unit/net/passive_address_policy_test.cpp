@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "net/passive_host_resolver.hpp"
 #include "test_ip.hpp"
 
 using namespace ftpsd;
@@ -81,4 +82,13 @@ TEST(PassiveAddressPolicy, PortTranslation) {
   EXPECT_EQ(p.advertised_port(40000), 40000);  // not from the range (cannot happen): unchanged
   net::PassiveAddressPolicy plain(config::PassiveConfig{.ports = cfg.ports});
   EXPECT_EQ(plain.advertised_port(50042), 50042);
+}
+
+// RFC 6761: names under .invalid fail at once; no DNS server is asked (tests use them for that).
+TEST(PassiveHostResolver, NamesUnderInvalidFailWithoutALookup) {
+  for (const char* name : {"ftp.invalid", "FTP.Invalid.", "invalid"}) {
+    const auto r = net::resolve_ipv4(name);
+    ASSERT_FALSE(r) << name;
+    EXPECT_EQ(r.error(), "the reserved domain .invalid never resolves") << name;
+  }
 }

@@ -6,6 +6,7 @@
 
 using namespace ftpsd;
 using Severity = tools::LintFinding::Severity;
+using tools::LintStage;
 
 namespace {
 
@@ -36,12 +37,12 @@ constexpr std::string_view kBase = "[[listeners]]\naddress = \"0.0.0.0:21\"\n[se
 TEST(NatLint, CleanPublicSetupHasNoFindings) {
   const auto f = tools::lint_nat(load(std::string(kBase) + "[passive]\nports = \"50000-50099\"\naddress = "
                                                            "\"198.51.100.1\"\n"),
-                                 fake("", ""));
+                                 fake("", ""), LintStage::kCheck);
   EXPECT_TRUE(f.empty()) << f.front().message;
 }
 
 TEST(NatLint, EmptyRangeAndEmptyAddressBehindAnyAddress) {
-  const auto f = tools::lint_nat(load(kBase), fake("", ""));
+  const auto f = tools::lint_nat(load(kBase), fake("", ""), LintStage::kCheck);
   EXPECT_TRUE(find(f, "passive.ports", "empty"));
   EXPECT_TRUE(find(f, "passive.address", "behind a NAT router"));
 }
@@ -50,7 +51,7 @@ TEST(NatLint, RangeOverlappingAListenerIsAnError) {
   const auto f =
       tools::lint_nat(load("[[listeners]]\naddress = \"0.0.0.0:50010\"\n[server]\nmax_sessions = 1\n"
                            "[passive]\nports = \"50000-50099\"\naddress = \"198.51.100.1\"\n"),
-                      fake("", ""));
+                      fake("", ""), LintStage::kCheck);
   const auto* e = find(f, "passive.ports", "contains the listener port 50010");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->severity, Severity::kError);
@@ -59,7 +60,7 @@ TEST(NatLint, RangeOverlappingAListenerIsAnError) {
 TEST(NatLint, SmallRangeForMaxSessions) {
   const auto f = tools::lint_nat(load("[[listeners]]\naddress = \"127.0.0.1:21\"\n[passive]\nports = "
                                       "\"50000-50009\"\n"),
-                                 fake("", ""));
+                                 fake("", ""), LintStage::kCheck);
   const auto* w = find(f, "passive.ports", "10 ports for server.max_sessions = 10000");
   ASSERT_TRUE(w);
   EXPECT_EQ(w->severity, Severity::kWarning);
@@ -67,27 +68,78 @@ TEST(NatLint, SmallRangeForMaxSessions) {
 
 TEST(NatLint, PrivateAddressWithoutOverridesAndUnresolvableName) {
   const auto base = std::string(kBase) + "[passive]\nports = \"50000-50099\"\n";
-  auto f = tools::lint_nat(load(base + "address = \"10.0.0.2\"\n"), fake("", ""));
+  auto f = tools::lint_nat(load(base + "address = \"10.0.0.2\"\n"), fake("", ""), LintStage::kCheck);
   EXPECT_TRUE(find(f, "passive.address", "private address"));
   f = tools::lint_nat(load(base + "address = \"10.0.0.2\"\n[[passive.address_overrides]]\nnetworks = "
                                   "[\"10.0.0.0/8\"]\naddress = \"local\"\n"),
-                      fake("", ""));
+                      fake("", ""), LintStage::kCheck);
   EXPECT_FALSE(find(f, "passive.address", "private address"));
-  f = tools::lint_nat(load(base + "address = \"ftp.example.test\"\n"), fake("other", "1.2.3.4"));
+  f = tools::lint_nat(load(base + "address = \"ftp.example.test\"\n"), fake("other", "1.2.3.4"),
+                      LintStage::kCheck);
+  const auto* w = find(f, "passive.address", "does not resolve here now");
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->severity, Severity::kWarning) << "it may resolve where and when the server runs";
+  f = tools::lint_nat(load(base + "address = \"ftp.example.test\"\n"), fake("other", "1.2.3.4"),
+                      LintStage::kStart);
   const auto* e = find(f, "passive.address", "does not resolve");
   ASSERT_TRUE(e);
-  EXPECT_EQ(e->severity, Severity::kError);
+  EXPECT_EQ(e->severity, Severity::kError) << "the starting server cannot advertise it";
+  EXPECT_NE(e->message.find("PASV replies carry the local address until it does"), std::string::npos);
   f = tools::lint_nat(load(base + "address = \"ftp.example.test\"\n"),
-                      fake("ftp.example.test", "192.168.1.5"));
+                      fake("ftp.example.test", "192.168.1.5"), LintStage::kCheck);
   EXPECT_TRUE(find(f, "passive.address", "resolves to 192.168.1.5"));
   f = tools::lint_nat(load(base + "address = \"ftp.example.test\"\n"),
-                      fake("ftp.example.test", "198.51.100.1"));
+                      fake("ftp.example.test", "198.51.100.1"), LintStage::kCheck);
   EXPECT_TRUE(f.empty());
 }
 
 TEST(NatLint, ProxyTrustingEveryone) {
   const auto f = tools::lint_nat(load("[[listeners]]\naddress = \"0.0.0.0:21\"\nproxy_protocol = true\n"
                                       "[proxy_protocol]\ntrusted = [\"0.0.0.0/0\"]\n"),
-                                 fake("", ""));
+                                 fake("", ""), LintStage::kCheck);
   EXPECT_TRUE(find(f, "proxy_protocol.trusted", "trusts nearly everyone"));
+}
+
+TEST(NatLint, FindingsNameTheLineOfTheirKey) {
+  const auto cfg = load(
+      "[[listeners]]\n"              // 1
+      "address = \"0.0.0.0:21\"\n"   // 2
+      "proxy_protocol = true\n"      // 3
+      "\n"                           // 4
+      "[proxy_protocol]\n"           // 5
+      "trusted = [\"0.0.0.0/0\"]\n"  // 6
+      "[passive]\n"                  // 7
+      "resolve_every = \"1m\"\n"     // 8
+      "address = \"10.0.0.2\"\n"     // 9
+      "[active]\n"                   // 10
+      "source_port = 20\n");         // 11
+  const auto f = tools::lint_nat(cfg, fake("", ""), LintStage::kCheck);
+  const auto* trusted = find(f, "proxy_protocol.trusted", "trusts nearly everyone");
+  const auto* address = find(f, "passive.address", "private address");
+  const auto* source_port = find(f, "active.source_port", "privileged");
+  const auto* ports = find(f, "passive.ports", "empty");
+  ASSERT_TRUE(trusted && address && source_port && ports);
+  EXPECT_EQ(trusted->line, 6u);
+  EXPECT_EQ(address->line, 9u);
+  EXPECT_EQ(source_port->line, 11u);
+  EXPECT_EQ(ports->line, 7u) << "a key that is not written: the line of its table";
+  EXPECT_EQ(tools::location(cfg, *address), "t.toml:9");
+
+  // No [passive] table at all: the finding names the file only.
+  const auto bare = load("[[listeners]]\naddress = \"127.0.0.1:21\"\n");
+  const auto g = tools::lint_nat(bare, fake("", ""), LintStage::kCheck);
+  const auto* empty = find(g, "passive.ports", "empty");
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->line, 0u);
+  EXPECT_EQ(tools::location(bare, *empty), "t.toml");
+}
+
+// `make run` starts on the embedded default: it must not warn about itself.
+TEST(NatLint, EmbeddedDefaultHasNoFindings) {
+  auto cfg = config::load_string(config::embedded_default(), "<embedded default>", ".");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  for (const auto stage : {LintStage::kCheck, LintStage::kStart}) {
+    const auto f = tools::lint_nat(*cfg, fake("", ""), stage);
+    for (const auto& finding : f) ADD_FAILURE() << finding.key << ": " << finding.message;
+  }
 }

@@ -16,6 +16,7 @@
 #include "config/loader.hpp"
 #include "obs/log.hpp"
 #include "sys/syscalls.hpp"
+#include "tls/context.hpp"
 #include "tls/self_signed.hpp"
 #include "tools/doctor.hpp"
 #include "tools/nat_commands.hpp"
@@ -48,8 +49,9 @@ int cmd_run(const std::string& config_file) {
   return app::run_server(std::make_shared<const config::Config>(std::move(*cfg)), config_file.empty());
 }
 
-// The configuration and its users file, both checked; errors are printed (file:line: key ...).
-std::optional<config::Config> load_with_users(const std::string& file) {
+// The configuration, its users file and its certificates and keys, each loaded as `run` loads them;
+// errors are printed (file:line: key ..., or the file that does not load and why).
+std::optional<config::Config> load_checked(const std::string& file) {
   auto cfg = load(file);
   if (!cfg) {
     fmt::print(stderr, "{}\n", cfg.error().message);
@@ -61,13 +63,19 @@ std::optional<config::Config> load_with_users(const std::string& file) {
       return std::nullopt;
     }
   }
+  if (cfg->tls.configured()) {
+    if (auto tls = tls::ServerContext::create(cfg->tls); !tls) {
+      fmt::print(stderr, "{}\n", tls.error());
+      return std::nullopt;
+    }
+  }
   return std::move(*cfg);
 }
 
 // Checks the configuration as `check-config` does, then sends SIGHUP to the running server (its pid
 // from --pid or server.pid_file). The server logs whether it applied the configuration.
 int cmd_reload(const std::string& file, int pid) {
-  auto cfg = load_with_users(file);
+  auto cfg = load_checked(file);
   if (!cfg) return 2;
   if (pid <= 0) {
     if (cfg->server.pid_file.empty()) {
@@ -94,7 +102,7 @@ int cmd_reload(const std::string& file, int pid) {
 }
 
 int cmd_check_config(const std::string& file) {
-  auto cfg = load_with_users(file);
+  auto cfg = load_checked(file);
   if (!cfg) return 2;
   if (auto id = app::service_identity(*cfg); !id) {
     fmt::print(stderr, "{}\n", id.error());
@@ -166,7 +174,9 @@ int main(int argc, char** argv) {
   run->add_option("-c,--config", config_file, "Configuration file (TOML)")->check(CLI::ExistingFile);
 
   std::string check_file;
-  auto* check = app.add_subcommand("check-config", "Validate a configuration file and its users file");
+  auto* check = app.add_subcommand(
+      "check-config",
+      "Validate a configuration file, its users file, certificates and keys, and its NAT set-up");
   check->add_option("file", check_file, "Configuration file (TOML)")->required();
 
   std::string reload_file;

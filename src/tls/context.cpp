@@ -2,10 +2,14 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstdio>
+#include <system_error>
 
 #include "tls/openssl_ptr.hpp"
 
@@ -96,15 +100,47 @@ Result<bool, std::string> configure(SSL_CTX* ctx, const config::TlsConfig& cfg) 
   return true;
 }
 
+// Opens `file` for OpenSSL; the error says why not (missing, not readable) and which key names it.
+Result<BioPtr, std::string> open_pem(const std::filesystem::path& file, std::string_view what,
+                                     std::string_view key) {
+  std::FILE* f = std::fopen(file.c_str(), "rb");
+  if (f == nullptr)
+    return Unexpected{fmt::format("{}: cannot read the {} ({}): {}", file.string(), what, key,
+                                  std::generic_category().message(errno))};
+  BioPtr bio(BIO_new_fp(f, BIO_CLOSE));
+  if (!bio) {
+    std::fclose(f);
+    return Unexpected{fmt::format("{}: {}", file.string(), last_openssl_error())};
+  }
+  return bio;
+}
+
+// One certificate chain and its key into `ctx`. `where` is the table that names them ("tls",
+// "tls.certificates[0]"). Errors name the file and say whether it is missing, is not PEM, or the key
+// belongs to another certificate: `ftpsd check-config` prints them as they are.
 Result<bool, std::string> load_pair(SSL_CTX* ctx, const std::filesystem::path& cert,
-                                    const std::filesystem::path& key) {
+                                    const std::filesystem::path& key, std::string_view where) {
+  const auto cert_key = fmt::format("{}.certificate", where);
+  const auto key_key = fmt::format("{}.private_key", where);
+  if (auto readable = open_pem(cert, "certificate", cert_key); !readable) return Unexpected{readable.error()};
   if (SSL_CTX_use_certificate_chain_file(ctx, cert.c_str()) != 1)
+    return Unexpected{fmt::format("{}: not a PEM certificate chain ({}): {}", cert.string(), cert_key,
+                                  last_openssl_error())};
+  auto bio = open_pem(key, "private key", key_key);
+  if (!bio) return Unexpected{bio.error()};
+  PkeyPtr pkey(PEM_read_bio_PrivateKey(bio->get(), nullptr, SSL_CTX_get_default_passwd_cb(ctx),
+                                       SSL_CTX_get_default_passwd_cb_userdata(ctx)));
+  if (!pkey)
     return Unexpected{
-        fmt::format("{}: cannot load the certificate chain: {}", cert.string(), last_openssl_error())};
-  if (SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1)
-    return Unexpected{fmt::format("{}: cannot load the private key, or it does not match {}: {}",
-                                  key.string(), cert.string(), last_openssl_error())};
-  if (SSL_CTX_check_private_key(ctx) != 1)
+        fmt::format("{}: not a PEM private key ({}): {}", key.string(), key_key, last_openssl_error())};
+  // The chain just loaded is the current certificate; a key of another type would go to another
+  // slot, so the pair is checked before the key is installed.
+  if (X509_check_private_key(SSL_CTX_get0_certificate(ctx), pkey.get()) != 1) {
+    ERR_clear_error();
+    return Unexpected{fmt::format("{}: the private key does not match the certificate {} ({})", key.string(),
+                                  cert.string(), key_key)};
+  }
+  if (SSL_CTX_use_PrivateKey(ctx, pkey.get()) != 1 || SSL_CTX_check_private_key(ctx) != 1)
     return Unexpected{
         fmt::format("{} does not match {}: {}", key.string(), cert.string(), last_openssl_error())};
   return true;
@@ -124,7 +160,6 @@ Result<std::shared_ptr<ServerContext>, std::string> ServerContext::create(const 
   auto server = std::shared_ptr<ServerContext>(new ServerContext());
   ERR_clear_error();
   // The default context: the main pair and every extra pair without hosts (e.g. RSA beside ECDSA).
-  std::vector<const config::CertificatePair*> by_host;
   auto add_context = [&](std::vector<std::string> hosts) -> Result<SSL_CTX*, std::string> {
     auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
     if (auto ok = configure(ctx->native_handle(), cfg); !ok) return Unexpected{ok.error()};
@@ -134,19 +169,24 @@ Result<std::shared_ptr<ServerContext>, std::string> ServerContext::create(const 
   };
   auto def = add_context({});
   if (!def) return Unexpected{def.error()};
-  if (auto ok = load_pair(*def, cfg.certificate, cfg.private_key); !ok) return Unexpected{ok.error()};
-  for (const auto& pair : cfg.certificates) {
+  if (auto ok = load_pair(*def, cfg.certificate, cfg.private_key, "tls"); !ok) return Unexpected{ok.error()};
+  std::vector<std::pair<const config::CertificatePair*, std::string>> by_host;
+  for (std::size_t i = 0; i < cfg.certificates.size(); ++i) {
+    const auto& pair = cfg.certificates[i];
+    auto where = fmt::format("tls.certificates[{}]", i);
     if (!pair.hosts.empty()) {
-      by_host.push_back(&pair);
+      by_host.emplace_back(&pair, std::move(where));
       continue;
     }
-    if (auto ok = load_pair(*def, pair.certificate, pair.private_key); !ok) return Unexpected{ok.error()};
+    if (auto ok = load_pair(*def, pair.certificate, pair.private_key, where); !ok)
+      return Unexpected{ok.error()};
   }
   server->description_ = describe_all(*def);
-  for (const auto* pair : by_host) {
+  for (const auto& [pair, where] : by_host) {
     auto ctx = add_context(pair->hosts);
     if (!ctx) return Unexpected{ctx.error()};
-    if (auto ok = load_pair(*ctx, pair->certificate, pair->private_key); !ok) return Unexpected{ok.error()};
+    if (auto ok = load_pair(*ctx, pair->certificate, pair->private_key, where); !ok)
+      return Unexpected{ok.error()};
     server->description_ += fmt::format("; for {}: {}", fmt::join(pair->hosts, ","), describe_all(*ctx));
   }
   SSL_CTX_set_tlsext_servername_callback(*def, on_servername);

@@ -1,10 +1,11 @@
 """The command line: `ftpsd user add|list|remove` (password on stdin; the added user can log in),
-`ftpsd check-config` on good and bad files (exit 2, `file:line: key '...'`), `--version`, `--help`."""
+`ftpsd check-config` on good and bad files (exit 2, `file:line: key '...'`), on certificates and keys
+that `run` could not load, and its NAT findings (`file:line: warning: key: ...`), `--version`, `--help`."""
 import re
 
 import pytest
 
-from conftest import BIN, password_hash
+from conftest import BIN, default_config, password_hash
 from helpers import Control, run
 
 
@@ -144,6 +145,11 @@ BAD_CONFIGS = [
     ('[[listeners]]\naddress = "127.0.0.1:0"\ncolour = "blue"\n', 3, "listeners[0].colour", "unknown key"),
     ('[[listeners]]\naddress = "127.0.0.1:0"\n[active]\nenabled = "yes"\n', 4, "active.enabled",
      "true or false"),
+    # Checked after all tables are read, still at the line of the key.
+    ('[[listeners]]\naddress = "127.0.0.1:0"\n\n[[listeners]]\naddress = "127.0.0.1:0"\nproxy_protocol = true\n', 6,
+     "listeners[1].proxy_protocol", "[proxy_protocol] trusted"),
+    ('[[listeners]]\naddress = "127.0.0.1:0"\n[tls]\nciphers = "HIGH"\nrequired = "login"\n', 5, "tls.required",
+     "needs tls.certificate"),
 ]
 
 
@@ -195,3 +201,97 @@ def test_check_config_bad_users_file(tmp_path):
 def test_check_config_missing_file(tmp_path):
     p = ftpsd("check-config", str(tmp_path / "nope.toml"))
     assert p.returncode == 2 and b"nope.toml" in p.stderr
+
+
+def self_signed(base, name):
+    cert, key = base / f"{name}.pem", base / f"{name}-key.pem"
+    p = ftpsd("cert", "self-signed", "--host", "localhost", "--cert", str(cert), "--key", str(key))
+    assert p.returncode == 0, p.stderr
+    return cert, key
+
+
+# What check-config (exit 2) and run (exit 1, logged after "TLS: ") say about a certificate and key
+# that do not load: the file, the key naming it, and why.
+TLS_CASES = {
+    "missing certificate": lambda c, k, g, o: (g.parent / "absent.pem", k,
+                                               f"{g.parent / 'absent.pem'}: cannot read the certificate "
+                                               "(tls.certificate): No such file or directory"),
+    "missing key": lambda c, k, g, o: (c, g.parent / "absent-key.pem",
+                                       f"{g.parent / 'absent-key.pem'}: cannot read the private key "
+                                       "(tls.private_key): No such file or directory"),
+    "certificate not PEM": lambda c, k, g, o: (g, k, f"{g}: not a PEM certificate chain (tls.certificate): "),
+    "key not PEM": lambda c, k, g, o: (c, g, f"{g}: not a PEM private key (tls.private_key): "),
+    "key of another certificate": lambda c, k, g, o: (
+        c, o, f"{o}: the private key does not match the certificate {c} (tls.private_key)"),
+}
+
+
+@pytest.mark.parametrize("case", TLS_CASES)
+def test_check_config_loads_the_certificate_and_key_as_run_does(tmp_path, case):
+    cert, key = self_signed(tmp_path, "cert")
+    _, other_key = self_signed(tmp_path, "other")
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n")
+    path = tmp_path / "ftpsd.toml"
+    template = '[[listeners]]\naddress = "127.0.0.1:0"\ntls = "implicit"\n[tls]\ncertificate = "{}"\nprivate_key = "{}"\n'
+    path.write_text(template.format(cert, key))
+    p = ftpsd("check-config", str(path))
+    assert p.returncode == 0, p.stderr
+
+    bad_cert, bad_key, message = TLS_CASES[case](cert, key, garbage, other_key)
+    path.write_text(template.format(bad_cert, bad_key))
+    p = ftpsd("check-config", str(path))
+    assert p.returncode == 2, (p.stdout, p.stderr)
+    assert p.stderr.decode().startswith(message), p.stderr
+    assert p.stderr.decode().count("\n") == 1, p.stderr
+    p = ftpsd("run", "--config", str(path))
+    assert p.returncode == 1, p.stderr
+    assert f"TLS: {message}" in p.stderr.decode(), p.stderr
+
+
+def test_nat_findings_name_the_file_and_line_of_their_key(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text("""[[listeners]]
+address = "0.0.0.0:50010"
+proxy_protocol = true
+
+[server]
+max_sessions = 10
+
+[proxy_protocol]
+trusted = ["0.0.0.0/0"]
+
+[passive]
+resolve_every = "1m"
+ports = "50000-50099"
+""")
+    p = ftpsd("check-config", str(path))
+    assert p.returncode == 2, p.stderr
+    lines = p.stderr.decode().splitlines()
+    assert f"{path}:13: error: passive.ports: 50000-50099 contains the listener port 50010 (0.0.0.0:50010): " \
+           "move the range" in lines, lines
+    assert any(line.startswith(f"{path}:9: warning: proxy_protocol.trusted: 0.0.0.0/0 trusts nearly everyone")
+               for line in lines), lines
+    # passive.address is not written: the line of its table.
+    assert any(line.startswith(f"{path}:11: warning: passive.address: empty") for line in lines), lines
+    for line in lines:
+        assert re.match(rf"{re.escape(str(path))}:\d+: (warning|error): ", line), line
+
+
+def test_unresolvable_passive_host_name_is_a_warning_at_check_and_an_error_at_start(make_server):
+    """A name under .invalid never resolves (and is never sent to a DNS server). check-config passes with a
+    warning (the name may resolve where and when the server runs); a starting server logs an error and
+    serves, PASV replies carrying the local address until the name resolves."""
+    srv = make_server(extra='[passive]\nports = "50000-50099"\naddress = "ftp.invalid"\n', server="max_sessions = 50")
+    path = srv.base / "ftpsd.toml"
+    line = path.read_text().splitlines().index('address = "ftp.invalid"') + 1
+    p = ftpsd("check-config", str(path))
+    assert p.returncode == 0, p.stderr
+    assert f"{path}:{line}: warning: passive.address: the host name ftp.invalid does not resolve here now " \
+           in p.stderr.decode(), p.stderr
+    assert re.search(rf" error {re.escape(str(path))}:{line}: passive.address: the host name ftp.invalid does not "
+                     r"resolve \(", srv.log()), srv.log()
+    with Control.to(srv) as c:
+        c.login()
+        reply = c.cmd("PASV")
+        assert reply.startswith("227") and "(127,0,0,1," in reply, reply

@@ -50,7 +50,9 @@ fuzz: build-fuzz
 fuzz-test: build-fuzz
 	scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_TEST_SECONDS)
 
-run: build
+# Only the server: a newcomer talks to it as soon as possible; make test builds the rest.
+run: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD) -j $(JOBS) ftpsd
 	@scripts/make-run.sh $(BUILD)/ftpsd
 
 unit-test: build build-asan

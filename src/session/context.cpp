@@ -20,29 +20,25 @@ constexpr Duration kCccClientFirst = std::chrono::milliseconds(250);
 // connection is open.
 constexpr std::size_t kDataReadBuffer = 256 * 1024;
 
-asio::ip::address endpoint_address(tls::Stream& s, bool remote) {
-  std::error_code ec;
-  const auto ep = remote ? s.socket().remote_endpoint(ec) : s.socket().local_endpoint(ec);
-  return ec ? asio::ip::address() : normalize(ep.address());
-}
-
 }  // namespace
 
-SessionContext::SessionContext(Services& svc, Snapshot snap, std::uint64_t session_id, tls::Stream stream,
-                               const config::ListenerConfig& listener_cfg,
+SessionContext::SessionContext(Services& svc, Snapshot snap, std::uint64_t session_id,
+                               ControlTransport& transport, const config::ListenerConfig& listener_cfg,
                                std::optional<asio::ip::address> client)
     : services(svc),
       snapshot(std::move(snap)),
       config(snapshot.config),
       listener(listener_cfg),
       id(session_id),
-      peer(client ? normalize(*client) : endpoint_address(stream, true)),
-      local(endpoint_address(stream, false)),
-      control(std::move(stream)),
-      data(control.stream().socket().get_executor(), *snapshot.ports, peer, local,
+      peer(normalize(client ? *client : transport.remote_address())),
+      local(normalize(transport.local_address())),
+      control(transport, *svc.clock),
+      data(transport.executor(), *snapshot.ports, peer, local,
            DataChannelOptions::from(*snapshot.config, listener_cfg)),
+      last_activity(svc.clock->now()),
+      connected_at(last_activity),
       tls_context(svc.tls ? svc.tls->current() : nullptr),
-      transfer_done_(control.stream().socket().get_executor()) {
+      transfer_done_(transport.executor()) {
   transfer_done_.expires_at(asio::steady_timer::time_point::max());
   // SECURITY: a connection to our passive port from another address is someone trying to steal the
   // transfer: it counts towards a ban of that address.
@@ -78,8 +74,8 @@ struct SessionContext::EarlyData {
 };
 
 void SessionContext::start_early_data() {
-  early_ = std::make_shared<EarlyData>(control.stream().socket().get_executor());
-  asio::co_spawn(control.stream().socket().get_executor(), run_early_data(early_), asio::detached);
+  early_ = std::make_shared<EarlyData>(control.executor());
+  asio::co_spawn(control.executor(), run_early_data(early_), asio::detached);
 }
 
 Task<void> SessionContext::run_early_data(std::shared_ptr<EarlyData> early) {
@@ -187,7 +183,7 @@ Task<void> SessionContext::wait_transfer_reply() {
 
 void SessionContext::transfer_finished() {
   // The idle time counts from the end of the transfer: a session is not idle while its transfer runs.
-  last_activity = std::chrono::steady_clock::now();
+  last_activity = now();
   transfer_active = false;
   active_stream = nullptr;
   progress.description.clear();
@@ -216,11 +212,16 @@ Task<bool> SessionContext::upgrade_control() {
         "discarded {} bytes sent after AUTH TLS before the TLS handshake", control.buffered_input_size());
     control.discard_buffered_input();
   }
+  tls::Stream* stream = control.stream();
+  if (stream == nullptr || !tls_context) {
+    log(spdlog::level::err, "tls_failed", "TLS is not available on this control connection");
+    co_return false;
+  }
   const std::function<void(SSL*)> prepare = [this](SSL* ssl) {
     SSL_set_session_id_context(ssl, tls_sid_ctx.data(), static_cast<unsigned>(tls_sid_ctx.size()));
     tls::ServerContext::set_host_hint(ssl, &state.host);
   };
-  auto ec = co_await runtime::with_timeout(control.stream().handshake(tls_context->context(), prepare),
+  auto ec = co_await runtime::with_timeout(stream->handshake(tls_context->context(), prepare),
                                            config->tls.handshake_timeout);
   if (!ec || *ec) {
     obs::metrics().handshake(obs::Channel::kControl, obs::Handshake::kFailed);
@@ -229,20 +230,22 @@ Task<bool> SessionContext::upgrade_control() {
     co_return false;
   }
   control_cleared = false;
-  client_certificate = tls::ServerContext::client_identities(control.stream().native());
-  obs::metrics().handshake(obs::Channel::kControl, SSL_session_reused(control.stream().native()) == 1
+  client_certificate = tls::ServerContext::client_identities(control.native());
+  obs::metrics().handshake(obs::Channel::kControl, SSL_session_reused(control.native()) == 1
                                                        ? obs::Handshake::kResumed
                                                        : obs::Handshake::kFull);
   gauge.set_tls(true);
   log(spdlog::level::info, "tls", "control connection secured: {}{}",
-      tls::describe_connection(control.stream().native()),
+      tls::describe_connection(control.native()),
       client_certificate.empty() ? "" : ", client certificate " + client_certificate.front());
   co_return true;
 }
 
 Task<bool> SessionContext::downgrade_control() {
-  auto ec = co_await runtime::with_timeout(control.stream().shutdown_tls(kCccClientFirst),
-                                           config->tls.handshake_timeout);
+  tls::Stream* stream = control.stream();
+  if (stream == nullptr) co_return false;
+  auto ec =
+      co_await runtime::with_timeout(stream->shutdown_tls(kCccClientFirst), config->tls.handshake_timeout);
   if (!ec || (*ec && *ec != asio::error::eof)) {
     log(spdlog::level::info, "ccc", "CCC: TLS shutdown failed: {}",
         ec ? ec->message() : std::string("timeout"));
@@ -361,11 +364,11 @@ Task<std::error_code> SessionContext::close_data(tls::Stream& stream, Duration b
 }
 
 Task<void> SessionContext::close_control() {
-  auto& stream = control.stream();
-  if (!stream.established() || end_reason == EndReason::kNotReading) co_return;
-  auto sent = co_await runtime::with_timeout(stream.close_notify(), tls::kPeerCloseWait);
+  tls::Stream* stream = control.stream();
+  if (stream == nullptr || !stream->established() || end_reason == EndReason::kNotReading) co_return;
+  auto sent = co_await runtime::with_timeout(stream->close_notify(), tls::kPeerCloseWait);
   if (!sent || *sent) co_return;
-  if (!co_await tls::finish_close(stream, tls::kPeerCloseWait))
+  if (!co_await tls::finish_close(*stream, tls::kPeerCloseWait))
     log(spdlog::level::debug, "tls_close",
         "control connection closed without the client's close_notify (none within {})",
         format_duration(tls::kPeerCloseWait));

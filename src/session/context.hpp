@@ -33,7 +33,8 @@ class SessionContext {
  public:
   // `client`: the address from a PROXY protocol header, which replaces the socket's peer everywhere
   // (logs, address overrides, PORT checks, the same-peer check of data connections).
-  SessionContext(Services& services, Snapshot snapshot, std::uint64_t id, tls::Stream stream,
+  // `transport`: the control connection, which outlives the context.
+  SessionContext(Services& services, Snapshot snapshot, std::uint64_t id, ControlTransport& transport,
                  const config::ListenerConfig& listener,
                  std::optional<asio::ip::address> client = std::nullopt);
 
@@ -58,8 +59,8 @@ class SessionContext {
   bool transfer_replied = false;              // the running transfer has sent its 150
   TransferProgress progress;
   tls::Stream* active_stream = nullptr;
-  std::chrono::steady_clock::time_point last_activity = std::chrono::steady_clock::now();
-  const std::chrono::steady_clock::time_point connected_at = std::chrono::steady_clock::now();
+  Clock::time_point last_activity;       // services.clock
+  const Clock::time_point connected_at;  // services.clock
 
   // TLS: the context snapshot this session uses for its control and data connections, and the session
   // id context that ties data connections to this control connection's TLS session.
@@ -130,6 +131,8 @@ class SessionContext {
   Task<void> wait_transfer();
   // ABOR: closes the data connection (or the pending accept) of the running transfer.
   void abort_transfer();
+  // The session's time (Services::clock).
+  [[nodiscard]] Clock::time_point now() const noexcept { return services.clock->now(); }
 
  private:
   struct EarlyData;

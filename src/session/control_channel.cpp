@@ -5,8 +5,8 @@
 
 namespace ftpsd::session {
 
-ControlChannel::ControlChannel(tls::Stream stream)
-    : stream_(std::move(stream)), write_done_(stream_.socket().get_executor()) {
+ControlChannel::ControlChannel(ControlTransport& transport, const Clock& clock)
+    : transport_(transport), clock_(clock), write_done_(transport.executor()) {
   // Never expires: waiters are woken by cancel() when a write ends.
   write_done_.expires_at(asio::steady_timer::time_point::max());
 }
@@ -44,16 +44,15 @@ Task<Result<std::string, LineError>> ControlChannel::read_line() {
     }
     // An idle session holds no buffer: wait until the socket (or OpenSSL) has bytes, then read in
     // small steps into a string grown on demand and freed again once every line is taken.
-    if (in_.empty() && !stream_.has_pending() && !readable_) {
-      if (auto [ec] = co_await stream_.socket().async_wait(asio::socket_base::wait_read, kTuple); ec)
-        co_return Unexpected{LineError::kClosed};
+    if (in_.empty() && !transport_.has_pending() && !readable_) {
+      if (auto ec = co_await transport_.wait_readable()) co_return Unexpected{LineError::kClosed};
     }
     readable_ = false;
     constexpr std::size_t kChunk = 1024;
     in_.erase(0, std::exchange(pos_, 0));  // a client that pipelines never lets the buffer grow
     const auto old = in_.size();
     in_.resize(old + kChunk);
-    auto [ec, n] = co_await stream_.read_some(asio::buffer(in_.data() + old, kChunk));
+    auto [ec, n] = co_await transport_.read_some(asio::buffer(in_.data() + old, kChunk));
     in_.resize(old + n);
     if (ec || n == 0) co_return Unexpected{LineError::kClosed};
   }
@@ -61,8 +60,7 @@ Task<Result<std::string, LineError>> ControlChannel::read_line() {
 
 void ControlChannel::abandon() noexcept {
   abandoned_ = true;
-  std::error_code ignored;
-  stream_.socket().cancel(ignored);
+  transport_.cancel();
   write_done_.cancel();
 }
 
@@ -71,8 +69,8 @@ Task<std::error_code> ControlChannel::send(const protocol::Reply& reply) {
   while (writing_ && !abandoned_) co_await write_done_.async_wait(kTuple);
   if (abandoned_) co_return make_error_code(asio::error::broken_pipe);
   writing_ = true;
-  write_started_ = std::chrono::steady_clock::now();
-  auto [ec, n] = co_await stream_.write_all(asio::buffer(bytes));
+  write_started_ = clock_.now();
+  auto [ec, n] = co_await transport_.write_all(asio::buffer(bytes));
   writing_ = false;
   write_done_.cancel();
   co_return ec;

@@ -1,13 +1,15 @@
 #pragma once
 // The control connection: bounded command lines in, serialized replies out. Replies from the control
 // loop and from a running transfer may be due at the same time; a write lock keeps them whole.
+// Runs over a ControlTransport (a TCP connection in production, memory in the session tests).
 #include <chrono>
 #include <optional>
 #include <string>
 
 #include "protocol/reply.hpp"
 #include "runtime/asio.hpp"
-#include "tls/stream.hpp"
+#include "session/clock.hpp"
+#include "session/control_transport.hpp"
 #include "util/result.hpp"
 
 namespace ftpsd::session {
@@ -19,7 +21,8 @@ enum class LineError : std::uint8_t {
 
 class ControlChannel {
  public:
-  explicit ControlChannel(tls::Stream stream);
+  // `transport` and `clock` outlive the channel.
+  ControlChannel(ControlTransport& transport, const Clock& clock);
 
   // One line without its end (CRLF or a bare LF). Telnet commands are removed by
   // protocol::strip_telnet (RFC 959 §4.1.3: ABOR is often preceded by IAC IP, IAC DM).
@@ -27,7 +30,7 @@ class ControlChannel {
   // Writes the whole reply; returns an error if the peer is gone (or abandon() was called).
   Task<std::error_code> send(const protocol::Reply& reply);
   // Since when the reply being written waits for the client to read (nullopt: no write pending).
-  [[nodiscard]] std::optional<std::chrono::steady_clock::time_point> writing_since() const noexcept {
+  [[nodiscard]] std::optional<Clock::time_point> writing_since() const noexcept {
     if (!writing_) return std::nullopt;
     return write_started_;
   }
@@ -40,30 +43,45 @@ class ControlChannel {
   // readiness outside read_line() has seen the socket readable (epoll is edge-triggered: read_line()
   // must read then, not wait again).
   [[nodiscard]] bool has_input() const noexcept {
-    return readable_ || has_buffered_input() || stream_.has_pending();
+    return readable_ || has_buffered_input() || transport_.has_pending();
   }
   void mark_readable() noexcept { readable_ = true; }
+  // Waits for the client's next bytes without a coroutine (ControlTransport::park).
+  void park(std::unique_ptr<ControlTransport::Parked> parked) { transport_.park(std::move(parked)); }
 
   // SECURITY: after AUTH TLS, bytes the client sent before the handshake must never be executed.
   [[nodiscard]] bool has_buffered_input() const noexcept { return pos_ < in_.size(); }
   [[nodiscard]] std::size_t buffered_input_size() const noexcept { return in_.size() - pos_; }
   void discard_buffered_input() noexcept;
 
-  tls::Stream& stream() noexcept { return stream_; }
-  [[nodiscard]] bool secure() const noexcept { return stream_.secure(); }
-  void close() noexcept { stream_.close(); }
+  [[nodiscard]] asio::any_io_executor executor() noexcept { return transport_.executor(); }
+  // The TCP stream, for AUTH TLS and CCC; null over a transport without one (then never secure).
+  [[nodiscard]] tls::Stream* stream() noexcept { return transport_.stream(); }
+  [[nodiscard]] bool secure() const noexcept {
+    const tls::Stream* s = transport_.stream();
+    return s != nullptr && s->secure();
+  }
+  // The control connection's TLS object; null in clear text.
+  [[nodiscard]] SSL* native() const noexcept {
+    const tls::Stream* s = transport_.stream();
+    return s != nullptr ? s->native() : nullptr;
+  }
+  // Ends a pending wait for the client (the watchdog wakes a parked or reading session this way).
+  void cancel() noexcept { transport_.cancel(); }
+  void close() noexcept { transport_.close(); }
 
  private:
   [[nodiscard]] std::optional<std::string> take_line();
 
-  tls::Stream stream_;
+  ControlTransport& transport_;
+  const Clock& clock_;
   std::string in_;
   std::size_t pos_ = 0;
   bool discarding_ = false;  // inside an over-long line
   bool readable_ = false;    // see mark_readable()
   bool writing_ = false;
   bool abandoned_ = false;
-  std::chrono::steady_clock::time_point write_started_{};
+  Clock::time_point write_started_{};
   asio::steady_timer write_done_;
 };
 

@@ -14,6 +14,7 @@
 #include "net/passive_port_pool.hpp"
 #include "net/rate_limiter.hpp"
 #include "runtime/blocking_pool.hpp"
+#include "session/clock.hpp"
 #include "session/stop_notice.hpp"
 #include "tls/context.hpp"
 #include "vfs/root_handles.hpp"
@@ -70,6 +71,9 @@ struct Services {
   std::atomic<bool> stopping{false};
   std::atomic<std::chrono::steady_clock::time_point> stop_deadline{};
   StopNotice stop_notice;  // filled before the loops run; notified after `stopping` is set
+  // The sessions' time (activity, the watchdog's deadlines; stop_deadline is on it too). The session
+  // tests put a manual clock here before any session starts.
+  Clock* clock = &Clock::steady();
 
  private:
   mutable std::mutex mutex_;

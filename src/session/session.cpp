@@ -169,7 +169,7 @@ Task<Next> control_loop(SessionContext& ctx) {
       co_await ctx.control.send(Reply{ReplyCode::kSyntaxError, "Command line too long."});
       continue;
     }
-    ctx.last_activity = std::chrono::steady_clock::now();
+    ctx.last_activity = ctx.now();
     auto cmd = protocol::parse_command(*line);
     if (!cmd) {
       if (cmd.error() != protocol::ParseError::kEmpty)
@@ -182,23 +182,48 @@ Task<Next> control_loop(SessionContext& ctx) {
 }
 
 // A session from its admission to its end. Owned by the coroutine that runs its commands, or, while
-// it waits for the client, by the callback of that wait (park()).
-struct Session {
-  Session(Services& services, Snapshot snapshot, std::uint64_t id, tls::Stream stream,
+// it waits for the client, by the transport's wait (park()).
+struct Session : ControlTransport::Parked {
+  Session(Services& services, Snapshot snapshot, std::uint64_t id, ControlTransport& transport,
           const config::ListenerConfig& listener, std::optional<asio::ip::address> client,
           Admission&& granted)
-      : admission(std::move(granted)),
-        ctx(services, std::move(snapshot), id, std::move(stream), listener, client) {}
-  Session(const Session&) = delete;
-  Session& operator=(const Session&) = delete;
-  ~Session() {
+      : admission(std::move(granted)), ctx(services, std::move(snapshot), id, transport, listener, client) {}
+  ~Session() override {
     // Its callback may still be queued: it must never see a gone session.
     if (watchdog) watchdog->detach();
   }
+  // The end of park(): the client has sent something, or the wait was cancelled.
+  void resumed(std::unique_ptr<Parked> self, std::error_code ec) override;
 
   Admission admission;  // given back last, when everything else is gone
   SessionContext ctx;
   std::shared_ptr<Watchdog> watchdog;  // from the greeting on
+};
+
+// A session with the transport it runs over, in one allocation: `Holder` comes first, so the transport
+// is built before the session and goes after it.
+template <class T>
+struct Holder {
+  T held;
+};
+
+ControlTransport& transport_of(SocketTransport& t) {
+  return t;
+}
+ControlTransport& transport_of(std::unique_ptr<ControlTransport>& t) {
+  return *t;
+}
+
+// `T`: built in place from `A` (a transport is not movable).
+template <class T>
+struct SessionOver final : Holder<T>, Session {
+  template <class A>
+  SessionOver(A&& transport, Services& services, Snapshot snapshot, std::uint64_t id,
+              const config::ListenerConfig& listener, std::optional<asio::ip::address> client,
+              Admission&& granted)
+      : Holder<T>{T(std::forward<A>(transport))},
+        Session(services, std::move(snapshot), id, transport_of(this->held), listener, client,
+                std::move(granted)) {}
 };
 
 enum class Step : std::uint8_t { kGreet, kCommands, kClose };
@@ -250,16 +275,31 @@ Task<void> run(std::unique_ptr<Session> session, Step step) {
 // Waits for the client's next bytes without a coroutine; the watchdog ends the wait by cancelling
 // it (idle or login timeout, graceful stop), and the command loop then sends the 421.
 void park(std::unique_ptr<Session> session) {
-  auto& socket = session->ctx.control.stream().socket();
-  socket.async_wait(asio::socket_base::wait_read, [s = std::move(session)](std::error_code ec) mutable {
-    Step step = Step::kCommands;
-    if (!ec)
-      s->ctx.control.mark_readable();
-    else if (s->ctx.end_reason == EndReason::kNone)
-      step = Step::kClose;  // the socket is gone
-    const auto executor = s->ctx.control.stream().socket().get_executor();
-    asio::co_spawn(executor, run(std::move(s), step), asio::detached);
-  });
+  auto& control = session->ctx.control;
+  control.park(std::move(session));
+}
+
+void Session::resumed(std::unique_ptr<Parked> self, std::error_code ec) {
+  std::unique_ptr<Session> s(static_cast<Session*>(self.release()));
+  Step step = Step::kCommands;
+  if (!ec)
+    s->ctx.control.mark_readable();
+  else if (s->ctx.end_reason == EndReason::kNone)
+    step = Step::kClose;  // the socket is gone
+  const auto executor = s->ctx.control.executor();
+  asio::co_spawn(executor, run(std::move(s), step), asio::detached);
+}
+
+template <class T, class A>
+void start(A transport, Services& services, Snapshot snapshot, const config::ListenerConfig& listener,
+           Admission admission, std::optional<asio::ip::address> client) {
+  const auto id = services.next_session_id.fetch_add(1, std::memory_order_relaxed);
+  std::unique_ptr<Session> session = std::make_unique<SessionOver<T>>(
+      std::move(transport), services, std::move(snapshot), id, listener, client, std::move(admission));
+  obs::count(obs::metrics().sessions_total);  // and ctx.gauge counts it in ftpsd_sessions
+  session->ctx.log(spdlog::level::info, "connect", "connected to {}", listener.address);
+  const auto executor = session->ctx.control.executor();
+  asio::co_spawn(executor, run(std::move(session), Step::kGreet), asio::detached);
 }
 
 }  // namespace
@@ -267,19 +307,21 @@ void park(std::unique_ptr<Session> session) {
 void start_session(asio::ip::tcp::socket socket, Services& services, Snapshot snapshot,
                    config::ListenerConfig listener, Admission admission,
                    std::optional<asio::ip::address> client) {
-  const auto id = services.next_session_id.fetch_add(1, std::memory_order_relaxed);
   std::error_code ec;
   socket.set_option(asio::ip::tcp::no_delay(true), ec);
   // ABOR is often sent as urgent data (ftplib, RFC 959 §4.1.3 "Synch"): keep it in the stream.
   socket.set_option(asio::socket_base::out_of_band_inline(true), ec);
   // A client that does not read its replies is found out after a bounded amount of them (Watchdog).
   socket.set_option(asio::socket_base::send_buffer_size(static_cast<int>(limits::kControlSendBuffer)), ec);
-  const auto executor = socket.get_executor();
-  auto session = std::make_unique<Session>(services, std::move(snapshot), id, tls::Stream(std::move(socket)),
-                                           listener, client, std::move(admission));
-  obs::count(obs::metrics().sessions_total);  // and ctx.gauge counts it in ftpsd_sessions
-  session->ctx.log(spdlog::level::info, "connect", "connected to {}", listener.address);
-  asio::co_spawn(executor, run(std::move(session), Step::kGreet), asio::detached);
+  start<SocketTransport>(tls::Stream(std::move(socket)), services, std::move(snapshot), listener,
+                         std::move(admission), client);
+}
+
+void start_session(std::unique_ptr<ControlTransport> transport, Services& services, Snapshot snapshot,
+                   config::ListenerConfig listener, Admission admission,
+                   std::optional<asio::ip::address> client) {
+  start<std::unique_ptr<ControlTransport>>(std::move(transport), services, std::move(snapshot), listener,
+                                           std::move(admission), client);
 }
 
 }  // namespace ftpsd::session

@@ -10,6 +10,7 @@
 #include "config/config.hpp"
 #include "net/connection_limiter.hpp"
 #include "runtime/asio.hpp"
+#include "session/control_transport.hpp"
 #include "session/services.hpp"
 
 namespace ftpsd::session {
@@ -40,6 +41,10 @@ class Admission {
 // `client`: the client's address from a PROXY protocol header (the socket's peer is the proxy then).
 // `snapshot`: the configuration the session runs with (taken by the caller when it accepted).
 void start_session(asio::ip::tcp::socket socket, Services& services, Snapshot snapshot,
+                   config::ListenerConfig listener, Admission admission,
+                   std::optional<asio::ip::address> client = std::nullopt);
+// The same over another transport (the session tests: an in-memory one).
+void start_session(std::unique_ptr<ControlTransport> transport, Services& services, Snapshot snapshot,
                    config::ListenerConfig listener, Admission admission,
                    std::optional<asio::ip::address> client = std::nullopt);
 

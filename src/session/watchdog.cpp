@@ -4,8 +4,6 @@
 
 namespace ftpsd::session {
 
-using Clock = std::chrono::steady_clock;
-
 std::shared_ptr<Watchdog> Watchdog::start(SessionContext& ctx) {
   auto dog = std::make_shared<Watchdog>(ctx);
   ctx.services.stop_notice.listen(dog->timer_.get_executor(), *dog);
@@ -13,27 +11,25 @@ std::shared_ptr<Watchdog> Watchdog::start(SessionContext& ctx) {
   return dog;
 }
 
-Watchdog::Watchdog(SessionContext& ctx) : ctx_(&ctx), timer_(ctx.control.stream().socket().get_executor()) {}
+Watchdog::Watchdog(SessionContext& ctx) : ctx_(&ctx), timer_(ctx.control.executor()) {}
 
 void Watchdog::detach() {
   if (ctx_ == nullptr) return;
   ctx_->services.stop_notice.unlisten(timer_.get_executor(), *this);
+  ctx_->services.clock->cancel(timer_);
   ctx_ = nullptr;
-  timer_.cancel();
 }
 
-void Watchdog::arm(asio::steady_timer::time_point at) {
-  timer_.expires_at(at);  // cancels the previous wait, whose callback then does nothing
-  timer_.async_wait([self = shared_from_this()](std::error_code ec) {
-    if (!ec && self->ctx_ != nullptr) self->check();
-  });
+void Watchdog::arm(Clock::time_point at) {
+  // Replaces the previous deadline, which then never rings.
+  ctx_->services.clock->wait_until(timer_, at, shared_from_this());
 }
 
 void Watchdog::check() {
   if (ctx_ == nullptr || ctx_->end_reason != EndReason::kNone) return;
   SessionContext& ctx = *ctx_;
   const auto& server = ctx.config->server;
-  const auto now = Clock::now();
+  const auto now = ctx.now();
   const bool busy = ctx.command_running || ctx.transfer_active;
   EndReason reason = EndReason::kNone;
   const auto writing = ctx.control.writing_since();
@@ -76,8 +72,7 @@ void Watchdog::check() {
     ctx.abort_transfer();
   }
   // Wakes the control loop, which sends the 421 and ends the session.
-  std::error_code ignored;
-  ctx.control.stream().socket().cancel(ignored);
+  ctx.control.cancel();
 }
 
 }  // namespace ftpsd::session

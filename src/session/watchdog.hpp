@@ -8,13 +8,16 @@
 #include <memory>
 
 #include "runtime/asio.hpp"
+#include "session/clock.hpp"
 #include "session/stop_notice.hpp"
 
 namespace ftpsd::session {
 
 class SessionContext;
 
-class Watchdog final : public StopNotice::Listener, public std::enable_shared_from_this<Watchdog> {
+class Watchdog final : public StopNotice::Listener,
+                       public Clock::Alarm,
+                       public std::enable_shared_from_this<Watchdog> {
  public:
   // Armed at once; `ctx` must call detach() before it is destroyed.
   static std::shared_ptr<Watchdog> start(SessionContext& ctx);
@@ -27,14 +30,18 @@ class Watchdog final : public StopNotice::Listener, public std::enable_shared_fr
   // nothing; it holds the watchdog alive until then.
   void detach();
   void on_stop() override { check(); }
+  // The deadline has come (Services::clock).
+  void ring() override {
+    if (ctx_ != nullptr) check();
+  }
 
  private:
   // Decides: the session ends now, or the timer is armed for the next deadline.
   void check();
-  void arm(asio::steady_timer::time_point at);
+  void arm(Clock::time_point at);
 
   SessionContext* ctx_;
-  asio::steady_timer timer_;
+  asio::steady_timer timer_;  // the clock's (Clock::wait_until)
 };
 
 }  // namespace ftpsd::session

@@ -106,7 +106,7 @@ Task<Reply> stat(SessionContext& ctx, const Command& cmd) {
   lines.push_back("Connected to " + ctx.peer.to_string());
   lines.push_back("Logged in as " + ctx.state.user_name);
   lines.push_back(ctx.state.type == TransferType::kAscii ? "TYPE: ASCII" : "TYPE: BINARY");
-  lines.push_back("Control connection: " + tls::describe_connection(ctx.control.stream().native()));
+  lines.push_back("Control connection: " + tls::describe_connection(ctx.control.native()));
   lines.push_back(std::string("Data protection: ") +
                   (ctx.state.protection == DataProtection::kPrivate ? "PROT P (TLS)" : "PROT C (clear)"));
   if (!ctx.data_tls.empty()) lines.push_back("Last data connection: " + ctx.data_tls);

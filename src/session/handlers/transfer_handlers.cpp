@@ -126,7 +126,7 @@ Task<Reply> run_transfer(SessionContext& ctx, std::string_view verb, std::string
   }
   if (secure) {
     // A fresh ticket on the control connection for clients that resume the newest one (TLS 1.3).
-    if (SSL* control = ctx.control.stream().native(); control && SSL_version(control) >= TLS1_3_VERSION)
+    if (SSL* control = ctx.control.native(); control && SSL_version(control) >= TLS1_3_VERSION)
       SSL_new_session_ticket(control);
   }
   Reply reply = transfer_reply(outcome, ctx.abort_requested, ok_text);

@@ -2,6 +2,8 @@
 // command table in their fixed order, lines that are not commands, the end of a session.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "harness.hpp"
 
 using ftpsd::test::SessionHarness;
@@ -11,7 +13,8 @@ TEST(Dispatch, PipelinedCommandsAreAnsweredInOrder) {
   auto c = h.connect();
   // One write: the server must run them one after the other and answer each in turn.
   c->send_raw(
-      "USER alice\r\nPASS alice-secret\r\nPWD\r\nTYPE I\r\nSYST\r\nMKD d\r\nCWD d\r\nPWD\r\nCDUP\r\nNOOP\r\n");
+      "USER alice\r\nPASS alice-secret\r\nPWD\r\nTYPE I\r\nSYST\r\nMKD d\r\nCWD "
+      "d\r\nPWD\r\nCDUP\r\nNOOP\r\n");
   EXPECT_EQ(c->reply(), "331 Please specify the password.\r\n");
   EXPECT_EQ(c->reply(), "230 Login successful.\r\n");
   EXPECT_EQ(c->reply(), "257 \"/\" is the current directory\r\n");
@@ -55,10 +58,11 @@ TEST(Dispatch, LoginIsCheckedFirstThenTheArgument) {
 TEST(Dispatch, ThenWritePermissionThenTheDataConnection) {
   SessionHarness h;
   auto c = h.connect();
-  c->login("bob");  // may only read
+  c->login("bob");                                                    // may only read
   EXPECT_EQ(c->cmd("DELE", 501), "501 DELE needs an argument.\r\n");  // the argument before the permission
   EXPECT_EQ(c->cmd("DELE f", 550), "550 Permission denied.\r\n");
-  EXPECT_EQ(c->cmd("STOR f", 550), "550 Permission denied.\r\n");  // the permission before the data connection
+  EXPECT_EQ(c->cmd("STOR f", 550),
+            "550 Permission denied.\r\n");  // the permission before the data connection
   EXPECT_EQ(c->cmd("RNFR f", 550), "550 Permission denied.\r\n");
   EXPECT_EQ(c->cmd("RETR", 501), "501 RETR needs an argument.\r\n");
   EXPECT_EQ(c->cmd("RETR f", 425), "425 Use PORT, EPRT, PASV or EPSV first.\r\n");
@@ -80,6 +84,59 @@ TEST(Dispatch, LinesThatAreNotCommands) {
   EXPECT_EQ(c->reply(), "500 Command line too long.\r\n");
   EXPECT_EQ(c->reply(), "200 NOOP ok.\r\n");
   EXPECT_TRUE(c->silent());
+}
+
+TEST(Dispatch, ALineOverTheLimitGetsOneReply) {
+  SessionHarness h;
+  auto c = h.connect();
+  c->send_raw("USER " + std::string(10'000, 'u') + "\r\n");  // before the login too
+  EXPECT_EQ(c->reply(), "500 Command line too long.\r\n");
+  c->login();
+  for (const std::size_t length : {4097, 5000, 100'000}) {
+    c->send_raw("NOOP " + std::string(length - 5, 'x') + "\r\n");
+    EXPECT_EQ(c->reply(), "500 Command line too long.\r\n") << length;
+    EXPECT_TRUE(c->silent()) << length << ": one reply for one long line";
+    c->cmd("NOOP", 200);
+    c->cmd("PWD", 257);
+  }
+}
+
+TEST(Dispatch, ALineOfTheLimitIsACommand) {
+  SessionHarness h;
+  auto c = h.connect();
+  c->login();
+  // 4096 bytes: parsed and run (no such file, or a name too long for the file system).
+  c->send("SIZE " + std::string(4096 - 5, 'n'));
+  const auto r = c->reply();
+  EXPECT_TRUE(r.starts_with("550 ") || r.starts_with("553 ")) << r;
+  // Its CR and its LF in two pieces.
+  c->send_raw("NOOP " + std::string(4091, 'x') + "\r");
+  EXPECT_TRUE(c->silent());
+  c->send_raw("\n");
+  EXPECT_EQ(c->reply(), "200 NOOP ok.\r\n");
+  c->send_raw("NOOP " + std::string(4092, 'x') + "\r");  // 4097 bytes: too long however it arrives
+  EXPECT_TRUE(c->silent());
+  c->send_raw("\n");
+  EXPECT_EQ(c->reply(), "500 Command line too long.\r\n");
+  c->cmd("NOOP", 200);
+}
+
+TEST(Dispatch, ControlCharactersInArgumentsAre501) {
+  SessionHarness h;
+  auto c = h.connect();
+  c->login();
+  using namespace std::string_literals;
+  for (const auto& line : {"CWD a\0b"s, "RETR \x01x"s, "MKD a\tb"s, "DELE x\x7f"s, "USER al\x1bice"s,
+                           "STOR \0"s, "SIZE x\ry"s}) {
+    c->send_raw(line + "\r\n");
+    EXPECT_EQ(c->reply(), "501 Control characters are not allowed in arguments.\r\n") << line;
+    EXPECT_TRUE(c->silent()) << line;
+    c->cmd("NOOP", 200);
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(h.root())) << "none of them ran";
+  c->send_raw(std::string("NO\0OP\r\n", 7));  // in the verb: not a command at all
+  EXPECT_TRUE(c->reply().starts_with("500 Unknown command"));
+  c->cmd("NOOP", 200);
 }
 
 TEST(Dispatch, TelnetCommandsBeforeACommandAreIgnored) {

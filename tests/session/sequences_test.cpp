@@ -40,8 +40,8 @@ TEST(Rest, RetrStartsAtTheRestartOffset) {
   h.write_file("f.bin", payload);
   auto c = h.connect();
   c->login();
-  for (const std::size_t offset : {std::size_t{0}, std::size_t{1}, std::size_t{123'457}, std::size_t{262'144},
-                                   kSize - 1, kSize}) {
+  for (const std::size_t offset :
+       {std::size_t{0}, std::size_t{1}, std::size_t{123'457}, std::size_t{262'144}, kSize - 1, kSize}) {
     EXPECT_EQ(c->cmd("REST " + std::to_string(offset), 350),
               "350 Restart position accepted (" + std::to_string(offset) + ").\r\n");
     EXPECT_EQ(retr(h, *c, "f.bin"), payload.substr(offset)) << offset;
@@ -93,8 +93,7 @@ TEST(Rest, BeyondTheEndIs554AndNothingElse) {
   EXPECT_EQ(h.read_file("f.bin"), payload);
   data = c->pasv();
   c->cmd("REST 5", 350);
-  EXPECT_EQ(c->cmd("STOR new.bin", 554),
-            "554 Restart offset 5 is beyond the end of the file (0 bytes).\r\n");
+  EXPECT_EQ(c->cmd("STOR new.bin", 554), "554 Restart offset 5 is beyond the end of the file (0 bytes).\r\n");
   EXPECT_FALSE(fs::exists(h.root() / "new.bin")) << "a refused upload creates nothing";
 }
 
@@ -140,6 +139,8 @@ TEST(Rest, AppeAtTheRestartOffset) {
   upload(h, *c, "APPE f.bin", "XXXXXXXXXX");
   EXPECT_EQ(h.read_file("f.bin"), payload.substr(0, 1000) + "XXXXXXXXXX");
   // Without REST, APPE appends (and creates).
+  upload(h, *c, "APPE f.bin", "more");
+  EXPECT_EQ(h.read_file("f.bin"), payload.substr(0, 1000) + "XXXXXXXXXXmore");
   upload(h, *c, "APPE fresh.bin", "first");
   upload(h, *c, "APPE fresh.bin", "+second");
   EXPECT_EQ(h.read_file("fresh.bin"), "first+second");

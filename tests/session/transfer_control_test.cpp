@@ -10,7 +10,6 @@
 
 #include "harness.hpp"
 
-
 using namespace ftpsd::test;
 
 namespace {
@@ -40,8 +39,9 @@ TEST(TransferControl, AborDuringRetrIs426Then226AndTheSessionGoesOn) {
   EXPECT_EQ(c->cmd("RETR big.bin", 150),
             "150 Opening BINARY mode data connection for big.bin (1073741824 bytes).\r\n");
   EXPECT_EQ(h.read_n(data, kMiB).size(), kMiB);
-  c->send_raw("\xff\xf4\xff\xf2"
-              "ABOR\r\n");  // Telnet IP and Synch first, as RFC 959 4.1.3 has it
+  c->send_raw(
+      "\xff\xf4\xff\xf2"
+      "ABOR\r\n");  // Telnet IP and Synch first, as RFC 959 4.1.3 has it
   EXPECT_EQ(c->reply(), "426 Connection closed; transfer aborted.\r\n");
   EXPECT_EQ(c->reply(), "226 ABOR successful.\r\n");
   EXPECT_TRUE(c->silent()) << "exactly two replies to ABOR";
@@ -94,8 +94,9 @@ TEST(TransferControl, AborDuringStorKeepsNoFile) {
   auto data = c->pasv();
   c->cmd("STOR up.bin", 150);
   h.write_all(data, pattern(4 * kMiB));
-  c->send_raw("\xff\xf4\xff\xf2"
-              "ABOR\r\n");
+  c->send_raw(
+      "\xff\xf4\xff\xf2"
+      "ABOR\r\n");
   EXPECT_EQ(c->reply(), "426 Connection closed; transfer aborted.\r\n");
   EXPECT_EQ(c->reply(), "226 ABOR successful.\r\n");
   c->cmd("NOOP", 200);
@@ -177,6 +178,43 @@ TEST(TransferControl, OtherCommandsWaitForTheTransferAndKeepTheirOrder) {
   EXPECT_EQ(c->reply(), "257 \"/later\" created\r\n");
   EXPECT_EQ(c->reply(), "215 UNIX Type: L8\r\n");
   EXPECT_TRUE(c->silent());
+}
+
+TEST(TransferControl, ABurstOfCommandsDuringATransferWaitsAndDoesNotCorruptIt) {
+  // Commands that would delete the file being sent, open another data connection or rename it get no
+  // answer until the transfer ends; the file arrives whole, then each is answered in order.
+  SessionHarness h;
+  const auto payload = pattern(kHeldBack);
+  h.write_file("big.bin", payload);
+  auto c = h.connect();
+  c->login();
+  auto data = c->pasv(kSmallWindow);
+  c->cmd("RETR big.bin", 150);
+  const auto first = h.read_n(data, 65536);
+  c->send_raw("PASV\r\nRNFR big.bin\r\nRNTO moved.bin\r\nDELE moved.bin\r\nMKD x\r\n");
+  EXPECT_TRUE(c->silent()) << "queued commands wait for the end of the transfer";
+  EXPECT_TRUE(std::filesystem::exists(h.root() / "big.bin"));
+  EXPECT_EQ(first + h.read_all(data), payload);
+  for (const int code : {226, 227, 350, 250, 250, 257}) c->expect(code);
+  EXPECT_TRUE(c->silent());
+  EXPECT_FALSE(std::filesystem::exists(h.root() / "big.bin"));
+  EXPECT_TRUE(std::filesystem::is_directory(h.root() / "x"));
+  // A well-behaved client is served: it downloads, uploads, deletes and quits.
+  h.write_file("wellbehaved.txt", "served\n");
+  auto other = h.connect();
+  other->login();
+  auto down = other->pasv();
+  other->cmd("RETR wellbehaved.txt", 150);
+  EXPECT_EQ(h.read_all(down), "served\n");
+  other->expect(226);
+  auto up = other->pasv();
+  other->cmd("STOR wellbehaved-up.txt", 150);
+  h.write_all(up, "up");
+  up.close();
+  other->expect(226);
+  EXPECT_EQ(h.read_file("wellbehaved-up.txt"), "up");
+  other->cmd("DELE wellbehaved-up.txt", 250);
+  other->cmd("QUIT", 221);
 }
 
 TEST(TransferControl, RefusedTransfersAnswerOnceBeforeWhatFollows) {

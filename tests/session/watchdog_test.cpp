@@ -48,6 +48,7 @@ TEST(Watchdog, DribblingACommandNeverCompletesTheLogin) {
   // login timeout; another client is served meanwhile.
   SessionHarness h(timeouts());
   auto slow = h.connect();
+  const auto connected = h.clock().now();
   const std::string line = "USER alice-and-a-line-that-never-ends-with-CRLF";
   for (std::size_t i = 0; i < line.size() && !slow->end().server_closed(); ++i) {
     slow->send_raw(line.substr(i, 1));
@@ -58,6 +59,9 @@ TEST(Watchdog, DribblingACommandNeverCompletesTheLogin) {
     }
     h.advance(1s);
   }
+  const auto closed_after = h.clock().now() - connected;
+  EXPECT_GE(closed_after, 30s);
+  EXPECT_LE(closed_after, 31s);
   EXPECT_EQ(slow->reply(), "421 Login timeout: closing control connection.\r\n");
   EXPECT_TRUE(slow->closed());
   EXPECT_TRUE(slow->silent()) << "nothing but the 421";

@@ -1,5 +1,5 @@
 """File and folder commands: STOU, MKD/RMD (257 quoting with doubled quotes), CWD/CDUP/PWD, DELE,
-RNFR/RNTO, SIZE, MDTM, MFMT, SITE CHMOD and SITE HELP."""
+SIZE, MDTM, MFMT, SITE CHMOD and SITE HELP. RNFR/RNTO: tests/session/sequences_test.cpp."""
 import calendar
 import ftplib
 import io
@@ -111,39 +111,6 @@ def test_dele(server, ctl):
     assert not (server.root() / "f").exists()
     assert ctl.cmd("DELE f").startswith("550")
     assert ctl.cmd("DELE").startswith("501")
-
-
-def test_rename(server, ctl):
-    root = server.root()
-    (root / "a.txt").write_bytes(b"A")
-    (root / "b.txt").write_bytes(b"B")
-    (root / "dir").mkdir()
-    (root / "dir2").mkdir()
-    ctl.expect("RNFR a.txt", "350")
-    ctl.expect("RNTO dir/moved.txt", "250")
-    assert (root / "dir" / "moved.txt").read_bytes() == b"A" and not (root / "a.txt").exists()
-    # A file may replace a file ...
-    ctl.expect("RNFR b.txt", "350")
-    ctl.expect("RNTO dir/moved.txt", "250")
-    assert (root / "dir" / "moved.txt").read_bytes() == b"B"
-    # ... but never a folder.
-    ctl.expect("RNFR dir/moved.txt", "350")
-    assert ctl.cmd("RNTO dir2").startswith("550")
-    ctl.expect("RNFR dir2", "350")
-    assert ctl.cmd("RNTO dir").startswith("550")
-    assert (root / "dir2").is_dir() and (root / "dir" / "moved.txt").exists()
-    # Folders can be renamed.
-    ctl.expect("RNFR dir2", "350")
-    ctl.expect("RNTO dir3", "250")
-    assert (root / "dir3").is_dir()
-    # Sequence rules: RNTO needs a RNFR immediately before it.
-    assert ctl.cmd("RNTO x").startswith("503")
-    ctl.expect("RNFR dir3", "350")
-    ctl.expect("NOOP", "200")
-    assert ctl.cmd("RNTO x").startswith("503")
-    assert ctl.cmd("RNFR missing").startswith("550")
-    assert ctl.cmd("RNTO x").startswith("503")
-    assert ctl.cmd("RNFR /").startswith("550")
 
 
 def test_size_mdtm(server, ctl):

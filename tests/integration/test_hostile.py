@@ -4,12 +4,14 @@ the user's root is read or touched, and that a well-behaved client is served rig
 Cases tested elsewhere, not repeated here:
 - `..`, `../..`, absolute paths, symlinks planted to /etc and outside, a folder swapped for a symlink
   between commands, escapes through RNTO: test_jail.py (its `jail` fixture is reused below);
-- NUL and control characters in arguments (501), lines over 4 KiB (500): test_limits.py;
+- NUL and control characters in arguments (501), lines over 4 KiB (500), commands queued during a
+  transfer (they wait, the file arrives whole): tests/session (dispatch_test.cpp,
+  transfer_control_test.cpp);
 - PORT/EPRT to another address and to ports below 1024, a passive data connection from 127.0.0.2
   (refused, the real client still gets its file): test_data_connections.py;
 - USER in clear when TLS is required, commands pipelined after AUTH TLS, a stolen passive port under
   PROT P: test_tls.py;
-- REST beyond the end of the file (554): test_resume.py; RNTO onto a folder (550): test_files.py;
+- REST beyond the end of the file (554), RNTO onto a folder (550): tests/session/sequences_test.cpp;
 - a stalled data connection ends with 426 after server.data_timeout: test_limits.py;
 - Telnet IAC sequences and ABOR with urgent data: test_telnet.py, test_transfer_control.py.
 """
@@ -365,30 +367,6 @@ def test_commands_pipelined_with_auth_tls_are_discarded(make_tls_server, injecte
         c.sock = client_context().wrap_socket(c.sock, server_hostname="localhost")
         c.login()
         c.expect("QUIT", "221")
-
-
-# --- Commands during a transfer --------------------------------------------------------------------
-def test_commands_during_a_transfer_wait_and_do_not_corrupt_it(server):
-    """While a RETR runs, a burst of commands that would delete the file, open other data connections,
-    log in again or rename gets no answer until the transfer ends; the file arrives whole, then each
-    command is answered in order (NOOP, STAT and ABOR are answered at once: test_transfer_control.py)."""
-    payload = os.urandom(8 << 20)
-    (server.root() / "big.bin").write_bytes(payload)
-    with Control.to(server) as c:
-        c.login()
-        data = c.pasv()
-        c.expect("RETR big.bin", "150")
-        first = data.recv(65536)
-        c.send(b"PASV\r\nRNFR big.bin\r\nRNTO moved.bin\r\nDELE moved.bin\r\nMKD x\r\n")
-        assert c.silent_for(0.5), "queued commands wait for the end of the transfer"
-        assert (server.root() / "big.bin").exists()
-        got = first + recv_all(data)
-        assert got == payload
-        replies = [c.reply()[:4] for _ in range(6)]
-        assert replies == ["226 ", "227 ", "350 ", "250 ", "250 ", "257 "], replies
-        assert c.silent_for(0.2)
-        assert not (server.root() / "big.bin").exists() and (server.root() / "x").is_dir()
-    assert_served(server)
 
 
 # --- Clients that never read ------------------------------------------------------------------------

@@ -1,16 +1,17 @@
-"""The control connection during a transfer: ABOR (426 then 226) in the middle of a 1 GiB RETR and of a
-STOR, with and without the Telnet IP/Synch prefix; STAT reports progress; every other command, NOOP and
-QUIT too, is answered after the transfer's final reply, whatever the data connection does."""
+"""The control connection during a transfer, end to end: ABOR (426 then 226) in the middle of a 1 GiB
+RETR with the Synch as TCP urgent data and as ftplib sends it; STAT reports progress; every other
+command, NOOP too, is answered after the transfer's final reply, whatever the data connection does; a
+closed control connection ends the transfer. The rest of the rules (ABOR without a transfer or while
+the data connection is awaited, during STOR, STAT during STOR, commands and QUIT waiting for the end
+of the transfer, in order) are tested on the session: tests/session/transfer_control_test.cpp."""
 import io
-import os
 import re
 import socket
 import ssl
-import time
 
 import pytest
 
-from helpers import Control, login, recv_all, retr_bytes
+from helpers import Control, login, recv_all, retr_bytes, wait_for
 from tls_helpers import client_context, make_tls_server  # noqa: F401 (a fixture)
 
 GiB = 1 << 30
@@ -80,44 +81,6 @@ def test_abor_sent_like_ftplib(server, big):
     ftp.quit()
 
 
-def test_abor_while_waiting_for_the_data_connection(server, big):
-    with Control.to(server) as ctl:
-        ctl.login()
-        ctl.expect("PASV", "227")
-        ctl.send(b"RETR big.bin\r\n")  # nobody connects to the passive port
-        assert ctl.silent_for(0.2)
-        ctl.send(b"ABOR\r\n")
-        first, second = ctl.reply(), ctl.reply()
-        assert first.startswith("426") and second.startswith("226"), (first, second)
-        assert ctl.silent_for(0.2)
-        assert retr_bytes(ctl, "small.txt") == b"still usable\n"
-
-
-def test_abor_without_transfer_is_225(server):
-    with Control.to(server) as ctl:
-        ctl.login()
-        ctl.expect("ABOR", "225")
-        data = ctl.pasv()  # a prepared, unused data connection is dropped by ABOR
-        ctl.expect("ABOR", "225")
-        assert ctl.cmd("RETR x").startswith("425")
-        data.close()
-
-
-def test_abor_during_stor(server):
-    with Control.to(server) as ctl:
-        ctl.login()
-        data = ctl.pasv()
-        ctl.expect("STOR up.bin", "150")
-        data.sendall(b"x" * (4 << 20))
-        ctl.send(TELNET_IP + TELNET_DM + b"ABOR\r\n")
-        assert ctl.reply().startswith("426")
-        assert ctl.reply().startswith("226")
-        data.close()
-        ctl.expect("NOOP", "200")
-    # An aborted upload leaves no file and no temporary (storage.atomic_uploads; README "Durability").
-    assert sorted(p.name for p in server.root().iterdir()) == []
-
-
 def test_stat_during_retr(server, big):
     with Control.to(server) as ctl:
         ctl.login()
@@ -137,60 +100,6 @@ def test_stat_during_retr(server, big):
         data.close()
         r = ctl.cmd("STAT")
         assert "No data connection" in r and "Transfer in progress" not in r
-
-
-def test_stat_during_stor_counts_received_bytes(server):
-    with Control.to(server) as ctl:
-        ctl.login()
-        data = ctl.pasv()
-        ctl.expect("STOR up.bin", "150")
-        data.sendall(b"y" * 300_000)
-        for _ in range(100):
-            m = re.search(r"Transfer in progress: STOR /up\.bin, (\d+) bytes", ctl.cmd("STAT"))
-            assert m
-            if int(m[1]) == 300_000:
-                break
-        assert int(m[1]) == 300_000
-        data.close()
-        assert ctl.reply().startswith("226")
-    assert (server.root() / "up.bin").read_bytes() == b"y" * 300_000
-
-
-def test_other_commands_wait_for_the_transfer(server):
-    payload = os.urandom(8 << 20)
-    (server.root() / "mid.bin").write_bytes(payload)
-    with Control.to(server) as ctl:
-        ctl.login()
-        data = ctl.pasv()
-        ctl.expect("RETR mid.bin", "150")
-        ctl.send(b"PWD\r\n")
-        assert ctl.silent_for(0.3), "PWD is answered only after the transfer"
-        assert recv_all(data) == payload
-        assert ctl.reply().startswith("226")
-        assert ctl.reply().startswith('257 "/"')
-
-
-def test_quit_during_transfer_lets_it_finish(server):
-    payload = os.urandom(8 << 20)
-    (server.root() / "mid.bin").write_bytes(payload)
-    with Control.to(server) as ctl:
-        ctl.login()
-        data = ctl.pasv()
-        ctl.expect("RETR mid.bin", "150")
-        ctl.send(b"QUIT\r\n")
-        assert recv_all(data) == payload
-        assert ctl.reply().startswith("226")
-        assert ctl.reply().startswith("221")
-        assert ctl.closed_within(5)
-
-
-def test_telnet_commands_before_other_commands_are_ignored(server):
-    with Control.to(server) as ctl:
-        ctl.login()
-        ctl.send(TELNET_IP + TELNET_DM + b"NOOP\r\n")
-        assert ctl.reply().startswith("200")
-        ctl.send(b"\xff\xfb\x01NOOP\r\n")  # IAC WILL ECHO: an option negotiation is three bytes
-        assert ctl.reply().startswith("200")
 
 
 def test_pipelined_noop_and_stat_never_overtake_the_transfer_reply(server):
@@ -287,9 +196,7 @@ def test_closing_the_control_connection_ends_the_transfer(server, big):
     ctl.login()
     data, _ = start_retr(ctl)
     ctl.close()
-    deadline = time.monotonic() + 10
     # the session logs the aborted transfer, then its end: wait for both (ASan on a busy machine is slow)
-    while "result=426" not in server.log() or "disconnected" not in server.log():
-        assert time.monotonic() < deadline, server.log()[-2000:]
-        time.sleep(0.05)
+    assert wait_for(lambda: "result=426" in server.log() and "disconnected" in server.log()), \
+        server.log()[-2000:]
     recv_all(data, timeout=10)  # the data connection is closed too

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import Control
+from helpers import Control, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -34,7 +34,9 @@ def test_growing_login_delay_never_blocks_others(make_server):
         assert c.reply().startswith("331")
         c.send(b"PASS wrong\r\n")
         start = time.monotonic()
-        time.sleep(0.1)
+        # The failure is logged before its delay starts.
+        assert wait_for(lambda: srv.log().count("login failed: client=127.0.0.2") == 2, timeout=5,
+                        interval=0.01)
         other.expect("NOOP", "200")
         assert time.monotonic() - start < 0.6, "another session waited for the delay"
         assert c.reply(timeout=5).startswith("530")
@@ -67,7 +69,11 @@ def test_ban_after_max_failures(make_server):
     banned.close()
     with Control.to(srv, source="127.0.0.3") as c:
         c.login()
-    time.sleep(2.2)  # the ban ends
+    def greeted():
+        with Control.to(srv, greet=False, source="127.0.0.2") as c:
+            return c.reply(timeout=5).startswith("220")
+
+    assert wait_for(greeted, timeout=15, interval=0.1), "the ban never ended"
     with Control.to(srv, source="127.0.0.2") as c:
         c.login()
     log = srv.log()

@@ -4,7 +4,6 @@ import os
 import socket
 import ssl
 import subprocess
-import time
 
 import ftplib
 import pytest
@@ -264,22 +263,50 @@ def test_client_handshake_right_after_pasv_before_retr(make_tls_server):
     ftp.storbinary("STOR early", io.BytesIO(b"early bird"))
     host, port = ftplib.parse227(ftp.sendcmd("PASV"))
     raw = socket.create_connection((host, port), timeout=10)
-    result = {}
+    # The TLS engine works on memory buffers: the ClientHello is in the socket before RETR is sent,
+    # without a thread racing the command.
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ftp.context.wrap_bio(incoming, outgoing, server_hostname="localhost", session=ftp.sock.session)
 
-    def handshake():
-        t = ftp.context.wrap_socket(raw, server_hostname="localhost", session=ftp.sock.session)
-        result["data"] = t.recv(100)
-        result["reused"] = t.session_reused
+    def over_socket(op):
+        """Runs `op` of the TLS object, carrying its records over the socket, until it completes."""
+        while True:
+            try:
+                result = op()
+            except ssl.SSLWantReadError:
+                if pending := outgoing.read():
+                    raw.sendall(pending)
+                chunk = raw.recv(65536)
+                if chunk:
+                    incoming.write(chunk)
+                else:
+                    incoming.write_eof()
+                continue
+            if pending := outgoing.read():
+                raw.sendall(pending)
+            return result
 
-    import threading
-    th = threading.Thread(target=handshake)
-    th.start()
-    time.sleep(0.2)  # the handshake is in flight before RETR is sent
+    with pytest.raises(ssl.SSLWantReadError):
+        tls.do_handshake()
+    raw.sendall(outgoing.read())  # the ClientHello
     ftp.putcmd("RETR early")
+    over_socket(tls.do_handshake)  # the server answers it before or after its 150
     assert ftp.getresp().startswith("150")
-    th.join(10)
-    assert result == {"data": b"early bird", "reused": True}
+    assert (over_socket(lambda: tls.read(100)), tls.session_reused) == (b"early bird", True)
+    raw.close()
     assert ftp.getresp().startswith("226")
+
+
+def unsent_bytes(data: socket.socket) -> int:
+    """The server's send queue on the data connection `data` (the client's end), from /proc/net/tcp:
+    bytes it has written that cannot go out while the client's receive buffer is full."""
+    client_port, server_port = data.getsockname()[1], data.getpeername()[1]
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            local, remote, _, queues = line.split()[1:5]
+            if int(local.split(":")[1], 16) == server_port and int(remote.split(":")[1], 16) == client_port:
+                return int(queues.split(":")[0], 16)
+    return 0
 
 
 def test_large_download_with_a_slow_reader_arrives_whole(make_tls_server):
@@ -291,15 +318,18 @@ def test_large_download_with_a_slow_reader_arrives_whole(make_tls_server):
     ftp = tls_login(srv)
     ftp.voidcmd("TYPE I")
     conn = ftp.transfercmd("RETR big.bin")
-    time.sleep(0.5)  # the server's writes meet a full socket buffer
     got = bytearray()
+    checkpoint = 0
     while True:
+        # In the first MiB, every 64 KiB the client waits until the server has bytes queued that the full
+        # socket buffer does not take: its writes meet a full buffer over and over.
+        if checkpoint < 1024 * 1024 and len(got) >= checkpoint:
+            assert wait_for(lambda: unsent_bytes(conn) > 0, timeout=10, interval=0.01), len(got)
+            checkpoint += 64 * 1024
         chunk = conn.recv(4096)
         if not chunk:
             break
         got += chunk
-        if len(got) < 1024 * 1024:
-            time.sleep(0.001)
     conn.unwrap()  # the server ended the stream with close_notify
     conn.close()
     assert ftp.voidresp().startswith("226")

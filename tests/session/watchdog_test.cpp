@@ -170,3 +170,30 @@ TEST(Watchdog, GracefulStopCutsATransferAtTheStopDeadline) {
   EXPECT_TRUE(c->closed());
   EXPECT_TRUE(h.logged("server stopping: transfer aborted at server.shutdown_timeout"));
 }
+
+TEST(Watchdog, AClientThatDoesNotReadItsRepliesIsDisconnected) {
+  // A download nobody reads keeps the session busy (never idle); STATs whose replies the client does
+  // not read block the server's writes. A reply that has waited server.data_timeout ends the session.
+  SessionHarness h({.server = "data_timeout = \"20s\"\nidle_timeout = \"30s\""});
+  h.write_sparse("big.bin", 1ULL << 30);
+  auto c = h.connect();
+  c->login();
+  auto data = c->pasv();
+  c->cmd("RETR big.bin", 150);  // never read
+  c->end().limit_window(4096);  // the client reads no more replies than this
+  for (int i = 0; i < 100; ++i) c->send("STAT");
+  h.run_until_idle();
+  ASSERT_EQ(c->end().pending().size(), 4096u) << "the server's reply waits for the client";
+  // A client that reads, late, is not one that never reads: the wait starts again.
+  h.advance(15s);
+  c->end().take();
+  h.run_until_idle();
+  ASSERT_EQ(c->end().pending().size(), 4096u);
+  h.advance(19s);
+  EXPECT_FALSE(c->end().server_gone());
+  EXPECT_FALSE(h.logged("has not read its replies"));
+  h.advance(2s);
+  EXPECT_TRUE(c->end().server_gone());
+  EXPECT_TRUE(h.logged("the client has not read its replies for 20s: closing"));
+  EXPECT_TRUE(h.logged("result=426")) << "the download was aborted";
+}

@@ -1,7 +1,7 @@
 // The control connection while a transfer runs: ABOR (426 then 226) with and without a transfer, and
-// while the transfer still waits for its data connection; STAT reports progress; commands sent during
-// a transfer are answered after it, in the order they were sent; QUIT lets the transfer finish; the
-// client's end of the control connection ends the transfer.
+// while the transfer still waits for its data connection; STAT reports progress; every other command
+// sent during a transfer, NOOP too, is answered after its final reply, in the order they were sent;
+// QUIT lets the transfer finish; the client's end of the control connection ends the transfer.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -215,6 +215,52 @@ TEST(TransferControl, ABurstOfCommandsDuringATransferWaitsAndDoesNotCorruptIt) {
   EXPECT_EQ(h.read_file("wellbehaved-up.txt"), "up");
   other->cmd("DELE wellbehaved-up.txt", 250);
   other->cmd("QUIT", 221);
+}
+
+TEST(TransferControl, NoopDuringATransferIsAnsweredAfterItsFinalReply) {
+  // A client such as ftplib takes any 2xx after the 150 for the end of the transfer: a NOOP answered
+  // in between would shift every later reply by one. Only STAT and ABOR act during a transfer
+  // (PipelinedStatDuringATransferAnswersAfterThe150, the ABOR tests).
+  SessionHarness h;
+  const auto payload = pattern(kHeldBack);
+  h.write_file("f.bin", payload);
+  h.write_file("f.txt", "pipelined\n");
+  auto c = h.connect();
+  c->login();
+  auto data = c->pasv(kSmallWindow);
+  c->send_raw("RETR f.bin\r\nNOOP\r\n");
+  c->expect(150);
+  EXPECT_TRUE(c->silent()) << "NOOP waits for the end of the transfer";
+  EXPECT_EQ(h.read_all(data), payload);
+  EXPECT_EQ(c->reply(), "226 Transfer complete.\r\n");
+  EXPECT_EQ(c->reply(), "200 NOOP ok.\r\n");
+  EXPECT_TRUE(c->silent());
+  // A short transfer, pipelined with its NOOP: the same order.
+  data = c->pasv();
+  c->send_raw("RETR f.txt\r\nNOOP\r\n");
+  c->expect(150);
+  EXPECT_EQ(h.read_all(data), "pipelined\n");
+  EXPECT_EQ(c->reply(), "226 Transfer complete.\r\n");
+  EXPECT_EQ(c->reply(), "200 NOOP ok.\r\n");
+  // A NOOP sent while data flows, and a transfer that fails after its 150: its 426, then the 200.
+  h.write_sparse("big.bin", 1ULL << 30);
+  data = c->pasv();
+  c->cmd("RETR big.bin", 150);
+  h.read_n(data, kMiB);
+  c->send("NOOP");
+  EXPECT_TRUE(c->silent());
+  data.close();
+  EXPECT_EQ(c->reply(), "426 Data connection failed; transfer aborted.\r\n");
+  EXPECT_EQ(c->reply(), "200 NOOP ok.\r\n");
+  EXPECT_TRUE(c->silent());
+  // Without a transfer, both at once, in order.
+  c->send_raw("STAT\r\nNOOP\r\n");
+  EXPECT_TRUE(c->reply().starts_with("211-"));
+  EXPECT_EQ(c->reply(), "200 NOOP ok.\r\n");
+  data = c->pasv();
+  c->cmd("RETR f.txt", 150);
+  EXPECT_EQ(h.read_all(data), "pipelined\n");
+  c->expect(226);
 }
 
 TEST(TransferControl, RefusedTransfersAnswerOnceBeforeWhatFollows) {

@@ -1,8 +1,9 @@
 # The build uses clang++: GCC 12 miscompiles some C++20 coroutine code (temporaries in co_await
 # expressions destroyed twice), and clang is needed for libFuzzer anyway.
 # Warnings are errors in every build; hardening flags as in DESIGN.md.
+# -Wconversion and -Wsign-conversion: a conversion that can change a value is written as a cast.
 add_compile_options(-Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wnon-virtual-dtor -Wcast-align
-                    -Wimplicit-fallthrough -Werror)
+                    -Wimplicit-fallthrough -Wconversion -Wsign-conversion -Werror)
 # GCC 12 reports a false mismatched-new-delete on Asio coroutine frames (custom operator new/delete).
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   add_compile_options(-Wno-mismatched-new-delete)

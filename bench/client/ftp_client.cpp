@@ -245,7 +245,7 @@ void Control::start_tls(Stream& st, SSL_SESSION* resume) {
   if (s_.tls12) SSL_set_max_proto_version(st.ssl.get(), TLS1_2_VERSION);
   if (resume != nullptr) SSL_set_session(st.ssl.get(), resume);
   if (SSL_connect(st.ssl.get()) != 1) throw Error("TLS handshake: " + ssl_error_text());
-  if (&st == &ctl_) group_ = SSL_get_negotiated_group(st.ssl.get());
+  if (&st == &ctl_) group_ = static_cast<int>(SSL_get_negotiated_group(st.ssl.get()));  // an NID
 }
 
 void Control::login(bool full) {

@@ -277,15 +277,15 @@ Task<void> feed_watchdog(runtime::IoPool& pool, std::chrono::microseconds interv
   using Clock = std::chrono::steady_clock;
   const auto n = pool.size();
   // When each loop last ran the probe; shared with the probes still queued.
-  auto seen = std::shared_ptr<std::atomic<Clock::time_point>[]>(new std::atomic<Clock::time_point>[n]);
-  for (std::size_t i = 0; i < n; ++i) seen[i] = Clock::now();
+  auto seen = std::make_shared<std::vector<std::atomic<Clock::time_point>>>(n);
+  for (auto& s : *seen) s = Clock::now();
   asio::steady_timer timer(co_await asio::this_coro::executor);
   for (;;) {
     const auto now = Clock::now();
     bool alive = true;
-    for (std::size_t i = 0; i < n; ++i) alive = alive && now - seen[i].load() < interval;
+    for (const auto& s : *seen) alive = alive && now - s.load() < interval;
     if (alive) notify_watchdog();
-    for (std::size_t i = 0; i < n; ++i) asio::post(pool.at(i), [seen, i] { seen[i] = Clock::now(); });
+    for (std::size_t i = 0; i < n; ++i) asio::post(pool.at(i), [seen, i] { (*seen)[i] = Clock::now(); });
     timer.expires_after(interval / 2);
     if (auto [ec] = co_await timer.async_wait(kTuple); ec) co_return;
   }

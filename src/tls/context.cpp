@@ -148,7 +148,7 @@ Result<bool, std::string> load_pair(SSL_CTX* ctx, const std::filesystem::path& c
 
 std::string describe_all(SSL_CTX* ctx) {
   std::string out;
-  for (int r = SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_FIRST); r == 1;
+  for (long r = SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_FIRST); r == 1;
        r = SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_NEXT))
     out += (out.empty() ? "" : "; ") + describe_certificate(ctx);
   return out.empty() ? describe_certificate(ctx) : out;

@@ -62,7 +62,7 @@ TEST_F(ListingTest, ManyEntriesArriveCompleteAndSorted) {
   for (const auto& n : names) std::ofstream(base_ / "big" / n) << n;
   fs::create_directory(base_ / "big" / "sub dir");
   names.insert(std::upper_bound(names.begin(), names.end(), "sub dir"), "sub dir");
-  for (const std::size_t helpers : {0, 1, 3}) {
+  for (const std::size_t helpers : {0u, 1u, 3u}) {
     auto produced = session::produce_listing(job("/big", session::ListFormat::kNames), pool_, helpers);
     ASSERT_TRUE(produced);
     EXPECT_EQ(produced->lines, names.size());

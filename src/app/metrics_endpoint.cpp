@@ -60,7 +60,7 @@ class Collector final : public prometheus::Collectable {
  public:
   explicit Collector(const session::Services& services) : services_(services) {}
 
-  std::vector<MetricFamily> Collect() const override {
+  [[nodiscard]] std::vector<MetricFamily> Collect() const override {
     const auto& m = obs::metrics();
     Families out;
     auto& sessions = out.add("ftpsd_sessions", "Sessions now, by the TLS state of their control connection",

@@ -342,7 +342,7 @@ void raise_open_file_limit(std::size_t max_sessions) {
 
 }  // namespace
 
-int run_server(std::shared_ptr<const config::Config> config, bool print_connect_help) {
+int run_server(const std::shared_ptr<const config::Config>& config, bool print_connect_help) {
   raise_open_file_limit(config->server.max_sessions);
   // Upload temporaries of this run are created (and written) after this second.
   const std::int64_t started =
@@ -425,7 +425,8 @@ int run_server(std::shared_ptr<const config::Config> config, bool print_connect_
       if (ec) return;
       spdlog::info("SIGHUP received");
       // The next SIGHUP is handled once this reload is done (signals meanwhile are kept by Asio).
-      asio::co_spawn(pool.first(), reload(services, *blocking), [&](std::exception_ptr) { on_hangup(); });
+      asio::co_spawn(pool.first(), reload(services, *blocking),
+                     [&](const std::exception_ptr&) { on_hangup(); });
     });
   };
   on_hangup();

@@ -22,10 +22,9 @@ std::string read_all(const std::filesystem::path& file, bool& exists) {
 
 bool valid_name(std::string_view n) {
   if (n.empty() || n.size() > 128) return false;
-  for (char c : n)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == '@'))
-      return false;
-  return true;
+  return std::ranges::all_of(n, [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == '@';
+  });
 }
 
 std::string toml_string(std::string_view s) {
@@ -79,11 +78,11 @@ User parse_user(const toml::table& t, const std::filesystem::path& file) {
     } else if (key == "tls_required" && v.is_string()) {
       u.tls_required = config::from_name(config::kTlsRequired, v.as_string()->get());
       if (!u.tls_required)
-        fail(file, v, "key 'users.tls_required': expected one of \"none\", \"login\", \"all\"");
+        fail(file, v, R"(key 'users.tls_required': expected one of "none", "login", "all")");
     } else if (key == "tls_session_reuse" && v.is_string()) {
       u.tls_session_reuse = config::from_name(config::kSessionReuse, v.as_string()->get());
       if (!u.tls_session_reuse)
-        fail(file, v, "key 'users.tls_session_reuse': expected one of \"off\", \"report\", \"require\"");
+        fail(file, v, R"(key 'users.tls_session_reuse': expected one of "off", "report", "require")");
     } else if (key == "max_sessions" && v.is_integer()) {
       const auto n = v.as_integer()->get();
       if (n < 0 || n > 1'000'000) fail(file, v, "key 'users.max_sessions': must be between 0 and 1000000");
@@ -95,7 +94,7 @@ User parse_user(const toml::table& t, const std::filesystem::path& file) {
         rate = static_cast<std::uint64_t>(v.as_integer()->get());
       if (!rate)
         fail(file, v,
-             fmt::format("key 'users.{}': expected bytes per second such as \"500k\", \"10M\" or 0", key));
+             fmt::format(R"(key 'users.{}': expected bytes per second such as "500k", "10M" or 0)", key));
       (key == "download_rate" ? u.download_rate : u.upload_rate) = *rate;
     } else if (key == "name" || key == "password_hash" || key == "root" || key == "write" ||
                key == "tls_required" || key == "tls_session_reuse" || key == "certificate_name" ||
@@ -146,7 +145,7 @@ std::shared_ptr<const User> share_user(const std::shared_ptr<const UserStore>& s
   const auto& users = store->all();
   const auto it = users.find(name);
   if (it == users.end()) return nullptr;
-  return std::shared_ptr<const User>(store, &it->second);
+  return {store, &it->second};  // shares the ownership of the store (the aliasing constructor)
 }
 
 std::optional<User> UserStore::find(std::string_view name) const {

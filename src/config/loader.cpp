@@ -71,7 +71,7 @@ class TableReader {
       std::optional<Duration> d;
       if (n->is_string()) d = parse_duration(n->as_string()->get());
       if (n->is_integer() && n->as_integer()->get() >= 0) d = std::chrono::seconds(n->as_integer()->get());
-      if (!d) fail(n, key, "expected a duration such as \"30s\", \"5m\" or \"1h\"");
+      if (!d) fail(n, key, R"(expected a duration such as "30s", "5m" or "1h")");
       out = *d;
     }
   }
@@ -81,7 +81,7 @@ class TableReader {
       if (n->is_string()) v = parse_rate(n->as_string()->get());
       if (n->is_integer() && n->as_integer()->get() >= 0)
         v = static_cast<std::uint64_t>(n->as_integer()->get());
-      if (!v) fail(n, key, "expected bytes per second such as \"500k\", \"10M\" or 0 (unlimited)");
+      if (!v) fail(n, key, R"(expected bytes per second such as "500k", "10M" or 0 (unlimited))");
       out = *v;
     }
   }
@@ -203,7 +203,7 @@ std::vector<inet::IpNetwork> read_networks(TableReader& r, std::string_view key)
   for (const auto& n : *a) {
     const auto parsed = n.is_string() ? inet::IpNetwork::parse(n.as_string()->get()) : std::nullopt;
     if (!parsed)
-      r.fail(&n, key, "expected networks such as \"10.0.0.0/8\" or \"2001:db8::/32\" (no host bits set)");
+      r.fail(&n, key, R"(expected networks such as "10.0.0.0/8" or "2001:db8::/32" (no host bits set))");
     out.push_back(*parsed);
   }
   return out;

@@ -17,7 +17,7 @@ struct ConfigError {
 // All or nothing: unknown keys, wrong types and cross-field violations are errors. Relative paths
 // are resolved against the directory of the file (the current directory for the embedded default).
 [[nodiscard]] Result<Config, ConfigError> load_file(const std::filesystem::path& file);
-[[nodiscard]] Result<Config, ConfigError> load_string(std::string_view toml,
+[[nodiscard]] Result<Config, ConfigError> load_string(std::string_view text,
                                                       const std::filesystem::path& name,
                                                       const std::filesystem::path& base_dir);
 

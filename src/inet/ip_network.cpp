@@ -1,5 +1,6 @@
 #include "inet/ip_network.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace ftpsd::inet {
@@ -68,11 +69,11 @@ std::string IpNetwork::to_string() const {
 }
 
 bool any_contains(const std::vector<IpNetwork>& networks, const asio::ip::address& a) noexcept {
-  for (const auto& n : networks)
-    if (n.contains(a)) return true;
-  return false;
+  return std::ranges::any_of(networks, [&](const IpNetwork& n) { return n.contains(a); });
 }
 
+// Asio's to_v4() and to_v6() throw for the other family only, which is checked first.
+// NOLINTNEXTLINE(bugprone-exception-escape)
 AddressClass classify(const asio::ip::address& address) noexcept {
   const auto a = unmap(address);
   if (a.is_unspecified()) return AddressClass::kUnspecified;
@@ -91,6 +92,7 @@ AddressClass classify(const asio::ip::address& address) noexcept {
   return AddressClass::kPublic;
 }
 
+// NOLINTNEXTLINE(bugprone-exception-escape): see classify
 bool is_public(const asio::ip::address& a) noexcept {
   return classify(a) == AddressClass::kPublic;
 }

@@ -19,9 +19,10 @@ namespace ftpsd::net {
 // One lookup, logged; updates `policy` on success. Blocking: for start-up and tools.
 void resolve_now(PassiveAddressPolicy& policy);
 
-// Runs until its event loop stops or nothing uses `policy` any more (a reload replaced it and the last
-// session that had it ended): every `every`, a lookup on `pool`, then `policy` updated.
-Task<void> keep_resolved(std::weak_ptr<PassiveAddressPolicy> policy, runtime::BlockingPool& pool,
+// Runs until its event loop stops or nothing uses the policy `weak` points to any more (a reload
+// replaced it and the last session that had it ended): every `every`, a lookup on `pool`, then the
+// policy updated.
+Task<void> keep_resolved(std::weak_ptr<PassiveAddressPolicy> weak, runtime::BlockingPool& pool,
                          Duration every);
 
 }  // namespace ftpsd::net

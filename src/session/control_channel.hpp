@@ -36,7 +36,7 @@ class ControlChannel {
   }
   // The client does not read its replies: the pending write and wait are cancelled, and every later
   // send() fails at once.
-  void abandon() noexcept;
+  void abandon() noexcept;  // NOLINT(bugprone-exception-escape): Asio's timer cancel() does not fail
 
   // False when read_line() would first have to wait for the client: the session can then park
   // (session.cpp) and hold no coroutine while it waits. mark_readable() records that a wait for

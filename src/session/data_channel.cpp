@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <memory>
+#include <utility>
 
 #include "net/proxy_reader.hpp"
 #include "runtime/timeout.hpp"
@@ -68,12 +69,12 @@ DataFailure explain(DataError e, bool passive, const RefusedPeers& refused) {
 }
 
 DataChannel::DataChannel(asio::any_io_executor executor, net::PassivePortPool& ports,
-                         asio::ip::address control_peer, asio::ip::address control_local,
+                         const asio::ip::address& control_peer, asio::ip::address control_local,
                          DataChannelOptions options)
     : executor_(std::move(executor)),
       ports_(ports),
       control_peer_(normalize(control_peer)),
-      control_local_(control_local),
+      control_local_(std::move(control_local)),
       options_(std::move(options)) {}
 
 Result<std::uint16_t, DataError> DataChannel::try_listen() {
@@ -129,7 +130,7 @@ Task<Result<std::uint16_t, DataError>> DataChannel::listen_passive() {
   }
 }
 
-void DataChannel::set_active(tcp::endpoint target) {
+void DataChannel::set_active(const tcp::endpoint& target) {
   reset();
   active_target_ = target;
 }
@@ -158,7 +159,7 @@ Task<Result<tls::Stream, DataError>> DataChannel::open(Duration timeout) {
 }
 
 Task<std::optional<asio::ip::address>> DataChannel::data_peer(
-    tcp::socket& socket, std::chrono::steady_clock::time_point deadline) {
+    tcp::socket& socket, std::chrono::steady_clock::time_point deadline) const {
   std::error_code ec;
   const auto remote = socket.remote_endpoint(ec);
   if (ec) co_return std::nullopt;

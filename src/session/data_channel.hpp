@@ -58,8 +58,9 @@ struct DataFailure {
 
 class DataChannel {
  public:
-  DataChannel(asio::any_io_executor executor, net::PassivePortPool& ports, asio::ip::address control_peer,
-              asio::ip::address control_local, DataChannelOptions options = {});
+  DataChannel(asio::any_io_executor executor, net::PassivePortPool& ports,
+              const asio::ip::address& control_peer, asio::ip::address control_local,
+              DataChannelOptions options = {});
 
   // Binds a passive listener on the control connection's local address and returns its port. With
   // wait_when_exhausted, waits up to exhausted_wait for a port of an exhausted range.
@@ -69,7 +70,7 @@ class DataChannel {
     foreign_hook_ = std::move(hook);
   }
   // Active mode: the next transfer connects to `target` (checked by the caller: the control peer).
-  void set_active(tcp::endpoint target);
+  void set_active(const tcp::endpoint& target);
 
   [[nodiscard]] bool prepared() const noexcept { return acceptor_.has_value() || active_target_.has_value(); }
   [[nodiscard]] bool passive() const noexcept { return acceptor_.has_value(); }
@@ -97,7 +98,7 @@ class DataChannel {
   Task<bool> wait_for_port(Duration limit);
   // The data peer as the same-peer check sees it: the PROXY header's source for a trusted proxy.
   Task<std::optional<asio::ip::address>> data_peer(tcp::socket& socket,
-                                                   std::chrono::steady_clock::time_point deadline);
+                                                   std::chrono::steady_clock::time_point deadline) const;
   Task<Result<tls::Stream, DataError>> accept(Duration timeout);
   Task<Result<tls::Stream, DataError>> connect(Duration timeout);
 

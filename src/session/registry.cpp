@@ -109,7 +109,7 @@ SessionRegistry::Registration SessionRegistry::add(SessionFacts facts, asio::any
     std::lock_guard lock(mutex_);
     sessions_[id] = entry;
   }
-  return Registration(*this, std::move(entry));
+  return {*this, std::move(entry)};
 }
 
 void SessionRegistry::remove(std::uint64_t id) noexcept {

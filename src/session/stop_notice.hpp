@@ -4,6 +4,7 @@
 // two pointers, no pending operation.
 #include <map>
 #include <memory>
+#include <utility>
 
 #include "runtime/asio.hpp"
 
@@ -69,7 +70,7 @@ class StopNotice {
 
  private:
   struct Loop {
-    explicit Loop(asio::io_context::executor_type ex) : executor(ex) {}
+    explicit Loop(asio::io_context::executor_type ex) : executor(std::move(ex)) {}
     asio::io_context::executor_type executor;
     Listener* first = nullptr;
   };

@@ -59,7 +59,7 @@ Task<void> stall_watchdog(const TransferProgress& progress, Duration limit) {
 
 Task<TransferOutcome> guarded(Task<TransferOutcome> loop, const TransferProgress& progress, Duration limit) {
   auto r = co_await (std::move(loop) || stall_watchdog(progress, limit));
-  if (r.index() == 0) co_return std::get<0>(std::move(r));
+  if (r.index() == 0) co_return std::get<0>(r);
   co_return TransferOutcome{TransferStatus::kStalled, std::make_error_code(std::errc::timed_out),
                             progress.bytes};
 }
@@ -138,7 +138,7 @@ Task<TransferOutcome> buffered_send_loop(tls::Stream& data, int fd, TransferOpti
     auto [wec, wn, more] = co_await (data.write_all(asio::buffer(out), !last) && read_chunk(next.get()));
     if (wec) co_return TransferOutcome{TransferStatus::kNetworkError, wec, progress.bytes};
     progress.bytes += wn;
-    got = std::move(more);
+    got = more;
     std::swap(current, next);
   }
 }

@@ -5,8 +5,8 @@ namespace ftpsd::session {
 // What lives exactly as long as a data connection moves bytes: the connection, its progress and the stall
 // timer. Shared with the timer's callback, which may run after the slot has moved on.
 struct TransferSlot::Running : std::enable_shared_from_this<Running> {
-  Running(asio::any_io_executor executor, tls::Stream& data, Duration limit, bool& stalled_flag)
-      : stream(&data), stall_limit(limit), timer(std::move(executor)), stalled(&stalled_flag) {}
+  Running(const asio::any_io_executor& executor, tls::Stream& data, Duration limit, bool& stalled_flag)
+      : stream(&data), stall_limit(limit), timer(executor), stalled(&stalled_flag) {}
 
   // Every stall_limit: if no byte has moved since the last look, the connection is closed.
   void arm() {
@@ -23,7 +23,9 @@ struct TransferSlot::Running : std::enable_shared_from_this<Running> {
       self->arm();
     });
   }
-  void detach() noexcept {
+  // Asio's steady_timer::cancel() reports a failure by exception, and cancelling a timer's waits does
+  // not fail: hence the NOLINTs for bugprone-exception-escape here and in TransferSlot.
+  void detach() noexcept {  // NOLINT(bugprone-exception-escape)
     stream = nullptr;
     timer.cancel();
   }
@@ -36,12 +38,12 @@ struct TransferSlot::Running : std::enable_shared_from_this<Running> {
   bool* stalled;  // the slot's flag; valid while `stream` is set (the slot outlives its transfers)
 };
 
-TransferSlot::TransferSlot(asio::any_io_executor executor, std::function<void()> abort_pending)
+TransferSlot::TransferSlot(const asio::any_io_executor& executor, std::function<void()> abort_pending)
     : executor_(executor), abort_pending_(std::move(abort_pending)), changed_(executor) {
   changed_.expires_at(asio::steady_timer::time_point::max());
 }
 
-TransferSlot::~TransferSlot() {
+TransferSlot::~TransferSlot() {  // NOLINT(bugprone-exception-escape): see Running::detach
   if (running_) running_->detach();
 }
 
@@ -79,7 +81,7 @@ TransferProgress& TransferSlot::start(tls::Stream& data, std::string description
   return *running_->progress;
 }
 
-void TransferSlot::stop() noexcept {
+void TransferSlot::stop() noexcept {  // NOLINT(bugprone-exception-escape): see Running::detach
   if (!running_) return;
   running_->detach();
   running_.reset();

@@ -19,10 +19,10 @@ namespace ftpsd::session {
 class TransferSlot {
  public:
   // `abort_pending`: what else an abort stops, such as the pending accept of a passive data connection.
-  TransferSlot(asio::any_io_executor executor, std::function<void()> abort_pending);
+  TransferSlot(const asio::any_io_executor& executor, std::function<void()> abort_pending);
   TransferSlot(const TransferSlot&) = delete;
   TransferSlot& operator=(const TransferSlot&) = delete;
-  ~TransferSlot();
+  ~TransferSlot();  // NOLINT(bugprone-exception-escape): Asio's timer cancel() does not fail
 
   [[nodiscard]] bool active() const noexcept { return active_; }
   // The transfer's first reply (its 150, or its only reply when it was refused) has gone.
@@ -43,7 +43,7 @@ class TransferSlot {
   TransferProgress& start(tls::Stream& data, std::string description, std::uint64_t total,
                           Duration stall_timeout);
   // The transfer: it is done with its data connection (which it closes itself).
-  void stop() noexcept;
+  void stop() noexcept;  // NOLINT(bugprone-exception-escape): Asio's timer cancel() does not fail
   // ABOR, the watchdog, the end of the session: the data connection (or the wait for it) is closed; the
   // transfer then ends with its 426.
   void abort() noexcept;

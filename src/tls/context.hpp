@@ -38,7 +38,7 @@ class ServerContext {
   };
   ServerContext() = default;
   static int on_servername(SSL* ssl, int* alert, void* arg);
-  SSL_CTX* find(std::string_view host) const;
+  [[nodiscard]] SSL_CTX* find(std::string_view host) const;
 
   std::vector<Entry> contexts_;
   std::string description_;

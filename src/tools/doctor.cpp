@@ -19,7 +19,7 @@ using Clock = std::chrono::steady_clock;
 
 // One TCP connection, clear or TLS in the client role.
 struct Conn {
-  explicit Conn(asio::any_io_executor ex) : sock(std::move(ex)) {}
+  explicit Conn(const asio::any_io_executor& ex) : sock(ex) {}
   tcp::socket sock;
   std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;
 
@@ -52,7 +52,7 @@ struct FtpReply {
 
 class Doctor {
  public:
-  Doctor(asio::any_io_executor ex, const DoctorOptions& o)
+  Doctor(const asio::any_io_executor& ex, const DoctorOptions& o)
       : ex_(ex), o_(o), ctl_(ex), ssl_(asio::ssl::context::tls_client) {
     ssl_.set_default_verify_paths();
     ssl_.set_verify_mode(asio::ssl::verify_none);  // verified by hand below: a self-signed one is a warning
@@ -401,7 +401,7 @@ int run_doctor(const DoctorOptions& options) {
   asio::io_context io;
   int code = 1;
   Doctor doctor(io.get_executor(), options);
-  asio::co_spawn(io, doctor.run(), [&](std::exception_ptr e, int rc) {
+  asio::co_spawn(io, doctor.run(), [&](const std::exception_ptr& e, int rc) {
     if (e) {
       try {
         std::rethrow_exception(e);

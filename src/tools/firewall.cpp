@@ -33,6 +33,7 @@ std::string_view control_name(config::TlsMode m) {
 
 std::vector<std::string> network_texts(const std::vector<inet::IpNetwork>& networks) {
   std::vector<std::string> out;
+  out.reserve(networks.size());
   for (const auto& n : networks) out.push_back(n.to_string());
   return out;
 }
@@ -233,7 +234,7 @@ FirewallPlan plan_firewall(const config::Config& cfg) {
     plan.openings.push_back(Opening{
         .what = "passive data ports", .ports = *cfg.passive.ports, .external = cfg.passive.advertised_ports});
   } else {
-    plan.warnings.push_back(
+    plan.warnings.emplace_back(
         "passive.ports is empty: the kernel picks any port for passive mode, so no firewall can be opened "
         "narrowly; set passive.ports, e.g. \"50000-50099\"");
   }

@@ -7,7 +7,7 @@ FUZZ_TEST_SECONDS ?= 8
 PYTEST     := /usr/bin/python3 -m pytest
 JOBS       ?= $(shell nproc)
 
-.PHONY: deps build build-asan build-fuzz run test unit-test integration-test nat-test interop-test fuzz \
+.PHONY: deps build build-asan build-fuzz run test tidy unit-test integration-test nat-test interop-test fuzz \
         fuzz-test format format-check clean install
 
 # make install [PREFIX=/usr/local] [DESTDIR=/tmp/stage] [SYSCONFDIR=/etc]: the binary, the systemd unit,
@@ -50,6 +50,11 @@ fuzz: build-fuzz
 fuzz-test: build-fuzz
 	scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_TEST_SECONDS)
 
+# clang-tidy (.clang-tidy) over src/ with the compile commands of build/, one file per job; a file is
+# checked again only when it or a header it includes changed.
+tidy: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD) -j $(JOBS) tidy
+
 # Only the server: a newcomer talks to it as soon as possible; make test builds the rest.
 run: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD) -j $(JOBS) ftpsd
@@ -71,7 +76,7 @@ nat-test: build
 interop-test: build
 	FTPSD_BIN=$(CURDIR)/$(BUILD)/ftpsd $(PYTEST) -q -rs tests/interop
 
-test: format-check unit-test fuzz-test integration-test nat-test interop-test
+test: format-check tidy unit-test fuzz-test integration-test nat-test interop-test
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

@@ -4,6 +4,11 @@
 # -Wconversion and -Wsign-conversion: a conversion that can change a value is written as a cast.
 add_compile_options(-Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wnon-virtual-dtor -Wcast-align
                     -Wimplicit-fallthrough -Wconversion -Wsign-conversion -Werror)
+# Names reserved to the implementation (_Upper, __x, _x at global scope); clang-tidy leaves this to
+# the compiler (.clang-tidy).
+if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  add_compile_options(-Wreserved-identifier)
+endif()
 # GCC 12 reports a false mismatched-new-delete on Asio coroutine frames (custom operator new/delete).
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   add_compile_options(-Wno-mismatched-new-delete)

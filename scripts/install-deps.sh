@@ -3,7 +3,7 @@
 # Idempotent and quiet when everything is there; needs root (or sudo) only when it installs.
 set -euo pipefail
 packages=(
-  build-essential clang libclang-rt-14-dev cmake ninja-build pkg-config clang-format
+  build-essential clang libclang-rt-14-dev cmake ninja-build pkg-config clang-format clang-tidy
   libasio-dev libssl-dev libtomlplusplus-dev libcli11-dev libfmt-dev libspdlog-dev libcrypt-dev
   libgtest-dev libgmock-dev libsystemd-dev prometheus-cpp-dev
   python3 python3-pytest python3-aioftp curl lftp wget openssl

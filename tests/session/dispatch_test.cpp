@@ -92,7 +92,7 @@ TEST(Dispatch, ALineOverTheLimitGetsOneReply) {
   c->send_raw("USER " + std::string(10'000, 'u') + "\r\n");  // before the login too
   EXPECT_EQ(c->reply(), "500 Command line too long.\r\n");
   c->login();
-  for (const std::size_t length : {4097, 5000, 100'000}) {
+  for (const std::size_t length : {std::size_t{4097}, std::size_t{5000}, std::size_t{100'000}}) {
     c->send_raw("NOOP " + std::string(length - 5, 'x') + "\r\n");
     EXPECT_EQ(c->reply(), "500 Command line too long.\r\n") << length;
     EXPECT_TRUE(c->silent()) << length << ": one reply for one long line";

@@ -131,8 +131,8 @@ Task<void> session_entry(tcp::socket socket, session::Services& services, sessio
   admission.per_ip = std::move(*lease);
   std::optional<asio::ip::address> proxied;
   if (listener.proxy_protocol) proxied = *client;
-  session::start_session(std::move(socket), services, std::move(snapshot), std::move(listener),
-                         std::move(admission), proxied);
+  session::start_session(std::move(socket), services, std::move(snapshot), listener, std::move(admission),
+                         proxied);
 }
 
 Task<void> accept_loop(tcp::acceptor& acceptor, runtime::IoPool& pool, session::Services& services,

@@ -122,7 +122,7 @@ Task<Result<tls::Stream, DataError>> SessionContext::take_early_data(Duration ti
   while (early->phase != EarlyData::Phase::kDone) co_await early->changed.async_wait(kTuple);
   early_.reset();
   if (!early->stream) co_return Unexpected{timed_out ? DataError::kTimeout : early->error};
-  early_handshake_ = std::move(early->handshake);
+  early_handshake_ = early->handshake;
   co_return std::move(*early->stream);
 }
 

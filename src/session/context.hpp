@@ -34,8 +34,8 @@ class SessionContext {
   // `client`: the address from a PROXY protocol header, which replaces the socket's peer everywhere
   // (logs, address overrides, PORT checks, the same-peer check of data connections).
   // `transport`: the control connection, which outlives the context.
-  SessionContext(Services& services, Snapshot snapshot, std::uint64_t id, ControlTransport& transport,
-                 const config::ListenerConfig& listener,
+  SessionContext(Services& svc, Snapshot snap, std::uint64_t session_id, ControlTransport& transport,
+                 const config::ListenerConfig& listener_cfg,
                  std::optional<asio::ip::address> client = std::nullopt);
 
   Services& services;
@@ -108,7 +108,7 @@ class SessionContext {
   Task<void> reset_data();
   // After a PROT P transfer's 150: the TLS handshake on the data connection, with the session-reuse
   // check. On failure the final reply to send (the data connection is closed).
-  Task<Result<bool, Reply>> secure_data(tls::Stream& data);
+  Task<Result<bool, Reply>> secure_data(tls::Stream& stream);
   // AUTH TLS after its 234, and implicit TLS at connect. False: the session must end.
   Task<bool> upgrade_control();
   // CCC after its 200: close_notify both ways, then clear text again.

@@ -187,7 +187,8 @@ struct Session : ControlTransport::Parked {
   Session(Services& services, Snapshot snapshot, std::uint64_t id, ControlTransport& transport,
           const config::ListenerConfig& listener, std::optional<asio::ip::address> client,
           Admission&& granted)
-      : admission(std::move(granted)), ctx(services, std::move(snapshot), id, transport, listener, client) {}
+      : admission(std::move(granted)),
+        ctx(services, std::move(snapshot), id, transport, listener, std::move(client)) {}
   ~Session() override {
     // Its callback may still be queued: it must never see a gone session.
     if (watchdog) watchdog->detach();
@@ -294,8 +295,9 @@ template <class T, class A>
 void start(A transport, Services& services, Snapshot snapshot, const config::ListenerConfig& listener,
            Admission admission, std::optional<asio::ip::address> client) {
   const auto id = services.next_session_id.fetch_add(1, std::memory_order_relaxed);
-  std::unique_ptr<Session> session = std::make_unique<SessionOver<T>>(
-      std::move(transport), services, std::move(snapshot), id, listener, client, std::move(admission));
+  std::unique_ptr<Session> session =
+      std::make_unique<SessionOver<T>>(std::move(transport), services, std::move(snapshot), id, listener,
+                                       std::move(client), std::move(admission));
   obs::count(obs::metrics().sessions_total);  // and ctx.gauge counts it in ftpsd_sessions
   session->ctx.log(spdlog::level::info, "connect", "connected to {}", listener.address);
   const auto executor = session->ctx.control.executor();
@@ -305,7 +307,7 @@ void start(A transport, Services& services, Snapshot snapshot, const config::Lis
 }  // namespace
 
 void start_session(asio::ip::tcp::socket socket, Services& services, Snapshot snapshot,
-                   config::ListenerConfig listener, Admission admission,
+                   const config::ListenerConfig& listener, Admission admission,
                    std::optional<asio::ip::address> client) {
   std::error_code ec;
   socket.set_option(asio::ip::tcp::no_delay(true), ec);
@@ -314,14 +316,14 @@ void start_session(asio::ip::tcp::socket socket, Services& services, Snapshot sn
   // A client that does not read its replies is found out after a bounded amount of them (Watchdog).
   socket.set_option(asio::socket_base::send_buffer_size(static_cast<int>(limits::kControlSendBuffer)), ec);
   start<SocketTransport>(tls::Stream(std::move(socket)), services, std::move(snapshot), listener,
-                         std::move(admission), client);
+                         std::move(admission), std::move(client));
 }
 
 void start_session(std::unique_ptr<ControlTransport> transport, Services& services, Snapshot snapshot,
-                   config::ListenerConfig listener, Admission admission,
+                   const config::ListenerConfig& listener, Admission admission,
                    std::optional<asio::ip::address> client) {
   start<std::unique_ptr<ControlTransport>>(std::move(transport), services, std::move(snapshot), listener,
-                                           std::move(admission), client);
+                                           std::move(admission), std::move(client));
 }
 
 }  // namespace ftpsd::session

@@ -41,11 +41,11 @@ class Admission {
 // `client`: the client's address from a PROXY protocol header (the socket's peer is the proxy then).
 // `snapshot`: the configuration the session runs with (taken by the caller when it accepted).
 void start_session(asio::ip::tcp::socket socket, Services& services, Snapshot snapshot,
-                   config::ListenerConfig listener, Admission admission,
+                   const config::ListenerConfig& listener, Admission admission,
                    std::optional<asio::ip::address> client = std::nullopt);
 // The same over another transport (the session tests: an in-memory one).
 void start_session(std::unique_ptr<ControlTransport> transport, Services& services, Snapshot snapshot,
-                   config::ListenerConfig listener, Admission admission,
+                   const config::ListenerConfig& listener, Admission admission,
                    std::optional<asio::ip::address> client = std::nullopt);
 
 }  // namespace ftpsd::session

@@ -105,7 +105,7 @@ Task<Reply> stat(SessionContext& ctx, const Command& cmd) {
   std::vector<std::string> lines = {"ftpsd status:"};
   lines.push_back("Connected to " + ctx.peer.to_string());
   lines.push_back("Logged in as " + ctx.state.user_name);
-  lines.push_back(ctx.state.type == TransferType::kAscii ? "TYPE: ASCII" : "TYPE: BINARY");
+  lines.emplace_back(ctx.state.type == TransferType::kAscii ? "TYPE: ASCII" : "TYPE: BINARY");
   lines.push_back("Control connection: " + tls::describe_connection(ctx.control.native()));
   lines.push_back(std::string("Data protection: ") +
                   (ctx.state.protection == DataProtection::kPrivate ? "PROT P (TLS)" : "PROT C (clear)"));
@@ -115,7 +115,7 @@ Task<Reply> stat(SessionContext& ctx, const Command& cmd) {
                                 ctx.progress.bytes.load(),
                                 ctx.progress.total ? fmt::format(" of {}", ctx.progress.total.load()) : ""));
   } else {
-    lines.push_back("No data connection");
+    lines.emplace_back("No data connection");
   }
   lines.emplace_back("End of status.");
   co_return Reply{ReplyCode::kSystemStatus, std::move(lines)};

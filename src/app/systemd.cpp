@@ -32,10 +32,6 @@ void notify_stopping() {
   notify("STOPPING=1");
 }
 
-void notify_status(std::string_view status) {
-  notify(fmt::format("STATUS={}", status));
-}
-
 std::optional<std::chrono::microseconds> watchdog_interval() {
   std::uint64_t usec = 0;
   if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return std::nullopt;

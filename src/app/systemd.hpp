@@ -4,15 +4,12 @@
 // loop runs. Without NOTIFY_SOCKET (not started by systemd) every call does nothing.
 #include <chrono>
 #include <optional>
-#include <string_view>
 
 namespace ftpsd::app {
 
 void notify_ready();
 void notify_reloading();
 void notify_stopping();
-// STATUS=...: one line that `systemctl status` shows.
-void notify_status(std::string_view status);
 
 // systemd's watchdog (WatchdogSec= in the unit): the interval systemd expects WATCHDOG=1 within, or
 // nullopt when it is off (or ftpsd was not started by systemd).

@@ -201,7 +201,6 @@ Task<Result<tls::Stream, DataError>> DataChannel::accept(Duration timeout) {
     }
     // SECURITY: only the control peer may use the data port (no port theft, no FXP).
     if (!peer || (options_.require_same_peer && *peer != control_peer_)) {
-      ++foreign_refused_;
       ++refused_.count;
       refused_.last = peer;
       spdlog::warn(

@@ -87,8 +87,6 @@ class DataChannel {
   // Forgets a prepared channel (e.g. a new PASV replaces the previous one).
   void reset() noexcept;
 
-  [[nodiscard]] const asio::ip::address& control_peer() const noexcept { return control_peer_; }
-  [[nodiscard]] std::uint64_t foreign_peers_refused() const noexcept { return foreign_refused_; }
   // The connections the last open() refused.
   [[nodiscard]] const RefusedPeers& refused_by_last_open() const noexcept { return refused_; }
   [[nodiscard]] const DataChannelOptions& options() const noexcept { return options_; }
@@ -110,7 +108,6 @@ class DataChannel {
   net::PortLease lease_;
   std::optional<tcp::endpoint> active_target_;
   std::optional<tcp::socket> connecting_;
-  std::uint64_t foreign_refused_ = 0;
   RefusedPeers refused_;
   std::function<void(const asio::ip::address&)> foreign_hook_;
   DataChannelOptions options_;

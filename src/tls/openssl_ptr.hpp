@@ -15,7 +15,6 @@ template <class T, void (*Free)(T*)>
 struct OpenSslFree {
   void operator()(T* p) const noexcept { Free(p); }
 };
-using SslCtxPtr = std::unique_ptr<SSL_CTX, OpenSslFree<SSL_CTX, SSL_CTX_free>>;
 using X509Ptr = std::unique_ptr<X509, OpenSslFree<X509, X509_free>>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, OpenSslFree<EVP_PKEY, EVP_PKEY_free>>;
 using BioPtr = std::unique_ptr<BIO, OpenSslFree<BIO, BIO_free_all>>;

@@ -66,8 +66,6 @@ class Stream {
   // Reads and drops what the socket holds, without waiting (at most 256 KiB): close() with unread
   // bytes sends a RST, and a RST can destroy what the peer has not read yet.
   void drain() noexcept;
-  // Drops the TLS state without a close_notify (after an error).
-  void drop_tls() noexcept { tls_.reset(); }
   // For a bulk download on a secured connection: TLS records are gathered in a buffer of `bytes`
   // and reach the socket in one write(2) per buffer instead of one per 16 KiB record (fewer system
   // calls and TCP segments; costs one copy of the ciphertext through a cache-warm buffer).

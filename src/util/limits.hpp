@@ -7,7 +7,6 @@ inline constexpr std::size_t kMaxCommandLine = 4096;  // RFC 959 sets none; an u
 inline constexpr std::size_t kMaxPath = 4096;         // PATH_MAX; longer paths are refused with 501
 inline constexpr std::size_t kMaxUserName = 128;
 inline constexpr std::size_t kMaxListingEntries = 1'000'000;  // one LIST/MLSD never holds more in memory
-inline constexpr std::size_t kMaxStatLines = 10'000;          // STAT <path> over the control connection
 // The kernel's send buffer of a control connection (SO_SNDBUF; Linux doubles it). Replies are small.
 // Left to autotuning it grows to net.ipv4.tcp_wmem's maximum (4 MiB by default): a client that sends
 // commands and reads no reply then gets hundreds of thousands of replies accepted before a write waits

@@ -146,27 +146,12 @@ Task<Result<tls::Stream, Reply>> SessionContext::open_data() {
   if (!passive && (stream || stream.error() != DataError::kAborted))
     obs::count(stream ? obs::metrics().active_connects_ok : obs::metrics().active_connects_failed);
   if (!stream) {
-    switch (stream.error()) {
-      case DataError::kNoPassivePort:
-        obs::metrics().data_failure(obs::DataFailure::kNoPassivePort);
-        break;
-      case DataError::kBindFailed:
-        obs::metrics().data_failure(obs::DataFailure::kBindFailed);
-        break;
-      case DataError::kTimeout:
-        obs::metrics().data_failure(obs::DataFailure::kTimeout);
-        break;
-      case DataError::kConnectFailed:
-        obs::metrics().data_failure(obs::DataFailure::kConnectFailed);
-        break;
-      case DataError::kNotPrepared:
-      case DataError::kAborted:
-        break;
-    }
+    auto meaning = data_error_meaning(stream.error());
+    if (meaning.failure) obs::metrics().data_failure(*meaning.failure);
     const auto why = explain(stream.error(), passive, data.refused_by_last_open());
     log(stream.error() == DataError::kAborted ? spdlog::level::debug : spdlog::level::warn, "data_failed",
         "data connection failed: {}; fix: {}", why.cause, why.fix);
-    co_return Unexpected{data_error_reply(stream.error())};
+    co_return Unexpected{std::move(meaning.reply)};
   }
   co_return std::move(*stream);
 }

@@ -66,26 +66,35 @@ Reply path_error_reply(vfs::PathError e) {
   return {ReplyCode::kBadArgument, "Invalid path."};
 }
 
-Reply data_error_reply(DataError e) {
+DataErrorMeaning data_error_meaning(DataError e) {
+  using obs::DataFailure;
   switch (e) {
     case DataError::kNoPassivePort:
-      return {ReplyCode::kCannotOpenDataConnection, "No passive port available, try again later."};
+      return {{ReplyCode::kCannotOpenDataConnection, "No passive port available, try again later."},
+              DataFailure::kNoPassivePort};
     case DataError::kBindFailed:
-      return {ReplyCode::kCannotOpenDataConnection, "Could not listen for a data connection."};
+      return {{ReplyCode::kCannotOpenDataConnection, "Could not listen for a data connection."},
+              DataFailure::kBindFailed};
     case DataError::kNotPrepared:
-      return {ReplyCode::kCannotOpenDataConnection, "Use PORT, EPRT, PASV or EPSV first."};
+      return {{ReplyCode::kCannotOpenDataConnection, "Use PORT, EPRT, PASV or EPSV first."}, std::nullopt};
     case DataError::kTimeout:
-      return {ReplyCode::kCannotOpenDataConnection, "Data connection timed out: nothing connected in time."};
+      return {{ReplyCode::kCannotOpenDataConnection, "Data connection timed out: nothing connected in time."},
+              DataFailure::kTimeout};
     case DataError::kConnectFailed:
-      return {ReplyCode::kCannotOpenDataConnection, "Failed to connect to the address given by PORT/EPRT."};
+      return {{ReplyCode::kCannotOpenDataConnection, "Failed to connect to the address given by PORT/EPRT."},
+              DataFailure::kConnectFailed};
     case DataError::kAborted:
-      return {ReplyCode::kTransferAborted, "Data connection closed; transfer aborted."};
+      return {{ReplyCode::kTransferAborted, "Data connection closed; transfer aborted."}, std::nullopt};
   }
-  return {ReplyCode::kCannotOpenDataConnection, "Cannot open data connection."};
+  return {{ReplyCode::kCannotOpenDataConnection, "Cannot open data connection."}, std::nullopt};
+}
+
+Reply transfer_aborted_reply() {
+  return {ReplyCode::kTransferAborted, "Connection closed; transfer aborted."};
 }
 
 Reply transfer_reply(const TransferOutcome& outcome, bool aborted, std::string_view ok_text) {
-  if (aborted) return {ReplyCode::kTransferAborted, "Connection closed; transfer aborted."};
+  if (aborted) return transfer_aborted_reply();
   switch (outcome.status) {
     case TransferStatus::kOk:
       return {ReplyCode::kTransferComplete, std::string(ok_text)};

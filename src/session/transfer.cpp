@@ -13,6 +13,10 @@ bool is_storage_full(const std::error_code& ec) noexcept {
   return ec.value() == ENOSPC || ec.value() == EDQUOT || ec.value() == EFBIG;
 }
 
+TransferOutcome local_failure(std::error_code ec, std::uint64_t bytes) noexcept {
+  return {is_storage_full(ec) ? TransferStatus::kDiskFull : TransferStatus::kLocalError, ec, bytes};
+}
+
 namespace {
 
 using namespace asio::experimental::awaitable_operators;
@@ -27,10 +31,6 @@ constexpr std::size_t batch_buffer(std::size_t bytes) {
 constexpr std::size_t kSendfileChunk = 4 * 1024 * 1024;
 constexpr std::uint64_t kWritebackWindow = 8 * 1024 * 1024;  // durable uploads: start writing to the disk
 constexpr std::uint64_t kYieldEvery = 16 * 1024 * 1024;      // let the other sessions of this loop run
-
-TransferOutcome disk_failure(std::error_code ec, std::uint64_t bytes) {
-  return {is_storage_full(ec) ? TransferStatus::kDiskFull : TransferStatus::kLocalError, ec, bytes};
-}
 
 // Bandwidth limits: waits (on a timer) until `bytes` may have moved at both rates.
 Task<void> pace(const Throttle& t, std::uint64_t bytes) {
@@ -198,7 +198,7 @@ Task<TransferOutcome> receive_loop(tls::Stream& data, int fd, TransferOptions op
   };
   for (;;) {
     auto [rec, n, wec] = co_await (fill(current.get()) && write_piece(pending));
-    if (wec) co_return disk_failure(wec, progress.bytes);
+    if (wec) co_return local_failure(wec, progress.bytes);
     std::string_view piece(current.get(), n);
     if (opts.ascii) {
       protocol::from_network_ascii(piece, converted, pending_cr);
@@ -262,7 +262,7 @@ Task<TransferOutcome> receive_file(tls::Stream& data, int fd, TransferOptions op
     }
     return finish ? finish() : std::error_code{};
   });
-  if (ec) co_return disk_failure(ec, outcome.bytes);
+  if (ec) co_return local_failure(ec, outcome.bytes);
   co_return outcome;
 }
 

@@ -65,6 +65,9 @@ struct TransferProgress {
 // ENOSPC (the file system is full), EDQUOT (the quota is used up), EFBIG (the file is larger than
 // the file system or RLIMIT_FSIZE allows): storage errors with replies of their own (452/552).
 [[nodiscard]] bool is_storage_full(const std::error_code& ec) noexcept;
+// The outcome of a transfer that failed on the file's side (a read, a write, a flush) after `bytes`:
+// kDiskFull when is_storage_full(ec), kLocalError otherwise.
+[[nodiscard]] TransferOutcome local_failure(std::error_code ec, std::uint64_t bytes) noexcept;
 
 Task<TransferOutcome> send_file(tls::Stream& data, int fd, TransferOptions opts, runtime::BlockingPool& pool,
                                 TransferProgress& progress);

@@ -96,9 +96,7 @@ Task<Reply> run_transfer(SessionContext& ctx, std::string_view verb, std::string
         stream->close();
       else
         co_await ctx.close_data(*stream, tls::kPeerCloseWait);
-      co_return ctx.abort_requested
-          ? Reply{ReplyCode::kTransferAborted, "Connection closed; transfer aborted."}
-          : secured.error();
+      co_return ctx.abort_requested ? transfer_aborted_reply() : secured.error();
     }
   }
   ctx.progress.description = fmt::format("{} {}", verb, path);
@@ -147,8 +145,10 @@ struct UploadTarget {
   [[nodiscard]] int fd() const { return pending ? pending->fd() : in_place.get(); }
 };
 
-TransferOutcome local_failure(std::error_code ec, std::uint64_t bytes) {
-  return {is_storage_full(ec) ? TransferStatus::kDiskFull : TransferStatus::kLocalError, ec, bytes};
+// REST n with n beyond the end of the file (RETR; uploads too: a gap of zeros is not a resume).
+Reply restart_beyond_end(std::uint64_t offset, std::uint64_t size) {
+  return {ReplyCode::kInvalidRestart,
+          fmt::format("Restart offset {} is beyond the end of the file ({} bytes).", offset, size)};
 }
 
 Task<Reply> upload(SessionContext& ctx, std::string_view verb, const vfs::VirtualPath& path,
@@ -163,9 +163,7 @@ Task<Reply> upload(SessionContext& ctx, std::string_view verb, const vfs::Virtua
     if (!info && info.error() != std::errc::no_such_file_or_directory)
       co_return fs_error_reply(info.error(), Operation::kOpenWrite);
     if (const std::uint64_t size = info ? info->size : 0; offset > size)
-      co_return Reply{
-          ReplyCode::kInvalidRestart,
-          fmt::format("Restart offset {} is beyond the end of the file ({} bytes).", offset, size)};
+      co_return restart_beyond_end(offset, size);
   }
   const config::StorageConfig storage = ctx.config->storage;
   // A resume (REST n, APPE) continues the file in place: that is what resuming is.
@@ -373,9 +371,7 @@ Task<Reply> retr(SessionContext& ctx, const Command& cmd) {
   if (!opened) co_return fs_error_reply(opened.error(), Operation::kOpenRead);
   auto& fd = opened->first;
   const std::uint64_t size = opened->second;
-  if (offset > size)
-    co_return Reply{ReplyCode::kInvalidRestart,
-                    fmt::format("Restart offset {} is beyond the end of the file ({} bytes).", offset, size)};
+  if (offset > size) co_return restart_beyond_end(offset, size);
   co_return co_await run_transfer(
       ctx, "RETR", path->str(),
       Reply{ReplyCode::kFileStatusOk, fmt::format("Opening {} mode data connection for {} ({} bytes).",

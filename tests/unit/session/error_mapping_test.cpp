@@ -56,3 +56,31 @@ TEST(ErrorMapping, TransfersEndingOnFullStorage) {
 TEST(ErrorMapping, ReservedNamesAreNotAllowed) {
   EXPECT_EQ(path_error_reply(ftpsd::vfs::PathError::kReserved).code, ReplyCode::kFileNameNotAllowed);
 }
+
+TEST(ErrorMapping, LocalFailuresOfTransfers) {
+  EXPECT_EQ(local_failure(sys(ENOSPC), 7).status, TransferStatus::kDiskFull);
+  EXPECT_EQ(local_failure(sys(EDQUOT), 7).status, TransferStatus::kDiskFull);
+  const auto io = local_failure(sys(EIO), 7);
+  EXPECT_EQ(io.status, TransferStatus::kLocalError);
+  EXPECT_EQ(io.error, sys(EIO));
+  EXPECT_EQ(io.bytes, 7u);
+}
+
+// Each data-connection error gives one reply and, when a connection failed, one metric cause.
+TEST(ErrorMapping, DataErrorsMapToOneReplyAndOneMetricCause) {
+  using ftpsd::obs::DataFailure;
+  const std::pair<DataError, std::optional<DataFailure>> expected[] = {
+      {DataError::kNoPassivePort, DataFailure::kNoPassivePort},
+      {DataError::kBindFailed, DataFailure::kBindFailed},
+      {DataError::kTimeout, DataFailure::kTimeout},
+      {DataError::kConnectFailed, DataFailure::kConnectFailed},
+      {DataError::kNotPrepared, std::nullopt},
+      {DataError::kAborted, std::nullopt}};
+  for (const auto& [error, failure] : expected) {
+    const auto meaning = data_error_meaning(error);
+    EXPECT_EQ(meaning.failure, failure) << static_cast<int>(error);
+    EXPECT_EQ(meaning.reply.lines, data_error_reply(error).lines);
+    EXPECT_EQ(meaning.reply.code, error == DataError::kAborted ? ReplyCode::kTransferAborted
+                                                               : ReplyCode::kCannotOpenDataConnection);
+  }
+}

@@ -6,6 +6,7 @@
 #include <prometheus/metric_family.h>
 
 #include <exception>
+#include <iterator>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -79,13 +80,13 @@ class Collector final : public prometheus::Collectable {
     auto& refused =
         out.add("ftpsd_connections_refused_total",
                 "Connections or logins refused by a limit or a ban, by reason", MetricType::Counter);
-    Families::sample(refused, value_of(services_.refused_banned), {{"reason", "banned"}});
-    Families::sample(refused, value_of(services_.refused_per_ip), {{"reason", "max_sessions_per_ip"}});
-    Families::sample(refused, value_of(services_.refused_per_user), {{"reason", "max_sessions_per_user"}});
+    Families::sample(refused, value_of(m.refused_banned), {{"reason", "banned"}});
+    Families::sample(refused, value_of(m.refused_per_ip), {{"reason", "max_sessions_per_ip"}});
+    Families::sample(refused, value_of(m.refused_per_user), {{"reason", "max_sessions_per_user"}});
     out.counter("ftpsd_protocol_abuse_total",
                 "Bounce attempts (PORT/EPRT to another host or a low port) and foreign data connections",
-                value_of(services_.protocol_abuse));
-    out.counter("ftpsd_bans_total", "Client addresses banned ([bans])", value_of(services_.bans_started));
+                value_of(m.protocol_abuse));
+    out.counter("ftpsd_bans_total", "Client addresses banned ([bans])", value_of(m.bans_started));
     auto& banned = out.add("ftpsd_banned_addresses", "Client addresses banned now", MetricType::Gauge);
     Families::sample(banned,
                      static_cast<double>(services_.bans.banned_count(std::chrono::steady_clock::now())), {});
@@ -138,14 +139,15 @@ class Collector final : public prometheus::Collectable {
         {obs::DataFailure::kBindFailed, "bind_failed"},
         {obs::DataFailure::kTimeout, "timeout"},
         {obs::DataFailure::kConnectFailed, "connect_failed"},
-        {obs::DataFailure::kTlsHandshake, "tls_handshake"}};
+        {obs::DataFailure::kTlsHandshake, "tls_handshake"},
+        {obs::DataFailure::kTlsReuseRefused, "tls_reuse_refused"}};
+    static_assert(std::size(kCauses) == static_cast<std::size_t>(obs::DataFailure::kCount));
     for (const auto& [f, name] : kCauses)
       Families::sample(failures, value_of(m.data_failures[static_cast<std::size_t>(f)]), {{"cause", name}});
-    Families::sample(failures, value_of(services_.tls_reuse_refused), {{"cause", "tls_reuse_refused"}});
     out.counter("ftpsd_tls_session_reuse_reported_total",
                 "Protected data connections accepted without resuming the TLS session (session_reuse = "
                 "report, or after CCC from the client's address)",
-                value_of(services_.tls_reuse_reported));
+                value_of(m.tls_reuse_reported));
 
     const auto snapshot = services_.snapshot();
     const auto& pool = *snapshot.ports;

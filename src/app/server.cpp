@@ -99,14 +99,14 @@ Task<void> refuse_busy(tcp::socket socket, std::shared_ptr<const config::Config>
 std::optional<net::KeyedCounter::Lease> admit(session::Services& services, const config::Config& cfg,
                                               const asio::ip::address& client, Refusal& refusal) {
   if (services.bans.banned_until(client, cfg.bans, net::Bans::Clock::now())) {
-    services.refused_banned.fetch_add(1, std::memory_order_relaxed);
+    obs::count(obs::metrics().refused_banned);
     spdlog::info("connection refused: client={} reason=banned", client.to_string());
     refusal = Refusal::kBanned;
     return std::nullopt;
   }
   auto lease = services.sessions_per_ip.try_acquire(client.to_string(), cfg.server.max_sessions_per_ip);
   if (!lease) {
-    services.refused_per_ip.fetch_add(1, std::memory_order_relaxed);
+    obs::count(obs::metrics().refused_per_ip);
     spdlog::warn("connection refused: client={} reason=server.max_sessions_per_ip ({}) reached",
                  client.to_string(), cfg.server.max_sessions_per_ip);
     refusal = Refusal::kTooManyFromAddress;

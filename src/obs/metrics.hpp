@@ -39,7 +39,8 @@ enum class DataFailure : std::uint8_t {
   kTimeout,
   kConnectFailed,
   kTlsHandshake,
-  kCount  // tls_reuse_refused comes from session::Services
+  kTlsReuseRefused,  // a protected data connection that did not resume the control connection's session
+  kCount
 };
 
 struct Metrics {
@@ -49,12 +50,21 @@ struct Metrics {
   std::atomic<std::int64_t> sessions_plain{0};  // now, in clear text
   Counter logins_ok{0};
   Counter logins_failed{0};
+  // Connections or logins refused by a limit or a ban.
+  Counter refused_banned{0};    // a connection from a banned address
+  Counter refused_per_ip{0};    // server.max_sessions_per_ip
+  Counter refused_per_user{0};  // a login over the user's session limit
+  Counter protocol_abuse{0};    // refused PORT/EPRT bounces, foreign data connections
+  Counter bans_started{0};
   std::array<Counter, 2> transfers_complete{};    // by Direction
   std::array<Counter, 2> transfers_incomplete{};  // by Direction
   std::array<Counter, 2> transfer_bytes{};        // by Direction
   std::array<DurationHistogram, 2> transfer_seconds;
   std::array<std::array<Counter, 3>, 2> handshakes{};  // [Channel][Handshake]
   std::array<Counter, static_cast<std::size_t>(DataFailure::kCount)> data_failures{};
+  // Protected data connections accepted without resuming the TLS session (session_reuse = "report",
+  // or after CCC from the client's address); the refused ones are DataFailure::kTlsReuseRefused.
+  Counter tls_reuse_reported{0};
   Counter active_connects_ok{0};
   Counter active_connects_failed{0};
   Counter reloads_ok{0};

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "inet/ip_network.hpp"
+#include "obs/metrics.hpp"
 
 namespace ftpsd::session {
 
@@ -11,15 +12,14 @@ OffenceResult report_offence(Services& services, const config::Config& cfg, cons
   const auto address = inet::unmap(client);
   const auto now = net::Bans::Clock::now();
   if (kind == Offence::kLogin) {
-    services.failed_logins.fetch_add(1, std::memory_order_relaxed);
     spdlog::warn("login failed: client={} {}", address.to_string(), detail);
   } else {
-    services.protocol_abuse.fetch_add(1, std::memory_order_relaxed);
+    obs::count(obs::metrics().protocol_abuse);
     spdlog::warn("protocol abuse: client={} {}", address.to_string(), detail);
   }
   const auto f = services.bans.record_failure(address, cfg.bans, now);
   if (f.banned) {
-    services.bans_started.fetch_add(1, std::memory_order_relaxed);
+    obs::count(obs::metrics().bans_started);
     spdlog::warn("ban: client={} for {}s after {} failures", address.to_string(),
                  std::chrono::duration_cast<std::chrono::seconds>(cfg.bans.duration).count(), f.recent);
   }

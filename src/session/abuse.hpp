@@ -1,6 +1,6 @@
 #pragma once
 // Failed logins and protocol abuse: one log line per offence that fail2ban can match (the client
-// address always right after the fixed prefix), the counters in Services, and the ban when
+// address always right after the fixed prefix), the counters in obs::metrics(), and the ban when
 // bans.max_failures is reached. See examples/fail2ban/.
 #include <string>
 #include <string_view>

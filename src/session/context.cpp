@@ -288,7 +288,7 @@ Task<Result<bool, Reply>> SessionContext::secure_data(tls::Stream& stream) {
   // is private to it), so a full handshake means either a client that does not resume, or someone
   // else who connected to the data port.
   if (policy == config::SessionReuse::kReport) {
-    services.tls_reuse_reported.fetch_add(1, std::memory_order_relaxed);
+    obs::count(obs::metrics().tls_reuse_reported);
     log(spdlog::level::warn, "tls_reuse",
         "data connection did not resume the control connection's TLS session; accepted because "
         "tls.session_reuse = \"report\" (\"require\" would refuse it)");
@@ -307,13 +307,13 @@ Task<Result<bool, Reply>> SessionContext::secure_data(tls::Stream& stream) {
     // After CCC a client may no longer have the control connection's TLS session to resume: lftp drops
     // it with the control connection's TLS and does full handshakes. Accepted from the client's own
     // address, logged and counted as under "report"; from anywhere else refused as always.
-    services.tls_reuse_reported.fetch_add(1, std::memory_order_relaxed);
+    obs::count(obs::metrics().tls_reuse_reported);
     log(spdlog::level::warn, "tls_reuse",
         "data connection did not resume the TLS session the control connection had before CCC; accepted "
         "because it comes from the client's address");
     co_return true;
   }
-  services.tls_reuse_refused.fetch_add(1, std::memory_order_relaxed);
+  obs::metrics().data_failure(obs::DataFailure::kTlsReuseRefused);
   if (stranger)
     report_offence(
         services, *config, *stranger, Offence::kProtocol,

@@ -47,25 +47,15 @@ struct Services {
   runtime::BlockingPool& blocking;
   tls::ContextStore* tls = nullptr;  // null when no certificate is configured; sessions take current()
   std::atomic<std::uint64_t> next_session_id{1};
-  // Data connections that did not resume the control connection's TLS session: refused (require)
-  // or accepted and counted (report).
-  std::atomic<std::uint64_t> tls_reuse_refused{0};
-  std::atomic<std::uint64_t> tls_reuse_reported{0};
-  std::atomic<std::size_t> sessions{0};
+  std::atomic<std::size_t> sessions{0};  // now, against server.max_sessions (counted at accept)
   vfs::RootHandles roots;  // the users' root folders, one handle per folder shared by its sessions
 
-  // Limits and bans (issue 5). The counters are totals since start, for metrics.
+  // Limits and bans (their counters for the metrics are in obs::metrics()).
   net::KeyedCounter sessions_per_ip;    // by client address (the PROXY header's on proxied listeners)
   net::KeyedCounter sessions_per_user;  // by user name, from login to logout
   net::Bans bans;
   net::RateLimiter download_limit;  // limits.download_rate, shared by all sessions
   net::RateLimiter upload_limit;    // limits.upload_rate
-  std::atomic<std::uint64_t> failed_logins{0};
-  std::atomic<std::uint64_t> protocol_abuse{0};  // refused PORT/EPRT bounces, foreign data connections
-  std::atomic<std::uint64_t> bans_started{0};
-  std::atomic<std::uint64_t> refused_banned{0};
-  std::atomic<std::uint64_t> refused_per_ip{0};
-  std::atomic<std::uint64_t> refused_per_user{0};
   // Graceful stop (SIGTERM): once set, idle sessions get 421 and end; running transfers may go on
   // until stop_deadline, then they are aborted and their sessions end with 421 too.
   std::atomic<bool> stopping{false};

@@ -7,6 +7,8 @@ import ssl
 import subprocess
 import time
 
+import pytest
+
 from conftest import BIN
 from helpers import Control, retr_bytes, stor_bytes, wait_for
 from tls_helpers import client_context, make_cert, make_tls_server, tls_login  # noqa: F401 (fixture)
@@ -164,6 +166,28 @@ def test_ban_and_limit_metrics_move(make_server):
         assert s3.recv(200).startswith(b"421")
     final, _ = scrape(url)
     assert final['ftpsd_connections_refused_total{reason="banned"}'] == 1
+
+
+def test_reuse_reported_and_per_user_refusals_are_counted(make_tls_server):
+    # session_reuse = "report": plain ftplib's data connections (full handshakes) are accepted and counted.
+    srv = make_tls_server(tls_extra='session_reuse = "report"', extra='[metrics]\naddress = "127.0.0.1:0"\n',
+                          server="max_sessions_per_user = 1")
+    url = metrics_url(srv)
+    before, body = scrape(url)
+    assert "# TYPE ftpsd_tls_session_reuse_reported_total counter" in body
+    assert before["ftpsd_tls_session_reuse_reported_total"] == 0
+    assert before['ftpsd_connections_refused_total{reason="max_sessions_per_user"}'] == 0
+    ftp = tls_login(srv, cls=ftplib.FTP_TLS)
+    assert ftp.nlst() == []
+    second = tls_login(srv, user="bob", cls=ftplib.FTP_TLS)  # another user: not refused
+    with pytest.raises(ftplib.error_temp, match="^421 Too many sessions for this user"):
+        tls_login(srv, cls=ftplib.FTP_TLS)
+    second.quit()
+    ftp.quit()
+    after, _ = scrape(url)
+    assert after["ftpsd_tls_session_reuse_reported_total"] == 1
+    assert after['ftpsd_connections_refused_total{reason="max_sessions_per_user"}'] == 1
+    assert after['ftpsd_data_connection_failures_total{cause="tls_reuse_refused"}'] == 0
 
 
 def test_help_texts_name_no_tracker_items(make_server):

@@ -82,7 +82,7 @@ Task<Reply> finish_login(SessionContext& ctx, std::shared_ptr<const auth::User> 
     const auto limit = user->max_sessions.value_or(ctx.config->server.max_sessions_per_user);
     auto lease = ctx.services.sessions_per_user.try_acquire(user->name, limit);
     if (!lease) {
-      ctx.services.refused_per_user.fetch_add(1, std::memory_order_relaxed);
+      obs::count(obs::metrics().refused_per_user);
       ctx.log(spdlog::level::warn, "login_refused",
               "login refused: client={} user=\"{}\" reason=max_sessions per user ({}) reached",
               ctx.peer.to_string(), log_safe(user->name), limit);

@@ -290,8 +290,9 @@ Task<Result<bool, Reply>> SessionContext::secure_data(tls::Stream& stream) {
   if (policy == config::SessionReuse::kReport) {
     obs::count(obs::metrics().tls_reuse_reported);
     log(spdlog::level::warn, "tls_reuse",
-        "data connection did not resume the control connection's TLS session; accepted because "
-        "tls.session_reuse = \"report\" (\"require\" would refuse it)");
+        "data connection did not resume the control connection's TLS session; accepted because {} "
+        "(\"require\" would refuse it)",
+        session_reuse_setting(*config, state.user.get(), peer));
     co_return true;
   }
   // From another address than the control connection (possible with passive.require_same_peer = false):
@@ -321,10 +322,11 @@ Task<Result<bool, Reply>> SessionContext::secure_data(tls::Stream& stream) {
   log(spdlog::level::warn, "data_failed",
       "data connection refused: it did not resume the control connection's TLS session; fix: "
       "a client that does not reuse TLS sessions needs tls_session_reuse = \"off\" for its user or network "
-      "(tls.session_reuse = \"require\"), otherwise another host connected to the data port");
+      "({}), otherwise another host connected to the data port",
+      session_reuse_setting(*config, state.user.get(), peer));
   co_return Unexpected{Reply{ReplyCode::kNetworkProtocolNotSupported,
-                             "Data connection refused: TLS session of the control connection not resumed "
-                             "(tls.session_reuse = require). Use a client that reuses TLS sessions."}};
+                             "Data connection refused: TLS session of the control connection not resumed. "
+                             "Use a client that reuses TLS sessions."}};
 }
 
 Task<std::error_code> SessionContext::close_data(tls::Stream& stream, Duration bound) {

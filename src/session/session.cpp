@@ -1,9 +1,7 @@
 #include "session/session.hpp"
 
-#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "config/names.hpp"
 #include "obs/metrics.hpp"
 #include "session/command_table.hpp"
 #include "session/context.hpp"
@@ -17,12 +15,23 @@ namespace {
 // SECURITY: with tls.required = login or all (for this user), credentials never travel in clear.
 std::optional<Reply> refuse_clear_login(const SessionContext& ctx, const protocol::Command& cmd) {
   if (ctx.control.secure()) return std::nullopt;
-  const std::string& user = cmd.verb == protocol::Verb::kUser ? cmd.argument : ctx.state.user_name;
-  const auto required = effective_tls_required(*ctx.config, auth::share_user(ctx.snapshot.users, user).get());
-  if (required == config::TlsRequired::kNone) return std::nullopt;
-  return Reply{
-      ReplyCode::kNotLoggedIn,
-      fmt::format("Login only over TLS: send AUTH TLS first (tls.required = {}).", config::name(required))};
+  const std::string& name = cmd.verb == protocol::Verb::kUser ? cmd.argument : ctx.state.user_name;
+  const auto user = auth::share_user(ctx.snapshot.users, name);
+  if (effective_tls_required(*ctx.config, user.get()) == config::TlsRequired::kNone) return std::nullopt;
+  ctx.log(spdlog::level::info, "tls_required", "{} refused on a clear control connection: {}",
+          protocol::verb_name(cmd.verb), tls_required_setting(*ctx.config, user.get()));
+  return Reply{ReplyCode::kNotLoggedIn, "Login only over TLS: send AUTH TLS first."};
+}
+
+// SECURITY: with tls.required = all (for this user), no data connection goes in clear.
+std::optional<Reply> refuse_clear_data(const SessionContext& ctx, const protocol::Command& cmd) {
+  if (ctx.state.protection == DataProtection::kPrivate ||
+      effective_tls_required(*ctx.config, ctx.state.user.get()) != config::TlsRequired::kAll)
+    return std::nullopt;
+  ctx.log(spdlog::level::info, "tls_required", "{} refused without PROT P: {}", protocol::verb_name(cmd.verb),
+          tls_required_setting(*ctx.config, ctx.state.user.get()));
+  return Reply{ReplyCode::kProtectionLevelDenied,
+               "Data connections must be protected: send PBSZ 0 and PROT P first."};
 }
 
 // Checks the command table's preconditions in a fixed order; nullopt when the command may run.
@@ -37,10 +46,9 @@ std::optional<Reply> refuse(const SessionContext& ctx, const CommandSpec& spec,
     return Reply{ReplyCode::kBadArgument, std::string(protocol::verb_name(cmd.verb)) + " needs an argument."};
   if (spec.needs_write && !ctx.state.can_write())
     return Reply{ReplyCode::kFileUnavailable, "Permission denied."};
-  if (spec.data_transfer && ctx.state.protection != DataProtection::kPrivate &&
-      effective_tls_required(*ctx.config, ctx.state.user.get()) == config::TlsRequired::kAll)
-    return Reply{ReplyCode::kProtectionLevelDenied,
-                 "Data connections must be protected: send PBSZ 0 and PROT P first (tls.required = all)."};
+  if (spec.data_transfer) {
+    if (auto r = refuse_clear_data(ctx, cmd)) return r;
+  }
   if (spec.data_transfer && !ctx.data_prepared())
     return Reply{ReplyCode::kCannotOpenDataConnection, "Use PORT, EPRT, PASV or EPSV first."};
   return std::nullopt;

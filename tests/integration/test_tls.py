@@ -9,7 +9,7 @@ import ftplib
 import pytest
 
 from conftest import PASSWORDS
-from helpers import read_reply, send, wait_for
+from helpers import Control, read_reply, send, wait_for
 from tls_helpers import ReusingFTP_TLS, client_context, make_tls_server, tls_login  # noqa: F401 (fixture)
 
 
@@ -67,10 +67,29 @@ def test_implicit_tls(make_tls_server):
 def test_plain_ftplib_refused_under_require_with_clear_reply(make_tls_server):
     srv = make_tls_server()  # session_reuse defaults to "require"
     ftp = tls_login(srv, cls=ftplib.FTP_TLS)  # full handshake on every data connection
-    with pytest.raises(ftplib.error_perm, match=r"^522 .*not resumed.*session_reuse = require"):
+    with pytest.raises(ftplib.error_perm) as refused:
         ftp.nlst()
+    # The client reads what to do; the log names the setting that refused it.
+    assert str(refused.value) == ("522 Data connection refused: TLS session of the control connection not "
+                                  "resumed. Use a client that reuses TLS sessions."), refused.value
     ftp.sendcmd("NOOP")  # the session goes on
-    assert 'tls.session_reuse = "require"' in srv.log()
+    assert wait_for(lambda: 'did not resume the control connection\'s TLS session; fix: a client that does not '
+                            'reuse TLS sessions needs tls_session_reuse = "off" for its user or network '
+                            '(tls.session_reuse = "require")' in srv.log())
+
+
+def test_session_reuse_log_names_the_override_that_applies(make_tls_server):
+    srv = make_tls_server(tls_extra='[[tls.session_reuse_overrides]]\nnetworks = ["127.0.0.0/8"]\n'
+                                    'session_reuse = "report"',
+                          user_options={"bob": 'tls_session_reuse = "require"'})
+    ftp = tls_login(srv, cls=ftplib.FTP_TLS)
+    assert ftp.nlst() == []
+    assert wait_for(lambda: 'accepted because session_reuse = "report" ([[tls.session_reuse_overrides]] for '
+                            '127.0.0.0/8)' in srv.log())
+    bob = tls_login(srv, user="bob", cls=ftplib.FTP_TLS)
+    with pytest.raises(ftplib.error_perm, match=r"^522 .*not resumed\. Use a client that reuses TLS sessions\.$"):
+        bob.nlst()
+    assert wait_for(lambda: '(tls_session_reuse = "require" (users file, user bob))' in srv.log())
 
 
 def test_plain_ftplib_accepted_and_reported_under_report(make_tls_server):
@@ -130,8 +149,10 @@ def test_user_in_clear_refused_when_tls_required(make_tls_server):
     f = s.makefile("rb")
     read_reply(f)
     reply = send(s, f, "USER alice")
-    assert reply.startswith("530 ") and "AUTH TLS" in reply, reply
+    assert reply == "530 Login only over TLS: send AUTH TLS first.\r\n", reply
     assert send(s, f, f"PASS {PASSWORDS['alice']}").startswith("530 ")
+    # The setting is named in the log, not to the client.
+    assert wait_for(lambda: 'USER refused on a clear control connection: tls.required = "login"' in srv.log())
     assert "logged in" not in srv.log()
     # over TLS the same user logs in
     ftp = tls_login(srv)
@@ -142,13 +163,27 @@ def test_required_all_needs_prot_p(make_tls_server):
     srv = make_tls_server(tls_extra='required = "all"')
     ftp = tls_login(srv, prot_p=False)
     ftp.sendcmd("PBSZ 0")
-    with pytest.raises(ftplib.error_perm, match="^534"):
+    with pytest.raises(ftplib.error_perm) as prot_c:
         ftp.sendcmd("PROT C")
+    assert str(prot_c.value) == "534 PROT C refused: data connections must be protected; use PROT P.", prot_c.value
     ftp.sendcmd("PASV")
-    with pytest.raises(ftplib.error_perm, match="^521 .*PROT P"):
+    with pytest.raises(ftplib.error_perm) as clear_list:
         ftp.sendcmd("LIST")
+    assert str(clear_list.value) == "521 Data connections must be protected: send PBSZ 0 and PROT P first.", \
+        clear_list.value
     ftp.prot_p()
     assert ftp.nlst() == []
+    assert wait_for(lambda: 'PROT C refused: tls.required = "all"' in srv.log())
+    assert wait_for(lambda: 'LIST refused without PROT P: tls.required = "all"' in srv.log())
+
+
+def test_tls_required_of_a_user_is_named_in_the_log(make_tls_server):
+    srv = make_tls_server(user_options={"bob": 'tls_required = "login"'})
+    with Control.to(srv) as c:
+        assert c.cmd("USER bob") == "530 Login only over TLS: send AUTH TLS first.\r\n"
+        c.login("alice")  # tls.required stays "none" for everybody else
+    assert wait_for(lambda: 'USER refused on a clear control connection: tls_required = "login" (users file, '
+                            'user bob)' in srv.log())
 
 
 def test_pipelined_commands_after_auth_tls_are_discarded(make_tls_server):
@@ -186,7 +221,8 @@ def test_security_command_sequencing(make_tls_server):
     assert send(t, tf, "AUTH TLS").startswith("503")
     assert send(t, tf, "USER alice").startswith("331")
     assert send(t, tf, f"PASS {PASSWORDS['alice']}").startswith("230")
-    assert send(t, tf, "CCC").startswith("534")
+    assert send(t, tf, "CCC") == "534 CCC is not allowed on this server: the control connection stays protected.\r\n"
+    assert wait_for(lambda: "CCC refused: tls.allow_ccc = false" in srv.log())
 
 
 def test_auth_on_a_plain_listener_is_refused(make_server):

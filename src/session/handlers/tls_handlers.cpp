@@ -48,10 +48,12 @@ Task<Reply> prot(SessionContext& ctx, const Command& cmd) {
     co_return Reply{ReplyCode::kOk, "Protection set to Private."};
   }
   if (level == "C") {
-    if (effective_tls_required(*ctx.config, ctx.state.user.get()) == config::TlsRequired::kAll)
+    if (effective_tls_required(*ctx.config, ctx.state.user.get()) == config::TlsRequired::kAll) {
+      ctx.log(spdlog::level::info, "tls_required", "PROT C refused: {}",
+              tls_required_setting(*ctx.config, ctx.state.user.get()));
       co_return Reply{ReplyCode::kPolicyRequiresSecurity,
-                      "PROT C refused: data connections must be protected "
-                      "(tls.required = all)."};
+                      "PROT C refused: data connections must be protected; use PROT P."};
+    }
     ctx.state.protection = DataProtection::kClear;
     co_return Reply{ReplyCode::kOk, "Protection set to Clear."};
   }
@@ -63,8 +65,11 @@ Task<Reply> prot(SessionContext& ctx, const Command& cmd) {
 
 Task<Reply> ccc(SessionContext& ctx, const Command&) {
   if (!ctx.control.secure()) co_return Reply{ReplyCode::kBadSequence, "The connection is not secured."};
-  if (!ctx.config->tls.allow_ccc)
-    co_return Reply{ReplyCode::kPolicyRequiresSecurity, "CCC is not allowed here (tls.allow_ccc = false)."};
+  if (!ctx.config->tls.allow_ccc) {
+    ctx.log(spdlog::level::info, "ccc", "CCC refused: tls.allow_ccc = false");
+    co_return Reply{ReplyCode::kPolicyRequiresSecurity,
+                    "CCC is not allowed on this server: the control connection stays protected."};
+  }
   co_return Reply{ReplyCode::kOk, "Clearing the control channel.", protocol::AfterReply::kDowngradeToClear};
 }
 

@@ -30,12 +30,19 @@ Result<config::Config, config::ConfigError> load(const std::string& file) {
   return config::load_file(file);
 }
 
-int cmd_run(const std::string& config_file) {
-  auto cfg = load(config_file);
+// load(), or nullopt after printing why the configuration does not load.
+std::optional<config::Config> load_or_report(const std::string& file) {
+  auto cfg = load(file);
   if (!cfg) {
     fmt::print(stderr, "ftpsd: {}\n", cfg.error().message);
-    return 2;
+    return std::nullopt;
   }
+  return std::move(*cfg);
+}
+
+int cmd_run(const std::string& config_file) {
+  auto cfg = load_or_report(config_file);
+  if (!cfg) return 2;
   // An unknown server.user is a configuration error, found before anything is bound.
   if (auto id = app::service_identity(*cfg); !id) {
     fmt::print(stderr, "ftpsd: {}\n", id.error());
@@ -270,12 +277,8 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   if (*reload) return cmd_reload(reload_file, reload_pid);
   if (*doctor) return cmd_doctor(doctor_url, doctor_implicit, doctor_ports);
   if (*firewall) {
-    auto cfg = load(fw_config);
-    if (!cfg) {
-      fmt::print(stderr, "ftpsd: {}\n", cfg.error().message);
-      return 2;
-    }
-    return tools::cmd_firewall(*cfg, fw_format, fw_nat_to);
+    auto cfg = load_or_report(fw_config);
+    return cfg ? tools::cmd_firewall(*cfg, fw_format, fw_nat_to) : 2;
   }
   const auto path = users_file(file, user_config);
   if (*add) return cmd_user_add(name, root, write, path);

@@ -243,17 +243,18 @@ Task<void> reload(session::Services& services, runtime::BlockingPool& blocking) 
   notify_reloading();
   const auto current = services.snapshot();
   spdlog::info("reloading the configuration from {}", current.config->source.string());
-  auto plan = co_await blocking.run([&] { return prepare_reload(current, services.tls); });
-  if (!plan) {
-    spdlog::error("configuration reload failed, keeping the running configuration: {}", plan.error());
+  const auto failed = [](const std::string& why) {
+    spdlog::error("configuration reload failed, keeping the running configuration: {}", why);
     obs::count(obs::metrics().reloads_failed);
     notify_ready();
+  };
+  auto plan = co_await blocking.run([&] { return prepare_reload(current, services.tls); });
+  if (!plan) {
+    failed(plan.error());
     co_return;
   }
   if (auto logging = obs::configure_logging(plan->next.config->log); !logging) {
-    spdlog::error("configuration reload failed, keeping the running configuration: {}", logging.error());
-    obs::count(obs::metrics().reloads_failed);
-    notify_ready();
+    failed(logging.error());
     co_return;
   }
   for (const auto& w : plan->warnings) spdlog::warn("reload: {}", w);

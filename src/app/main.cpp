@@ -168,6 +168,166 @@ int cmd_doctor(const std::string& url, bool implicit, int ports) {
   return tools::run_doctor({.target = *target, .password = password, .passive_ports = ports});
 }
 
+int cmd_user_remove(const std::string& name, const std::filesystem::path& file) {
+  auto r = auth::remove_user(file, name);
+  if (!r) {
+    fmt::print(stderr, "ftpsd: {}\n", r.error());
+    return 1;
+  }
+  fmt::print("removed user {} from {}\n", name, file.string());
+  return 0;
+}
+
+int cmd_user_list(const std::filesystem::path& file) {
+  auto store = auth::UserStore::load(file);
+  if (!store) {
+    fmt::print(stderr, "ftpsd: {}\n", store.error().message);
+    return 1;
+  }
+  for (const auto& [n, u] : store->all())
+    fmt::print("{}\t{}\t{}\n", n, u.write ? "read-write" : "read-only", u.root.string());
+  return 0;
+}
+
+int cmd_cert_self_signed(const std::vector<std::string>& hosts, const std::string& cert_file,
+                         const std::string& key_file, int days) {
+  auto written = tls::write_self_signed(hosts, cert_file, key_file, days);
+  if (!written) {
+    fmt::print(stderr, "ftpsd: {}\n", written.error());
+    return 1;
+  }
+  fmt::print("wrote {} and {}\n", cert_file, key_file);
+  return 0;
+}
+
+// --- the command line: each subcommand declares its options and, as its CLI11 callback, what it runs
+// once the command line is parsed; the callback sets the process exit code.
+
+void add_run(CLI::App& app, int& exit_code) {
+  auto config_file = std::make_shared<std::string>();
+  auto* run =
+      app.add_subcommand("run", "Run the server (without --config: the embedded default for `make run`)");
+  run->add_option("-c,--config", *config_file, "Configuration file (TOML)")->check(CLI::ExistingFile);
+  run->callback([config_file, &exit_code] { exit_code = cmd_run(*config_file); });
+}
+
+void add_check_config(CLI::App& app, int& exit_code) {
+  auto file = std::make_shared<std::string>();
+  auto* check = app.add_subcommand(
+      "check-config",
+      "Validate a configuration file, its users file, certificates and keys, and its NAT set-up");
+  check->add_option("file", *file, "Configuration file (TOML)")->required();
+  check->callback([file, &exit_code] { exit_code = cmd_check_config(*file); });
+}
+
+void add_reload(CLI::App& app, int& exit_code) {
+  struct Options {
+    std::string file;
+    int pid = 0;
+  };
+  auto o = std::make_shared<Options>();
+  auto* reload = app.add_subcommand(
+      "reload", "Check a configuration file, then tell the running server to reload it (SIGHUP)");
+  reload->add_option("-c,--config", o->file, "Configuration file (TOML) the server runs with")
+      ->required()
+      ->check(CLI::ExistingFile);
+  reload->add_option("--pid", o->pid, "Process id of the server (default: from server.pid_file)");
+  reload->callback([o, &exit_code] { exit_code = cmd_reload(o->file, o->pid); });
+}
+
+void add_firewall(CLI::App& app, int& exit_code) {
+  struct Options {
+    std::string config;
+    std::string format = "text";
+    std::string nat_to;
+  };
+  auto o = std::make_shared<Options>();
+  auto* firewall =
+      app.add_subcommand("firewall", "What to open on the firewall for a configuration, and rules");
+  firewall->add_option("-c,--config", o->config, "Configuration file (default: the embedded one)")
+      ->check(CLI::ExistingFile);
+  firewall->add_option("--format", o->format, "text, nftables, iptables, ufw or firewalld")
+      ->capture_default_str();
+  firewall->add_option("--nat-to", o->nat_to,
+                       "nftables: router rules forwarding to this internal server IPv4");
+  firewall->callback([o, &exit_code] {
+    auto cfg = load_or_report(o->config);
+    exit_code = cfg ? tools::cmd_firewall(*cfg, o->format, o->nat_to) : 2;
+  });
+}
+
+void add_doctor(CLI::App& app, int& exit_code) {
+  struct Options {
+    std::string url;
+    bool implicit = false;
+    int ports = 3;
+  };
+  auto o = std::make_shared<Options>();
+  auto* doctor = app.add_subcommand(
+      "doctor",
+      "Check a server from this client's side: connect, TLS, login, passive ports, transfers, active mode");
+  doctor->add_option("url", o->url, "ftp://user@host[:port] or ftps://user@host[:port]")->required();
+  doctor->add_flag("--implicit", o->implicit, "Implicit FTPS (TLS from the first byte; default port 990)");
+  doctor->add_option("--ports", o->ports, "Passive data connections to try")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 50));
+  doctor->footer(
+      "The password is read from the FTPSD_PASSWORD environment variable, else from standard input.");
+  doctor->callback([o, &exit_code] { exit_code = cmd_doctor(o->url, o->implicit, o->ports); });
+}
+
+void add_user(CLI::App& app, int& exit_code) {
+  struct Options {
+    std::string file;
+    std::string config;
+    std::string name;
+    std::string root;
+    bool write = false;
+    [[nodiscard]] std::filesystem::path path() const { return users_file(file, config); }
+  };
+  auto o = std::make_shared<Options>();
+  auto* user = app.add_subcommand("user", "Manage the users file");
+  user->require_subcommand(1);
+  auto* add = user->add_subcommand("add", "Add a user; the password is read from standard input");
+  add->add_option("name", o->name, "User name")->required();
+  add->add_option("--root", o->root, "The user's root folder")->required();
+  add->add_flag("--write", o->write, "Allow uploads, deletes and renames");
+  add->callback([o, &exit_code] { exit_code = cmd_user_add(o->name, o->root, o->write, o->path()); });
+  auto* list = user->add_subcommand("list", "List the users");
+  list->callback([o, &exit_code] { exit_code = cmd_user_list(o->path()); });
+  auto* remove = user->add_subcommand("remove", "Remove a user");
+  remove->add_option("name", o->name, "User name")->required();
+  remove->callback([o, &exit_code] { exit_code = cmd_user_remove(o->name, o->path()); });
+  for (auto* sub : {add, list, remove}) {
+    sub->add_option("-f,--file", o->file, "Users file (default: users.file of --config, else ./users.toml)");
+    sub->add_option("-c,--config", o->config, "Configuration file naming the users file");
+  }
+}
+
+void add_cert(CLI::App& app, int& exit_code) {
+  struct Options {
+    std::vector<std::string> hosts;
+    std::string cert_file = "cert.pem";
+    std::string key_file = "key.pem";
+    int days = 365;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cert = app.add_subcommand("cert", "Certificates");
+  cert->require_subcommand(1);
+  auto* self_signed =
+      cert->add_subcommand("self-signed", "Write an ECDSA P-256 self-signed certificate and key");
+  self_signed->add_option("--host", o->hosts, "DNS name or IP address (repeatable; the first is the CN)")
+      ->required();
+  self_signed->add_option("--cert", o->cert_file, "Certificate file to write (PEM)")->capture_default_str();
+  self_signed->add_option("--key", o->key_file, "Private key file to write (PEM, mode 0600)")
+      ->capture_default_str();
+  self_signed->add_option("--days", o->days, "Validity in days")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3650));
+  self_signed->callback(
+      [o, &exit_code] { exit_code = cmd_cert_self_signed(o->hosts, o->cert_file, o->key_file, o->days); });
+}
+
 }  // namespace
 
 // An exception nothing catches ends the process in std::terminate: the core dump shows where it was
@@ -176,129 +336,14 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   CLI::App app{"ftpsd: a fast, secure FTP/FTPS server for life behind firewalls and NAT"};
   app.set_version_flag("--version", std::string("ftpsd ") + FTPSD_VERSION);
   app.require_subcommand(1);
-
-  std::string config_file;
-  auto* run =
-      app.add_subcommand("run", "Run the server (without --config: the embedded default for `make run`)");
-  run->add_option("-c,--config", config_file, "Configuration file (TOML)")->check(CLI::ExistingFile);
-
-  std::string check_file;
-  auto* check = app.add_subcommand(
-      "check-config",
-      "Validate a configuration file, its users file, certificates and keys, and its NAT set-up");
-  check->add_option("file", check_file, "Configuration file (TOML)")->required();
-
-  std::string reload_file;
-  int reload_pid = 0;
-  auto* reload = app.add_subcommand(
-      "reload", "Check a configuration file, then tell the running server to reload it (SIGHUP)");
-  reload->add_option("-c,--config", reload_file, "Configuration file (TOML) the server runs with")
-      ->required()
-      ->check(CLI::ExistingFile);
-  reload->add_option("--pid", reload_pid, "Process id of the server (default: from server.pid_file)");
-
-  std::string fw_config;
-  std::string fw_format = "text";
-  std::string fw_nat_to;
-  auto* firewall =
-      app.add_subcommand("firewall", "What to open on the firewall for a configuration, and rules");
-  firewall->add_option("-c,--config", fw_config, "Configuration file (default: the embedded one)")
-      ->check(CLI::ExistingFile);
-  firewall->add_option("--format", fw_format, "text, nftables, iptables, ufw or firewalld")
-      ->capture_default_str();
-  firewall->add_option("--nat-to", fw_nat_to,
-                       "nftables: router rules forwarding to this internal server IPv4");
-
-  std::string doctor_url;
-  bool doctor_implicit = false;
-  int doctor_ports = 3;
-  auto* doctor = app.add_subcommand(
-      "doctor",
-      "Check a server from this client's side: connect, TLS, login, passive ports, transfers, active mode");
-  doctor->add_option("url", doctor_url, "ftp://user@host[:port] or ftps://user@host[:port]")->required();
-  doctor->add_flag("--implicit", doctor_implicit,
-                   "Implicit FTPS (TLS from the first byte; default port 990)");
-  doctor->add_option("--ports", doctor_ports, "Passive data connections to try")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 50));
-  doctor->footer(
-      "The password is read from the FTPSD_PASSWORD environment variable, else from standard input.");
-
-  auto* user = app.add_subcommand("user", "Manage the users file");
-  user->require_subcommand(1);
-  std::string file;
-  std::string user_config;
-  std::string name;
-  std::string root;
-  bool write = false;
-  auto* add = user->add_subcommand("add", "Add a user; the password is read from standard input");
-  add->add_option("name", name, "User name")->required();
-  add->add_option("--root", root, "The user's root folder")->required();
-  add->add_flag("--write", write, "Allow uploads, deletes and renames");
-  auto* list = user->add_subcommand("list", "List the users");
-  auto* remove = user->add_subcommand("remove", "Remove a user");
-  remove->add_option("name", name, "User name")->required();
-  for (auto* sub : {add, list, remove}) {
-    sub->add_option("-f,--file", file, "Users file (default: users.file of --config, else ./users.toml)");
-    sub->add_option("-c,--config", user_config, "Configuration file naming the users file");
-  }
-
-  std::vector<std::string> hosts;
-  std::string cert_file = "cert.pem";
-  std::string key_file = "key.pem";
-  int days = 365;
-  auto* cert = app.add_subcommand("cert", "Certificates");
-  cert->require_subcommand(1);
-  auto* self_signed =
-      cert->add_subcommand("self-signed", "Write an ECDSA P-256 self-signed certificate and key");
-  self_signed->add_option("--host", hosts, "DNS name or IP address (repeatable; the first is the CN)")
-      ->required();
-  self_signed->add_option("--cert", cert_file, "Certificate file to write (PEM)")->capture_default_str();
-  self_signed->add_option("--key", key_file, "Private key file to write (PEM, mode 0600)")
-      ->capture_default_str();
-  self_signed->add_option("--days", days, "Validity in days")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 3650));
-
-  CLI11_PARSE(app, argc, argv);
-
-  if (*self_signed) {
-    auto written = tls::write_self_signed(hosts, cert_file, key_file, days);
-    if (!written) {
-      fmt::print(stderr, "ftpsd: {}\n", written.error());
-      return 1;
-    }
-    fmt::print("wrote {} and {}\n", cert_file, key_file);
-    return 0;
-  }
-
-  if (*run) return cmd_run(config_file);
-  if (*check) return cmd_check_config(check_file);
-  if (*reload) return cmd_reload(reload_file, reload_pid);
-  if (*doctor) return cmd_doctor(doctor_url, doctor_implicit, doctor_ports);
-  if (*firewall) {
-    auto cfg = load_or_report(fw_config);
-    return cfg ? tools::cmd_firewall(*cfg, fw_format, fw_nat_to) : 2;
-  }
-  const auto path = users_file(file, user_config);
-  if (*add) return cmd_user_add(name, root, write, path);
-  if (*remove) {
-    auto r = auth::remove_user(path, name);
-    if (!r) {
-      fmt::print(stderr, "ftpsd: {}\n", r.error());
-      return 1;
-    }
-    fmt::print("removed user {} from {}\n", name, path.string());
-    return 0;
-  }
-  if (*list) {
-    auto store = auth::UserStore::load(path);
-    if (!store) {
-      fmt::print(stderr, "ftpsd: {}\n", store.error().message);
-      return 1;
-    }
-    for (const auto& [n, u] : store->all())
-      fmt::print("{}\t{}\t{}\n", n, u.write ? "read-write" : "read-only", u.root.string());
-  }
-  return 0;
+  int exit_code = 0;
+  add_run(app, exit_code);
+  add_check_config(app, exit_code);
+  add_reload(app, exit_code);
+  add_firewall(app, exit_code);
+  add_doctor(app, exit_code);
+  add_user(app, exit_code);
+  add_cert(app, exit_code);
+  CLI11_PARSE(app, argc, argv);  // runs the chosen subcommand's callback
+  return exit_code;
 }

@@ -1,9 +1,13 @@
 #include "app/reload.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
+#include "app/systemd.hpp"
 #include "config/loader.hpp"
 #include "net/passive_host_resolver.hpp"
+#include "obs/log.hpp"
+#include "obs/metrics.hpp"
 
 namespace ftpsd::app {
 namespace {
@@ -23,6 +27,19 @@ bool same_listeners(const std::vector<config::ListenerConfig>& a,
 bool same_range(const std::optional<config::PortRange>& a, const std::optional<config::PortRange>& b) {
   if (a.has_value() != b.has_value()) return false;
   return !a || (a->first == b->first && a->last == b->last);
+}
+
+// Loads the certificates again (on the blocking pool). A broken file keeps the old context: running
+// sessions are never affected, new ones keep working, and the log says why.
+Task<void> reload_certificates(tls::ContextStore& store, runtime::BlockingPool& blocking,
+                               bool only_if_changed) {
+  auto result =
+      co_await blocking.run([&] { return only_if_changed ? store.reload_if_changed() : store.reload(); });
+  if (!result) {
+    spdlog::error("TLS certificate reload failed, keeping the previous certificate: {}", result.error());
+  } else if (*result) {
+    spdlog::info("TLS certificate reloaded: {}", store.current()->description());
+  }
 }
 
 }  // namespace
@@ -85,6 +102,49 @@ Result<ReloadPlan, std::string> prepare_reload(const session::Snapshot& current,
   plan.next.users = std::move(users);
   plan.next.config = std::make_shared<const config::Config>(std::move(cfg));
   return plan;
+}
+
+// SIGHUP: the configuration file again, checked as a whole on the worker pool, then applied to new
+// sessions. Log files are reopened (logrotate). A broken configuration changes nothing.
+Task<void> reload_configuration(session::Services& services, runtime::BlockingPool& blocking) {
+  notify_reloading();
+  const auto current = services.snapshot();
+  spdlog::info("reloading the configuration from {}", current.config->source.string());
+  const auto failed = [](const std::string& why) {
+    spdlog::error("configuration reload failed, keeping the running configuration: {}", why);
+    obs::count(obs::metrics().reloads_failed);
+    notify_ready();
+  };
+  auto plan = co_await blocking.run([&] { return prepare_reload(current, services.tls); });
+  if (!plan) {
+    failed(plan.error());
+    co_return;
+  }
+  if (auto logging = obs::configure_logging(plan->next.config->log); !logging) {
+    failed(logging.error());
+    co_return;
+  }
+  for (const auto& w : plan->warnings) spdlog::warn("reload: {}", w);
+  if (plan->tls_context) {
+    services.tls->install(plan->next.config->tls, plan->tls_context);
+    spdlog::info("TLS certificate reloaded: {}", plan->tls_context->description());
+  }
+  const auto every = plan->next.config->passive.resolve_every;
+  asio::co_spawn(co_await asio::this_coro::executor, net::keep_resolved(plan->policy, blocking, every),
+                 asio::detached);
+  services.publish(std::move(plan->next));
+  obs::count(obs::metrics().reloads_ok);
+  spdlog::info("configuration reloaded: new sessions use it, running sessions keep theirs");
+  notify_ready();
+}
+
+Task<void> watch_certificates(tls::ContextStore& store, runtime::BlockingPool& blocking, Duration every) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    timer.expires_after(every);
+    if (auto [ec] = co_await timer.async_wait(kTuple); ec) co_return;
+    co_await reload_certificates(store, blocking, true);
+  }
 }
 
 }  // namespace ftpsd::app

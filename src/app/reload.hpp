@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/blocking_pool.hpp"
 #include "session/services.hpp"
 #include "tls/context.hpp"
 #include "util/result.hpp"
@@ -23,5 +24,12 @@ struct ReloadPlan {
 // Reads current.config->source again; the error names file:line and key.
 [[nodiscard]] Result<ReloadPlan, std::string> prepare_reload(const session::Snapshot& current,
                                                              const tls::ContextStore* tls);
+
+// SIGHUP: prepare_reload on the worker pool, then the new snapshot is published for new sessions and
+// log files are reopened (logrotate). A broken configuration changes nothing; the log says why.
+Task<void> reload_configuration(session::Services& services, runtime::BlockingPool& blocking);
+
+// tls.reload_check: every `every`, the certificate and key files are loaded again when they changed.
+Task<void> watch_certificates(tls::ContextStore& store, runtime::BlockingPool& blocking, Duration every);
 
 }  // namespace ftpsd::app

@@ -5,6 +5,9 @@
 #include <chrono>
 #include <optional>
 
+#include "runtime/asio.hpp"
+#include "runtime/io_pool.hpp"
+
 namespace ftpsd::app {
 
 void notify_ready();
@@ -15,5 +18,8 @@ void notify_stopping();
 // nullopt when it is off (or ftpsd was not started by systemd).
 std::optional<std::chrono::microseconds> watchdog_interval();
 void notify_watchdog();
+
+// WATCHDOG=1 every half `interval` while every event loop of `pool` has run a handler within it.
+Task<void> feed_watchdog(runtime::IoPool& pool, std::chrono::microseconds interval);
 
 }  // namespace ftpsd::app

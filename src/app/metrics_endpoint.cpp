@@ -64,6 +64,16 @@ class Collector final : public prometheus::Collectable {
   [[nodiscard]] std::vector<MetricFamily> Collect() const override {
     const auto& m = obs::metrics();
     Families out;
+    sessions(out, m);
+    transfers(out, m);
+    tls_and_data(out, m);
+    ports_and_reloads(out, m);
+    return out.take();
+  }
+
+ private:
+  // Sessions, logins, refusals and bans.
+  void sessions(Families& out, const obs::Metrics& m) const {
     auto& sessions = out.add("ftpsd_sessions", "Sessions now, by the TLS state of their control connection",
                              MetricType::Gauge);
     Families::sample(sessions, static_cast<double>(m.sessions_tls.load(std::memory_order_relaxed)),
@@ -90,7 +100,10 @@ class Collector final : public prometheus::Collectable {
     auto& banned = out.add("ftpsd_banned_addresses", "Client addresses banned now", MetricType::Gauge);
     Families::sample(banned,
                      static_cast<double>(services_.bans.banned_count(std::chrono::steady_clock::now())), {});
+  }
 
+  // File transfers: counts, bytes, durations.
+  static void transfers(Families& out, const obs::Metrics& m) {
     auto& transfers = out.add("ftpsd_transfers_total",
                               "File transfers by direction (in: upload) and completion", MetricType::Counter);
     auto& bytes =
@@ -119,7 +132,10 @@ class Collector final : public prometheus::Collectable {
       h.histogram.sample_sum = hist.sum_seconds();
       durations.metric.push_back(std::move(h));
     }
+  }
 
+  // TLS handshakes and failed data connections.
+  static void tls_and_data(Families& out, const obs::Metrics& m) {
     auto& handshakes =
         out.add("ftpsd_tls_handshakes_total",
                 "TLS handshakes by connection (control, data) and result (full, resumed, failed)",
@@ -148,7 +164,10 @@ class Collector final : public prometheus::Collectable {
                 "Protected data connections accepted without resuming the TLS session (session_reuse = "
                 "report, or after CCC from the client's address)",
                 value_of(m.tls_reuse_reported));
+  }
 
+  // The passive port pool, active-mode connects, reloads.
+  void ports_and_reloads(Families& out, const obs::Metrics& m) const {
     const auto snapshot = services_.snapshot();
     const auto& pool = *snapshot.ports;
     auto& ports = out.add("ftpsd_passive_ports",
@@ -170,10 +189,7 @@ class Collector final : public prometheus::Collectable {
     auto& reloads = out.add("ftpsd_reloads_total", "Configuration reloads by result", MetricType::Counter);
     Families::sample(reloads, value_of(m.reloads_ok), {{"result", "ok"}});
     Families::sample(reloads, value_of(m.reloads_failed), {{"result", "failed"}});
-    return out.take();
   }
-
- private:
   const session::Services& services_;
 };
 

@@ -42,7 +42,6 @@ Task<void> remove_stale_uploads(std::vector<std::filesystem::path> roots, runtim
                total.removed, roots.size(), total.visited, ms);
 }
 
-
 // SIGTERM, SIGINT: stop accepting, let running transfers finish until server.shutdown_timeout (the
 // sessions' watchdogs close idle sessions with 421 and, at the deadline, abort what still runs), then
 // stop the event loops once every session has ended.

@@ -296,6 +296,86 @@ void read_log(TableReader& r, LogConfig& l, const std::filesystem::path& base) {
   r.read_path("xferlog", l.xferlog, base);
 }
 
+void read_active(TableReader& r, ActiveConfig& a) {
+  r.read("enabled", a.enabled);
+  r.read_duration("connect_timeout", a.connect_timeout);
+  std::size_t source_port = 0;
+  r.read("source_port", source_port, 0, 65535);
+  a.source_port = static_cast<std::uint16_t>(source_port);
+}
+
+void read_users(TableReader& r, UsersConfig& u, const std::filesystem::path& base) {
+  r.read_path("file", u.file, base);
+  r.read("anonymous", u.anonymous);
+  r.read_path("anonymous_root", u.anonymous_root, base);
+  if (u.anonymous && u.anonymous_root.empty())
+    r.fail(r.find("anonymous"), "anonymous", "anonymous = true needs users.anonymous_root");
+}
+
+void read_tls(TableReader& r, TlsConfig& t, const std::filesystem::path& base) {
+  r.read_path("certificate", t.certificate, base);
+  r.read_path("private_key", t.private_key, base);
+  r.read_enum("required", t.required, kTlsRequired);
+  r.read_enum("session_reuse", t.session_reuse, kSessionReuse);
+  r.read_enum("min_version", t.min_version, kTlsVersions);
+  r.read("ciphers", t.ciphers);
+  r.read("ciphersuites", t.ciphersuites);
+  r.read("groups", t.groups);
+  r.read("allow_ccc", t.allow_ccc);
+  r.read_duration("handshake_timeout", t.handshake_timeout);
+  r.read_duration("session_lifetime", t.session_lifetime);
+  r.read_duration("reload_check", t.reload_check);
+  r.read_tables("session_reuse_overrides", [&](TableReader& o) {
+    SessionReuseOverride entry;
+    entry.networks = read_networks(o, "networks");
+    if (entry.networks.empty()) o.fail(nullptr, "networks", "every override needs networks");
+    if (o.find("session_reuse") == nullptr)
+      o.fail(nullptr, "session_reuse", "every override needs session_reuse");
+    o.read_enum("session_reuse", entry.session_reuse, kSessionReuse);
+    t.session_reuse_overrides.push_back(std::move(entry));
+  });
+  r.read_enum("client_certificates", t.client_certificates, kClientCertificates);
+  r.read_path("client_ca", t.client_ca, base);
+  r.read("certificate_login", t.certificate_login);
+  if (t.client_certificates != ClientCertificates::kOff && t.client_ca.empty())
+    r.fail(r.find("client_certificates"), "client_certificates", "client certificates need tls.client_ca");
+  r.read_tables("certificates", [&](TableReader& cr) {
+    CertificatePair pair;
+    cr.read_path("certificate", pair.certificate, base);
+    cr.read_path("private_key", pair.private_key, base);
+    if (pair.certificate.empty() || pair.private_key.empty())
+      cr.fail(nullptr, "certificate", "each [[tls.certificates]] needs certificate and private_key");
+    if (const auto* hosts = cr.array("hosts")) {
+      for (const auto& h : *hosts) {
+        if (!h.is_string()) cr.fail(&h, "hosts", "expected host names");
+        pair.hosts.push_back(h.as_string()->get());
+      }
+    }
+    t.certificates.push_back(std::move(pair));
+  });
+  if (t.certificate.empty() != t.private_key.empty())
+    r.fail(r.find(t.certificate.empty() ? "private_key" : "certificate"),
+           t.certificate.empty() ? "certificate" : "private_key",
+           "tls.certificate and tls.private_key go together");
+}
+
+// The rules between sections: what one setting needs of another.
+void check_together(TableReader& top, const Config& c) {
+  for (std::size_t i = 0; i < c.listeners.size(); ++i) {
+    if (c.listeners[i].proxy_protocol && c.proxy_protocol.trusted.empty())
+      top.fail_at(fmt::format("listeners[{}].proxy_protocol", i),
+                  "proxy_protocol = true needs the proxies' networks in [proxy_protocol] trusted");
+  }
+  for (std::size_t i = 0; i < c.listeners.size(); ++i) {
+    if (c.listeners[i].tls != TlsMode::kNone && !c.tls.configured())
+      top.fail_at(
+          fmt::format("listeners[{}].tls", i),
+          "a TLS listener needs tls.certificate and tls.private_key (`ftpsd cert self-signed` makes a pair)");
+  }
+  if (c.tls.required != TlsRequired::kNone && !c.tls.configured())
+    top.fail_at("tls.required", "requiring TLS needs tls.certificate and tls.private_key");
+}
+
 Config build(const toml::table& root, const std::filesystem::path& file, const std::filesystem::path& base) {
   Config c;
   c.source = file;
@@ -308,68 +388,11 @@ Config build(const toml::table& root, const std::filesystem::path& file, const s
   });
   if (c.listeners.empty()) top.fail(nullptr, "listeners", "at least one [[listeners]] entry is needed");
   top.read_table("passive", [&](TableReader& r) { read_passive(r, c.passive); });
-  top.read_table("active", [&](TableReader& r) {
-    r.read("enabled", c.active.enabled);
-    r.read_duration("connect_timeout", c.active.connect_timeout);
-    std::size_t source_port = 0;
-    r.read("source_port", source_port, 0, 65535);
-    c.active.source_port = static_cast<std::uint16_t>(source_port);
-  });
+  top.read_table("active", [&](TableReader& r) { read_active(r, c.active); });
   top.read_table("proxy_protocol",
                  [&](TableReader& r) { c.proxy_protocol.trusted = read_networks(r, "trusted"); });
-  top.read_table("users", [&](TableReader& r) {
-    r.read_path("file", c.users.file, base);
-    r.read("anonymous", c.users.anonymous);
-    r.read_path("anonymous_root", c.users.anonymous_root, base);
-    if (c.users.anonymous && c.users.anonymous_root.empty())
-      r.fail(r.find("anonymous"), "anonymous", "anonymous = true needs users.anonymous_root");
-  });
-  top.read_table("tls", [&](TableReader& r) {
-    r.read_path("certificate", c.tls.certificate, base);
-    r.read_path("private_key", c.tls.private_key, base);
-    r.read_enum("required", c.tls.required, kTlsRequired);
-    r.read_enum("session_reuse", c.tls.session_reuse, kSessionReuse);
-    r.read_enum("min_version", c.tls.min_version, kTlsVersions);
-    r.read("ciphers", c.tls.ciphers);
-    r.read("ciphersuites", c.tls.ciphersuites);
-    r.read("groups", c.tls.groups);
-    r.read("allow_ccc", c.tls.allow_ccc);
-    r.read_duration("handshake_timeout", c.tls.handshake_timeout);
-    r.read_duration("session_lifetime", c.tls.session_lifetime);
-    r.read_duration("reload_check", c.tls.reload_check);
-    r.read_tables("session_reuse_overrides", [&](TableReader& o) {
-      SessionReuseOverride entry;
-      entry.networks = read_networks(o, "networks");
-      if (entry.networks.empty()) o.fail(nullptr, "networks", "every override needs networks");
-      if (o.find("session_reuse") == nullptr)
-        o.fail(nullptr, "session_reuse", "every override needs session_reuse");
-      o.read_enum("session_reuse", entry.session_reuse, kSessionReuse);
-      c.tls.session_reuse_overrides.push_back(std::move(entry));
-    });
-    r.read_enum("client_certificates", c.tls.client_certificates, kClientCertificates);
-    r.read_path("client_ca", c.tls.client_ca, base);
-    r.read("certificate_login", c.tls.certificate_login);
-    if (c.tls.client_certificates != ClientCertificates::kOff && c.tls.client_ca.empty())
-      r.fail(r.find("client_certificates"), "client_certificates", "client certificates need tls.client_ca");
-    r.read_tables("certificates", [&](TableReader& cr) {
-      CertificatePair pair;
-      cr.read_path("certificate", pair.certificate, base);
-      cr.read_path("private_key", pair.private_key, base);
-      if (pair.certificate.empty() || pair.private_key.empty())
-        cr.fail(nullptr, "certificate", "each [[tls.certificates]] needs certificate and private_key");
-      if (const auto* hosts = cr.array("hosts")) {
-        for (const auto& h : *hosts) {
-          if (!h.is_string()) cr.fail(&h, "hosts", "expected host names");
-          pair.hosts.push_back(h.as_string()->get());
-        }
-      }
-      c.tls.certificates.push_back(std::move(pair));
-    });
-    if (c.tls.certificate.empty() != c.tls.private_key.empty())
-      r.fail(r.find(c.tls.certificate.empty() ? "private_key" : "certificate"),
-             c.tls.certificate.empty() ? "certificate" : "private_key",
-             "tls.certificate and tls.private_key go together");
-  });
+  top.read_table("users", [&](TableReader& r) { read_users(r, c.users, base); });
+  top.read_table("tls", [&](TableReader& r) { read_tls(r, c.tls, base); });
   top.read_table("storage", [&](TableReader& r) {
     r.read("fsync", c.storage.fsync);
     r.read("atomic_uploads", c.storage.atomic_uploads);
@@ -388,19 +411,7 @@ Config build(const toml::table& root, const std::filesystem::path& file, const s
   });
   top.read_table("log", [&](TableReader& r) { read_log(r, c.log, base); });
   top.finish();
-  for (std::size_t i = 0; i < c.listeners.size(); ++i) {
-    if (c.listeners[i].proxy_protocol && c.proxy_protocol.trusted.empty())
-      top.fail_at(fmt::format("listeners[{}].proxy_protocol", i),
-                  "proxy_protocol = true needs the proxies' networks in [proxy_protocol] trusted");
-  }
-  for (std::size_t i = 0; i < c.listeners.size(); ++i) {
-    if (c.listeners[i].tls != TlsMode::kNone && !c.tls.configured())
-      top.fail_at(
-          fmt::format("listeners[{}].tls", i),
-          "a TLS listener needs tls.certificate and tls.private_key (`ftpsd cert self-signed` makes a pair)");
-  }
-  if (c.tls.required != TlsRequired::kNone && !c.tls.configured())
-    top.fail_at("tls.required", "requiring TLS needs tls.certificate and tls.private_key");
+  check_together(top, c);
   return c;
 }
 

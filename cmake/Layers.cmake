@@ -4,9 +4,10 @@
 # CheckLayers.cmake (a ctest test, also run at configure time) refuses an #include "folder/..." of a
 # folder the layer does not use.
 #
-# ftpsd_layer(<folder> [USES <lower folders>...] [NO_HEADERS <external header prefixes>...])
+# ftpsd_layer(<folder> [USES <lower folders>...] [NO_HEADERS <header prefixes>...])
 # Layers are declared lowest first, and a layer may use only layers declared before it, so the graph
-# has no cycles. NO_HEADERS: external headers the folder must not include (#include <prefix...>).
+# has no cycles. NO_HEADERS: headers the folder must not include (#include <prefix...> or
+# #include "prefix..."), such as a library that only a lower layer may use directly.
 # Headers of external libraries a layer needs are the business of its target's link line.
 
 set(FTPSD_LAYERS "")
@@ -39,7 +40,9 @@ ftpsd_layer(auth USES util config)
 ftpsd_layer(obs USES util config)
 ftpsd_layer(net USES util inet sys protocol runtime config)
 ftpsd_layer(tls USES util protocol runtime config)
-ftpsd_layer(session USES util inet sys protocol runtime config vfs auth obs net tls)
+# session: OpenSSL is the TLS layer's business; the session talks to tls::SessionBinding.
+ftpsd_layer(session USES util inet sys protocol runtime config vfs auth obs net tls
+            NO_HEADERS openssl asio/ssl tls/openssl_ptr.hpp)
 ftpsd_layer(tools USES util inet protocol runtime config net)  # operator tools: doctor, firewall, NAT lint
 ftpsd_layer(app USES util inet sys protocol runtime config vfs auth obs net tls session tools)  # the daemon
 # --------------------------------------------------------------------------------------------------
@@ -69,7 +72,7 @@ function(ftpsd_check_layer_links)
 endfunction()
 
 # Every #include "folder/..." in src/<layer>/ names the layer's own folder or a folder it uses, and
-# no #include <prefix...> names an external header the layer forbids. Returns the violations in
+# no #include <prefix...> or "prefix..." names a header the layer forbids. Returns the violations in
 # `out`, one "file: message" per entry.
 function(ftpsd_layer_why layer other out)
   list(FIND FTPSD_LAYERS ${layer} mine)
@@ -103,6 +106,16 @@ function(ftpsd_check_layer_includes src_dir out)
     foreach(file IN LISTS files)
       file(STRINGS ${src_dir}/${file} lines REGEX "^[ \t]*#[ \t]*include")
       foreach(line IN LISTS lines)
+        if(line MATCHES "^[ \t]*#[ \t]*include[ \t]*([<\"])([^>\"]+)[>\"]")
+          set(header ${CMAKE_MATCH_2})
+          string(STRIP "${CMAKE_MATCH_0}" directive)
+          foreach(prefix IN LISTS FTPSD_LAYER_NO_HEADERS_${layer})
+            string(FIND "${header}" "${prefix}" at)
+            if(at EQUAL 0)
+              list(APPEND problems "src/${file}: ${directive}: ${layer} must not use ${prefix}")
+            endif()
+          endforeach()
+        endif()
         if(line MATCHES "^[ \t]*#[ \t]*include[ \t]*\"([^\"/]+)/[^\"]*\"")
           set(other ${CMAKE_MATCH_1})
           if(other STREQUAL layer OR other IN_LIST FTPSD_LAYER_USES_${layer})
@@ -114,14 +127,6 @@ function(ftpsd_check_layer_includes src_dir out)
             set(why "${other} is no layer")
           endif()
           list(APPEND problems "src/${file}: ${CMAKE_MATCH_0}: ${why} (${layer} may use: ${uses})")
-        elseif(line MATCHES "^[ \t]*#[ \t]*include[ \t]*<([^>]+)>")
-          set(header ${CMAKE_MATCH_1})
-          foreach(prefix IN LISTS FTPSD_LAYER_NO_HEADERS_${layer})
-            string(FIND "${header}" "${prefix}" at)
-            if(at EQUAL 0)
-              list(APPEND problems "src/${file}: #include <${header}>: ${layer} must not use ${prefix}")
-            endif()
-          endforeach()
         endif()
       endforeach()
     endforeach()

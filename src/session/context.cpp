@@ -1,24 +1,17 @@
 #include "session/context.hpp"
 
 #include <fmt/format.h>
-#include <openssl/rand.h>
 
 #include "obs/metrics.hpp"
 #include "runtime/timeout.hpp"
 #include "session/abuse.hpp"
 #include "session/security_policy.hpp"
-#include "tls/openssl_ptr.hpp"
 
 namespace ftpsd::session {
 namespace {
 
 // CCC: how long the client may take to start the TLS closure itself before ours goes first.
 constexpr Duration kCccClientFirst = std::chrono::milliseconds(250);
-
-// With read-ahead, one recv() takes up to this much of an upload: many TLS records per system call
-// instead of one (OpenSSL's default buffer holds a single record). Allocated only while a data
-// connection is open.
-constexpr std::size_t kDataReadBuffer = 256 * 1024;
 
 }  // namespace
 
@@ -32,13 +25,14 @@ SessionContext::SessionContext(Services& svc, Snapshot snap, std::uint64_t sessi
       id(session_id),
       peer(normalize(client ? *client : transport.remote_address())),
       local(normalize(transport.local_address())),
+      tls(svc.tls ? svc.tls->current() : nullptr),
       control(transport, *svc.clock),
       data(transport.executor(), *snapshot.ports, peer, local,
            DataChannelOptions::from(*snapshot.config, listener_cfg)),
       last_activity(svc.clock->now()),
       connected_at(last_activity),
-      tls_context(svc.tls ? svc.tls->current() : nullptr),
       transfer_done_(transport.executor()) {
+  tls.set_host_hint(&state.host);
   transfer_done_.expires_at(asio::steady_timer::time_point::max());
   // SECURITY: a connection to our passive port from another address is someone trying to steal the
   // transfer: it counts towards a ban of that address.
@@ -46,7 +40,6 @@ SessionContext::SessionContext(Services& svc, Snapshot snap, std::uint64_t sessi
     report_offence(services, *config, thief, Offence::kProtocol,
                    fmt::format("reason=data connection to the passive port of another client s={}", id));
   });
-  RAND_bytes(tls_sid_ctx.data(), static_cast<int>(tls_sid_ctx.size()));
 }
 
 void SessionContext::log_fields(spdlog::level::level_enum level, std::string_view event,
@@ -198,16 +191,11 @@ Task<bool> SessionContext::upgrade_control() {
     control.discard_buffered_input();
   }
   tls::Stream* stream = control.stream();
-  if (stream == nullptr || !tls_context) {
+  if (stream == nullptr || !tls.configured()) {
     log(spdlog::level::err, "tls_failed", "TLS is not available on this control connection");
     co_return false;
   }
-  const std::function<void(SSL*)> prepare = [this](SSL* ssl) {
-    SSL_set_session_id_context(ssl, tls_sid_ctx.data(), static_cast<unsigned>(tls_sid_ctx.size()));
-    tls::ServerContext::set_host_hint(ssl, &state.host);
-  };
-  auto ec = co_await runtime::with_timeout(stream->handshake(tls_context->context(), prepare),
-                                           config->tls.handshake_timeout);
+  auto ec = co_await runtime::with_timeout(tls.accept_control(*stream), config->tls.handshake_timeout);
   if (!ec || *ec) {
     obs::metrics().handshake(obs::Channel::kControl, obs::Handshake::kFailed);
     log(spdlog::level::info, "tls_failed", "TLS handshake on the control connection failed: {}",
@@ -215,13 +203,12 @@ Task<bool> SessionContext::upgrade_control() {
     co_return false;
   }
   control_cleared = false;
-  client_certificate = tls::ServerContext::client_identities(control.native());
-  obs::metrics().handshake(obs::Channel::kControl, SSL_session_reused(control.native()) == 1
-                                                       ? obs::Handshake::kResumed
-                                                       : obs::Handshake::kFull);
+  auto facts = tls::SessionBinding::facts(*stream);
+  client_certificate = std::move(facts.client_identities);
+  obs::metrics().handshake(obs::Channel::kControl,
+                           facts.resumed ? obs::Handshake::kResumed : obs::Handshake::kFull);
   gauge.set_tls(true);
-  log(spdlog::level::info, "tls", "control connection secured: {}{}",
-      tls::describe_connection(control.native()),
+  log(spdlog::level::info, "tls", "control connection secured: {}{}", facts.description,
       client_certificate.empty() ? "" : ", client certificate " + client_certificate.front());
   co_return true;
 }
@@ -243,22 +230,11 @@ Task<bool> SessionContext::downgrade_control() {
 }
 
 Task<std::optional<std::error_code>> SessionContext::handshake_data(tls::Stream& stream) {
-  const std::function<void(SSL*)> prepare = [this](SSL* ssl) {
-    SSL_set_session_id_context(ssl, tls_sid_ctx.data(), static_cast<unsigned>(tls_sid_ctx.size()));
-    tls::ServerContext::set_host_hint(ssl, &state.host);
-    // The server never writes on a data connection it only reads: no TLS 1.3 tickets here, or a
-    // client that uploads and closes without reading gets a reset and loses the end of its file.
-    SSL_set_num_tickets(ssl, 0);
-    // A data connection carries nothing after its TLS stream: read whole batches of records at once.
-    SSL_set_read_ahead(ssl, 1);
-    SSL_set_default_read_buffer_len(ssl, kDataReadBuffer);
-  };
-  co_return co_await runtime::with_timeout(stream.handshake(tls_context->context(), prepare),
-                                           config->tls.handshake_timeout);
+  co_return co_await runtime::with_timeout(tls.accept_data(stream), config->tls.handshake_timeout);
 }
 
 Task<Result<bool, Reply>> SessionContext::secure_data(tls::Stream& stream) {
-  if (!tls_context)
+  if (!tls.configured())
     co_return Unexpected{Reply{ReplyCode::kNetworkProtocolNotSupported, "TLS is not configured."}};
   std::optional<std::error_code> ec;
   if (early_handshake_)
@@ -278,10 +254,11 @@ Task<Result<bool, Reply>> SessionContext::secure_data(tls::Stream& stream) {
     co_return Unexpected{
         Reply{ReplyCode::kCannotOpenDataConnection, "TLS handshake on the data connection failed."}};
   }
-  data_tls = tls::describe_connection(stream.native());
-  const bool resumed = SSL_session_reused(stream.native()) == 1;
-  obs::metrics().handshake(obs::Channel::kData, resumed ? obs::Handshake::kResumed : obs::Handshake::kFull);
-  if (resumed) co_return true;
+  auto facts = tls::SessionBinding::facts(stream);
+  data_tls = std::move(facts.description);
+  obs::metrics().handshake(obs::Channel::kData,
+                           facts.resumed ? obs::Handshake::kResumed : obs::Handshake::kFull);
+  if (facts.resumed) co_return true;
   const auto policy = effective_session_reuse(*config, state.user.get(), peer);
   if (policy == config::SessionReuse::kOff) co_return true;
   // SECURITY: only this control connection's TLS session can be resumed here (the session id context

@@ -3,7 +3,6 @@
 // Handlers are free functions `Task<Reply> handle_x(SessionContext&, const Command&)`.
 #include <spdlog/spdlog.h>
 
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <string>
@@ -18,6 +17,7 @@
 #include "session/services.hpp"
 #include "session/session_state.hpp"
 #include "session/transfer.hpp"
+#include "tls/binding.hpp"
 #include "tls/closure.hpp"
 
 namespace ftpsd::session {
@@ -46,6 +46,9 @@ class SessionContext {
   const asio::ip::address peer;   // the control peer (normalized)
   const asio::ip::address local;  // the control connection's local address
   SessionState state;
+  // TLS: the context snapshot this session uses for its control and data connections, and the session
+  // id context that ties data connections to this control connection's TLS session.
+  tls::SessionBinding tls;
   obs::SessionGauge gauge;  // ftpsd_sessions{tls}: moved by upgrade_control() and downgrade_control()
   ControlChannel control;
   DataChannel data;
@@ -62,10 +65,6 @@ class SessionContext {
   Clock::time_point last_activity;       // services.clock
   const Clock::time_point connected_at;  // services.clock
 
-  // TLS: the context snapshot this session uses for its control and data connections, and the session
-  // id context that ties data connections to this control connection's TLS session.
-  std::shared_ptr<tls::ServerContext> tls_context;
-  std::array<unsigned char, 24> tls_sid_ctx{};
   std::string data_tls;  // version and cipher of the last protected data connection, for STAT
   std::vector<std::string> client_certificate;  // CN and SANs of a verified client certificate
   bool control_cleared = false;  // CCC has taken TLS off the control connection (AUTH TLS puts it back)

@@ -61,11 +61,6 @@ class ControlChannel {
     const tls::Stream* s = transport_.stream();
     return s != nullptr && s->secure();
   }
-  // The control connection's TLS object; null in clear text.
-  [[nodiscard]] SSL* native() const noexcept {
-    const tls::Stream* s = transport_.stream();
-    return s != nullptr ? s->native() : nullptr;
-  }
   // Ends a pending wait for the client (the watchdog wakes a parked or reading session this way).
   void cancel() noexcept { transport_.cancel(); }
   void close() noexcept { transport_.close(); }

@@ -39,8 +39,9 @@ Task<std::error_code> SessionBinding::accept_data(Stream& data) {
   });
 }
 
-void SessionBinding::issue_ticket(Stream& control) noexcept {
-  if (SSL* ssl = control.native(); ssl != nullptr && SSL_version(ssl) >= TLS1_3_VERSION)
+void SessionBinding::issue_ticket(Stream* control) noexcept {
+  if (SSL* ssl = control != nullptr ? control->native() : nullptr;
+      ssl != nullptr && SSL_version(ssl) >= TLS1_3_VERSION)
     SSL_new_session_ticket(ssl);
 }
 
@@ -52,8 +53,8 @@ ConnectionFacts SessionBinding::facts(const Stream& stream) {
               ssl != nullptr ? ServerContext::client_identities(ssl) : std::vector<std::string>{}};
 }
 
-std::string SessionBinding::describe(const Stream& stream) {
-  return describe_connection(stream.native());
+std::string SessionBinding::describe(const Stream* stream) {
+  return describe_connection(stream != nullptr ? stream->native() : nullptr);
 }
 
 }  // namespace ftpsd::tls

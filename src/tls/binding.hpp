@@ -3,6 +3,7 @@
 // connection's handshake, the handshakes of its data connections and whether they resumed the control
 // connection's TLS session (RFC 4217 §10.2: a data connection that did not may belong to someone else),
 // the fresh tickets TLS 1.3 clients resume from, and the facts that logs, STAT and the Manager show.
+// Used on the session's event loop only.
 #include <array>
 #include <memory>
 #include <string>
@@ -23,9 +24,11 @@ struct ConnectionFacts {
 
 class SessionBinding {
  public:
-  // `context`: the session's snapshot of the TLS configuration (null: TLS is not configured). A
-  // random session id context ties the TLS sessions of this control connection to its own data
-  // connections: no other control connection's session resumes here.
+  // `context`: the session's snapshot of the TLS configuration (null: TLS is not configured), kept for
+  // the whole session so that its data connections resume against the same session cache and ticket
+  // keys as its control connection. SECURITY: a random session id context ties the TLS sessions of
+  // this control connection to its own data connections: no other control connection's session
+  // resumes here.
   explicit SessionBinding(std::shared_ptr<ServerContext> context);
 
   [[nodiscard]] bool configured() const noexcept { return context_ != nullptr; }
@@ -33,19 +36,21 @@ class SessionBinding {
   // session, which outlives every handshake of its connections.
   void set_host_hint(const std::string* host) noexcept { host_ = host; }
 
-  // AUTH TLS or implicit TLS. The caller bounds it with a timeout.
+  // AUTH TLS or implicit TLS. The caller bounds it with a timeout. protocol_not_supported when TLS is
+  // not configured.
   Task<std::error_code> accept_control(Stream& control);
   // PROT P, after the 150: the data connection's handshake. The server never writes tickets on a data
-  // connection, and reads an upload's records in large batches.
+  // connection, and reads an upload's records in large batches. The caller bounds it with a timeout.
   Task<std::error_code> accept_data(Stream& data);
   // After a protected transfer: a fresh ticket on the control connection, for TLS 1.3 clients that
-  // resume the newest one. Nothing for TLS 1.2 or a clear control connection.
-  static void issue_ticket(Stream& control) noexcept;
+  // resume the newest one. Nothing for TLS 1.2, a clear control connection or none (null).
+  static void issue_ticket(Stream* control) noexcept;
 
   // Only on a connection whose handshake finished.
   [[nodiscard]] static ConnectionFacts facts(const Stream& stream);
-  // "TLSv1.3 TLS_AES_128_GCM_SHA256", with " (resumed session)" when resumed; "plain text" without TLS.
-  [[nodiscard]] static std::string describe(const Stream& stream);
+  // "TLSv1.3 TLS_AES_128_GCM_SHA256", with " (resumed session)" when resumed; "plain text" without TLS
+  // or without a connection (null).
+  [[nodiscard]] static std::string describe(const Stream* stream);
 
  private:
   void prepare(SSL* ssl) const;

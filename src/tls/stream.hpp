@@ -18,6 +18,8 @@ namespace ftpsd::tls {
 
 using asio::ip::tcp;
 
+class SessionBinding;
+
 class Stream {
  public:
   explicit Stream(tcp::socket socket) : socket_(std::move(socket)) {}
@@ -26,7 +28,6 @@ class Stream {
 
   tcp::socket& socket() noexcept { return socket_; }
   [[nodiscard]] bool secure() const noexcept { return tls_ != nullptr; }
-  [[nodiscard]] SSL* native() const noexcept { return tls_.get(); }
   // OpenSSL already holds received bytes (a read may complete without waiting for the socket).
   [[nodiscard]] bool has_pending() const noexcept { return tls_ && SSL_has_pending(tls_.get()) == 1; }
 
@@ -83,6 +84,10 @@ class Stream {
   }
 
  private:
+  // The OpenSSL object stays inside the TLS layer: SessionBinding reads a connection's facts from it.
+  friend class SessionBinding;
+  [[nodiscard]] SSL* native() const noexcept { return tls_.get(); }
+
   using SslPtr = std::unique_ptr<SSL, OpenSslFree<SSL, SSL_free>>;
 
   // Runs `op` (an SSL_* call returning OpenSSL's int result) until it succeeds or fails, waiting for

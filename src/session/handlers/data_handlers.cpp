@@ -71,7 +71,8 @@ Task<Reply> prepare_active(SessionContext& ctx, const protocol::HostPort& target
 Task<Result<std::uint16_t, DataError>> listen_passive(SessionContext& ctx) {
   co_await ctx.reset_data();
   auto port = co_await ctx.data.listen_passive();
-  if (port && ctx.state.protection == DataProtection::kPrivate && ctx.tls_context) ctx.start_early_data();
+  if (port && ctx.state.protection == DataProtection::kPrivate && ctx.tls.configured())
+    ctx.start_early_data();
   co_return port;
 }
 

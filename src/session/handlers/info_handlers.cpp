@@ -41,8 +41,8 @@ Task<Reply> syst(SessionContext&, const Command&) {
 
 Task<Reply> feat(SessionContext& ctx, const Command&) {
   std::vector<std::string> lines = {"Features:"};
-  if (ctx.tls_context && ctx.listener.tls == config::TlsMode::kExplicit) lines.emplace_back("AUTH TLS");
-  if (ctx.tls_context && ctx.listener.tls != config::TlsMode::kNone) {
+  if (ctx.tls.configured() && ctx.listener.tls == config::TlsMode::kExplicit) lines.emplace_back("AUTH TLS");
+  if (ctx.tls.configured() && ctx.listener.tls != config::TlsMode::kNone) {
     lines.emplace_back("PBSZ");
     lines.emplace_back("PROT");
     if (ctx.config->tls.allow_ccc) lines.emplace_back("CCC");
@@ -106,7 +106,7 @@ Task<Reply> stat(SessionContext& ctx, const Command& cmd) {
   lines.push_back("Connected to " + ctx.peer.to_string());
   lines.push_back("Logged in as " + ctx.state.user_name);
   lines.emplace_back(ctx.state.type == TransferType::kAscii ? "TYPE: ASCII" : "TYPE: BINARY");
-  lines.push_back("Control connection: " + tls::describe_connection(ctx.control.native()));
+  lines.push_back("Control connection: " + tls::SessionBinding::describe(ctx.control.stream()));
   lines.push_back(std::string("Data protection: ") +
                   (ctx.state.protection == DataProtection::kPrivate ? "PROT P (TLS)" : "PROT C (clear)"));
   if (!ctx.data_tls.empty()) lines.push_back("Last data connection: " + ctx.data_tls);

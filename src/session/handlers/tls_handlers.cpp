@@ -16,7 +16,7 @@ Task<Reply> auth(SessionContext& ctx, const Command& cmd) {
     co_return Reply{ReplyCode::kNotImplementedForParameter,
                     "AUTH " + mech + " is not supported; use AUTH TLS."};
   if (ctx.control.secure()) co_return Reply{ReplyCode::kBadSequence, "The connection is already secured."};
-  if (ctx.listener.tls != config::TlsMode::kExplicit || !ctx.tls_context)
+  if (ctx.listener.tls != config::TlsMode::kExplicit || !ctx.tls.configured())
     co_return Reply{ReplyCode::kPolicyRequiresSecurity, "TLS is not enabled on this listener."};
   // RFC 4217 §4: a new security state starts a new login.
   const std::string host = ctx.state.host;

@@ -124,8 +124,7 @@ Task<Reply> run_transfer(SessionContext& ctx, std::string_view verb, std::string
   }
   if (secure) {
     // A fresh ticket on the control connection for clients that resume the newest one (TLS 1.3).
-    if (SSL* control = ctx.control.native(); control && SSL_version(control) >= TLS1_3_VERSION)
-      SSL_new_session_ticket(control);
+    tls::SessionBinding::issue_ticket(ctx.control.stream());
   }
   Reply reply = transfer_reply(outcome, ctx.abort_requested, ok_text);
   log_transfer(ctx, verb, path, direction, outcome, start, reply);

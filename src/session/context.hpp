@@ -13,12 +13,12 @@
 #include "protocol/reply.hpp"
 #include "session/control_channel.hpp"
 #include "session/data_channel.hpp"
+#include "session/data_link.hpp"
 #include "session/error_mapping.hpp"
 #include "session/services.hpp"
 #include "session/session_state.hpp"
 #include "session/transfer.hpp"
 #include "tls/binding.hpp"
-#include "tls/closure.hpp"
 
 namespace ftpsd::session {
 
@@ -52,6 +52,8 @@ class SessionContext {
   obs::SessionGauge gauge;  // ftpsd_sessions{tls}: moved by upgrade_control() and downgrade_control()
   ControlChannel control;
   DataChannel data;
+  // The data connection of the next transfer as it sees it: opened (or accepted early), secured, closed.
+  DataLink data_link;
 
   bool command_running = false;             // a command's handler runs (not a transfer): the watchdog waits
   EndReason end_reason = EndReason::kNone;  // set by the watchdog; the session then ends with 421
@@ -65,11 +67,8 @@ class SessionContext {
   Clock::time_point last_activity;       // services.clock
   const Clock::time_point connected_at;  // services.clock
 
-  std::string data_tls;  // version and cipher of the last protected data connection, for STAT
   std::vector<std::string> client_certificate;  // CN and SANs of a verified client certificate
   bool control_cleared = false;  // CCC has taken TLS off the control connection (AUTH TLS puts it back)
-  // The TLS closure of the last protected data connection, which goes on after its final reply.
-  tls::Closing data_closing;
 
   // One line of the session log with this session's id, client address and user (obs::session_event).
   // `event` names the kind of line ("login", "transfer") for the JSON format.
@@ -93,30 +92,10 @@ class SessionContext {
   }
   [[nodiscard]] const vfs::LocalFs& fs() const { return *state.fs; }
 
-  // Opens the data connection of the current transfer command, applying the data protection level.
-  // On failure the Reply to send instead (the transfer never starts).
-  Task<Result<tls::Stream, Reply>> open_data();
-  // PASV/EPSV with PROT P: the data connection is accepted as soon as the client connects, and its TLS
-  // handshake runs as soon as the client starts it, before the transfer command: some clients (aioftp)
-  // send that command only once the handshake is done. The transfer takes the connection over
-  // (open_data, secure_data); passive.connect_timeout still counts from the transfer command.
-  void start_early_data();
-  // A passive or active data connection is prepared (or accepted early) for the next transfer.
-  [[nodiscard]] bool data_prepared() const noexcept { return data.prepared() || early_ != nullptr; }
-  // Forgets the prepared data connection, an early one included (and waits until that has ended).
-  Task<void> reset_data();
-  // After a PROT P transfer's 150: the TLS handshake on the data connection, with the session-reuse
-  // check. On failure the final reply to send (the data connection is closed).
-  Task<Result<bool, Reply>> secure_data(tls::Stream& stream);
   // AUTH TLS after its 234, and implicit TLS at connect. False: the session must end.
   Task<bool> upgrade_control();
   // CCC after its 200: close_notify both ways, then clear text again.
   Task<bool> downgrade_control();
-  // The end of a data connection: a protected one whose handshake completed gets our close_notify
-  // (bounded by `bound`: it carries the end of a download) and then the rest of the TLS closure in
-  // data_closing, so that the final reply waits for none of it. An error: our close_notify did not go
-  // out (a download's last piece with it). Any other connection is just closed.
-  Task<std::error_code> close_data(tls::Stream& stream, Duration bound);
   // The end of the session: a TLS control connection gets our close_notify after the last reply
   // (221, 421) and waits a short while for the client's, unless the client does not read.
   Task<void> close_control();
@@ -134,16 +113,7 @@ class SessionContext {
   [[nodiscard]] Clock::time_point now() const noexcept { return services.clock->now(); }
 
  private:
-  struct EarlyData;
-  Task<void> run_early_data(std::shared_ptr<EarlyData> early);
-  Task<Result<tls::Stream, DataError>> take_early_data(Duration timeout);
-  // The TLS handshake of a data connection in the server role, bounded by tls.handshake_timeout
-  // (nullopt: timed out).
-  Task<std::optional<std::error_code>> handshake_data(tls::Stream& stream);
-
   asio::steady_timer transfer_done_;
-  std::shared_ptr<EarlyData> early_;
-  std::optional<std::optional<std::error_code>> early_handshake_;  // its result, for secure_data
 };
 
 }  // namespace ftpsd::session

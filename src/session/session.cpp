@@ -49,7 +49,7 @@ std::optional<Reply> refuse(const SessionContext& ctx, const CommandSpec& spec,
   if (spec.data_transfer) {
     if (auto r = refuse_clear_data(ctx, cmd)) return r;
   }
-  if (spec.data_transfer && !ctx.data_prepared())
+  if (spec.data_transfer && !ctx.data_link.prepared())
     return Reply{ReplyCode::kCannotOpenDataConnection, "Use PORT, EPRT, PASV or EPSV first."};
   return std::nullopt;
 }
@@ -77,7 +77,7 @@ Task<void> transfer_task(SessionContext& ctx, const CommandSpec& spec, protocol:
     reply = Reply{ReplyCode::kLocalError, "Local error in processing."};
   }
   ctx.state.restart_offset = 0;
-  co_await ctx.reset_data();
+  co_await ctx.data_link.reset();
   if (!reply.empty()) co_await ctx.control.send(reply);
   ctx.transfer_finished();
 }
@@ -259,7 +259,7 @@ Task<void> close_session(SessionContext& ctx) {
     ctx.abort_transfer();
     co_await ctx.wait_transfer();
   }
-  co_await ctx.reset_data();
+  co_await ctx.data_link.reset();
   co_await ctx.close_control();  // close_notify after the 221 or 421
   ctx.control.close();
   ctx.log(spdlog::level::info, "disconnect", "disconnected");

@@ -171,7 +171,7 @@ Task<Reply> acct(SessionContext&, const Command&) {
 
 Task<Reply> rein(SessionContext& ctx, const Command&) {
   if (ctx.state.logged_in()) ctx.log(spdlog::level::info, "logout", "logged out (REIN)");
-  co_await ctx.reset_data();
+  co_await ctx.data_link.reset();
   // The control connection stays as it is (TLS stays TLS), and with it the data protection level.
   SessionState fresh;
   if (ctx.control.secure()) {

@@ -61,7 +61,7 @@ Task<Reply> prepare_active(SessionContext& ctx, const protocol::HostPort& target
       co_return banned_reply();
     co_return Reply{ReplyCode::kBadArgument, std::string(verb) + " to a port below 1024 is refused."};
   }
-  co_await ctx.reset_data();
+  co_await ctx.data_link.reset();
   ctx.data.set_active(asio::ip::tcp::endpoint(address, target.port));
   co_return Reply{ReplyCode::kOk, std::string(verb) + " command successful. Consider using EPSV."};
 }
@@ -69,10 +69,10 @@ Task<Reply> prepare_active(SessionContext& ctx, const protocol::HostPort& target
 // A new passive listener (the previous data connection, prepared or accepted early, is forgotten).
 // With PROT P its connection is accepted, and its TLS handshake run, before the transfer command.
 Task<Result<std::uint16_t, DataError>> listen_passive(SessionContext& ctx) {
-  co_await ctx.reset_data();
+  co_await ctx.data_link.reset();
   auto port = co_await ctx.data.listen_passive();
   if (port && ctx.state.protection == DataProtection::kPrivate && ctx.tls.configured())
-    ctx.start_early_data();
+    ctx.data_link.start_early();
   co_return port;
 }
 

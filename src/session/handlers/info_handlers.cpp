@@ -109,7 +109,7 @@ Task<Reply> stat(SessionContext& ctx, const Command& cmd) {
   lines.push_back("Control connection: " + tls::SessionBinding::describe(ctx.control.stream()));
   lines.push_back(std::string("Data protection: ") +
                   (ctx.state.protection == DataProtection::kPrivate ? "PROT P (TLS)" : "PROT C (clear)"));
-  if (!ctx.data_tls.empty()) lines.push_back("Last data connection: " + ctx.data_tls);
+  if (!ctx.data_link.last_tls().empty()) lines.push_back("Last data connection: " + ctx.data_link.last_tls());
   if (ctx.transfer_active) {
     lines.push_back(fmt::format("Transfer in progress: {}, {} bytes transferred{}", ctx.progress.description,
                                 ctx.progress.bytes.load(),

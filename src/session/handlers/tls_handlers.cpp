@@ -20,7 +20,7 @@ Task<Reply> auth(SessionContext& ctx, const Command& cmd) {
     co_return Reply{ReplyCode::kPolicyRequiresSecurity, "TLS is not enabled on this listener."};
   // RFC 4217 §4: a new security state starts a new login.
   const std::string host = ctx.state.host;
-  co_await ctx.reset_data();
+  co_await ctx.data_link.reset();
   ctx.state = SessionState{};
   ctx.state.host = host;
   if (tls_p) {

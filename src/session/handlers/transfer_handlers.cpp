@@ -81,13 +81,13 @@ template <class Body>
 Task<Reply> run_transfer(SessionContext& ctx, std::string_view verb, std::string_view path, Reply opening,
                          std::uint64_t total, Direction direction, Body body,
                          std::string_view ok_text = "Transfer complete.") {
-  auto stream = co_await ctx.open_data();
+  auto stream = co_await ctx.data_link.open();
   if (!stream) co_return stream.error();
   co_await ctx.preliminary(opening);
   ctx.active_stream = &*stream;
   if (ctx.state.protection == DataProtection::kPrivate) {
     // After the 150, as clients expect: several start their TLS handshake only once they have it.
-    auto secured = co_await ctx.secure_data(*stream);
+    auto secured = co_await ctx.data_link.secure(*stream);
     if (!secured) {
       ctx.active_stream = nullptr;
       // Refused after a completed handshake (session reuse): a clean end of an empty stream, so that
@@ -95,7 +95,7 @@ Task<Reply> run_transfer(SessionContext& ctx, std::string_view verb, std::string
       if (ctx.abort_requested)
         stream->close();
       else
-        co_await ctx.close_data(*stream, tls::kPeerCloseWait);
+        co_await ctx.data_link.close(*stream, tls::kPeerCloseWait);
       co_return ctx.abort_requested ? transfer_aborted_reply() : secured.error();
     }
   }
@@ -116,7 +116,7 @@ Task<Reply> run_transfer(SessionContext& ctx, std::string_view verb, std::string
   if (secure && !broken && !ctx.abort_requested) {
     const Duration bound =
         direction == Direction::kSend ? ctx.config->server.data_timeout : tls::kPeerCloseWait;
-    if (auto ec = co_await ctx.close_data(*stream, bound);
+    if (auto ec = co_await ctx.data_link.close(*stream, bound);
         ec && direction == Direction::kSend && outcome.status == TransferStatus::kOk)
       outcome = {TransferStatus::kNetworkError, ec, outcome.bytes};
   } else {
@@ -427,7 +427,7 @@ Task<Reply> mlsd(SessionContext& ctx, const Command& cmd) {
 
 Task<Reply> abor(SessionContext& ctx, const Command&) {
   if (!ctx.transfer_active) {
-    co_await ctx.reset_data();
+    co_await ctx.data_link.reset();
     co_return Reply{ReplyCode::kNoTransferToAbort, "No transfer to abort."};
   }
   ctx.abort_transfer();

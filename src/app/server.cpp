@@ -27,10 +27,23 @@ namespace {
 
 using asio::ip::tcp;
 
+// Written beside and renamed into place: whoever reads server.pid_file (`ftpsd reload`, a test) finds
+// no file or the whole process id, never an empty file.
 void write_pid_file(const std::filesystem::path& file) {
-  std::ofstream out(file, std::ios::trunc);
-  out << sys::process_id() << "\n";
-  if (!out) spdlog::error("cannot write server.pid_file {}", file.string());
+  auto temporary = file;
+  temporary += ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << sys::process_id() << "\n";
+    out.close();
+    if (!out) {
+      spdlog::error("cannot write server.pid_file {}", file.string());
+      return;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(temporary, file, ec);
+  if (ec) spdlog::error("cannot write server.pid_file {}: {}", file.string(), ec.message());
 }
 
 // An idle session holds its control socket (root folder handles are shared: one per folder, see
@@ -215,11 +228,12 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
   }
   Signals signals(pool, services, *blocking, *acceptors);
   signals.listen();
-  // Said once SIGHUP, SIGINT and SIGTERM are ours: whoever waits for this line may signal at once.
-  for (const auto& l : listeners) spdlog::info("listening on {} tls={}", l.address, config::name(l.tls));
   std::signal(SIGPIPE, SIG_IGN);
   std::signal(SIGXFSZ, SIG_IGN);  // a file over RLIMIT_FSIZE: EFBIG (552) for that upload, not the end
   if (!config->server.pid_file.empty()) write_pid_file(config->server.pid_file);
+  // Said once SIGHUP, SIGINT and SIGTERM are ours and the pid file is written: whoever waits for this
+  // line may signal at once, or run `ftpsd reload`.
+  for (const auto& l : listeners) spdlog::info("listening on {} tls={}", l.address, config::name(l.tls));
   if (print_connect_help) app::print_connect_help(listeners);
   pool.start();
   notify_ready();

@@ -13,7 +13,10 @@ constexpr std::size_t kDataReadBuffer = 256 * 1024;
 }  // namespace
 
 SessionBinding::SessionBinding(std::shared_ptr<ServerContext> context) : context_(std::move(context)) {
-  RAND_bytes(sid_ctx_.data(), static_cast<int>(sid_ctx_.size()));
+  // SECURITY: without its own random session id context a session would share one (all zeros) with
+  // every other session that got no random bytes: no TLS for it rather than data connections that
+  // any such session could resume.
+  if (RAND_bytes(sid_ctx_.data(), static_cast<int>(sid_ctx_.size())) != 1) context_.reset();
 }
 
 void SessionBinding::prepare(SSL* ssl) const {

@@ -30,11 +30,11 @@ SessionContext::SessionContext(Services& svc, Snapshot snap, std::uint64_t sessi
       data(transport.executor(), *snapshot.ports, peer, local,
            DataChannelOptions::from(*snapshot.config, listener_cfg)),
       data_link(*this),
+      // An abort ends the pending accept or connect, and an early TLS handshake, too.
+      transfer(transport.executor(), [this] { data_link.abort(); }),
       last_activity(svc.clock->now()),
-      connected_at(last_activity),
-      transfer_done_(transport.executor()) {
+      connected_at(last_activity) {
   tls.set_host_hint(&state.host);
-  transfer_done_.expires_at(asio::steady_timer::time_point::max());
   // SECURITY: a connection to our passive port from another address is someone trying to steal the
   // transfer: it counts towards a ban of that address.
   data.on_foreign_peer([this](const asio::ip::address& thief) {
@@ -51,33 +51,7 @@ void SessionContext::log_fields(spdlog::level::level_enum level, std::string_vie
 
 Task<void> SessionContext::preliminary(const Reply& reply) {
   co_await control.send(reply);
-  transfer_replied = true;
-  transfer_done_.cancel();  // wakes wait_transfer_reply(); wait_transfer() goes on waiting
-}
-
-Task<void> SessionContext::wait_transfer_reply() {
-  while (transfer_active && !transfer_replied) co_await transfer_done_.async_wait(kTuple);
-}
-
-void SessionContext::transfer_finished() {
-  // The idle time counts from the end of the transfer: a session is not idle while its transfer runs.
-  last_activity = now();
-  transfer_active = false;
-  active_stream = nullptr;
-  progress.description.clear();
-  progress.bytes = 0;
-  progress.total = 0;
-  transfer_done_.cancel();
-}
-
-Task<void> SessionContext::wait_transfer() {
-  while (transfer_active) co_await transfer_done_.async_wait(kTuple);
-}
-
-void SessionContext::abort_transfer() {
-  abort_requested = true;
-  data_link.abort();
-  if (active_stream != nullptr) active_stream->close();
+  transfer.replied_first();  // wakes a STAT waiting for it; a NOOP waits for the end of the transfer
 }
 
 Task<bool> SessionContext::upgrade_control() {

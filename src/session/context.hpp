@@ -3,7 +3,6 @@
 // Handlers are free functions `Task<Reply> handle_x(SessionContext&, const Command&)`.
 #include <spdlog/spdlog.h>
 
-#include <atomic>
 #include <chrono>
 #include <string>
 
@@ -18,6 +17,7 @@
 #include "session/services.hpp"
 #include "session/session_state.hpp"
 #include "session/transfer.hpp"
+#include "session/transfer_slot.hpp"
 #include "tls/binding.hpp"
 
 namespace ftpsd::session {
@@ -25,8 +25,9 @@ namespace ftpsd::session {
 using protocol::Reply;
 using protocol::ReplyCode;
 
-// Why the server ends a session on its own (Watchdog); the control loop sends the matching 421.
-// kNotReading: a reply has waited server.data_timeout for the client to read it (no 421 can reach it).
+// Why the server ends a session on its own (Watchdog, end_session); the control loop sends the matching
+// 421. kNotReading: a reply has waited server.data_timeout for the client to read it (no 421 can reach
+// it).
 enum class EndReason : std::uint8_t { kNone, kLoginTimeout, kIdleTimeout, kStopping, kNotReading };
 
 class SessionContext {
@@ -55,16 +56,13 @@ class SessionContext {
   // The data connection of the next transfer as it sees it: opened (or accepted early), secured, closed.
   DataLink data_link;
 
-  bool command_running = false;             // a command's handler runs (not a transfer): the watchdog waits
-  EndReason end_reason = EndReason::kNone;  // set by the watchdog; the session then ends with 421
+  bool command_running = false;  // a command's handler runs (not a transfer): the watchdog waits
+  // Set by end_session (watchdog.hpp); the session then ends with 421.
+  EndReason end_reason = EndReason::kNone;
 
-  // A running transfer (at most one): its progress for STAT, its stream for ABOR.
-  bool transfer_active = false;
-  std::atomic<bool> abort_requested = false;  // also read on the worker pool (an upload's commit)
-  bool transfer_replied = false;              // the running transfer has sent its 150
-  TransferProgress progress;
-  tls::Stream* active_stream = nullptr;
-  Clock::time_point last_activity;       // services.clock
+  // The running transfer (at most one), its data connection and its progress; the only owner of them.
+  TransferSlot transfer;
+  Clock::time_point last_activity;       // services.clock: the last command, or the end of a transfer
   const Clock::time_point connected_at;  // services.clock
 
   std::vector<std::string> client_certificate;  // CN and SANs of a verified client certificate
@@ -99,21 +97,10 @@ class SessionContext {
   // The end of the session: a TLS control connection gets our close_notify after the last reply
   // (221, 421) and waits a short while for the client's, unless the client does not read.
   Task<void> close_control();
-  // Sends the 150 (or other preliminary) reply of a transfer.
+  // Sends the 150 (or other preliminary) reply of a transfer (TransferSlot::replied_first).
   Task<void> preliminary(const Reply& reply);
-  // Until the running transfer has sent its first reply (its 150, or its only reply when refused):
-  // the replies to commands sent after a transfer command never overtake it.
-  Task<void> wait_transfer_reply();
-  // Wakes whoever waits for the end of the transfer.
-  void transfer_finished();
-  Task<void> wait_transfer();
-  // ABOR: closes the data connection (or the pending accept) of the running transfer.
-  void abort_transfer();
   // The session's time (Services::clock).
   [[nodiscard]] Clock::time_point now() const noexcept { return services.clock->now(); }
-
- private:
-  asio::steady_timer transfer_done_;
 };
 
 }  // namespace ftpsd::session

@@ -66,8 +66,8 @@ std::string loggable(const protocol::Command& cmd) {
                               : std::string(protocol::verb_name(cmd.verb)) + " " + cmd.argument;
 }
 
-// The transfer task: runs the handler of a transfer command beside the control loop, which goes on
-// reading (ABOR, STAT). Always ends with exactly one final reply and transfer_finished().
+// The transfer task, run by the TransferSlot beside the control loop, which goes on reading (ABOR,
+// STAT): the handler of a transfer command. Always ends with exactly one final reply.
 Task<void> transfer_task(SessionContext& ctx, const CommandSpec& spec, protocol::Command cmd) {
   Reply reply;
   try {
@@ -79,7 +79,8 @@ Task<void> transfer_task(SessionContext& ctx, const CommandSpec& spec, protocol:
   ctx.state.restart_offset = 0;
   co_await ctx.data_link.reset();
   if (!reply.empty()) co_await ctx.control.send(reply);
-  ctx.transfer_finished();
+  // The idle time counts from the end of the transfer: a session is not idle while its transfer runs.
+  ctx.last_activity = ctx.now();
 }
 
 // The 421 of a session the server ends (EndReason, decided by the Watchdog).
@@ -87,7 +88,7 @@ Task<void> say_goodbye(SessionContext& ctx) {
   switch (ctx.end_reason) {
     case EndReason::kStopping:
       // The watchdog aborted a transfer still running at the deadline: its 426 goes first.
-      if (ctx.transfer_active) co_await ctx.wait_transfer();
+      co_await ctx.transfer.wait();
       ctx.log(spdlog::level::info, "shutdown", "server stopping: session closed");
       co_await ctx.control.send(
           Reply{ReplyCode::kServiceUnavailable, "Server shutting down, closing control connection."});
@@ -122,21 +123,18 @@ Task<bool> dispatch(SessionContext& ctx, const protocol::Command& cmd) {
   // on a running transfer answer before its end: STAT (its progress), after the transfer's first
   // reply, and ABOR, which answers after the transfer's last one anyway (426, then its 226) and must
   // not wait: it may end a transfer that still waits for its data connection.
-  if (ctx.transfer_active && !spec->during_transfer) {
-    co_await ctx.wait_transfer();
-    if (ctx.end_reason != EndReason::kNone) co_return true;  // the server stops: not this command
+  if (ctx.transfer.active() && !spec->during_transfer) {
+    co_await ctx.transfer.wait();
+    if (ctx.end_reason != EndReason::kNone) co_return true;  // the session ends: not this command
   }
-  if (ctx.transfer_active && cmd.verb == protocol::Verb::kStat) co_await ctx.wait_transfer_reply();
+  if (ctx.transfer.active() && cmd.verb == protocol::Verb::kStat) co_await ctx.transfer.wait_reply();
   if (!spec->keeps_rename) ctx.state.rename_from.reset();
   if (auto refused = refuse(ctx, *spec, cmd)) {
     co_await ctx.control.send(*refused);
     co_return true;
   }
   if (spec->data_transfer) {
-    ctx.transfer_active = true;
-    ctx.abort_requested = false;
-    ctx.transfer_replied = false;
-    asio::co_spawn(co_await asio::this_coro::executor, transfer_task(ctx, *spec, cmd), asio::detached);
+    ctx.transfer.begin(transfer_task(ctx, *spec, cmd));
     co_return true;
   }
   ctx.command_running = true;
@@ -255,10 +253,8 @@ Task<Next> greet(Session& s) {
 }
 
 Task<void> close_session(SessionContext& ctx) {
-  if (ctx.transfer_active) {
-    ctx.abort_transfer();
-    co_await ctx.wait_transfer();
-  }
+  ctx.transfer.abort();  // nothing when no transfer runs
+  co_await ctx.transfer.wait();
   co_await ctx.data_link.reset();
   co_await ctx.close_control();  // close_notify after the 221 or 421
   ctx.control.close();

@@ -44,26 +44,6 @@ Task<void> pace(const Throttle& t, std::uint64_t bytes) {
   co_await timer.async_wait(kTuple);
 }
 
-// Ends when no byte has moved for `limit`.
-Task<void> stall_watchdog(const TransferProgress& progress, Duration limit) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  std::uint64_t last = progress.bytes;
-  for (;;) {
-    timer.expires_after(limit);
-    // Cancelled (the transfer ended first): the race is decided; returning changes nothing.
-    if (auto [ec] = co_await timer.async_wait(kTuple); ec) co_return;
-    if (progress.bytes == last) co_return;
-    last = progress.bytes;
-  }
-}
-
-Task<TransferOutcome> guarded(Task<TransferOutcome> loop, const TransferProgress& progress, Duration limit) {
-  auto r = co_await (std::move(loop) || stall_watchdog(progress, limit));
-  if (r.index() == 0) co_return std::get<0>(r);
-  co_return TransferOutcome{TransferStatus::kStalled, std::make_error_code(std::errc::timed_out),
-                            progress.bytes};
-}
-
 Task<TransferOutcome> sendfile_loop(tls::Stream& data, int fd, std::uint64_t offset, const Throttle& throttle,
                                     TransferProgress& progress) {
   auto& socket = data.socket();
@@ -240,21 +220,21 @@ std::size_t Throttle::chunk(std::size_t max) const noexcept {
 Task<TransferOutcome> send_file(tls::Stream& data, int fd, TransferOptions opts, runtime::BlockingPool& pool,
                                 TransferProgress& progress) {
   if (!data.secure() && !opts.ascii)
-    co_return co_await guarded(sendfile_loop(data, fd, opts.offset, opts.throttle, progress), progress,
-                               opts.stall_timeout);
-  co_return co_await guarded(buffered_send_loop(data, fd, opts, pool, progress), progress,
-                             opts.stall_timeout);
+    co_return co_await sendfile_loop(data, fd, opts.offset, opts.throttle, progress);
+  co_return co_await buffered_send_loop(data, fd, opts, pool, progress);
 }
 
 Task<TransferOutcome> receive_file(tls::Stream& data, int fd, TransferOptions opts,
                                    runtime::BlockingPool& pool, TransferProgress& progress,
-                                   const std::function<std::error_code()>& finish) {
+                                   const std::function<std::error_code()>& finish,
+                                   const std::function<void()>& received) {
   LastPiece last;
-  auto outcome =
-      co_await guarded(receive_loop(data, fd, opts, pool, progress, last), progress, opts.stall_timeout);
+  auto outcome = co_await receive_loop(data, fd, opts, pool, progress, last);
+  if (received) received();
   if (outcome.status != TransferStatus::kOk) co_return outcome;
   // The last piece and what completes the upload in one worker hop (for a small file, the whole
-  // upload's disk work but the open); outside the stall watchdog, like a flush after the transfer.
+  // upload's disk work but the open); after `received`, outside the stall timer, like a flush after
+  // the transfer.
   auto ec = co_await pool.run([&]() -> std::error_code {
     if (!last.bytes.empty()) {
       if (auto w = sys::pwrite_all(fd, last.bytes.data(), last.bytes.size(), last.file_pos); !w)
@@ -266,17 +246,13 @@ Task<TransferOutcome> receive_file(tls::Stream& data, int fd, TransferOptions op
   co_return outcome;
 }
 
-Task<TransferOutcome> send_bytes(tls::Stream& data, std::string bytes, TransferOptions opts,
-                                 TransferProgress& progress) {
+Task<TransferOutcome> send_bytes(tls::Stream& data, std::string bytes, TransferProgress& progress) {
   // A listing leaves in pieces of up to kChunk (not one write(2) per TLS record), its end along with
   // the close_notify that follows.
   if (data.secure()) data.batch_writes(batch_buffer(std::min(bytes.size(), kChunk)));
-  auto loop = [&]() -> Task<TransferOutcome> {
-    auto [ec, n] = co_await data.write_all(asio::buffer(bytes), false);
-    progress.bytes += n;
-    co_return TransferOutcome{ec ? TransferStatus::kNetworkError : TransferStatus::kOk, ec, progress.bytes};
-  };
-  co_return co_await guarded(loop(), progress, opts.stall_timeout);
+  auto [ec, n] = co_await data.write_all(asio::buffer(bytes), false);
+  progress.bytes += n;
+  co_return TransferOutcome{ec ? TransferStatus::kNetworkError : TransferStatus::kOk, ec, progress.bytes};
 }
 
 }  // namespace ftpsd::session

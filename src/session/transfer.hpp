@@ -19,10 +19,10 @@ namespace ftpsd::session {
 
 enum class TransferStatus : std::uint8_t {
   kOk,
-  kNetworkError,  // the data connection failed or was closed (also: ABOR closed it)
+  kNetworkError,  // the data connection failed or was closed (also: ABOR or the stall timer closed it)
   kLocalError,    // reading or writing the file failed
   kDiskFull,      // ENOSPC / EDQUOT / EFBIG (is_storage_full)
-  kStalled,       // no byte moved for the stall timeout
+  kStalled,       // no byte moved for the stall timeout (TransferSlot closed the connection)
 };
 
 struct TransferOutcome {
@@ -47,7 +47,6 @@ struct Throttle {
 struct TransferOptions {
   bool ascii = false;
   std::uint64_t offset = 0;  // REST
-  Duration stall_timeout = std::chrono::minutes(5);
   Throttle throttle;
   // Uploads: the file is flushed before the 226 (storage.fsync). The disk writeback of each piece
   // starts as soon as it is written, so the final flush has only the tail left to wait for.
@@ -55,7 +54,9 @@ struct TransferOptions {
 };
 
 // Progress visible to STAT and to the session registry (other threads) while the transfer runs. The
-// transfer loops add to `bytes` once per piece (relaxed atomics: no ordering with anything else).
+// transfer loops add to `bytes` once per piece (relaxed atomics: no ordering with anything else); the
+// stall timer of TransferSlot watches it. The loops themselves have no timeout: the slot closes a
+// connection where nothing moves, and they end with kNetworkError.
 struct TransferProgress {
   std::string description;  // "RETR /path"; set before the transfer starts, then read only
   std::atomic<std::uint64_t> bytes{0};
@@ -71,13 +72,16 @@ struct TransferProgress {
 
 Task<TransferOutcome> send_file(tls::Stream& data, int fd, TransferOptions opts, runtime::BlockingPool& pool,
                                 TransferProgress& progress);
-// Receives an upload into `fd` (from opts.offset on). `finish` (the flush and the rename of an upload)
-// runs on the worker pool right after the last piece is written, in the same hop; an error from it
-// fails the transfer like a write error (kDiskFull or kLocalError).
+// Receives an upload into `fd` (from opts.offset on). `received` runs (on the caller's executor) once
+// the data connection is done, in order or not: what follows moves no byte, so it is no stall.
+// `finish` (the flush and the rename of an upload) runs on the worker pool right after the last piece
+// is written, in the same hop; an error from it fails the transfer like a write error (kDiskFull or
+// kLocalError).
 Task<TransferOutcome> receive_file(tls::Stream& data, int fd, TransferOptions opts,
                                    runtime::BlockingPool& pool, TransferProgress& progress,
-                                   const std::function<std::error_code()>& finish = {});
-Task<TransferOutcome> send_bytes(tls::Stream& data, std::string bytes, TransferOptions opts,
-                                 TransferProgress& progress);
+                                   const std::function<std::error_code()>& finish = {},
+                                   const std::function<void()>& received = {});
+// A listing: `bytes` as they are (the listing is built in network form).
+Task<TransferOutcome> send_bytes(tls::Stream& data, std::string bytes, TransferProgress& progress);
 
 }  // namespace ftpsd::session

@@ -2,13 +2,19 @@
 
 namespace ftpsd::session {
 
-// What lives exactly as long as a data connection moves bytes: the connection, its progress and the stall
-// timer. Shared with the timer's callback, which may run after the slot has moved on.
+// What lives exactly as long as the transfer holds its data connection: the connection and, once bytes
+// move, the stall timer. Shared with the timer's callback, which may run after the slot has moved on.
 struct TransferSlot::Running : std::enable_shared_from_this<Running> {
-  Running(const asio::any_io_executor& executor, tls::Stream& data, Duration limit, bool& stalled_flag)
-      : stream(&data), stall_limit(limit), timer(executor), stalled(&stalled_flag) {}
+  Running(const asio::any_io_executor& executor, tls::Stream& data, bool& stalled_flag)
+      : stream(&data), timer(executor), stalled(&stalled_flag) {}
 
-  // Every stall_limit: if no byte has moved since the last look, the connection is closed.
+  // Every `limit`: if no byte has moved since the last look, the connection is closed.
+  void watch(std::shared_ptr<const TransferProgress> counted, Duration limit) {
+    progress = std::move(counted);
+    stall_limit = limit;
+    last = progress->bytes.load(std::memory_order_relaxed);
+    arm();
+  }
   void arm() {
     timer.expires_after(stall_limit);
     timer.async_wait([self = shared_from_this()](std::error_code ec) {
@@ -30,9 +36,9 @@ struct TransferSlot::Running : std::enable_shared_from_this<Running> {
     timer.cancel();
   }
 
-  std::shared_ptr<TransferProgress> progress = std::make_shared<TransferProgress>();
   tls::Stream* stream;
-  Duration stall_limit;
+  std::shared_ptr<const TransferProgress> progress;  // what the stall timer looks at
+  Duration stall_limit{};
   std::uint64_t last = 0;
   asio::steady_timer timer;
   bool* stalled;  // the slot's flag; valid while `stream` is set (the slot outlives its transfers)
@@ -47,10 +53,6 @@ TransferSlot::~TransferSlot() {  // NOLINT(bugprone-exception-escape): see Runni
   if (running_) running_->detach();
 }
 
-std::shared_ptr<const TransferProgress> TransferSlot::progress() const noexcept {
-  return running_ ? running_->progress : nullptr;
-}
-
 void TransferSlot::begin(Task<void> task) {
   active_ = true;
   replied_ = false;
@@ -62,6 +64,7 @@ void TransferSlot::begin(Task<void> task) {
 Task<void> TransferSlot::run(Task<void> task) {
   co_await std::move(task);
   stop();
+  progress_.reset();
   active_ = false;
   changed_.cancel();  // wakes wait() and wait_reply()
 }
@@ -71,14 +74,19 @@ void TransferSlot::replied_first() {
   changed_.cancel();
 }
 
-TransferProgress& TransferSlot::start(tls::Stream& data, std::string description, std::uint64_t total,
-                                      Duration stall_timeout) {
+void TransferSlot::connected(tls::Stream& data) {
   stop();
-  running_ = std::make_shared<Running>(executor_, data, stall_timeout, stalled_);
-  running_->progress->description = std::move(description);
-  running_->progress->total.store(total, std::memory_order_relaxed);
-  running_->arm();
-  return *running_->progress;
+  running_ = std::make_shared<Running>(executor_, data, stalled_);
+  // An ABOR that came while the connection opened (during the 150, say) ends it here.
+  if (aborted()) data.close();
+}
+
+TransferProgress& TransferSlot::start(std::string description, std::uint64_t total, Duration stall_timeout) {
+  progress_ = std::make_shared<TransferProgress>();
+  progress_->description = std::move(description);
+  progress_->total.store(total, std::memory_order_relaxed);
+  if (running_) running_->watch(progress_, stall_timeout);
+  return *progress_;
 }
 
 void TransferSlot::stop() noexcept {  // NOLINT(bugprone-exception-escape): see Running::detach

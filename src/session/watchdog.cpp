@@ -30,7 +30,7 @@ void Watchdog::check() {
   SessionContext& ctx = *ctx_;
   const auto& server = ctx.config->server;
   const auto now = ctx.now();
-  const bool busy = ctx.command_running || ctx.transfer_active;
+  const bool busy = ctx.command_running || ctx.transfer.active();
   EndReason reason = EndReason::kNone;
   const auto writing = ctx.control.writing_since();
   if (writing && now - *writing >= server.data_timeout) {
@@ -59,18 +59,22 @@ void Watchdog::check() {
     arm(busy || stopping ? now + std::chrono::seconds(1) : deadline);
     return;
   }
+  end_session(ctx, reason);
+}
+
+void end_session(SessionContext& ctx, EndReason reason) {
+  if (reason == EndReason::kNone || ctx.end_reason != EndReason::kNone) return;
   ctx.end_reason = reason;
   if (reason == EndReason::kNotReading) {
     ctx.log(spdlog::level::warn, "timeout", "the client has not read its replies for {}s: closing",
-            std::chrono::duration_cast<std::chrono::seconds>(server.data_timeout).count());
-    if (ctx.transfer_active) ctx.abort_transfer();
+            std::chrono::duration_cast<std::chrono::seconds>(ctx.config->server.data_timeout).count());
+    ctx.transfer.abort();
     ctx.control.abandon();  // the stuck write fails, and so does every later one: the session ends
     return;
   }
-  if (reason == EndReason::kStopping && ctx.transfer_active) {
+  if (reason == EndReason::kStopping && ctx.transfer.active())
     ctx.log(spdlog::level::info, "shutdown", "server stopping: transfer aborted at server.shutdown_timeout");
-    ctx.abort_transfer();
-  }
+  ctx.transfer.abort();  // its 426 goes first (say_goodbye waits for it)
   // Wakes the control loop, which sends the 421 and ends the session.
   ctx.control.cancel();
 }

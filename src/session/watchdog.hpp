@@ -3,8 +3,9 @@
 // server.login_timeout, still open at a graceful stop, or whose client has left a reply unread for
 // server.data_timeout (checked from the idle deadline on; then the control connection is abandoned). A timer
 // with a callback rather than a coroutine raced against the control loop: an idle session carries no frame
-// for it. When it decides that the session must end, it records why in SessionContext::end_reason and cancels
-// the read of the control connection; the control loop then sends the 421 (session.cpp).
+// for it. When it decides that the session must end, it calls end_session(); the control loop then sends
+// the 421 (session.cpp).
+#include <cstdint>
 #include <memory>
 
 #include "runtime/asio.hpp"
@@ -14,6 +15,13 @@
 namespace ftpsd::session {
 
 class SessionContext;
+enum class EndReason : std::uint8_t;
+
+// Ends the session for `reason`: records it in SessionContext::end_reason, aborts a running transfer
+// (whose 426 then goes before the 421) and cancels the read of the control connection, or, for
+// kNotReading, abandons the control connection. On the session's loop; nothing when the session is
+// already ending.
+void end_session(SessionContext& ctx, EndReason reason);
 
 class Watchdog final : public StopNotice::Listener,
                        public Clock::Alarm,

@@ -94,7 +94,7 @@ Task<Reply> help(SessionContext&, const Command& cmd) {
 
 Task<Reply> stat(SessionContext& ctx, const Command& cmd) {
   if (!cmd.argument.empty()) {
-    if (ctx.transfer_active)
+    if (ctx.transfer.active())
       co_return Reply{ReplyCode::kBadSequence, "STAT <path> is not available during a transfer."};
     auto lines = co_await listing_lines(ctx, cmd.argument, ListFormat::kLong);
     if (!lines) co_return lines.error();
@@ -110,10 +110,13 @@ Task<Reply> stat(SessionContext& ctx, const Command& cmd) {
   lines.push_back(std::string("Data protection: ") +
                   (ctx.state.protection == DataProtection::kPrivate ? "PROT P (TLS)" : "PROT C (clear)"));
   if (!ctx.data_link.last_tls().empty()) lines.push_back("Last data connection: " + ctx.data_link.last_tls());
-  if (ctx.transfer_active) {
-    lines.push_back(fmt::format("Transfer in progress: {}, {} bytes transferred{}", ctx.progress.description,
-                                ctx.progress.bytes.load(),
-                                ctx.progress.total ? fmt::format(" of {}", ctx.progress.total.load()) : ""));
+  if (const auto progress = ctx.transfer.progress()) {
+    const std::uint64_t total = progress->total.load(std::memory_order_relaxed);
+    lines.push_back(fmt::format("Transfer in progress: {}, {} bytes transferred{}", progress->description,
+                                progress->bytes.load(std::memory_order_relaxed),
+                                total ? fmt::format(" of {}", total) : ""));
+  } else if (ctx.transfer.active()) {  // between its 150 and its first byte
+    lines.emplace_back("Transfer in progress: TLS handshake on the data connection");
   } else {
     lines.emplace_back("No data connection");
   }

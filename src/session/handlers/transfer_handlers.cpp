@@ -34,7 +34,6 @@ Throttle throttle(SessionContext& ctx, Direction direction) {
 TransferOptions options(SessionContext& ctx, std::uint64_t offset, Direction direction) {
   return {.ascii = ctx.state.type == TransferType::kAscii,
           .offset = offset,
-          .stall_timeout = ctx.config->server.data_timeout,
           .throttle = throttle(ctx, direction)};
 }
 
@@ -75,8 +74,9 @@ void log_transfer(const SessionContext& ctx, std::string_view verb, std::string_
 }
 
 // Runs one transfer: opens the data connection, sends the 150, secures the connection for PROT P,
-// runs `body`, and builds the final reply. The part every transfer command shares (progress for
-// STAT, stream for ABOR, the final reply, the transfer log line).
+// runs `body(data, progress)`, and builds the final reply. The part every transfer command shares (the
+// data connection and the progress in the TransferSlot, for ABOR, STAT and the session registry; the
+// final reply; the transfer log line).
 template <class Body>
 Task<Reply> run_transfer(SessionContext& ctx, std::string_view verb, std::string_view path, Reply opening,
                          std::uint64_t total, Direction direction, Body body,
@@ -84,27 +84,29 @@ Task<Reply> run_transfer(SessionContext& ctx, std::string_view verb, std::string
   auto stream = co_await ctx.data_link.open();
   if (!stream) co_return stream.error();
   co_await ctx.preliminary(opening);
-  ctx.active_stream = &*stream;
+  ctx.transfer.connected(*stream);
   if (ctx.state.protection == DataProtection::kPrivate) {
     // After the 150, as clients expect: several start their TLS handshake only once they have it.
     auto secured = co_await ctx.data_link.secure(*stream);
     if (!secured) {
-      ctx.active_stream = nullptr;
+      ctx.transfer.stop();
       // Refused after a completed handshake (session reuse): a clean end of an empty stream, so that
       // the client reads the reply that says why.
-      if (ctx.abort_requested)
+      if (ctx.transfer.aborted())
         stream->close();
       else
         co_await ctx.data_link.close(*stream, tls::kPeerCloseWait);
-      co_return ctx.abort_requested ? transfer_aborted_reply() : secured.error();
+      co_return ctx.transfer.aborted() ? transfer_aborted_reply() : secured.error();
     }
   }
-  ctx.progress.description = fmt::format("{} {}", verb, path);
-  ctx.progress.bytes = 0;
-  ctx.progress.total = total;
+  auto& progress =
+      ctx.transfer.start(fmt::format("{} {}", verb, path), total, ctx.config->server.data_timeout);
   const auto start = Clock::now();
-  TransferOutcome outcome = co_await body(*stream);
-  ctx.active_stream = nullptr;
+  TransferOutcome outcome = co_await body(*stream, progress);
+  ctx.transfer.stop();
+  // The slot closed a connection where nothing moved for server.data_timeout: the loop saw it fail.
+  if (ctx.transfer.stalled() && outcome.status == TransferStatus::kNetworkError)
+    outcome = {TransferStatus::kStalled, std::make_error_code(std::errc::timed_out), outcome.bytes};
   const bool secure = stream->secure();
   // TLS closure (RFC 8446 §6.1) after a transfer that ended in order, a local error included (the
   // reply tells what went wrong): our close_notify marks the end of what we sent (a download's last
@@ -113,7 +115,7 @@ Task<Reply> run_transfer(SessionContext& ctx, std::string_view verb, std::string
   // stalled connection is only closed.
   const bool broken =
       outcome.status == TransferStatus::kNetworkError || outcome.status == TransferStatus::kStalled;
-  if (secure && !broken && !ctx.abort_requested) {
+  if (secure && !broken && !ctx.transfer.aborted()) {
     const Duration bound =
         direction == Direction::kSend ? ctx.config->server.data_timeout : tls::kPeerCloseWait;
     if (auto ec = co_await ctx.data_link.close(*stream, bound);
@@ -126,7 +128,7 @@ Task<Reply> run_transfer(SessionContext& ctx, std::string_view verb, std::string
     // A fresh ticket on the control connection for clients that resume the newest one (TLS 1.3).
     tls::SessionBinding::issue_ticket(ctx.control.stream());
   }
-  Reply reply = transfer_reply(outcome, ctx.abort_requested, ok_text);
+  Reply reply = transfer_reply(outcome, ctx.transfer.aborted(), ok_text);
   log_transfer(ctx, verb, path, direction, outcome, start, reply);
   co_return reply;
 }
@@ -188,7 +190,7 @@ Task<Reply> upload(SessionContext& ctx, std::string_view verb, const vfs::Virtua
   bool committed = false;
   Reply reply = co_await run_transfer(
       ctx, verb, path.str(), Reply{ReplyCode::kFileStatusOk, std::move(opening_text)}, 0, Direction::kReceive,
-      [&](tls::Stream& data) -> Task<TransferOutcome> {
+      [&](tls::Stream& data, TransferProgress& progress) -> Task<TransferOutcome> {
         started = true;
         const int fd = target->fd();
         // In place, the old content goes only once the data connection is there: a refused transfer
@@ -206,14 +208,15 @@ Task<Reply> upload(SessionContext& ctx, std::string_view verb, const vfs::Virtua
           if (storage.fsync) {
             if (auto ec = sys::fsync(fd)) return ec;
           }
-          if (target->pending && !ctx.abort_requested.load()) {
+          if (target->pending && !ctx.transfer.aborted()) {
             if (auto ec = target->pending->commit(storage.fsync)) return ec;
             committed = true;
           }
           return {};
         };
-        co_return co_await receive_file(data, fd, std::move(opts), ctx.services.blocking, ctx.progress,
-                                        finish);
+        // Once the data has come, the flush and the rename move no byte: no stall timer for them.
+        co_return co_await receive_file(data, fd, std::move(opts), ctx.services.blocking, progress, finish,
+                                        [&] { ctx.transfer.stop(); });
       },
       ok_text);
   if (target->pending && !committed) {
@@ -303,9 +306,8 @@ Task<Reply> send_listing(SessionContext& ctx, const Command& cmd, ListFormat for
     if (!text) co_return text.error();
     co_return co_await run_transfer(
         ctx, verb, shown, opening, text->size(), Direction::kSend,
-        [&](tls::Stream& data) -> Task<TransferOutcome> {
-          co_return co_await send_bytes(data, std::move(*text), options(ctx, 0, Direction::kSend),
-                                        ctx.progress);
+        [&](tls::Stream& data, TransferProgress& progress) -> Task<TransferOutcome> {
+          co_return co_await send_bytes(data, std::move(*text), progress);
         },
         "Directory send OK.");
   }
@@ -320,11 +322,10 @@ Task<Reply> send_listing(SessionContext& ctx, const Command& cmd, ListFormat for
   } cancel{*job};
   co_return co_await run_transfer(
       ctx, verb, shown, opening, 0, Direction::kSend,
-      [&](tls::Stream& data) -> Task<TransferOutcome> {
+      [&](tls::Stream& data, TransferProgress& progress) -> Task<TransferOutcome> {
         auto produced = co_await pending->get();
         if (!produced) co_return TransferOutcome{TransferStatus::kLocalError, produced.error(), 0};
-        co_return co_await send_bytes(data, std::move(produced->text), options(ctx, 0, Direction::kSend),
-                                      ctx.progress);
+        co_return co_await send_bytes(data, std::move(produced->text), progress);
       },
       "Directory send OK.");
 }
@@ -375,9 +376,10 @@ Task<Reply> retr(SessionContext& ctx, const Command& cmd) {
       ctx, "RETR", path->str(),
       Reply{ReplyCode::kFileStatusOk, fmt::format("Opening {} mode data connection for {} ({} bytes).",
                                                   mode_name(ctx), path->name(), size)},
-      size - offset, Direction::kSend, [&](tls::Stream& data) -> Task<TransferOutcome> {
+      size - offset, Direction::kSend,
+      [&](tls::Stream& data, TransferProgress& progress) -> Task<TransferOutcome> {
         auto opts = options(ctx, offset, Direction::kSend);
-        co_return co_await send_file(data, fd.get(), std::move(opts), ctx.services.blocking, ctx.progress);
+        co_return co_await send_file(data, fd.get(), std::move(opts), ctx.services.blocking, progress);
       });
 }
 
@@ -426,12 +428,12 @@ Task<Reply> mlsd(SessionContext& ctx, const Command& cmd) {
 }
 
 Task<Reply> abor(SessionContext& ctx, const Command&) {
-  if (!ctx.transfer_active) {
+  if (!ctx.transfer.active()) {
     co_await ctx.data_link.reset();
     co_return Reply{ReplyCode::kNoTransferToAbort, "No transfer to abort."};
   }
-  ctx.abort_transfer();
-  co_await ctx.wait_transfer();  // the transfer answers 426 first (RFC 959 §4.1.3)
+  ctx.transfer.abort();
+  co_await ctx.transfer.wait();  // the transfer answers 426 first (RFC 959 §4.1.3)
   co_return Reply{ReplyCode::kTransferComplete, "ABOR successful."};
 }
 

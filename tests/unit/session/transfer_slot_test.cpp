@@ -87,7 +87,8 @@ TEST(TransferSlot, AbortClosesTheRunningDataConnection) {
   TransferSlot slot(io.get_executor(), {});
   std::error_code read_error;
   auto transfer = [&]() -> Task<void> {
-    auto& progress = slot.start(*c.server, "RETR /f", 10, 60s);
+    slot.connected(*c.server);
+    auto& progress = slot.start("RETR /f", 10, 60s);
     EXPECT_EQ(progress.description, "RETR /f");
     std::array<char, 16> buf{};
     auto [ec, n] = co_await c.server->read_some(asio::buffer(buf));  // the client sends nothing
@@ -107,13 +108,96 @@ TEST(TransferSlot, AbortClosesTheRunningDataConnection) {
   EXPECT_EQ(slot.progress(), nullptr);
 }
 
+// Between the 150 and the first byte (the TLS handshake of PROT P) ABOR closes the connection too.
+TEST(TransferSlot, AbortClosesAConnectionWhoseBytesHaveNotStarted) {
+  asio::io_context io;
+  Connection c(io);
+  TransferSlot slot(io.get_executor(), {});
+  std::error_code read_error;
+  auto transfer = [&]() -> Task<void> {
+    slot.connected(*c.server);
+    std::array<char, 16> buf{};
+    auto [ec, n] = co_await c.server->read_some(asio::buffer(buf));  // a handshake that never comes
+    read_error = ec;
+  };
+  slot.begin(transfer());
+  asio::post(io, [&] {
+    EXPECT_EQ(slot.progress(), nullptr);  // nothing counted yet
+    slot.abort();
+  });
+  io.run_for(10s);
+  EXPECT_TRUE(read_error);
+  EXPECT_TRUE(slot.aborted());
+}
+
+// An ABOR that came while the data connection was being opened (the 150 still on its way) closes the
+// connection as soon as the transfer has it: the transfer does not run first.
+TEST(TransferSlot, AnAbortBeforeTheConnectionClosesItAtOnce) {
+  asio::io_context io;
+  Connection c(io);
+  asio::steady_timer opening(io, asio::steady_timer::time_point::max());
+  TransferSlot slot(io.get_executor(), {});
+  bool was_open = false;
+  bool open_after = true;
+  auto transfer = [&]() -> Task<void> {
+    co_await opening.async_wait(kTuple);  // the 150 is being written
+    was_open = c.server->socket().is_open();
+    slot.connected(*c.server);
+    open_after = c.server->socket().is_open();
+  };
+  slot.begin(transfer());
+  asio::post(io, [&] {
+    slot.abort();
+    opening.cancel();
+  });
+  io.run_for(10s);
+  EXPECT_TRUE(was_open);
+  EXPECT_FALSE(open_after);
+  EXPECT_TRUE(slot.aborted());
+}
+
+// After stop() (an upload's data has all come; its commit runs) the connection is the transfer's own:
+// no stall, no abort closes it; STAT still sees the progress until the transfer ends; aborted() is
+// what the commit reads.
+TEST(TransferSlot, AfterStopTheConnectionIsLeftAloneAndTheProgressStays) {
+  asio::io_context io;
+  Connection c(io);
+  TransferSlot slot(io.get_executor(), {});
+  asio::steady_timer committing(io, asio::steady_timer::time_point::max());
+  bool open_at_the_end = false;
+  bool aborted_seen = false;
+  auto transfer = [&]() -> Task<void> {
+    slot.connected(*c.server);
+    slot.start("STOR /f", 0, 30ms).bytes += 7;
+    slot.stop();
+    asio::steady_timer t(io, 200ms);  // several stall timeouts without a byte
+    co_await t.async_wait(kTuple);
+    asio::post(io, [&] {  // an ABOR during the commit
+      ASSERT_NE(slot.progress(), nullptr);
+      EXPECT_EQ(slot.progress()->bytes.load(), 7U);
+      slot.abort();
+      committing.cancel();
+    });
+    co_await committing.async_wait(kTuple);
+    aborted_seen = slot.aborted();
+    open_at_the_end = c.server->socket().is_open();
+  };
+  slot.begin(transfer());
+  io.run_for(10s);
+  EXPECT_FALSE(slot.stalled());
+  EXPECT_TRUE(aborted_seen);
+  EXPECT_TRUE(open_at_the_end);
+  EXPECT_EQ(slot.progress(), nullptr);
+}
+
 TEST(TransferSlot, ADataConnectionWhereNothingMovesIsClosedAsStalled) {
   asio::io_context io;
   Connection c(io);
   TransferSlot slot(io.get_executor(), {});
   std::error_code read_error;
   auto transfer = [&]() -> Task<void> {
-    slot.start(*c.server, "STOR /f", 0, 50ms);
+    slot.connected(*c.server);
+    slot.start("STOR /f", 0, 50ms);
     std::array<char, 16> buf{};
     auto [ec, n] = co_await c.server->read_some(asio::buffer(buf));
     read_error = ec;
@@ -132,7 +216,8 @@ TEST(TransferSlot, MovingBytesAreNoStall) {
   TransferSlot slot(io.get_executor(), {});
   int ticks = 0;
   auto transfer = [&]() -> Task<void> {
-    auto& progress = slot.start(*c.server, "RETR /f", 0, 40ms);
+    slot.connected(*c.server);
+    auto& progress = slot.start("RETR /f", 0, 40ms);
     asio::steady_timer tick(io);
     for (; ticks < 30; ++ticks) {  // 300 ms: more than seven stall timeouts
       tick.expires_after(10ms);
@@ -154,7 +239,8 @@ TEST(TransferSlot, ProgressOutlivesTheTransfer) {
   TransferSlot slot(io.get_executor(), {});
   std::shared_ptr<const TransferProgress> seen;
   auto transfer = [&]() -> Task<void> {
-    slot.start(*c.server, "RETR /f", 5, 60s).bytes += 5;
+    slot.connected(*c.server);
+    slot.start("RETR /f", 5, 60s).bytes += 5;
     seen = slot.progress();
     co_return;
   };

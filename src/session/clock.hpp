@@ -28,6 +28,8 @@ class Clock {
   Clock(const Clock&) = delete;
   Clock& operator=(const Clock&) = delete;
 
+  // Also read from other threads (the session registry's idle times): the steady clock may be; the
+  // session tests read their manual clock on the thread that moves it.
   [[nodiscard]] virtual time_point now() const noexcept = 0;
   // Calls alarm->ring() on `timer`'s executor once now() has reached `at`. Replaces the deadline
   // `timer` had: that one never rings. The pending deadline holds `alarm` until it rings or is

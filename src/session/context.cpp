@@ -80,6 +80,7 @@ Task<bool> SessionContext::upgrade_control() {
   obs::metrics().handshake(obs::Channel::kControl,
                            facts.resumed ? obs::Handshake::kResumed : obs::Handshake::kFull);
   gauge.set_tls(true);
+  live->set_tls(facts.description);
   log(spdlog::level::info, "tls", "control connection secured: {}{}", facts.description,
       client_certificate.empty() ? "" : ", client certificate " + client_certificate.front());
   co_return true;
@@ -97,6 +98,7 @@ Task<bool> SessionContext::downgrade_control() {
   }
   control_cleared = true;
   gauge.set_tls(false);
+  live->set_tls({});
   log(spdlog::level::info, "ccc", "control connection back to clear text (CCC)");
   co_return true;
 }

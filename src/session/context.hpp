@@ -14,6 +14,7 @@
 #include "session/data_channel.hpp"
 #include "session/data_link.hpp"
 #include "session/error_mapping.hpp"
+#include "session/registry.hpp"
 #include "session/services.hpp"
 #include "session/session_state.hpp"
 #include "session/transfer.hpp"
@@ -27,8 +28,8 @@ using protocol::ReplyCode;
 
 // Why the server ends a session on its own (Watchdog, end_session); the control loop sends the matching
 // 421. kNotReading: a reply has waited server.data_timeout for the client to read it (no 421 can reach
-// it).
-enum class EndReason : std::uint8_t { kNone, kLoginTimeout, kIdleTimeout, kStopping, kNotReading };
+// it). kAdmin: an administrator ended it (SessionRegistry::end).
+enum class EndReason : std::uint8_t { kNone, kLoginTimeout, kIdleTimeout, kStopping, kNotReading, kAdmin };
 
 class SessionContext {
  public:
@@ -64,6 +65,9 @@ class SessionContext {
   TransferSlot transfer;
   Clock::time_point last_activity;       // services.clock: the last command, or the end of a transfer
   const Clock::time_point connected_at;  // services.clock
+  // This session's entry in services.registry, which the session keeps up to date from its own loop
+  // (user, TLS, activity, transfer). Set when the session starts (session.cpp), before any command.
+  SessionRegistry::Registration live;
 
   std::vector<std::string> client_certificate;  // CN and SANs of a verified client certificate
   bool control_cleared = false;  // CCC has taken TLS off the control connection (AUTH TLS puts it back)

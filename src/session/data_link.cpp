@@ -149,6 +149,7 @@ Task<Result<bool, Reply>> DataLink::secure(tls::Stream& stream) {
   }
   auto facts = tls::SessionBinding::facts(stream);
   last_tls_ = std::move(facts.description);
+  ctx_.live->set_data_tls_reused(facts.resumed);
   obs::metrics().handshake(obs::Channel::kData,
                            facts.resumed ? obs::Handshake::kResumed : obs::Handshake::kFull);
   if (facts.resumed) co_return true;

@@ -3,19 +3,14 @@
 #include <algorithm>
 
 namespace ftpsd::session {
-namespace {
 
-std::chrono::steady_clock::rep now_ticks() noexcept {
-  return std::chrono::steady_clock::now().time_since_epoch().count();
-}
-
-}  // namespace
-
-LiveSession::LiveSession(SessionFacts facts, asio::any_io_executor loop, std::function<void()> end)
+LiveSession::LiveSession(SessionFacts facts, asio::any_io_executor loop, std::function<void()> end,
+                         const Clock& clock)
     : id_(facts.id),
       loop_(std::move(loop)),
       end_(std::move(end)),
-      last_activity_(now_ticks()),
+      clock_(&clock),
+      last_activity_(clock.now().time_since_epoch().count()),
       domain_(std::move(facts.domain)),
       client_(std::move(facts.client)),
       listener_(std::move(facts.listener)) {}
@@ -36,7 +31,7 @@ void LiveSession::set_data_tls_reused(bool reused) {
 }
 
 void LiveSession::touch() noexcept {
-  last_activity_.store(now_ticks(), std::memory_order_relaxed);
+  last_activity_.store(clock_->now().time_since_epoch().count(), std::memory_order_relaxed);
 }
 
 void LiveSession::transfer_started(std::string command, std::string path,
@@ -60,9 +55,8 @@ SessionView LiveSession::view() const {
   SessionView v;
   v.id = id_;
   v.started = started_;
-  const auto last = std::chrono::steady_clock::duration(last_activity_.load(std::memory_order_relaxed));
-  v.idle = std::max(std::chrono::steady_clock::duration::zero(),
-                    std::chrono::steady_clock::now().time_since_epoch() - last);
+  const auto last = Clock::duration(last_activity_.load(std::memory_order_relaxed));
+  v.idle = std::max(Clock::duration::zero(), clock_->now().time_since_epoch() - last);
   std::shared_ptr<const TransferProgress> progress;
   {
     std::lock_guard lock(mutex_);
@@ -102,9 +96,9 @@ void SessionRegistry::Registration::reset() noexcept {
 }
 
 SessionRegistry::Registration SessionRegistry::add(SessionFacts facts, asio::any_io_executor loop,
-                                                   std::function<void()> end) {
+                                                   std::function<void()> end, const Clock& clock) {
   const auto id = facts.id;
-  auto entry = std::make_shared<LiveSession>(std::move(facts), std::move(loop), std::move(end));
+  auto entry = std::make_shared<LiveSession>(std::move(facts), std::move(loop), std::move(end), clock);
   {
     std::lock_guard lock(mutex_);
     sessions_[id] = entry;

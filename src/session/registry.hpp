@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "runtime/asio.hpp"
+#include "session/clock.hpp"
 #include "session/transfer.hpp"
 
 namespace ftpsd::session {
@@ -40,7 +41,8 @@ struct SessionView {
   // Whether the last protected data connection resumed the control connection's TLS session.
   std::optional<bool> data_tls_reused;
   std::chrono::system_clock::time_point started{};
-  std::chrono::steady_clock::duration idle{};  // since the client's last command
+  // Since the client's last command or the end of its last transfer (what server.idle_timeout counts).
+  std::chrono::steady_clock::duration idle{};
   std::optional<TransferView> transfer;
 };
 
@@ -56,14 +58,15 @@ struct SessionFacts {
 class LiveSession {
  public:
   // `end` runs on `loop` when someone asks the session to end (SessionRegistry::end). It must cope with
-  // a session that has ended meanwhile (typically it holds a weak_ptr).
-  LiveSession(SessionFacts facts, asio::any_io_executor loop, std::function<void()> end);
+  // a session that has ended meanwhile (typically it holds a weak_ptr). `clock`: the session's time
+  // (Services::clock), read from any thread by view(); it outlives the entry.
+  LiveSession(SessionFacts facts, asio::any_io_executor loop, std::function<void()> end, const Clock& clock);
 
   // The session's own loop only (the setters lock briefly; progress is a relaxed atomic).
-  void set_user(std::string user);
-  void set_tls(std::string description);
+  void set_user(std::string user);        // empty: logged out
+  void set_tls(std::string description);  // empty: clear text again (CCC)
   void set_data_tls_reused(bool reused);
-  void touch() noexcept;  // a command arrived: idle restarts
+  void touch() noexcept;  // a command arrived, or a transfer ended: idle restarts
   // `progress` is the transfer's own (TransferSlot): the registry reads its counters, never copies them.
   void transfer_started(std::string command, std::string path,
                         std::shared_ptr<const TransferProgress> progress);
@@ -80,8 +83,9 @@ class LiveSession {
   const std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
   const asio::any_io_executor loop_;
   const std::function<void()> end_;
-  std::atomic<std::chrono::steady_clock::rep> last_activity_;
-  mutable std::mutex mutex_;  // guards what follows
+  const Clock* clock_;
+  std::atomic<Clock::duration::rep> last_activity_;  // since the clock's epoch
+  mutable std::mutex mutex_;                         // guards what follows
   std::string user_;
   std::string domain_;
   std::string client_;
@@ -122,8 +126,9 @@ class SessionRegistry {
   SessionRegistry(const SessionRegistry&) = delete;
   SessionRegistry& operator=(const SessionRegistry&) = delete;
 
-  // A new session (ids are unique: Services::next_session_id).
-  [[nodiscard]] Registration add(SessionFacts facts, asio::any_io_executor loop, std::function<void()> end);
+  // A new session (ids are unique: Services::next_session_id); see LiveSession for the arguments.
+  [[nodiscard]] Registration add(SessionFacts facts, asio::any_io_executor loop, std::function<void()> end,
+                                 const Clock& clock = Clock::steady());
 
   // Every live session, by id.
   [[nodiscard]] std::vector<SessionView> list() const;

@@ -1,6 +1,6 @@
 #pragma once
 // What every session shares: the configuration snapshot, the users, the worker pool, the passive
-// ports. Owned by the server; outlives every session.
+// ports, the registry of live sessions. Owned by the server; outlives every session.
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -15,6 +15,7 @@
 #include "net/rate_limiter.hpp"
 #include "runtime/blocking_pool.hpp"
 #include "session/clock.hpp"
+#include "session/registry.hpp"
 #include "session/stop_notice.hpp"
 #include "tls/context.hpp"
 #include "vfs/root_handles.hpp"
@@ -48,6 +49,9 @@ struct Services {
   tls::ContextStore* tls = nullptr;  // null when no certificate is configured; sessions take current()
   std::atomic<std::uint64_t> next_session_id{1};
   std::atomic<std::size_t> sessions{0};  // now, against server.max_sessions (counted at accept)
+  // The live sessions, readable (and endable) from any thread; each session registers itself when it
+  // starts and leaves at its end.
+  SessionRegistry registry;
   vfs::RootHandles roots;  // the users' root folders, one handle per folder shared by its sessions
 
   // Limits and bans (their counters for the metrics are in obs::metrics()).

@@ -81,9 +81,12 @@ Task<void> transfer_task(SessionContext& ctx, const CommandSpec& spec, protocol:
   if (!reply.empty()) co_await ctx.control.send(reply);
   // The idle time counts from the end of the transfer: a session is not idle while its transfer runs.
   ctx.last_activity = ctx.now();
+  ctx.live->transfer_ended();
+  ctx.live->touch();
 }
 
-// The 421 of a session the server ends (EndReason, decided by the Watchdog).
+// The 421 of a session the server ends (EndReason: decided by the Watchdog, or asked for by an
+// administrator through the session registry).
 Task<void> say_goodbye(SessionContext& ctx) {
   switch (ctx.end_reason) {
     case EndReason::kStopping:
@@ -102,6 +105,11 @@ Task<void> say_goodbye(SessionContext& ctx) {
       ctx.log(spdlog::level::info, "timeout", "idle timeout");
       co_await ctx.control.send(
           Reply{ReplyCode::kServiceUnavailable, "Idle timeout: closing control connection."});
+      break;
+    case EndReason::kAdmin:
+      co_await ctx.transfer.wait();  // aborted by end_session: its 426 goes first
+      ctx.log(spdlog::level::info, "admin", "session ended by the administrator");
+      co_await ctx.control.send(Reply{ReplyCode::kServiceUnavailable, "Session ended by the administrator."});
       break;
     case EndReason::kNotReading:  // its replies go nowhere: the Watchdog has logged why
     case EndReason::kNone:
@@ -176,6 +184,7 @@ Task<Next> control_loop(SessionContext& ctx) {
       continue;
     }
     ctx.last_activity = ctx.now();
+    ctx.live->touch();
     auto cmd = protocol::parse_command(*line);
     if (!cmd) {
       if (cmd.error() != protocol::ParseError::kEmpty)
@@ -187,6 +196,19 @@ Task<Next> control_loop(SessionContext& ctx) {
   }
 }
 
+// The session's entry in the registry of live sessions. An administrator's request to end it is posted
+// to the session's loop and reaches the session through `alive`, if it is still there by then.
+SessionRegistry::Registration register_session(SessionContext& ctx,
+                                               const std::shared_ptr<SessionContext*>& alive) {
+  return ctx.services.registry.add(
+      {.id = ctx.id, .client = ctx.peer.to_string(), .listener = ctx.listener.address, .domain = "default"},
+      ctx.control.executor(),
+      [weak = std::weak_ptr<SessionContext*>(alive)] {
+        if (const auto session = weak.lock()) end_session(**session, EndReason::kAdmin);
+      },
+      *ctx.services.clock);
+}
+
 // A session from its admission to its end. Owned by the coroutine that runs its commands, or, while
 // it waits for the client, by the transport's wait (park()).
 struct Session : ControlTransport::Parked {
@@ -194,7 +216,9 @@ struct Session : ControlTransport::Parked {
           const config::ListenerConfig& listener, std::optional<asio::ip::address> client,
           Admission&& granted)
       : admission(std::move(granted)),
-        ctx(services, std::move(snapshot), id, transport, listener, std::move(client)) {}
+        ctx(services, std::move(snapshot), id, transport, listener, std::move(client)) {
+    ctx.live = register_session(ctx, alive);
+  }
   ~Session() override {
     // Its callback may still be queued: it must never see a gone session.
     if (watchdog) watchdog->detach();
@@ -202,9 +226,11 @@ struct Session : ControlTransport::Parked {
   // The end of park(): the client has sent something, or the wait was cancelled.
   void resumed(std::unique_ptr<Parked> self, std::error_code ec) override;
 
-  Admission admission;  // given back last, when everything else is gone
-  SessionContext ctx;
+  Admission admission;                 // given back last, when everything else is gone
+  SessionContext ctx;                  // its registry entry goes with it
   std::shared_ptr<Watchdog> watchdog;  // from the greeting on
+  // Goes first: a request to end the session that is still queued then finds nothing.
+  std::shared_ptr<SessionContext*> alive = std::make_shared<SessionContext*>(&ctx);
 };
 
 // A session with the transport it runs over, in one allocation: `Holder` comes first, so the transport

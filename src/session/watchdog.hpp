@@ -4,7 +4,8 @@
 // server.data_timeout (checked from the idle deadline on; then the control connection is abandoned). A timer
 // with a callback rather than a coroutine raced against the control loop: an idle session carries no frame
 // for it. When it decides that the session must end, it calls end_session(); the control loop then sends
-// the 421 (session.cpp).
+// the 421 (session.cpp). An administrator's request to end a session (SessionRegistry::end) takes the
+// same path.
 #include <cstdint>
 #include <memory>
 

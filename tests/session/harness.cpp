@@ -217,15 +217,15 @@ SessionHarness::~SessionHarness() {
   spdlog::set_default_logger(std::make_shared<spdlog::logger>("none"));
 }
 
-std::unique_ptr<SessionClient> SessionHarness::connect(bool greet) {
+std::unique_ptr<SessionClient> SessionHarness::connect(bool greet, std::optional<asio::ip::address> client) {
   auto pipe = std::make_shared<MemoryPipe>(io_.get_executor());
   pipes_.push_back(pipe);
-  auto client = std::make_unique<SessionClient>(*this, pipe);
+  auto end = std::make_unique<SessionClient>(*this, pipe);
   services_->sessions.fetch_add(1, std::memory_order_relaxed);  // as the accept loop counts it
   session::start_session(std::make_unique<MemoryTransport>(pipe, kLoopback, kLoopback), *services_,
-                         services_->snapshot(), listener_, session::Admission(services_->sessions));
-  if (greet) client->expect(220);
-  return client;
+                         services_->snapshot(), listener_, session::Admission(services_->sessions), client);
+  if (greet) end->expect(220);
+  return end;
 }
 
 bool SessionHarness::run_until(const std::function<bool()>& done) {

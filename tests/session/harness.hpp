@@ -80,8 +80,10 @@ class SessionHarness {
   SessionHarness(const SessionHarness&) = delete;
   SessionHarness& operator=(const SessionHarness&) = delete;
 
-  // A new session; its greeting (220) is read unless `greet` is false.
-  std::unique_ptr<SessionClient> connect(bool greet = true);
+  // A new session; its greeting (220) is read unless `greet` is false. `client`: the client's address
+  // from a PROXY protocol header (without one, the session sees 127.0.0.1).
+  std::unique_ptr<SessionClient> connect(bool greet = true,
+                                         std::optional<asio::ip::address> client = std::nullopt);
 
   // Runs the loop until `done()` (true) or a bounded real time (false: the test fails).
   bool run_until(const std::function<bool()>& done);

@@ -107,6 +107,7 @@ Task<Reply> finish_login(SessionContext& ctx, std::shared_ptr<const auth::User> 
   ctx.state.user_slot = std::move(slot);
   ctx.state.phase = LoginPhase::kLoggedIn;
   ctx.state.cwd = vfs::VirtualPath();
+  ctx.live->set_user(ctx.state.user_name);
   ctx.log(spdlog::level::info, "login", "logged in{}",
           ctx.state.user->anonymous ? " (anonymous, read-only)" : "");
   co_return ok;
@@ -179,6 +180,7 @@ Task<Reply> rein(SessionContext& ctx, const Command&) {
     fresh.protection = ctx.state.protection;
   }
   ctx.state = std::move(fresh);
+  ctx.live->set_user({});
   co_return Reply{ReplyCode::kServiceReady, "Service ready for new user."};
 }
 

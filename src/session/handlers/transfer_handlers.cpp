@@ -101,6 +101,7 @@ Task<Reply> run_transfer(SessionContext& ctx, std::string_view verb, std::string
   }
   auto& progress =
       ctx.transfer.start(fmt::format("{} {}", verb, path), total, ctx.config->server.data_timeout);
+  ctx.live->transfer_started(std::string(verb), std::string(path), ctx.transfer.progress());
   const auto start = Clock::now();
   TransferOutcome outcome = co_await body(*stream, progress);
   ctx.transfer.stop();

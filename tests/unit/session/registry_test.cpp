@@ -8,6 +8,18 @@
 namespace ftpsd::session {
 namespace {
 
+// A clock that moves only when told (the registry reads only now()).
+class SteppedClock final : public Clock {
+ public:
+  [[nodiscard]] time_point now() const noexcept override { return now_; }
+  void wait_until(asio::steady_timer&, time_point, std::shared_ptr<Alarm>) override {}
+  void cancel(asio::steady_timer&) noexcept override {}
+  void advance(duration d) { now_ += d; }
+
+ private:
+  time_point now_ = std::chrono::steady_clock::now();
+};
+
 SessionFacts facts(std::uint64_t id, std::string client = "192.0.2.7") {
   return {.id = id, .client = std::move(client), .listener = "0.0.0.0:21", .domain = "default"};
 }
@@ -77,16 +89,18 @@ TEST(SessionRegistry, ViewShowsUserTlsAndTheRunningTransfer) {
   EXPECT_EQ(registry.find(5)->transfer->command, "STOR");
 }
 
-TEST(SessionRegistry, IdleCountsFromTheLastCommand) {
+TEST(SessionRegistry, IdleCountsFromTheLastCommandOnTheSessionsClock) {
   asio::io_context loop;
   SessionRegistry registry;
-  auto s = registry.add(facts(1), loop.get_executor(), {});
-  std::this_thread::sleep_for(std::chrono::milliseconds(30));
-  EXPECT_GE(registry.find(1)->idle, std::chrono::milliseconds(30));
-  const auto before = std::chrono::steady_clock::now();
+  SteppedClock clock;
+  auto s = registry.add(facts(1), loop.get_executor(), {}, clock);
+  EXPECT_EQ(registry.find(1)->idle, Clock::duration::zero());
+  clock.advance(std::chrono::seconds(42));
+  EXPECT_EQ(registry.find(1)->idle, std::chrono::seconds(42));
   s->touch();
-  const auto idle = registry.find(1)->idle;
-  EXPECT_LE(idle, std::chrono::steady_clock::now() - before);
+  EXPECT_EQ(registry.find(1)->idle, Clock::duration::zero());
+  clock.advance(std::chrono::milliseconds(1500));
+  EXPECT_EQ(registry.find(1)->idle, std::chrono::milliseconds(1500));
 }
 
 // The request runs on the session's loop, and end() does not wait for that loop: here the loop is busy

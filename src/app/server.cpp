@@ -6,6 +6,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <vector>
 
 #include "app/connect_help.hpp"
@@ -183,6 +184,10 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
   log_nat_findings(*config);
   auto passive_policy = std::make_shared<net::PassiveAddressPolicy>(config->passive);
   net::resolve_now(*passive_policy);
+  // The services are built below, but live longer than the event loops: sessions that a second signal
+  // cut short are destroyed with the loops, and they still use the services as they go (their entry in
+  // the registry, their place under the session limits, the stop notice).
+  std::optional<session::Services> services_storage;
   runtime::IoPool pool(config->server.threads);
   std::vector<config::ListenerConfig> listeners = config->listeners;
   auto acceptors = bind_all(pool.first(), listeners);
@@ -194,7 +199,7 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
     return 1;
   }
   auto blocking = std::make_unique<runtime::BlockingPool>(config->server.blocking_threads);
-  session::Services services(
+  session::Services& services = services_storage.emplace(
       session::Snapshot{.config = config,
                         .users = files->users,
                         .passive_policy = passive_policy,

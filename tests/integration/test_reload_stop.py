@@ -152,3 +152,26 @@ def test_sigterm_cuts_a_transfer_at_the_shutdown_timeout(make_server):
         data.close()
     assert srv.proc.wait(timeout=20) == 0
     assert "server stopping: transfer aborted at server.shutdown_timeout" in srv.log()
+
+
+def test_a_second_sigterm_stops_at_once_and_the_cut_sessions_go_cleanly(make_server):
+    """The second signal stops the event loops with sessions still on them (two downloads nobody
+    reads): they are destroyed with the loops, while the services they use (their registry entry,
+    their place under the session limits) still exist. The ASan run checks that nothing is used after
+    it went."""
+    srv = make_server(server='shutdown_timeout = "60s"\n')
+    big_file(srv, size=50 << 20)
+    with Control.to(srv) as first, Control.to(srv) as second:
+        first.login()
+        second.login()
+        data_first, _ = start_slow_download(first)
+        data_second, _ = start_slow_download(second)
+        srv.proc.send_signal(signal.SIGTERM)
+        assert wait_for(lambda: "stopping; running transfers may finish" in srv.log()), srv.log()[-3000:]
+        srv.proc.send_signal(signal.SIGTERM)
+        assert srv.proc.wait(timeout=20) == 0, srv.log()[-5000:]
+        data_first.close()
+        data_second.close()
+    log = srv.log()
+    assert "received again: stopping now" in log, log[-3000:]
+    assert any(line.endswith(" stopped") for line in log.splitlines()), log[-3000:]

@@ -48,6 +48,7 @@ struct ListenerConfig {
   std::uint16_t port = 0;
   TlsMode tls = TlsMode::kNone;
   bool proxy_protocol = false;  // a PROXY protocol v1/v2 header precedes the client's bytes
+  std::string domain;           // every connection belongs to this domain; empty: chosen per session
 };
 
 enum class OnExhausted : std::uint8_t { kRefuse, kWait };
@@ -176,6 +177,23 @@ struct SourceLines {
   [[nodiscard]] std::uint32_t of(std::string_view key) const;
 };
 
+// [[domains]]: one FTP site among several on this server (README "Domains"). The top-level settings form
+// the domain named "default"; a domain inherits every one of them it does not set itself, so each
+// section here is complete after loading.
+struct DomainConfig {
+  std::string name;                // letters, digits, '-' and '_'; "default" is the top level
+  std::vector<std::string> hosts;  // lower case; HOST, TLS SNI and user@host choose the domain by them
+  std::string banner;              // the 220 greeting (and the reply to HOST)
+  UsersConfig users;
+  PassiveConfig passive;
+  TlsConfig tls;
+  LimitsConfig limits;
+  // passive.ports written in this domain: its own port pool. Otherwise it shares the default's pool.
+  bool own_ports = false;
+  // tls.certificate written in this domain: its own certificate, also served to its hosts by SNI.
+  bool own_certificate = false;
+};
+
 struct Config {
   std::filesystem::path source;  // the file it came from, or "<embedded default>"
   SourceLines lines;
@@ -191,6 +209,13 @@ struct Config {
   LimitsConfig limits;
   LogConfig log;
   MetricsConfig metrics;
+  std::vector<DomainConfig> domains;  // the [[domains]], in file order; "default" is not among them
+
+  // The domain's view of this configuration: the top level with the domain's banner, users, passive,
+  // tls and limits in place (the default's for "default"), and no domains of its own.
+  [[nodiscard]] Config for_domain(const DomainConfig& domain) const;
+  // The top-level settings as a domain named "default".
+  [[nodiscard]] DomainConfig default_domain() const;
 };
 
 // The configuration `ftpsd run` uses without --config: loopback, unprivileged ports, the demo files

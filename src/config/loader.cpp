@@ -191,6 +191,7 @@ void read_listener(TableReader& r, ListenerConfig& l) {
   std::tie(l.host, l.port) = *hp;
   r.read_enum("tls", l.tls, kTlsModes);
   r.read("proxy_protocol", l.proxy_protocol);
+  r.read("domain", l.domain);
 }
 
 constexpr std::pair<std::string_view, OnExhausted> kOnExhausted[] = {{"refuse", OnExhausted::kRefuse},
@@ -209,12 +210,14 @@ std::vector<inet::IpNetwork> read_networks(TableReader& r, std::string_view key)
   return out;
 }
 
-std::optional<PortRange> read_range(TableReader& r, std::string_view key) {
+// Leaves `out` as it is when `key` is not written (a domain keeps what it inherited).
+void read_range(TableReader& r, std::string_view key, std::optional<PortRange>& out) {
+  if (r.find(key) == nullptr) return;
   std::string text;
   r.read(key, text);
   auto range = parse_port_range(text);
   if (!range) r.fail(r.find(key), key, range.error());
-  return *range;
+  out = *range;
 }
 
 // A host name as RFC 1123 allows it: letters, digits, '-' and '.', labels of at most 63 bytes.
@@ -234,6 +237,7 @@ bool is_host_name(std::string_view s) {
 }
 
 void read_overrides(TableReader& r, PassiveConfig& p) {
+  if (r.array("address_overrides") != nullptr) p.address_overrides.clear();  // written: replaces
   r.read_tables("address_overrides", [&](TableReader& o) {
     AddressOverride entry;
     entry.networks = read_networks(o, "networks");
@@ -247,8 +251,8 @@ void read_overrides(TableReader& r, PassiveConfig& p) {
 }
 
 void read_passive(TableReader& r, PassiveConfig& p) {
-  p.ports = read_range(r, "ports");
-  p.advertised_ports = read_range(r, "advertised_ports");
+  read_range(r, "ports", p.ports);
+  read_range(r, "advertised_ports", p.advertised_ports);
   if (p.advertised_ports && (!p.ports || p.ports->size() != p.advertised_ports->size()))
     r.fail(r.find("advertised_ports"), "advertised_ports",
            "needs passive.ports, and as many ports as it (port N of one is port N of the other)");
@@ -325,6 +329,7 @@ void read_tls(TableReader& r, TlsConfig& t, const std::filesystem::path& base) {
   r.read_duration("handshake_timeout", t.handshake_timeout);
   r.read_duration("session_lifetime", t.session_lifetime);
   r.read_duration("reload_check", t.reload_check);
+  if (r.array("session_reuse_overrides") != nullptr) t.session_reuse_overrides.clear();  // written: replaces
   r.read_tables("session_reuse_overrides", [&](TableReader& o) {
     SessionReuseOverride entry;
     entry.networks = read_networks(o, "networks");
@@ -339,6 +344,8 @@ void read_tls(TableReader& r, TlsConfig& t, const std::filesystem::path& base) {
   r.read("certificate_login", t.certificate_login);
   if (t.client_certificates != ClientCertificates::kOff && t.client_ca.empty())
     r.fail(r.find("client_certificates"), "client_certificates", "client certificates need tls.client_ca");
+  // A domain's own certificate does not come with the default's extra pairs; written ones replace them.
+  if (r.find("certificate") != nullptr || r.array("certificates") != nullptr) t.certificates.clear();
   r.read_tables("certificates", [&](TableReader& cr) {
     CertificatePair pair;
     cr.read_path("certificate", pair.certificate, base);
@@ -359,6 +366,144 @@ void read_tls(TableReader& r, TlsConfig& t, const std::filesystem::path& base) {
            "tls.certificate and tls.private_key go together");
 }
 
+void read_limits(TableReader& r, LimitsConfig& l) {
+  r.read_rate("download_rate", l.download_rate);
+  r.read_rate("upload_rate", l.upload_rate);
+}
+
+// A domain's or listener's name: letters, digits, '-' and '_' (it appears in logs, metrics and the API).
+bool is_domain_name(std::string_view s) {
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '-' || ch == '_';
+  });
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  return s;
+}
+
+// One [[domains]] table over a copy of the top level's settings: what it writes replaces what it
+// inherited.
+void read_domain(TableReader& r, DomainConfig& d, const std::filesystem::path& base) {
+  r.read("name", d.name);
+  if (d.name.empty()) r.fail(nullptr, "name", "every [[domains]] entry needs a name");
+  if (!is_domain_name(d.name))
+    r.fail(r.find("name"), "name", "expected letters, digits, '-' and '_' (at most 64)");
+  if (d.name == "default")
+    r.fail(r.find("name"), "name", "\"default\" is the top-level settings' domain; choose another name");
+  if (const auto* hosts = r.array("hosts")) {
+    for (const auto& h : *hosts) {
+      if (!h.is_string() || !is_host_name(h.as_string()->get()))
+        r.fail(&h, "hosts", "expected host names such as \"ftp.example.com\"");
+      d.hosts.push_back(lower(h.as_string()->get()));
+    }
+  }
+  if (const auto* u = r.find("users")) {
+    d.users = UsersConfig{};  // never the default's accounts (nor its anonymous root) unless written
+    if (u->is_string()) {
+      r.read_path("users", d.users.file, base);
+    } else if (u->is_table()) {
+      r.read_table("users", [&](TableReader& t) { read_users(t, d.users, base); });
+    } else {
+      r.fail(u, "users", "expected the users file's name, or a table with the keys of [users]");
+    }
+  }
+  r.read("banner", d.banner);
+  r.read_table("passive", [&](TableReader& p) {
+    d.own_ports = p.find("ports") != nullptr;
+    if (d.own_ports) d.passive.advertised_ports.reset();  // they were the default's range's
+    read_passive(p, d.passive);
+  });
+  r.read_table("tls", [&](TableReader& t) {
+    const bool certificate = t.find("certificate") != nullptr;
+    if (certificate != (t.find("private_key") != nullptr))
+      t.fail(nullptr, certificate ? "private_key" : "certificate",
+             "a domain's certificate and private_key go together");
+    d.own_certificate = certificate;
+    read_tls(t, d.tls, base);
+  });
+  r.read_table("limits", [&](TableReader& l) { read_limits(l, d.limits); });
+}
+
+// The addresses a domain may be reached on: those of the listeners tied to it, and those of every
+// listener tied to none (where HOST, SNI or user@host choose among all domains).
+std::vector<std::string> served_addresses(const Config& c, std::string_view domain) {
+  std::vector<std::string> out;
+  for (const auto& l : c.listeners) {
+    const std::string_view tied = l.domain.empty() ? std::string_view{} : std::string_view(l.domain);
+    if (tied.empty() || tied == domain) out.push_back(l.host);
+  }
+  return out;
+}
+
+bool share_an_address(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  auto any = [](const std::string& h) { return h == "0.0.0.0" || h == "::"; };
+  for (const auto& x : a)
+    for (const auto& y : b)
+      if (x == y || any(x) || any(y)) return true;
+  return false;
+}
+
+// Names and hosts are unique, listeners name known domains, and no two port pools that can be bound on
+// one server address overlap.
+void check_domains(TableReader& top, const Config& c) {
+  std::vector<DomainConfig> all{c.default_domain()};
+  all.insert(all.end(), c.domains.begin(), c.domains.end());
+  auto key_of = [](std::size_t i, std::string_view key) {
+    return i == 0 ? std::string(key) : fmt::format("domains[{}].{}", i - 1, key);
+  };
+  for (std::size_t i = 1; i < all.size(); ++i) {
+    for (std::size_t j = 1; j < i; ++j) {
+      if (all[i].name == all[j].name)
+        top.fail_at(key_of(i, "name"), fmt::format("the name '{}' is already the name of {} (line {})", all[i].name,
+                                                   key_of(j, "name"), c.lines.of(key_of(j, "name"))));
+      for (const auto& host : all[i].hosts) {
+        if (std::find(all[j].hosts.begin(), all[j].hosts.end(), host) != all[j].hosts.end())
+          top.fail_at(key_of(i, "hosts"), fmt::format("the host '{}' already belongs to domain '{}' ({}, line {})",
+                                                      host, all[j].name, key_of(j, "hosts"),
+                                                      c.lines.of(key_of(j, "hosts"))));
+      }
+    }
+  }
+  for (std::size_t i = 0; i < c.listeners.size(); ++i) {
+    const auto& l = c.listeners[i];
+    if (l.domain.empty()) continue;
+    const auto it = std::find_if(all.begin(), all.end(), [&](const DomainConfig& d) { return d.name == l.domain; });
+    if (it == all.end()) {
+      std::string known;
+      for (const auto& d : all) known += (known.empty() ? "" : ", ") + d.name;
+      top.fail_at(fmt::format("listeners[{}].domain", i),
+                  fmt::format("no domain is named '{}' (the domains: {})", l.domain, known));
+    }
+    if (l.tls != TlsMode::kNone && !it->tls.configured())
+      top.fail_at(fmt::format("listeners[{}].tls", i),
+                  fmt::format("a TLS listener needs a certificate for domain '{}'", l.domain));
+  }
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (!all[i].own_ports || !all[i].passive.ports) continue;
+    const auto& mine = *all[i].passive.ports;
+    for (std::size_t j = 0; j < i; ++j) {
+      if (!all[j].own_ports || !all[j].passive.ports) continue;
+      const auto& theirs = *all[j].passive.ports;
+      if (mine.last < theirs.first || theirs.last < mine.first) continue;
+      if (!share_an_address(served_addresses(c, i == 0 ? "default" : all[i].name),
+                            served_addresses(c, j == 0 ? "default" : all[j].name)))
+        continue;
+      top.fail_at(key_of(i, "passive.ports"),
+                  fmt::format("the range {}-{} overlaps {}-{} of domain '{}' ({}, line {}) on the same server "
+                              "address; give each domain its own ports (a domain without passive.ports "
+                              "shares the default's)",
+                              mine.first, mine.last, theirs.first, theirs.last, all[j].name,
+                              key_of(j, "passive.ports"), c.lines.of(key_of(j, "passive.ports"))));
+    }
+  }
+  for (std::size_t i = 1; i < all.size(); ++i) {
+    if (all[i].tls.required != TlsRequired::kNone && !all[i].tls.configured())
+      top.fail_at(key_of(i, "tls.required"), "requiring TLS needs a certificate and private_key");
+  }
+}
+
 // The rules between sections: what one setting needs of another.
 void check_together(TableReader& top, const Config& c) {
   for (std::size_t i = 0; i < c.listeners.size(); ++i) {
@@ -367,6 +512,8 @@ void check_together(TableReader& top, const Config& c) {
                   "proxy_protocol = true needs the proxies' networks in [proxy_protocol] trusted");
   }
   for (std::size_t i = 0; i < c.listeners.size(); ++i) {
+    const auto& domain = c.listeners[i].domain;
+    if (!domain.empty() && domain != "default") continue;  // check_domains
     if (c.listeners[i].tls != TlsMode::kNone && !c.tls.configured())
       top.fail_at(
           fmt::format("listeners[{}].tls", i),
@@ -405,17 +552,56 @@ Config build(const toml::table& root, const std::filesystem::path& file, const s
     }
   });
   top.read_table("bans", [&](TableReader& r) { read_bans(r, c.bans); });
-  top.read_table("limits", [&](TableReader& r) {
-    r.read_rate("download_rate", c.limits.download_rate);
-    r.read_rate("upload_rate", c.limits.upload_rate);
-  });
+  top.read_table("limits", [&](TableReader& r) { read_limits(r, c.limits); });
   top.read_table("log", [&](TableReader& r) { read_log(r, c.log, base); });
+  // Last: a domain starts from the top level's settings, wherever they are written in the file.
+  top.read_tables("domains", [&](TableReader& r) {
+    DomainConfig d = c.default_domain();
+    d.name.clear();
+    d.own_ports = false;
+    d.own_certificate = false;
+    read_domain(r, d, base);
+    c.domains.push_back(std::move(d));
+  });
   top.finish();
   check_together(top, c);
+  check_domains(top, c);
   return c;
 }
 
 }  // namespace
+
+DomainConfig Config::default_domain() const {
+  return DomainConfig{.name = "default",
+                      .hosts = {},
+                      .banner = server.banner,
+                      .users = users,
+                      .passive = passive,
+                      .tls = tls,
+                      .limits = limits,
+                      .own_ports = passive.ports.has_value(),
+                      .own_certificate = tls.configured()};
+}
+
+Config Config::for_domain(const DomainConfig& domain) const {
+  Config c;
+  c.source = source;
+  c.lines = lines;
+  c.server = server;
+  c.server.banner = domain.banner;
+  c.listeners = listeners;
+  c.passive = domain.passive;
+  c.active = active;
+  c.proxy_protocol = proxy_protocol;
+  c.users = domain.users;
+  c.tls = domain.tls;
+  c.storage = storage;
+  c.bans = bans;
+  c.limits = domain.limits;
+  c.log = log;
+  c.metrics = metrics;
+  return c;
+}
 
 std::uint32_t SourceLines::of(std::string_view key) const {
   for (;;) {

@@ -379,7 +379,8 @@ bool is_domain_name(std::string_view s) {
 }
 
 std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
   return s;
 }
 
@@ -456,20 +457,22 @@ void check_domains(TableReader& top, const Config& c) {
   for (std::size_t i = 1; i < all.size(); ++i) {
     for (std::size_t j = 1; j < i; ++j) {
       if (all[i].name == all[j].name)
-        top.fail_at(key_of(i, "name"), fmt::format("the name '{}' is already the name of {} (line {})", all[i].name,
-                                                   key_of(j, "name"), c.lines.of(key_of(j, "name"))));
+        top.fail_at(key_of(i, "name"),
+                    fmt::format("the name '{}' is already the name of {} (line {})", all[i].name,
+                                key_of(j, "name"), c.lines.of(key_of(j, "name"))));
       for (const auto& host : all[i].hosts) {
         if (std::find(all[j].hosts.begin(), all[j].hosts.end(), host) != all[j].hosts.end())
-          top.fail_at(key_of(i, "hosts"), fmt::format("the host '{}' already belongs to domain '{}' ({}, line {})",
-                                                      host, all[j].name, key_of(j, "hosts"),
-                                                      c.lines.of(key_of(j, "hosts"))));
+          top.fail_at(key_of(i, "hosts"),
+                      fmt::format("the host '{}' already belongs to domain '{}' ({}, line {})", host,
+                                  all[j].name, key_of(j, "hosts"), c.lines.of(key_of(j, "hosts"))));
       }
     }
   }
   for (std::size_t i = 0; i < c.listeners.size(); ++i) {
     const auto& l = c.listeners[i];
     if (l.domain.empty()) continue;
-    const auto it = std::find_if(all.begin(), all.end(), [&](const DomainConfig& d) { return d.name == l.domain; });
+    const auto it =
+        std::find_if(all.begin(), all.end(), [&](const DomainConfig& d) { return d.name == l.domain; });
     if (it == all.end()) {
       std::string known;
       for (const auto& d : all) known += (known.empty() ? "" : ", ") + d.name;
@@ -490,12 +493,13 @@ void check_domains(TableReader& top, const Config& c) {
       if (!share_an_address(served_addresses(c, i == 0 ? "default" : all[i].name),
                             served_addresses(c, j == 0 ? "default" : all[j].name)))
         continue;
-      top.fail_at(key_of(i, "passive.ports"),
-                  fmt::format("the range {}-{} overlaps {}-{} of domain '{}' ({}, line {}) on the same server "
-                              "address; give each domain its own ports (a domain without passive.ports "
-                              "shares the default's)",
-                              mine.first, mine.last, theirs.first, theirs.last, all[j].name,
-                              key_of(j, "passive.ports"), c.lines.of(key_of(j, "passive.ports"))));
+      top.fail_at(
+          key_of(i, "passive.ports"),
+          fmt::format("the range {}-{} overlaps {}-{} of domain '{}' ({}, line {}) on the same server "
+                      "address; give each domain its own ports (a domain without passive.ports "
+                      "shares the default's)",
+                      mine.first, mine.last, theirs.first, theirs.last, all[j].name,
+                      key_of(j, "passive.ports"), c.lines.of(key_of(j, "passive.ports"))));
     }
   }
   for (std::size_t i = 1; i < all.size(); ++i) {

@@ -113,24 +113,28 @@ TEST(ConfigDomains, NamesAndHostsAreCheckedAndUnique) {
             "test.toml:20: key 'domains[0].name': every [[domains]] entry needs a name");
   EXPECT_EQ(error_of(std::string(kTop) + "[[domains]]\nname = \"a b\"\n"),
             "test.toml:21: key 'domains[0].name': expected letters, digits, '-' and '_' (at most 64)");
-  EXPECT_EQ(error_of(std::string(kTop) + "[[domains]]\nname = \"default\"\n"),
-            "test.toml:21: key 'domains[0].name': \"default\" is the top-level settings' domain; choose another "
-            "name");
+  EXPECT_EQ(
+      error_of(std::string(kTop) + "[[domains]]\nname = \"default\"\n"),
+      "test.toml:21: key 'domains[0].name': \"default\" is the top-level settings' domain; choose another "
+      "name");
   EXPECT_EQ(error_of(std::string(kTop) + "[[domains]]\nname = \"a\"\nhosts = [\"a..example\"]\n"),
             "test.toml:22: key 'domains[0].hosts': expected host names such as \"ftp.example.com\"");
-  EXPECT_EQ(error_of(std::string(kTop) + "[[domains]]\nname = \"a\"\n[[domains]]\nname = \"a\"\n"),
-            "test.toml:23: key 'domains[1].name': the name 'a' is already the name of domains[0].name (line 21)");
+  EXPECT_EQ(
+      error_of(std::string(kTop) + "[[domains]]\nname = \"a\"\n[[domains]]\nname = \"a\"\n"),
+      "test.toml:23: key 'domains[1].name': the name 'a' is already the name of domains[0].name (line 21)");
   EXPECT_EQ(error_of(std::string(kTop) + "[[domains]]\nname = \"a\"\nhosts = [\"x.example\"]\n[[domains]]\n"
                                          "name = \"b\"\nhosts = [\"X.example\"]\n"),
             "test.toml:25: key 'domains[1].hosts': the host 'x.example' already belongs to domain 'a' "
             "(domains[0].hosts, line 22)");
-  EXPECT_EQ(error_of(std::string(kTop) + "[[domains]]\nname = \"a\"\nusers = 3\n"),
-            "test.toml:22: key 'domains[0].users': expected the users file's name, or a table with the keys of "
-            "[users]");
+  EXPECT_EQ(
+      error_of(std::string(kTop) + "[[domains]]\nname = \"a\"\nusers = 3\n"),
+      "test.toml:22: key 'domains[0].users': expected the users file's name, or a table with the keys of "
+      "[users]");
   EXPECT_EQ(error_of(std::string(kTop) + "[[domains]]\nname = \"a\"\ncolour = \"red\"\n"),
             "test.toml:22: key 'domains[0].colour': unknown key");
-  EXPECT_EQ(error_of(std::string(kTop) + "[[domains]]\nname = \"a\"\n[domains.tls]\ncertificate = \"a.pem\"\n"),
-            "test.toml:22: key 'domains[0].tls.private_key': a domain's certificate and private_key go together");
+  EXPECT_EQ(
+      error_of(std::string(kTop) + "[[domains]]\nname = \"a\"\n[domains.tls]\ncertificate = \"a.pem\"\n"),
+      "test.toml:22: key 'domains[0].tls.private_key': a domain's certificate and private_key go together");
 }
 
 TEST(ConfigDomains, ListenersNameKnownDomains) {
@@ -143,8 +147,9 @@ domain = "nobody"
 [[domains]]
 name = "acme"
 )";
-  EXPECT_EQ(error_of(text),
-            "test.toml:6: key 'listeners[1].domain': no domain is named 'nobody' (the domains: default, acme)");
+  EXPECT_EQ(
+      error_of(text),
+      "test.toml:6: key 'listeners[1].domain': no domain is named 'nobody' (the domains: default, acme)");
   auto ok = load(R"([[listeners]]
 address = "127.0.0.1:2121"
 domain = "acme"
@@ -167,15 +172,17 @@ name = "acme"
 }
 
 TEST(ConfigDomains, OverlappingPortRangesOnOneAddressAreAnError) {
-  EXPECT_EQ(error_of(std::string(kTop) + R"([[domains]]
+  EXPECT_EQ(
+      error_of(std::string(kTop) + R"([[domains]]
 name = "acme"
 [domains.passive]
 ports = "50005-50020"
 )"),
-            "test.toml:23: key 'domains[0].passive.ports': the range 50005-50020 overlaps 50000-50009 of domain "
-            "'default' (passive.ports, line 7) on the same server address; give each domain its own ports (a "
-            "domain without passive.ports shares the default's)");
-  EXPECT_EQ(error_of(std::string(kTop) + R"([[domains]]
+      "test.toml:23: key 'domains[0].passive.ports': the range 50005-50020 overlaps 50000-50009 of domain "
+      "'default' (passive.ports, line 7) on the same server address; give each domain its own ports (a "
+      "domain without passive.ports shares the default's)");
+  EXPECT_EQ(
+      error_of(std::string(kTop) + R"([[domains]]
 name = "acme"
 [domains.passive]
 ports = "51000-51099"
@@ -184,9 +191,9 @@ name = "globex"
 [domains.passive]
 ports = "51099"
 )"),
-            "test.toml:27: key 'domains[1].passive.ports': the range 51099-51099 overlaps 51000-51099 of domain "
-            "'acme' (domains[0].passive.ports, line 23) on the same server address; give each domain its own "
-            "ports (a domain without passive.ports shares the default's)");
+      "test.toml:27: key 'domains[1].passive.ports': the range 51099-51099 overlaps 51000-51099 of domain "
+      "'acme' (domains[0].passive.ports, line 23) on the same server address; give each domain its own "
+      "ports (a domain without passive.ports shares the default's)");
   // Inherited ports are the default's pool, not an overlap; domains on their own addresses may share.
   EXPECT_TRUE(load(std::string(kTop) + "[[domains]]\nname = \"acme\"\n"));
   auto apart = load(R"([[listeners]]

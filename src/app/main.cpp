@@ -240,6 +240,7 @@ void add_firewall(CLI::App& app, int& exit_code) {
     std::string config;
     std::string format = "text";
     std::string nat_to;
+    std::string domain;
   };
   auto o = std::make_shared<Options>();
   auto* firewall =
@@ -250,9 +251,12 @@ void add_firewall(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   firewall->add_option("--nat-to", o->nat_to,
                        "nftables: router rules forwarding to this internal server IPv4");
+  firewall->add_option(
+      "--domain", o->domain,
+      "Only what this domain needs (\"default\": the top-level settings; default: every domain)");
   firewall->callback([o, &exit_code] {
     auto cfg = load_or_report(o->config);
-    exit_code = cfg ? tools::cmd_firewall(*cfg, o->format, o->nat_to) : 2;
+    exit_code = cfg ? tools::cmd_firewall(*cfg, o->format, o->nat_to, o->domain) : 2;
   });
 }
 

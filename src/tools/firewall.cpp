@@ -3,6 +3,11 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
+
+#include "inet/ip_network.hpp"
+#include "runtime/asio.hpp"
+
 namespace ftpsd::tools {
 namespace {
 
@@ -40,7 +45,9 @@ std::vector<std::string> network_texts(const std::vector<inet::IpNetwork>& netwo
 
 std::string describe_opening(const Opening& o) {
   std::string s = o.what;
-  if (o.external) s += fmt::format(" (the router forwards external {} to these)", range_text(*o.external));
+  if (o.external)
+    s += fmt::format(" (the router forwards external {}{} to these)", range_text(*o.external),
+                     o.destination.empty() ? "" : " of " + o.destination);
   if (!o.sources.empty()) s += fmt::format(" (only from {})", fmt::join(o.sources, ", "));
   return s;
 }
@@ -58,6 +65,29 @@ std::string render_text(const FirewallPlan& plan) {
     if (o.external)
       out += fmt::format("  {:<9} {:<5} {:<22} {}\n", "router", "TCP", range_text(*o.external),
                          "external ports clients connect to, forwarded to the line above");
+  }
+  if (!plan.domains.empty()) out += "\nPer domain (inbound):\n";
+  for (const auto& d : plan.domains) {
+    std::vector<std::string> ports;
+    for (const auto i : d.control) ports.push_back(range_text(plan.openings[i].ports));
+    std::string line = d.name;
+    if (!d.hosts.empty()) line += fmt::format(" ({})", fmt::join(d.hosts, ", "));
+    line += ": TCP ";
+    if (!ports.empty()) line += fmt::format("{} (control)", fmt::join(ports, ", "));
+    if (d.passive) {
+      const auto& o = plan.openings[*d.passive];
+      line += fmt::format("{}{} (passive data", ports.empty() ? "" : ", ", range_text(o.ports));
+      if (d.shared_ports) line += ", the default domain's range";
+      if (o.external)
+        line += fmt::format("; the router forwards external {}{}", range_text(*o.external),
+                            o.destination.empty() ? "" : " of " + o.destination);
+      else if (!o.destination.empty())
+        line += fmt::format("; the router forwards those of {}", o.destination);
+      line += ")";
+    } else {
+      line += fmt::format("{}no passive range: set passive.ports", ports.empty() ? "" : ", ");
+    }
+    out += fmt::format("  {}\n", line);
   }
   out +=
       "\nInbound: connections clients open to the server. Outbound: connections the server opens.\n"
@@ -90,17 +120,18 @@ std::string nft_router(const FirewallPlan& plan, const std::string& server) {
                          range_text(o.ports), o.what);
       continue;
     }
+    // Connections to the router itself, or to the public address of the domain the range is for.
+    const std::string to =
+        o.destination.empty() ? "fib daddr type local " : fmt::format("ip daddr {} ", o.destination);
     for (const auto& src : nft_source_matches(o.sources)) {
       if (o.external) {
         std::string map;
         for (std::uint32_t i = 0; i < o.ports.size(); ++i)
           map += fmt::format("{}{} : {}", i ? ", " : "", o.external->first + i, o.ports.first + i);
-        pre += fmt::format(
-            "    fib daddr type local {}tcp dport {} dnat ip to {} : tcp dport map {{ {} }} comment "
-            "\"{}\"\n",
-            src, range_text(*o.external), server, map, o.what);
+        pre += fmt::format("    {}{}tcp dport {} dnat ip to {} : tcp dport map {{ {} }} comment \"{}\"\n", to,
+                           src, range_text(*o.external), server, map, o.what);
       } else {
-        pre += fmt::format("    fib daddr type local {}tcp dport {} dnat ip to {} comment \"{}\"\n", src,
+        pre += fmt::format("    {}{}tcp dport {} dnat ip to {} comment \"{}\"\n", to, src,
                            range_text(o.ports), server, o.what);
       }
       fwd += fmt::format("    {}ip daddr {} tcp dport {} ct status dnat accept comment \"{}\"\n", src, server,
@@ -169,8 +200,9 @@ std::string render_iptables(const FirewallPlan& plan) {
                          s.find(':') == std::string::npos ? "iptables" : "ip6tables", s,
                          range_text(o.ports, ':'), o.what);
     if (o.external)
-      out += fmt::format("# on the router: forward TCP {} to the server's {} (same order)\n",
-                         range_text(*o.external), range_text(o.ports));
+      out += fmt::format("# on the router: forward TCP {}{} to the server's {} (same order)\n",
+                         range_text(*o.external), o.destination.empty() ? "" : " of " + o.destination,
+                         range_text(o.ports));
   }
   return out;
 }
@@ -215,9 +247,38 @@ std::string render_firewalld(const FirewallPlan& plan) {
 
 }  // namespace
 
-FirewallPlan plan_firewall(const config::Config& cfg) {
+namespace {
+
+// "passive data ports", "... of domain acme", "... of domains default, beta".
+std::string passive_what(const config::Config& cfg, const std::vector<std::string>& names) {
+  if (cfg.domains.empty()) return "passive data ports";
+  return fmt::format("passive data ports of domain{} {}", names.size() == 1 ? "" : "s",
+                     fmt::join(names, ", "));
+}
+
+// The public IPv4 a domain's own passive.address gives, when it differs from the default's: the router
+// forwards that domain's range only for connections to it.
+std::string own_destination(const config::Config& cfg, const config::DomainConfig& d) {
+  if (d.passive.address == cfg.passive.address) return {};
+  std::error_code ec;
+  const auto a = asio::ip::make_address(d.passive.address, ec);
+  if (ec || !a.is_v4() || !inet::is_public(a)) return {};
+  return a.to_string();
+}
+
+// The openings of the `selected` domains: the listeners they are served on, their passive ranges.
+FirewallPlan plan_of(const config::Config& cfg, const std::vector<const config::DomainConfig*>& selected) {
   FirewallPlan plan;
-  for (const auto& l : cfg.listeners) {
+  auto served = [&](const config::ListenerConfig& l, std::string_view domain) {
+    return l.domain.empty() || l.domain == domain;
+  };
+  auto selected_name = [&](std::string_view name) {
+    return std::any_of(selected.begin(), selected.end(), [&](const auto* d) { return d->name == name; });
+  };
+  std::vector<std::size_t> listener_opening(cfg.listeners.size(), SIZE_MAX);
+  for (std::size_t i = 0; i < cfg.listeners.size(); ++i) {
+    const auto& l = cfg.listeners[i];
+    if (!l.domain.empty() && !selected_name(l.domain)) continue;
     if (l.port == 0) {
       plan.warnings.push_back(
           fmt::format("listener {} uses port 0 (a random port): no rule can be written for it", l.address));
@@ -228,22 +289,79 @@ FirewallPlan plan_firewall(const config::Config& cfg) {
       o.what += " via PROXY protocol";
       o.sources = network_texts(cfg.proxy_protocol.trusted);
     }
+    if (!l.domain.empty()) o.what += " of domain " + l.domain;
+    listener_opening[i] = plan.openings.size();
     plan.openings.push_back(std::move(o));
   }
-  if (cfg.passive.ports) {
-    plan.openings.push_back(Opening{
-        .what = "passive data ports", .ports = *cfg.passive.ports, .external = cfg.passive.advertised_ports});
-  } else {
-    plan.warnings.emplace_back(
-        "passive.ports is empty: the kernel picks any port for passive mode, so no firewall can be opened "
-        "narrowly; set passive.ports, e.g. \"50000-50099\"");
+  // The default's range, for the default and every selected domain without a range of its own.
+  std::vector<std::string> sharing;
+  for (const auto* d : selected)
+    if (d->name == "default" || !d->own_ports) sharing.push_back(d->name);
+  std::size_t shared_opening = SIZE_MAX;
+  if (!sharing.empty()) {
+    if (cfg.passive.ports) {
+      shared_opening = plan.openings.size();
+      std::string what = passive_what(cfg, sharing);
+      if (!cfg.domains.empty() && std::find(sharing.begin(), sharing.end(), "default") == sharing.end())
+        what += " (the default domain's range)";
+      plan.openings.push_back(Opening{
+          .what = std::move(what), .ports = *cfg.passive.ports, .external = cfg.passive.advertised_ports});
+    } else {
+      plan.warnings.emplace_back(
+          "passive.ports is empty: the kernel picks any port for passive mode, so no firewall can be opened "
+          "narrowly; set passive.ports, e.g. \"50000-50099\"");
+    }
   }
-  if (cfg.active.enabled)
+  std::vector<std::size_t> own_opening(selected.size(), SIZE_MAX);
+  for (std::size_t i = 0; i < selected.size(); ++i) {
+    const auto& d = *selected[i];
+    if (d.name == "default" || !d.own_ports || !d.passive.ports) continue;
+    own_opening[i] = plan.openings.size();
+    plan.openings.push_back(Opening{.what = passive_what(cfg, {d.name}),
+                                    .ports = *d.passive.ports,
+                                    .external = d.passive.advertised_ports,
+                                    .destination = own_destination(cfg, d)});
+  }
+  if (cfg.active.enabled) {
     plan.openings.push_back(Opening{.what = "active-mode data connections to clients",
                                     .ports = kClientPorts,
                                     .inbound = false,
                                     .source_port = cfg.active.source_port});
+  }
+  if (cfg.domains.empty()) return plan;
+  for (std::size_t i = 0; i < selected.size(); ++i) {
+    const auto& d = *selected[i];
+    DomainOpenings summary{.name = d.name, .hosts = d.hosts};
+    for (std::size_t l = 0; l < cfg.listeners.size(); ++l)
+      if (listener_opening[l] != SIZE_MAX && served(cfg.listeners[l], d.name))
+        summary.control.push_back(listener_opening[l]);
+    summary.shared_ports = d.name != "default" && !d.own_ports;
+    const std::size_t passive = summary.shared_ports || d.name == "default" ? shared_opening : own_opening[i];
+    if (passive != SIZE_MAX) summary.passive = passive;
+    plan.domains.push_back(std::move(summary));
+  }
   return plan;
+}
+
+}  // namespace
+
+FirewallPlan plan_firewall(const config::Config& cfg) {
+  const auto default_domain = cfg.default_domain();
+  std::vector<const config::DomainConfig*> all{&default_domain};
+  for (const auto& d : cfg.domains) all.push_back(&d);
+  return plan_of(cfg, all);
+}
+
+Result<FirewallPlan, std::string> plan_firewall(const config::Config& cfg, std::string_view domain) {
+  const auto default_domain = cfg.default_domain();
+  std::vector<const config::DomainConfig*> all{&default_domain};
+  for (const auto& d : cfg.domains) all.push_back(&d);
+  for (const auto* d : all)
+    if (d->name == domain) return plan_of(cfg, {d});
+  std::vector<std::string> names;
+  names.reserve(all.size());
+  for (const auto* d : all) names.push_back(d->name);
+  return Unexpected{fmt::format("no domain is named '{}' (the domains: {})", domain, fmt::join(names, ", "))};
 }
 
 std::string render_firewall(const FirewallPlan& plan, FirewallFormat format, const FirewallOptions& options) {

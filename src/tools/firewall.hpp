@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "util/result.hpp"
 
 namespace ftpsd::tools {
 
@@ -21,11 +22,24 @@ struct Opening {
   bool inbound = true;
   std::uint16_t source_port = 0;     // outbound: the server's fixed source port (0: any)
   std::vector<std::string> sources;  // inbound: only from these networks (PROXY protocol); empty: any
+  // Router (nftables --nat-to): forward only connections to this public IPv4 (a domain's own
+  // passive.address); empty: connections to any address of the router.
+  std::string destination;
+};
+
+// What one domain needs open: its listeners (those tied to it and the untied ones) and its passive range.
+struct DomainOpenings {
+  std::string name;
+  std::vector<std::string> hosts;
+  std::vector<std::size_t> control;    // indexes into FirewallPlan::openings: its control ports
+  std::optional<std::size_t> passive;  // and its passive range (none: no range to open)
+  bool shared_ports = false;           // that range is the default domain's
 };
 
 struct FirewallPlan {
   std::vector<Opening> openings;
-  std::vector<std::string> warnings;  // things the plan cannot fix (no passive range...)
+  std::vector<std::string> warnings;    // things the plan cannot fix (no passive range...)
+  std::vector<DomainOpenings> domains;  // per domain; empty when the configuration has no [[domains]]
 };
 
 // Options for the router rules (nftables only): the server's internal address to DNAT to.
@@ -33,7 +47,12 @@ struct FirewallOptions {
   std::string nat_to;  // empty: rules for the server itself (input), no DNAT
 };
 
+// Every domain's openings: each listener once, each passive range once.
 [[nodiscard]] FirewallPlan plan_firewall(const config::Config& cfg);
+// Only what the domain named `domain` needs ("default": the top level); an unknown name is an error
+// naming the domains there are.
+[[nodiscard]] Result<FirewallPlan, std::string> plan_firewall(const config::Config& cfg,
+                                                              std::string_view domain);
 [[nodiscard]] std::string render_firewall(const FirewallPlan& plan, FirewallFormat format,
                                           const FirewallOptions& options = {});
 [[nodiscard]] std::optional<FirewallFormat> parse_firewall_format(std::string_view name);

@@ -8,7 +8,8 @@
 
 namespace ftpsd::tools {
 
-int cmd_firewall(const config::Config& cfg, const std::string& format, const std::string& nat_to) {
+int cmd_firewall(const config::Config& cfg, const std::string& format, const std::string& nat_to,
+                 const std::string& domain) {
   const auto f = parse_firewall_format(format);
   if (!f) {
     fmt::print(stderr, "ftpsd: unknown format '{}': use text, nftables, iptables, ufw or firewalld\n",
@@ -27,7 +28,13 @@ int cmd_firewall(const config::Config& cfg, const std::string& format, const std
       return 2;
     }
   }
-  fmt::print("{}", render_firewall(plan_firewall(cfg), *f, {.nat_to = nat_to}));
+  auto plan =
+      domain.empty() ? Result<FirewallPlan, std::string>(plan_firewall(cfg)) : plan_firewall(cfg, domain);
+  if (!plan) {
+    fmt::print(stderr, "ftpsd: --domain: {}\n", plan.error());
+    return 2;
+  }
+  fmt::print("{}", render_firewall(*plan, *f, {.nat_to = nat_to}));
   return 0;
 }
 

@@ -104,12 +104,33 @@ void check_proxy(const config::Config& cfg, std::vector<LintFinding>& out) {
                    "set, but no listener has proxy_protocol = true: it has no effect"});
 }
 
+// The passive settings a [[domains]] entry has of its own, checked in its view of the configuration;
+// what it inherits was checked at the top level. Each finding names the domain and its key.
+void check_domains(const config::Config& cfg, const Resolver& resolve, LintStage stage,
+                   std::vector<LintFinding>& out) {
+  for (std::size_t i = 0; i < cfg.domains.size(); ++i) {
+    const auto& d = cfg.domains[i];
+    const auto view = cfg.for_domain(d);
+    std::vector<LintFinding> mine;
+    if (d.own_ports) check_ranges(view, mine);
+    if (d.passive.address != cfg.passive.address ||
+        d.passive.address_overrides.size() != cfg.passive.address_overrides.size())
+      check_address(view, resolve, stage, mine);
+    for (auto& f : mine) {
+      f.key = fmt::format("domains[{}].{}", i, f.key);
+      f.message = fmt::format("domain {}: {}", d.name, f.message);
+      out.push_back(std::move(f));
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<LintFinding> lint_nat(const config::Config& cfg, const Resolver& resolve, LintStage stage) {
   std::vector<LintFinding> out;
   check_ranges(cfg, out);
   check_address(cfg, resolve, stage, out);
+  check_domains(cfg, resolve, stage, out);
   check_proxy(cfg, out);
   if (cfg.active.enabled && cfg.active.source_port != 0 && cfg.active.source_port < 1024)
     out.push_back({Severity::kWarning, "active.source_port",

@@ -143,3 +143,31 @@ TEST(NatLint, EmbeddedDefaultHasNoFindings) {
     for (const auto& finding : f) ADD_FAILURE() << finding.key << ": " << finding.message;
   }
 }
+
+TEST(NatLint, ADomainsFindingsNameTheDomainAndItsKey) {
+  const auto cfg = load(
+      "[[listeners]]\n"                // 1
+      "address = \"0.0.0.0:21\"\n"     // 2
+      "[server]\n"                     // 3
+      "max_sessions = 10\n"            // 4
+      "[passive]\n"                    // 5
+      "ports = \"50000-50099\"\n"      // 6
+      "address = \"198.51.100.1\"\n"   // 7
+      "[[domains]]\n"                  // 8
+      "name = \"beta\"\n"              // 9
+      "[[domains]]\n"                  // 10
+      "name = \"acme\"\n"              // 11
+      "[domains.passive]\n"            // 12
+      "ports = \"51000-51004\"\n"      // 13
+      "address = \"192.168.1.7\"\n");  // 14
+  const auto f = tools::lint_nat(cfg, fake("", ""), LintStage::kCheck);
+  const auto* small =
+      find(f, "domains[1].passive.ports", "domain acme: 5 ports for server.max_sessions = 10");
+  ASSERT_TRUE(small);
+  EXPECT_EQ(small->line, 13u);
+  const auto* address =
+      find(f, "domains[1].passive.address", "domain acme: 192.168.1.7 is a private address");
+  ASSERT_TRUE(address);
+  EXPECT_EQ(address->line, 14u);
+  EXPECT_EQ(f.size(), 2u) << "beta inherits the default's settings, checked once";
+}

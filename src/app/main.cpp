@@ -152,7 +152,7 @@ int cmd_user_add(const std::string& name, const std::string& root, bool write,
   return 0;
 }
 
-int cmd_doctor(const std::string& url, bool implicit, int ports) {
+int cmd_doctor(const std::string& url, bool implicit, int ports, bool no_host) {
   auto target = tools::parse_doctor_url(url, implicit);
   if (!target) {
     fmt::print(stderr, "ftpsd: {}\n", target.error());
@@ -165,7 +165,8 @@ int cmd_doctor(const std::string& url, bool implicit, int ports) {
     if (isatty(STDIN_FILENO)) fmt::print(stderr, "Password for {}: ", target->user);
     std::getline(std::cin, password);
   }
-  return tools::run_doctor({.target = *target, .password = password, .passive_ports = ports});
+  return tools::run_doctor(
+      {.target = *target, .password = password, .passive_ports = ports, .send_host = !no_host});
 }
 
 int cmd_user_remove(const std::string& name, const std::filesystem::path& file) {
@@ -265,6 +266,7 @@ void add_doctor(CLI::App& app, int& exit_code) {
     std::string url;
     bool implicit = false;
     int ports = 3;
+    bool no_host = false;
   };
   auto o = std::make_shared<Options>();
   auto* doctor = app.add_subcommand(
@@ -275,9 +277,10 @@ void add_doctor(CLI::App& app, int& exit_code) {
   doctor->add_option("--ports", o->ports, "Passive data connections to try")
       ->capture_default_str()
       ->check(CLI::Range(1, 50));
+  doctor->add_flag("--no-host", o->no_host, "Do not send HOST with the URL's host name after the greeting");
   doctor->footer(
       "The password is read from the FTPSD_PASSWORD environment variable, else from standard input.");
-  doctor->callback([o, &exit_code] { exit_code = cmd_doctor(o->url, o->implicit, o->ports); });
+  doctor->callback([o, &exit_code] { exit_code = cmd_doctor(o->url, o->implicit, o->ports, o->no_host); });
 }
 
 void add_user(CLI::App& app, int& exit_code) {

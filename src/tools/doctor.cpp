@@ -35,15 +35,40 @@ struct Conn {
   Task<std::error_code> handshake(asio::ssl::context& ctx, const std::string& host, SSL_SESSION* reuse) {
     tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(sock, ctx);
     SSL* ssl = tls->native_handle();
-    SSL_set_tlsext_host_name(ssl, host.c_str());
+    // SNI, by which a server of several domains picks the certificate (never an IP address: RFC 6066).
+    if (is_host_name(host)) SSL_set_tlsext_host_name(ssl, host.c_str());
     if (reuse != nullptr) SSL_set_session(ssl, reuse);
-    std::error_code ip_ec;
-    asio::ip::make_address(host, ip_ec);
-    if (ip_ec) SSL_set1_host(ssl, host.c_str());  // checked against the certificate, reported below
     auto [ec] = co_await tls->async_handshake(asio::ssl::stream_base::client, kTuple);
     co_return ec;
   }
 };
+
+// The DNS names of the peer's certificate: its subjectAltNames, or without any its common name.
+std::vector<std::string> certificate_names(SSL* ssl) {
+  std::vector<std::string> names;
+  std::unique_ptr<X509, decltype(&X509_free)> cert(SSL_get1_peer_certificate(ssl), X509_free);
+  if (!cert) return names;
+  auto* sans =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr));
+  for (int i = 0; sans != nullptr && i < sk_GENERAL_NAME_num(sans); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(sans, i);
+    if (name->type != GEN_DNS) continue;
+    const auto* data = ASN1_STRING_get0_data(name->d.dNSName);
+    names.emplace_back(
+        reinterpret_cast<const char*>(data),  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+        static_cast<std::size_t>(ASN1_STRING_length(name->d.dNSName)));
+  }
+  GENERAL_NAMES_free(sans);
+  if (!names.empty()) return names;
+  const X509_NAME* subject = X509_get_subject_name(cert.get());
+  const int index = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+  if (index < 0) return names;
+  const ASN1_STRING* cn = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, index));
+  names.emplace_back(reinterpret_cast<const char*>(
+                         ASN1_STRING_get0_data(cn)),  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+                     static_cast<std::size_t>(ASN1_STRING_length(cn)));
+  return names;
+}
 
 struct FtpReply {
   int code = 0;
@@ -167,9 +192,16 @@ Task<bool> Doctor::secure_control() {
   SSL* ssl = ctl_.tls->native_handle();
   report("TLS handshake",
          {Verdict::kPass, fmt::format("{} {}", SSL_get_version(ssl), SSL_get_cipher_name(ssl)), ""});
+  // The names first (a mismatch is what breaks clients), then whether the chain is trusted.
+  const bool named = is_host_name(o_.target.host);
+  const auto names = named ? judge_certificate_names(certificate_names(ssl), o_.target.host)
+                           : StepResult{Verdict::kPass, "", ""};
   const long verify = SSL_get_verify_result(ssl);
-  if (verify == X509_V_OK)
-    report("certificate", {Verdict::kPass, "trusted, and valid for " + o_.target.host, ""});
+  if (names.verdict != Verdict::kPass)
+    report("certificate", names);
+  else if (verify == X509_V_OK)
+    report("certificate",
+           {Verdict::kPass, named ? "trusted, and valid for " + o_.target.host : "trusted", ""});
   else
     report("certificate",
            {Verdict::kWarn, X509_verify_cert_error_string(verify),
@@ -371,6 +403,15 @@ Task<int> Doctor::run() {
     co_return 1;
   }
   report("greeting", {Verdict::kPass, greeting->text, ""});
+  // RFC 7151: the name the client wants, before AUTH TLS, so a server of several domains answers as it.
+  if (o_.send_host && is_host_name(o_.target.host)) {
+    auto h = co_await command("HOST " + o_.target.host);
+    if (!h) {
+      report("HOST " + o_.target.host, {Verdict::kFail, h.error(), ""});
+      co_return 1;
+    }
+    report("HOST " + o_.target.host, judge_host_reply(o_.target.host, h->code, h->text));
+  }
   if (o_.target.tls == DoctorTls::kNone)
     report("encryption",
            {Verdict::kWarn, "clear FTP: the password and the files travel unencrypted",

@@ -12,6 +12,7 @@ struct DoctorOptions {
   DoctorTarget target;
   std::string password;
   int passive_ports = 3;  // data connections to open in passive mode (each on a new PASV port)
+  bool send_host = true;  // a host name in the URL: send HOST (RFC 7151) after the greeting
   Duration timeout = std::chrono::seconds(10);
 };
 

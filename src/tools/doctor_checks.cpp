@@ -1,7 +1,10 @@
 #include "tools/doctor_checks.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include "inet/ip_network.hpp"
@@ -99,6 +102,66 @@ StepResult judge_pasv_address(const std::string& advertised, const std::string& 
       fmt::format("{} differs from the address you connected to ({}): fine if the server is reachable there",
                   advertised, control_peer),
       ""};
+}
+
+bool is_host_name(std::string_view host) {
+  std::error_code ec;
+  (void)asio::ip::make_address(std::string(host), ec);
+  return static_cast<bool>(ec);
+}
+
+StepResult judge_host_reply(std::string_view host, int code, const std::string& text) {
+  if (code == 220) return {Verdict::kPass, text, ""};
+  if (code == 500 || code == 502)
+    return {
+        Verdict::kWarn, fmt::format("the server does not know HOST: {}", text),
+        fmt::format("this server cannot tell domains apart by name: clients asking for {} get the site of "
+                    "the address and port they connect to",
+                    host)};
+  return {
+      Verdict::kFail, fmt::format("the server serves no domain named {}: {}", host, text),
+      fmt::format("add \"{}\" to the hosts of its [[domains]] entry on the server, or connect with a name "
+                  "it serves",
+                  host)};
+}
+
+namespace {
+
+bool iequal(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+}  // namespace
+
+bool certificate_name_matches(std::string_view name, std::string_view host) {
+  if (host.ends_with('.')) host.remove_suffix(1);
+  if (name.ends_with('.')) name.remove_suffix(1);
+  if (host.empty() || name.empty()) return false;
+  if (!name.starts_with("*.")) return iequal(name, host);
+  // A wildcard is the whole leftmost label and stands for exactly one label of the host.
+  const auto dot = host.find('.');
+  if (dot == 0 || dot == std::string_view::npos) return false;
+  const auto rest = name.substr(2);
+  return rest.find('.') != std::string_view::npos && iequal(rest, host.substr(dot + 1));
+}
+
+bool certificate_covers(const std::vector<std::string>& names, std::string_view host) {
+  return std::any_of(names.begin(), names.end(),
+                     [&](const std::string& name) { return certificate_name_matches(name, host); });
+}
+
+StepResult judge_certificate_names(const std::vector<std::string>& names, std::string_view host) {
+  if (certificate_covers(names, host)) return {Verdict::kPass, fmt::format("valid for {}", host), ""};
+  return {Verdict::kFail,
+          fmt::format("the server's certificate is for {}, not {}",
+                      names.empty() ? std::string("no host name") : fmt::format("{}", fmt::join(names, ", ")),
+                      host),
+          fmt::format(
+              "clients connecting to {} will refuse it: give the domain serving {} a certificate for that "
+              "name (tls.certificate of its [[domains]] entry), or connect with a name the certificate has",
+              host, host)};
 }
 
 std::string format_step(std::string_view name, const StepResult& r) {

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/result.hpp"
 
@@ -40,6 +41,24 @@ struct StepResult {
 
 // The address a 227 reply gave, judged against the address the control connection reached.
 [[nodiscard]] StepResult judge_pasv_address(const std::string& advertised, const std::string& control_peer);
+
+// Whether the URL's host is a name (HOST and the certificate's names are checked) or an IP literal.
+[[nodiscard]] bool is_host_name(std::string_view host);
+
+// The reply to `HOST name` (RFC 7151), sent right after the greeting: 220 is the domain's banner; 500
+// and 502 a server that does not know HOST (it cannot tell domains apart by name); anything else, 504
+// above all, a server that serves no domain of that name.
+[[nodiscard]] StepResult judge_host_reply(std::string_view host, int code, const std::string& text);
+
+// Whether one name of a certificate (a DNS subjectAltName, or the CN) covers `host`: equal ignoring case,
+// or a wildcard "*.example.com" standing for exactly one leftmost label ("ftp.example.com", not
+// "example.com" nor "a.ftp.example.com").
+[[nodiscard]] bool certificate_name_matches(std::string_view name, std::string_view host);
+[[nodiscard]] bool certificate_covers(const std::vector<std::string>& names, std::string_view host);
+
+// The certificate's names judged against the host name the client asked for (by SNI).
+[[nodiscard]] StepResult judge_certificate_names(const std::vector<std::string>& names,
+                                                 std::string_view host);
 
 // "  [PASS] TCP connect to 198.51.100.1:21 ... 12 ms" plus "         fix: ..." lines.
 [[nodiscard]] std::string format_step(std::string_view name, const StepResult& r);

@@ -1,5 +1,6 @@
 #include "tools/doctor_checks.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 using namespace ftpsd::tools;
@@ -59,4 +60,57 @@ TEST(DoctorVerdicts, PrivatePasvAddressFromAPublicServerFailsWithTheKeyToSet) {
 TEST(DoctorVerdicts, Format) {
   EXPECT_EQ(format_step("login", {Verdict::kPass, "230", ""}), "[PASS] login: 230\n");
   EXPECT_EQ(format_step("PASV", {Verdict::kFail, "x", "set y"}), "[FAIL] PASV: x\n       fix: set y\n");
+}
+
+TEST(DoctorHost, NamesAreNotIpLiterals) {
+  EXPECT_TRUE(is_host_name("ftp.example.test"));
+  EXPECT_TRUE(is_host_name("localhost"));
+  EXPECT_FALSE(is_host_name("198.51.100.1"));
+  EXPECT_FALSE(is_host_name("2001:db8::1"));
+}
+
+TEST(DoctorHost, Replies) {
+  const auto ok = judge_host_reply("ftp.acme.example", 220, "220 Acme FTP ready.");
+  EXPECT_EQ(ok.verdict, Verdict::kPass);
+  EXPECT_EQ(ok.detail, "220 Acme FTP ready.");
+  for (const int code : {500, 502}) {
+    const auto old = judge_host_reply("ftp.acme.example", code, std::to_string(code) + " Unknown command.");
+    EXPECT_EQ(old.verdict, Verdict::kWarn) << code;
+    EXPECT_NE(old.detail.find("does not know HOST"), std::string::npos) << old.detail;
+    EXPECT_NE(old.fix.find("cannot tell domains apart by name"), std::string::npos) << old.fix;
+  }
+  for (const int code : {504, 503, 530}) {
+    const auto none = judge_host_reply("ftp.acme.example", code, std::to_string(code) + " No such host.");
+    EXPECT_EQ(none.verdict, Verdict::kFail) << code;
+    EXPECT_EQ(none.detail,
+              fmt::format("the server serves no domain named ftp.acme.example: {} No such host.", code));
+    EXPECT_NE(none.fix.find("\"ftp.acme.example\""), std::string::npos) << none.fix;
+  }
+}
+
+TEST(DoctorCertificate, NameMatching) {
+  EXPECT_TRUE(certificate_name_matches("ftp.acme.example", "ftp.acme.example"));
+  EXPECT_TRUE(certificate_name_matches("FTP.Acme.Example", "ftp.acme.EXAMPLE"));
+  EXPECT_TRUE(certificate_name_matches("ftp.acme.example", "ftp.acme.example."));
+  EXPECT_TRUE(certificate_name_matches("*.acme.example", "ftp.acme.example"));
+  EXPECT_TRUE(certificate_name_matches("*.ACME.example", "Ftp.acme.example"));
+  EXPECT_FALSE(certificate_name_matches("*.acme.example", "acme.example")) << "one label, not none";
+  EXPECT_FALSE(certificate_name_matches("*.acme.example", "a.ftp.acme.example")) << "one label, not two";
+  EXPECT_FALSE(certificate_name_matches("*.example", "acme.example"))
+      << "no wildcard for a whole top-level domain";
+  EXPECT_FALSE(certificate_name_matches("f*.acme.example", "ftp.acme.example")) << "only a whole label";
+  EXPECT_FALSE(certificate_name_matches("ftp.acme.example", "ftp.beta.example"));
+  EXPECT_FALSE(certificate_name_matches("ftp.acme.example", "ftp.acme.example.evil"));
+  EXPECT_FALSE(certificate_name_matches("", "ftp.acme.example"));
+  EXPECT_TRUE(certificate_covers({"acme.example", "*.acme.example"}, "ftp.acme.example"));
+  EXPECT_FALSE(certificate_covers({}, "ftp.acme.example"));
+}
+
+TEST(DoctorCertificate, AMismatchNamesBoth) {
+  EXPECT_EQ(judge_certificate_names({"ftp.acme.example"}, "ftp.acme.example").verdict, Verdict::kPass);
+  const auto r = judge_certificate_names({"ftp.beta.example", "*.beta.example"}, "ftp.acme.example");
+  EXPECT_EQ(r.verdict, Verdict::kFail);
+  EXPECT_EQ(r.detail,
+            "the server's certificate is for ftp.beta.example, *.beta.example, not ftp.acme.example");
+  EXPECT_NE(r.fix.find("tls.certificate of its [[domains]] entry"), std::string::npos) << r.fix;
 }

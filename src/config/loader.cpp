@@ -446,14 +446,42 @@ bool share_an_address(const std::vector<std::string>& a, const std::vector<std::
   return false;
 }
 
+// The key `key` of all[i] in check_domains: the top level's for 0, else domains[i - 1]'s.
+std::string domain_key(std::size_t i, std::string_view key) {
+  return i == 0 ? std::string(key) : fmt::format("domains[{}].{}", i - 1, key);
+}
+
+// No two port pools that can be bound on one server address overlap (`all`: the default, then the
+// [[domains]]).
+void check_domain_ports(TableReader& top, const Config& c, const std::vector<DomainConfig>& all) {
+  const auto key_of = domain_key;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (!all[i].own_ports || !all[i].passive.ports) continue;
+    const auto& mine = *all[i].passive.ports;
+    for (std::size_t j = 0; j < i; ++j) {
+      if (!all[j].own_ports || !all[j].passive.ports) continue;
+      const auto& theirs = *all[j].passive.ports;
+      if (mine.last < theirs.first || theirs.last < mine.first) continue;
+      if (!share_an_address(served_addresses(c, i == 0 ? "default" : all[i].name),
+                            served_addresses(c, j == 0 ? "default" : all[j].name)))
+        continue;
+      top.fail_at(
+          key_of(i, "passive.ports"),
+          fmt::format("the range {}-{} overlaps {}-{} of domain '{}' ({}, line {}) on the same server "
+                      "address; give each domain its own ports (a domain without passive.ports "
+                      "shares the default's)",
+                      mine.first, mine.last, theirs.first, theirs.last, all[j].name,
+                      key_of(j, "passive.ports"), c.lines.of(key_of(j, "passive.ports"))));
+    }
+  }
+}
+
 // Names and hosts are unique, listeners name known domains, and no two port pools that can be bound on
 // one server address overlap.
 void check_domains(TableReader& top, const Config& c) {
   std::vector<DomainConfig> all{c.default_domain()};
   all.insert(all.end(), c.domains.begin(), c.domains.end());
-  auto key_of = [](std::size_t i, std::string_view key) {
-    return i == 0 ? std::string(key) : fmt::format("domains[{}].{}", i - 1, key);
-  };
+  const auto key_of = domain_key;
   for (std::size_t i = 1; i < all.size(); ++i) {
     for (std::size_t j = 1; j < i; ++j) {
       if (all[i].name == all[j].name)
@@ -483,25 +511,7 @@ void check_domains(TableReader& top, const Config& c) {
       top.fail_at(fmt::format("listeners[{}].tls", i),
                   fmt::format("a TLS listener needs a certificate for domain '{}'", l.domain));
   }
-  for (std::size_t i = 0; i < all.size(); ++i) {
-    if (!all[i].own_ports || !all[i].passive.ports) continue;
-    const auto& mine = *all[i].passive.ports;
-    for (std::size_t j = 0; j < i; ++j) {
-      if (!all[j].own_ports || !all[j].passive.ports) continue;
-      const auto& theirs = *all[j].passive.ports;
-      if (mine.last < theirs.first || theirs.last < mine.first) continue;
-      if (!share_an_address(served_addresses(c, i == 0 ? "default" : all[i].name),
-                            served_addresses(c, j == 0 ? "default" : all[j].name)))
-        continue;
-      top.fail_at(
-          key_of(i, "passive.ports"),
-          fmt::format("the range {}-{} overlaps {}-{} of domain '{}' ({}, line {}) on the same server "
-                      "address; give each domain its own ports (a domain without passive.ports "
-                      "shares the default's)",
-                      mine.first, mine.last, theirs.first, theirs.last, all[j].name,
-                      key_of(j, "passive.ports"), c.lines.of(key_of(j, "passive.ports"))));
-    }
-  }
+  check_domain_ports(top, c, all);
   for (std::size_t i = 1; i < all.size(); ++i) {
     if (all[i].tls.required != TlsRequired::kNone && !all[i].tls.configured())
       top.fail_at(key_of(i, "tls.required"), "requiring TLS needs a certificate and private_key");

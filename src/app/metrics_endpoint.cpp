@@ -5,9 +5,11 @@
 #include <prometheus/exposer.h>
 #include <prometheus/metric_family.h>
 
+#include <deque>
 #include <exception>
 #include <iterator>
 #include <limits>
+#include <map>
 #include <utility>
 #include <vector>
 
@@ -51,10 +53,12 @@ class Families {
     }
     f.metric.push_back(std::move(m));
   }
-  std::vector<MetricFamily> take() { return std::move(families_); }
+  std::vector<MetricFamily> take() {
+    return {std::make_move_iterator(families_.begin()), std::make_move_iterator(families_.end())};
+  }
 
  private:
-  std::vector<MetricFamily> families_;
+  std::deque<MetricFamily> families_;  // add() hands out references that later add()s keep valid
 };
 
 class Collector final : public prometheus::Collectable {
@@ -68,6 +72,7 @@ class Collector final : public prometheus::Collectable {
     transfers(out, m);
     tls_and_data(out, m);
     ports_and_reloads(out, m);
+    domains(out);
     return out.take();
   }
 
@@ -166,22 +171,30 @@ class Collector final : public prometheus::Collectable {
                 value_of(m.tls_reuse_reported));
   }
 
-  // The passive port pool, active-mode connects, reloads.
+  // The passive port pools (one per domain with its own range; the others share the default's),
+  // active-mode connects, reloads.
   void ports_and_reloads(Families& out, const obs::Metrics& m) const {
     const auto snapshot = services_.snapshot();
-    const auto& pool = *snapshot.ports;
     auto& ports = out.add("ftpsd_passive_ports",
-                          "Passive port range: size, in use, and free but waiting for TIME_WAIT (cooling)",
+                          "Passive port range by domain: size, in use, and free but waiting for TIME_WAIT "
+                          "(cooling)",
                           MetricType::Gauge);
-    Families::sample(ports, static_cast<double>(pool.capacity()), {{"state", "capacity"}});
-    Families::sample(ports, static_cast<double>(pool.in_use()), {{"state", "in_use"}});
-    Families::sample(ports, static_cast<double>(pool.cooling()), {{"state", "cooling"}});
-    out.counter("ftpsd_passive_port_exhaustions_total", "PASV/EPSV that found every passive port taken",
-                static_cast<double>(pool.exhaustions()));
-    out.counter(
+    auto& exhaustions = out.add("ftpsd_passive_port_exhaustions_total",
+                                "PASV/EPSV that found every passive port of the domain's range taken",
+                                MetricType::Counter);
+    auto& early = out.add(
         "ftpsd_passive_port_early_reuses_total",
         "Passive ports handed to the same client again before its TIME_WAIT ended (nothing else free)",
-        static_cast<double>(pool.early_reuses()));
+        MetricType::Counter);
+    for (const auto& d : snapshot.domains) {
+      if (d != snapshot.default_domain() && d->ports == snapshot.default_domain()->ports) continue;
+      const auto& pool = *d->ports;
+      Families::sample(ports, static_cast<double>(pool.capacity()), {{"domain", d->name}, {"state", "capacity"}});
+      Families::sample(ports, static_cast<double>(pool.in_use()), {{"domain", d->name}, {"state", "in_use"}});
+      Families::sample(ports, static_cast<double>(pool.cooling()), {{"domain", d->name}, {"state", "cooling"}});
+      Families::sample(exhaustions, static_cast<double>(pool.exhaustions()), {{"domain", d->name}});
+      Families::sample(early, static_cast<double>(pool.early_reuses()), {{"domain", d->name}});
+    }
     auto& active = out.add("ftpsd_active_connects_total",
                            "Active-mode (PORT/EPRT) data connections by result", MetricType::Counter);
     Families::sample(active, value_of(m.active_connects_ok), {{"result", "ok"}});
@@ -189,6 +202,24 @@ class Collector final : public prometheus::Collectable {
     auto& reloads = out.add("ftpsd_reloads_total", "Configuration reloads by result", MetricType::Counter);
     Families::sample(reloads, value_of(m.reloads_ok), {{"result", "ok"}});
     Families::sample(reloads, value_of(m.reloads_failed), {{"result", "failed"}});
+  }
+  // Per domain (as many as the configuration has): its sessions now, its logins and its bytes.
+  void domains(Families& out) const {
+    auto& sessions = out.add("ftpsd_domain_sessions", "Sessions now, by domain", MetricType::Gauge);
+    std::map<std::string, std::size_t> now;
+    for (const auto& d : services_.snapshot().domains) now[d->name] = 0;
+    for (const auto& v : services_.registry.list()) ++now[v.domain];
+    for (const auto& [name, count] : now) Families::sample(sessions, static_cast<double>(count), {{"domain", name}});
+    auto& logins = out.add("ftpsd_domain_logins_total", "Logins by domain and result", MetricType::Counter);
+    auto& bytes = out.add("ftpsd_domain_transfer_bytes_total", "Bytes of file transfers by domain and direction",
+                          MetricType::Counter);
+    for (const auto& [name, state] : services_.domain_states()) {
+      Families::sample(logins, static_cast<double>(state->logins_ok.load()), {{"domain", name}, {"result", "ok"}});
+      Families::sample(logins, static_cast<double>(state->logins_failed.load()),
+                       {{"domain", name}, {"result", "failed"}});
+      Families::sample(bytes, static_cast<double>(state->bytes_received.load()), {{"direction", "in"}, {"domain", name}});
+      Families::sample(bytes, static_cast<double>(state->bytes_sent.load()), {{"direction", "out"}, {"domain", name}});
+    }
   }
   const session::Services& services_;
 };

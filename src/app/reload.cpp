@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
+#include "app/domains.hpp"
 #include "app/systemd.hpp"
 #include "config/loader.hpp"
 #include "net/passive_host_resolver.hpp"
@@ -16,17 +19,13 @@ bool same_listeners(const std::vector<config::ListenerConfig>& a,
                     const std::vector<config::ListenerConfig>& b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i].host != b[i].host || a[i].tls != b[i].tls || a[i].proxy_protocol != b[i].proxy_protocol)
+    if (a[i].host != b[i].host || a[i].tls != b[i].tls || a[i].proxy_protocol != b[i].proxy_protocol ||
+        a[i].domain != b[i].domain)
       return false;
     // Port 0 (any free port) was replaced by the bound port in the running listener's address only.
     if (a[i].port != b[i].port) return false;
   }
   return true;
-}
-
-bool same_range(const std::optional<config::PortRange>& a, const std::optional<config::PortRange>& b) {
-  if (a.has_value() != b.has_value()) return false;
-  return !a || (a->first == b->first && a->last == b->last);
 }
 
 // Loads the certificates again (on the blocking pool). A broken file keeps the old context: running
@@ -44,20 +43,14 @@ Task<void> reload_certificates(tls::ContextStore& store, runtime::BlockingPool& 
 
 }  // namespace
 
-Result<ReloadPlan, std::string> prepare_reload(const session::Snapshot& current,
-                                               const tls::ContextStore* tls) {
+Result<ReloadPlan, std::string> prepare_reload(const session::Snapshot& current) {
   const auto& old = *current.config;
+  const auto& tls = current.default_domain()->tls;
   config::Config cfg = old;
   if (old.source != "<embedded default>") {
     auto loaded = config::load_file(old.source);
     if (!loaded) return Unexpected{loaded.error().message};
     cfg = std::move(*loaded);
-  }
-  auto users = std::make_shared<auth::UserStore>();
-  if (!cfg.users.file.empty()) {
-    auto u = auth::UserStore::load(cfg.users.file);
-    if (!u) return Unexpected{u.error().message};
-    *users = std::move(*u);
   }
   ReloadPlan plan;
   if (!same_listeners(old.listeners, cfg.listeners)) {
@@ -81,7 +74,7 @@ Result<ReloadPlan, std::string> prepare_reload(const session::Snapshot& current,
     cfg.server.pid_file = old.server.pid_file;
   }
   if (tls != nullptr && cfg.tls.configured()) {
-    auto created = tls::ServerContext::create(cfg.tls);
+    auto created = tls::ServerContext::create(cfg.served_tls());
     if (!created)
       return Unexpected{fmt::format("TLS certificate reload failed, keeping the previous certificate: {}",
                                     created.error())};
@@ -93,14 +86,13 @@ Result<ReloadPlan, std::string> prepare_reload(const session::Snapshot& current,
     plan.warnings.emplace_back("tls: TLS cannot be switched off on reload; restart ftpsd (TLS stays on)");
     cfg.tls = old.tls;
   }
-  plan.policy = std::make_shared<net::PassiveAddressPolicy>(cfg.passive);
-  net::resolve_now(*plan.policy);
-  plan.next.passive_policy = plan.policy;
-  plan.next.ports = same_range(old.passive.ports, cfg.passive.ports)
-                        ? current.ports
-                        : std::make_shared<net::PassivePortPool>(cfg.passive.ports);
-  plan.next.users = std::move(users);
-  plan.next.config = std::make_shared<const config::Config>(std::move(cfg));
+  auto config = std::make_shared<const config::Config>(std::move(cfg));
+  // New users, policies and port pools (the running ones where passive.ports did not change), and new
+  // certificate stores for the domains with their own certificates.
+  auto built = build_domains(config, tls, &current);
+  if (!built) return Unexpected{built.error()};
+  plan.next = session::Snapshot{.config = std::move(config), .domains = std::move(built->domains)};
+  plan.policies = std::move(built->policies);
   return plan;
 }
 
@@ -115,7 +107,7 @@ Task<void> reload_configuration(session::Services& services, runtime::BlockingPo
     obs::count(obs::metrics().reloads_failed);
     notify_ready();
   };
-  auto plan = co_await blocking.run([&] { return prepare_reload(current, services.tls); });
+  auto plan = co_await blocking.run([&] { return prepare_reload(current); });
   if (!plan) {
     failed(plan.error());
     co_return;
@@ -126,24 +118,31 @@ Task<void> reload_configuration(session::Services& services, runtime::BlockingPo
   }
   for (const auto& w : plan->warnings) spdlog::warn("reload: {}", w);
   if (plan->tls_context) {
-    services.tls->install(plan->next.config->tls, plan->tls_context);
+    services.tls->install(plan->next.config->served_tls(), plan->tls_context);
     spdlog::info("TLS certificate reloaded: {}", plan->tls_context->description());
   }
-  const auto every = plan->next.config->passive.resolve_every;
-  asio::co_spawn(co_await asio::this_coro::executor, net::keep_resolved(plan->policy, blocking, every),
-                 asio::detached);
+  const auto executor = co_await asio::this_coro::executor;
+  for (std::size_t i = 0; i < plan->policies.size(); ++i) {
+    const auto every = plan->next.domains[i]->config->passive.resolve_every;
+    asio::co_spawn(executor, net::keep_resolved(plan->policies[i], blocking, every), asio::detached);
+  }
   services.publish(std::move(plan->next));
   obs::count(obs::metrics().reloads_ok);
   spdlog::info("configuration reloaded: new sessions use it, running sessions keep theirs");
   notify_ready();
 }
 
-Task<void> watch_certificates(tls::ContextStore& store, runtime::BlockingPool& blocking, Duration every) {
+Task<void> watch_certificates(session::Services& services, runtime::BlockingPool& blocking, Duration every) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   for (;;) {
     timer.expires_after(every);
     if (auto [ec] = co_await timer.async_wait(kTuple); ec) co_return;
-    co_await reload_certificates(store, blocking, true);
+    // The default's store (which also serves the domains' certificates by SNI), then each domain's own.
+    const auto snapshot = services.snapshot();
+    std::vector<std::shared_ptr<tls::ContextStore>> stores;
+    for (const auto& d : snapshot.domains)
+      if (d->tls && std::find(stores.begin(), stores.end(), d->tls) == stores.end()) stores.push_back(d->tls);
+    for (const auto& store : stores) co_await reload_certificates(*store, blocking, true);
   }
 }
 

@@ -15,21 +15,21 @@ namespace ftpsd::app {
 
 struct ReloadPlan {
   session::Snapshot next;
-  std::shared_ptr<net::PassiveAddressPolicy> policy;  // next.passive_policy, writable for its resolver
+  std::vector<std::shared_ptr<net::PassiveAddressPolicy>> policies;  // next.domains', for their resolvers
   std::shared_ptr<tls::ServerContext> tls_context;    // null: TLS unchanged (not configured)
   std::vector<std::string> warnings;                  // settings that need a restart, kept as they were
 };
 
 // Blocking (file reads, certificate loading, a DNS lookup for passive.address): on the worker pool.
 // Reads current.config->source again; the error names file:line and key.
-[[nodiscard]] Result<ReloadPlan, std::string> prepare_reload(const session::Snapshot& current,
-                                                             const tls::ContextStore* tls);
+[[nodiscard]] Result<ReloadPlan, std::string> prepare_reload(const session::Snapshot& current);
 
 // SIGHUP: prepare_reload on the worker pool, then the new snapshot is published for new sessions and
 // log files are reopened (logrotate). A broken configuration changes nothing; the log says why.
 Task<void> reload_configuration(session::Services& services, runtime::BlockingPool& blocking);
 
-// tls.reload_check: every `every`, the certificate and key files are loaded again when they changed.
-Task<void> watch_certificates(tls::ContextStore& store, runtime::BlockingPool& blocking, Duration every);
+// tls.reload_check: every `every`, the certificate and key files of the default and of every domain with
+// its own certificate are loaded again when they changed.
+Task<void> watch_certificates(session::Services& services, runtime::BlockingPool& blocking, Duration every);
 
 }  // namespace ftpsd::app

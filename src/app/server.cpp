@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "app/connect_help.hpp"
+#include "app/domains.hpp"
 #include "app/listeners.hpp"
 #include "app/metrics_endpoint.hpp"
 #include "app/privileges.hpp"
@@ -69,29 +70,34 @@ void raise_open_file_limit(std::size_t max_sessions) {
         lim->soft, wanted, max_sessions, kPerSession);
 }
 
-// What start-up reads before anything is bound: the users and the certificates. nullopt: logged why not.
+// What start-up reads before anything is bound: the certificates, and each domain's users (with its
+// passive address looked up once). nullopt: logged why not.
 struct StartFiles {
-  std::shared_ptr<auth::UserStore> users;
-  std::unique_ptr<tls::ContextStore> tls;  // null without a certificate
+  std::shared_ptr<tls::ContextStore> tls;  // the default's (and SNI's); null without a certificate
+  BuiltDomains domains;
 };
 
-std::optional<StartFiles> load_start_files(const config::Config& config) {
-  StartFiles files{.users = std::make_shared<auth::UserStore>(), .tls = nullptr};
-  if (!config.users.file.empty()) {
-    auto loaded = auth::UserStore::load(config.users.file);
-    if (!loaded) {
-      spdlog::critical("{}", loaded.error().message);
-      return std::nullopt;
-    }
-    *files.users = std::move(*loaded);
-  }
-  if (config.tls.configured()) {
-    files.tls = std::make_unique<tls::ContextStore>(config.tls);
+std::optional<StartFiles> load_start_files(const std::shared_ptr<const config::Config>& config) {
+  StartFiles files;
+  if (config->tls.configured()) {
+    files.tls = std::make_shared<tls::ContextStore>(config->served_tls());
     if (auto loaded = files.tls->reload(); !loaded) {
       spdlog::critical("TLS: {}", loaded.error());
       return std::nullopt;
     }
     spdlog::info("TLS certificate: {}", files.tls->current()->description());
+  }
+  auto built = build_domains(config, files.tls, nullptr);
+  if (!built) {
+    spdlog::critical("{}", built.error());
+    return std::nullopt;
+  }
+  files.domains = std::move(*built);
+  for (const auto& d : files.domains.domains) {
+    if (d->name == "default") continue;
+    spdlog::info("domain {}: hosts {}, passive ports {}{}", d->name, d->hosts.empty() ? "-" : fmt::format("{}", fmt::join(d->hosts, ",")),
+                 d->ports == files.domains.domains.front()->ports ? "of the default" : "of its own",
+                 d->tls && d->tls != files.tls ? ", certificate " + d->tls->current()->description() : "");
   }
   return files;
 }
@@ -179,11 +185,9 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
   const std::int64_t started =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
-  auto files = load_start_files(*config);
+  auto files = load_start_files(config);
   if (!files) return 1;
   log_nat_findings(*config);
-  auto passive_policy = std::make_shared<net::PassiveAddressPolicy>(config->passive);
-  net::resolve_now(*passive_policy);
   // The services are built below, but live longer than the event loops: sessions that a second signal
   // cut short are destroyed with the loops, and they still use the services as they go (their entry in
   // the registry, their place under the session limits, the stop notice).
@@ -200,11 +204,7 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
   }
   auto blocking = std::make_unique<runtime::BlockingPool>(config->server.blocking_threads);
   session::Services& services = services_storage.emplace(
-      session::Snapshot{.config = config,
-                        .users = files->users,
-                        .passive_policy = passive_policy,
-                        .ports = std::make_shared<net::PassivePortPool>(config->passive.ports)},
-      *blocking, files->tls.get());
+      session::Snapshot{.config = config, .domains = files->domains.domains}, *blocking, files->tls.get());
   for (std::size_t i = 0; i < pool.size(); ++i) services.stop_notice.add(pool.at(i));
   std::unique_ptr<MetricsEndpoint> metrics;
   if (!config->metrics.address.empty()) {
@@ -216,15 +216,19 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
     metrics = std::move(*endpoint);
     spdlog::info("metrics on {}", metrics->url());
   }
-  asio::co_spawn(pool.first(), net::keep_resolved(passive_policy, *blocking, config->passive.resolve_every),
+  for (std::size_t i = 0; i < files->domains.policies.size(); ++i) {
+    const auto every = files->domains.domains[i]->config->passive.resolve_every;
+    asio::co_spawn(pool.first(), net::keep_resolved(files->domains.policies[i], *blocking, every),
+                   asio::detached);
+  }
+  // The snapshot owns the policies; each resolver stops when no snapshot has its policy any more.
+  files->domains.policies.clear();
+  asio::co_spawn(pool.first(), remove_stale_uploads(user_roots(files->domains.domains), *blocking, started),
                  asio::detached);
-  asio::co_spawn(pool.first(), remove_stale_uploads(user_roots(*config, *files->users), *blocking, started),
-                 asio::detached);
-  passive_policy.reset();  // the snapshot owns it; the resolver stops when no snapshot has it any more
   for (std::size_t i = 0; i < acceptors->size(); ++i)
     asio::co_spawn(pool.first(), accept_loop((*acceptors)[i], pool, services, listeners[i]), asio::detached);
-  if (files->tls && config->tls.reload_check.count() > 0)
-    asio::co_spawn(pool.first(), watch_certificates(*files->tls, *blocking, config->tls.reload_check),
+  if (config->tls.reload_check.count() > 0)
+    asio::co_spawn(pool.first(), watch_certificates(services, *blocking, config->tls.reload_check),
                    asio::detached);
   if (const auto interval = watchdog_interval()) {
     spdlog::info("systemd watchdog: WATCHDOG=1 every {} ms",

@@ -10,10 +10,12 @@
 
 namespace ftpsd::app {
 
-std::vector<std::filesystem::path> user_roots(const config::Config& config, const auth::UserStore& users) {
+std::vector<std::filesystem::path> user_roots(const std::vector<std::shared_ptr<const session::Domain>>& domains) {
   std::set<std::filesystem::path> roots;
-  for (const auto& [name, user] : users.all()) roots.insert(user.root.lexically_normal());
-  if (config.users.anonymous) roots.insert(config.users.anonymous_root.lexically_normal());
+  for (const auto& d : domains) {
+    for (const auto& [name, user] : d->users->all()) roots.insert(user.root.lexically_normal());
+    if (d->config->users.anonymous) roots.insert(d->config->users.anonymous_root.lexically_normal());
+  }
   return {roots.begin(), roots.end()};
 }
 

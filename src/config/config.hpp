@@ -216,6 +216,9 @@ struct Config {
   [[nodiscard]] Config for_domain(const DomainConfig& domain) const;
   // The top-level settings as a domain named "default".
   [[nodiscard]] DomainConfig default_domain() const;
+  // What listeners not tied to a domain hand out: the default's TLS settings, with every domain's own
+  // certificate (and its extra pairs) as pairs for the domain's hosts, chosen by SNI or HOST.
+  [[nodiscard]] TlsConfig served_tls() const;
 };
 
 // The configuration `ftpsd run` uses without --config: loopback, unprivileged ports, the demo files

@@ -379,8 +379,7 @@ bool is_domain_name(std::string_view s) {
 }
 
 std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
   return s;
 }
 
@@ -446,61 +445,31 @@ bool share_an_address(const std::vector<std::string>& a, const std::vector<std::
   return false;
 }
 
-// The key `key` of all[i] in check_domains: the top level's for 0, else domains[i - 1]'s.
-std::string domain_key(std::size_t i, std::string_view key) {
-  return i == 0 ? std::string(key) : fmt::format("domains[{}].{}", i - 1, key);
-}
-
-// No two port pools that can be bound on one server address overlap (`all`: the default, then the
-// [[domains]]).
-void check_domain_ports(TableReader& top, const Config& c, const std::vector<DomainConfig>& all) {
-  const auto key_of = domain_key;
-  for (std::size_t i = 0; i < all.size(); ++i) {
-    if (!all[i].own_ports || !all[i].passive.ports) continue;
-    const auto& mine = *all[i].passive.ports;
-    for (std::size_t j = 0; j < i; ++j) {
-      if (!all[j].own_ports || !all[j].passive.ports) continue;
-      const auto& theirs = *all[j].passive.ports;
-      if (mine.last < theirs.first || theirs.last < mine.first) continue;
-      if (!share_an_address(served_addresses(c, i == 0 ? "default" : all[i].name),
-                            served_addresses(c, j == 0 ? "default" : all[j].name)))
-        continue;
-      top.fail_at(
-          key_of(i, "passive.ports"),
-          fmt::format("the range {}-{} overlaps {}-{} of domain '{}' ({}, line {}) on the same server "
-                      "address; give each domain its own ports (a domain without passive.ports "
-                      "shares the default's)",
-                      mine.first, mine.last, theirs.first, theirs.last, all[j].name,
-                      key_of(j, "passive.ports"), c.lines.of(key_of(j, "passive.ports"))));
-    }
-  }
-}
-
 // Names and hosts are unique, listeners name known domains, and no two port pools that can be bound on
 // one server address overlap.
 void check_domains(TableReader& top, const Config& c) {
   std::vector<DomainConfig> all{c.default_domain()};
   all.insert(all.end(), c.domains.begin(), c.domains.end());
-  const auto key_of = domain_key;
+  auto key_of = [](std::size_t i, std::string_view key) {
+    return i == 0 ? std::string(key) : fmt::format("domains[{}].{}", i - 1, key);
+  };
   for (std::size_t i = 1; i < all.size(); ++i) {
     for (std::size_t j = 1; j < i; ++j) {
       if (all[i].name == all[j].name)
-        top.fail_at(key_of(i, "name"),
-                    fmt::format("the name '{}' is already the name of {} (line {})", all[i].name,
-                                key_of(j, "name"), c.lines.of(key_of(j, "name"))));
+        top.fail_at(key_of(i, "name"), fmt::format("the name '{}' is already the name of {} (line {})", all[i].name,
+                                                   key_of(j, "name"), c.lines.of(key_of(j, "name"))));
       for (const auto& host : all[i].hosts) {
         if (std::find(all[j].hosts.begin(), all[j].hosts.end(), host) != all[j].hosts.end())
-          top.fail_at(key_of(i, "hosts"),
-                      fmt::format("the host '{}' already belongs to domain '{}' ({}, line {})", host,
-                                  all[j].name, key_of(j, "hosts"), c.lines.of(key_of(j, "hosts"))));
+          top.fail_at(key_of(i, "hosts"), fmt::format("the host '{}' already belongs to domain '{}' ({}, line {})",
+                                                      host, all[j].name, key_of(j, "hosts"),
+                                                      c.lines.of(key_of(j, "hosts"))));
       }
     }
   }
   for (std::size_t i = 0; i < c.listeners.size(); ++i) {
     const auto& l = c.listeners[i];
     if (l.domain.empty()) continue;
-    const auto it =
-        std::find_if(all.begin(), all.end(), [&](const DomainConfig& d) { return d.name == l.domain; });
+    const auto it = std::find_if(all.begin(), all.end(), [&](const DomainConfig& d) { return d.name == l.domain; });
     if (it == all.end()) {
       std::string known;
       for (const auto& d : all) known += (known.empty() ? "" : ", ") + d.name;
@@ -511,8 +480,31 @@ void check_domains(TableReader& top, const Config& c) {
       top.fail_at(fmt::format("listeners[{}].tls", i),
                   fmt::format("a TLS listener needs a certificate for domain '{}'", l.domain));
   }
-  check_domain_ports(top, c, all);
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (!all[i].own_ports || !all[i].passive.ports) continue;
+    const auto& mine = *all[i].passive.ports;
+    for (std::size_t j = 0; j < i; ++j) {
+      if (!all[j].own_ports || !all[j].passive.ports) continue;
+      const auto& theirs = *all[j].passive.ports;
+      if (mine.last < theirs.first || theirs.last < mine.first) continue;
+      if (!share_an_address(served_addresses(c, i == 0 ? "default" : all[i].name),
+                            served_addresses(c, j == 0 ? "default" : all[j].name)))
+        continue;
+      top.fail_at(key_of(i, "passive.ports"),
+                  fmt::format("the range {}-{} overlaps {}-{} of domain '{}' ({}, line {}) on the same server "
+                              "address; give each domain its own ports (a domain without passive.ports "
+                              "shares the default's)",
+                              mine.first, mine.last, theirs.first, theirs.last, all[j].name,
+                              key_of(j, "passive.ports"), c.lines.of(key_of(j, "passive.ports"))));
+    }
+  }
+  const bool shared_listener =
+      std::any_of(c.listeners.begin(), c.listeners.end(), [](const ListenerConfig& l) { return l.domain.empty(); });
   for (std::size_t i = 1; i < all.size(); ++i) {
+    if (all[i].own_certificate && shared_listener && !c.tls.configured())
+      top.fail_at(key_of(i, "tls.certificate"),
+                  "on listeners shared by all domains, SNI chooses among the certificates of the default's TLS "
+                  "context: set tls.certificate and tls.private_key at the top level too");
     if (all[i].tls.required != TlsRequired::kNone && !all[i].tls.configured())
       top.fail_at(key_of(i, "tls.required"), "requiring TLS needs a certificate and private_key");
   }
@@ -595,6 +587,19 @@ DomainConfig Config::default_domain() const {
                       .limits = limits,
                       .own_ports = passive.ports.has_value(),
                       .own_certificate = tls.configured()};
+}
+
+TlsConfig Config::served_tls() const {
+  TlsConfig served = tls;
+  for (const auto& d : domains) {
+    if (!d.own_certificate || d.hosts.empty()) continue;
+    served.certificates.push_back(
+        CertificatePair{.certificate = d.tls.certificate, .private_key = d.tls.private_key, .hosts = d.hosts});
+    for (const auto& pair : d.tls.certificates)
+      served.certificates.push_back(CertificatePair{
+          .certificate = pair.certificate, .private_key = pair.private_key, .hosts = pair.hosts.empty() ? d.hosts : pair.hosts});
+  }
+  return served;
 }
 
 Config Config::for_domain(const DomainConfig& domain) const {

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <iterator>
 #include <memory>
 #include <mutex>
 
@@ -102,7 +103,7 @@ class JsonFormatter final : public spdlog::formatter {
     if (!payload.empty() && payload.front() == kStructured) {
       line.append(payload.substr(1));
     } else {
-      line += R"("session":null,"client":null,"user":null,"event":"server","message":)";
+      line += R"("session":null,"client":null,"user":null,"domain":null,"event":"server","message":)";
       append_quoted(line, payload);
     }
     line += "}\n";
@@ -181,7 +182,9 @@ void session_event(spdlog::level::level_enum level, const SessionRef& session, s
   if (!logger->should_log(level)) return;
   std::string line;
   if (!g_json.load(std::memory_order_relaxed)) {
-    line = fmt::format("s={} {} {} ", session.id, session.client, session.user.empty() ? "-" : session.user);
+    line = fmt::format("s={} {} {}", session.id, session.client, session.user.empty() ? "-" : session.user);
+    if (session.domain != "default") fmt::format_to(std::back_inserter(line), "@{}", session.domain);
+    line += ' ';
     line.append(message);
   } else {
     line += kStructured;
@@ -193,6 +196,8 @@ void session_event(spdlog::level::level_enum level, const SessionRef& session, s
     } else {
       append_quoted(line, session.user);
     }
+    line += R"(,"domain":)";
+    append_quoted(line, session.domain);
     line += R"(,"event":)";
     append_quoted(line, event);
     line += R"(,"message":)";

@@ -35,10 +35,12 @@ struct SessionRef {
   std::uint64_t id = 0;
   std::string_view client;
   std::string_view user;  // empty: not logged in yet
+  std::string_view domain = "default";
 };
 
-// One session log line. Text: "s=<id> <client> <user or -> <message>". JSON: an object with the keys
-// time, level, session, client, user, event, message and then `fields`. The message and the values are
+// One session log line. Text: "s=<id> <client> <user or -> <message>", the user column followed by
+// "@<domain>" in a domain other than the default. JSON: an object with the keys time, level, session,
+// client, user, domain, event, message and then `fields`. The message and the values are
 // data, never format strings.
 void session_event(spdlog::level::level_enum level, const SessionRef& session, std::string_view event,
                    std::string_view message, std::initializer_list<Field> fields = {});

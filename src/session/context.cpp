@@ -13,22 +13,52 @@ namespace {
 // CCC: how long the client may take to start the TLS closure itself before ours goes first.
 constexpr Duration kCccClientFirst = std::chrono::milliseconds(250);
 
+// The domain a connection to `listener` starts in: the one it is tied to, else the default. Null: the
+// listener's domain is gone (a reload removed it).
+std::shared_ptr<const Domain> first_domain(const Snapshot& snapshot, const config::ListenerConfig& listener) {
+  if (listener.domain.empty()) return snapshot.default_domain();
+  return snapshot.by_name(listener.domain);
+}
+
+const Domain& usable(const Snapshot& snapshot, const std::shared_ptr<const Domain>& domain) {
+  return domain ? *domain : *snapshot.default_domain();
+}
+
 }  // namespace
+
+std::string_view describe(DomainChoice how) noexcept {
+  switch (how) {
+    case DomainChoice::kNone:
+      return "the default";
+    case DomainChoice::kListener:
+      return "by the listener";
+    case DomainChoice::kSni:
+      return "by the TLS server name";
+    case DomainChoice::kHost:
+      return "by HOST";
+    case DomainChoice::kUserName:
+      return "by the user name";
+  }
+  return "?";
+}
 
 SessionContext::SessionContext(Services& svc, Snapshot snap, std::uint64_t session_id,
                                ControlTransport& transport, const config::ListenerConfig& listener_cfg,
                                std::optional<asio::ip::address> client)
     : services(svc),
       snapshot(std::move(snap)),
-      config(snapshot.config),
+      domain(first_domain(snapshot, listener_cfg)),
+      domain_choice(listener_cfg.domain.empty() ? DomainChoice::kNone : DomainChoice::kListener),
+      domain_state(&svc.domain_state(usable(snapshot, domain).name)),
+      config(usable(snapshot, domain).config),
       listener(listener_cfg),
       id(session_id),
       peer(normalize(client ? *client : transport.remote_address())),
       local(normalize(transport.local_address())),
-      tls(svc.tls ? svc.tls->current() : nullptr),
+      tls(usable(snapshot, domain).tls ? usable(snapshot, domain).tls->current() : nullptr),
       control(transport, *svc.clock),
-      data(transport.executor(), *snapshot.ports, peer, local,
-           DataChannelOptions::from(*snapshot.config, listener_cfg)),
+      data(transport.executor(), *usable(snapshot, domain).ports, peer, local,
+           DataChannelOptions::from(*config, listener_cfg)),
       data_link(*this),
       // An abort ends the pending accept or connect, and an early TLS handshake, too.
       transfer(transport.executor(), [this] { data_link.abort(); }),
@@ -43,10 +73,26 @@ SessionContext::SessionContext(Services& svc, Snapshot snap, std::uint64_t sessi
   });
 }
 
+void SessionContext::enter_domain(std::shared_ptr<const Domain> next, DomainChoice how) {
+  domain = std::move(next);
+  domain_choice = how;
+  domain_state = &services.domain_state(domain->name);
+  config = domain->config;
+  data.reconfigure(*domain->ports, DataChannelOptions::from(*config, listener));
+  live->set_domain(domain->name);
+  log(spdlog::level::info, "domain", "domain {} ({})", domain->name, describe(how));
+}
+
+const std::string& SessionContext::domain_name() const noexcept {
+  static const std::string kDefault = "default";
+  return domain ? domain->name : kDefault;
+}
+
 void SessionContext::log_fields(spdlog::level::level_enum level, std::string_view event,
                                 std::string_view message, std::initializer_list<obs::Field> fields) const {
   const std::string client = peer.to_string();
-  obs::session_event(level, {.id = id, .client = client, .user = state.user_name}, event, message, fields);
+  obs::session_event(level, {.id = id, .client = client, .user = state.user_name, .domain = domain_name()},
+                     event, message, fields);
 }
 
 Task<void> SessionContext::preliminary(const Reply& reply) {
@@ -77,6 +123,7 @@ Task<bool> SessionContext::upgrade_control() {
   control_cleared = false;
   auto facts = tls::SessionBinding::facts(*stream);
   client_certificate = std::move(facts.client_identities);
+  if (!co_await follow_server_name(facts.server_name)) co_return false;
   obs::metrics().handshake(obs::Channel::kControl,
                            facts.resumed ? obs::Handshake::kResumed : obs::Handshake::kFull);
   gauge.set_tls(true);
@@ -84,6 +131,24 @@ Task<bool> SessionContext::upgrade_control() {
   log(spdlog::level::info, "tls", "control connection secured: {}{}", facts.description,
       client_certificate.empty() ? "" : ", client certificate " + client_certificate.front());
   co_return true;
+}
+
+Task<bool> SessionContext::follow_server_name(const std::string& server_name) {
+  if (server_name.empty() || state.logged_in() || domain_choice == DomainChoice::kListener) co_return true;
+  auto named = snapshot.by_host(server_name);
+  if (named == nullptr || named == domain) co_return true;
+  if (domain_choice == DomainChoice::kNone) {
+    enter_domain(std::move(named), DomainChoice::kSni);
+    co_return true;
+  }
+  // SECURITY: HOST chose one site and the TLS handshake asked for another (a certificate for one name,
+  // the users of another): refused, as ProFTPD does.
+  log(spdlog::level::warn, "domain_refused", "TLS server name {} (domain {}) contradicts HOST {} (domain {})",
+      log_safe(server_name), named->name, log_safe(state.host), domain_name());
+  co_await control.send(Reply{ReplyCode::kServiceUnavailable,
+                              "The TLS server name names another site than HOST; closing.",
+                              protocol::AfterReply::kClose});
+  co_return false;
 }
 
 Task<bool> SessionContext::downgrade_control() {

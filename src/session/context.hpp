@@ -31,6 +31,11 @@ using protocol::ReplyCode;
 // it). kAdmin: an administrator ended it (SessionRegistry::end).
 enum class EndReason : std::uint8_t { kNone, kLoginTimeout, kIdleTimeout, kStopping, kNotReading, kAdmin };
 
+// How a session's domain was chosen (README "Domains"), in the order they take precedence: a listener
+// tied to a domain, the TLS server name (SNI), HOST, a user@host login name; kNone: the default, so far.
+enum class DomainChoice : std::uint8_t { kNone, kListener, kSni, kHost, kUserName };
+[[nodiscard]] std::string_view describe(DomainChoice how) noexcept;
+
 class SessionContext {
  public:
   // `client`: the address from a PROXY protocol header, which replaces the socket's peer everywhere
@@ -41,8 +46,13 @@ class SessionContext {
                  std::optional<asio::ip::address> client = std::nullopt);
 
   Services& services;
-  const Snapshot snapshot;                       // configuration, users, passive settings at the start
-  std::shared_ptr<const config::Config> config;  // snapshot.config
+  const Snapshot snapshot;  // configuration, domains, users, passive settings at the start
+  // The session's domain: the listener's (or the default) at first; HOST, SNI or user@host may choose
+  // another before login (enter_domain). Null when the listener's domain was removed by a reload.
+  std::shared_ptr<const Domain> domain;
+  DomainChoice domain_choice = DomainChoice::kNone;
+  DomainState* domain_state;                     // services.domain_state(domain's name)
+  std::shared_ptr<const config::Config> config;  // domain->config: the domain's view of the configuration
   const config::ListenerConfig listener;
   const std::uint64_t id;
   const asio::ip::address peer;   // the control peer (normalized)
@@ -94,8 +104,17 @@ class SessionContext {
   }
   [[nodiscard]] const vfs::LocalFs& fs() const { return *state.fs; }
 
+  // The session belongs to `next` from now on: its users, passive settings and ports, limits, banner.
+  // Before login only, with no data connection prepared.
+  void enter_domain(std::shared_ptr<const Domain> next, DomainChoice how);
+  // The domain's name for logs and limits ("default" without one).
+  [[nodiscard]] const std::string& domain_name() const noexcept;
+
   // AUTH TLS after its 234, and implicit TLS at connect. False: the session must end.
   Task<bool> upgrade_control();
+  // The TLS server name (SNI) of the control connection chooses the domain, unless the listener did;
+  // after HOST it must name HOST's domain. False: it does not (421 sent), the session must end.
+  Task<bool> follow_server_name(const std::string& server_name);
   // CCC after its 200: close_notify both ways, then clear text again.
   Task<bool> downgrade_control();
   // The end of the session: a TLS control connection gets our close_notify after the last reply

@@ -72,7 +72,7 @@ DataChannel::DataChannel(asio::any_io_executor executor, net::PassivePortPool& p
                          const asio::ip::address& control_peer, asio::ip::address control_local,
                          DataChannelOptions options)
     : executor_(std::move(executor)),
-      ports_(ports),
+      ports_(&ports),
       control_peer_(normalize(control_peer)),
       control_local_(std::move(control_local)),
       options_(std::move(options)) {}
@@ -80,11 +80,11 @@ DataChannel::DataChannel(asio::any_io_executor executor, net::PassivePortPool& p
 Result<std::uint16_t, DataError> DataChannel::try_listen() {
   // A port busy in the OS (another program, a socket in TIME_WAIT bound without reuse) is skipped;
   // bounded so that a range full of foreign listeners cannot make us spin.
-  const std::size_t attempts = ports_.ranged() ? std::min<std::size_t>(ports_.capacity(), 64) : 1;
+  const std::size_t attempts = ports_->ranged() ? std::min<std::size_t>(ports_->capacity(), 64) : 1;
   for (std::size_t i = 0; i < attempts; ++i) {
-    auto port = ports_.acquire(control_peer_);
+    auto port = ports_->acquire(control_peer_);
     if (!port) return Unexpected{DataError::kNoPassivePort};
-    net::PortLease lease(&ports_, *port);
+    net::PortLease lease(ports_, *port);
     tcp::acceptor acceptor(executor_);
     std::error_code ec;
     const tcp::endpoint ep(control_local_, *port);
@@ -108,9 +108,9 @@ Result<std::uint16_t, DataError> DataChannel::try_listen() {
 Task<bool> DataChannel::wait_for_port(Duration limit) {
   auto timer = std::make_shared<asio::steady_timer>(executor_, limit);
   const auto id =
-      ports_.add_waiter([timer, ex = executor_] { asio::post(ex, [timer] { timer->cancel(); }); });
+      ports_->add_waiter([timer, ex = executor_] { asio::post(ex, [timer] { timer->cancel(); }); });
   auto [ec] = co_await timer->async_wait(kTuple);
-  ports_.remove_waiter(id);
+  ports_->remove_waiter(id);
   co_return ec == asio::error::operation_aborted;
 }
 
@@ -118,8 +118,8 @@ Task<Result<std::uint16_t, DataError>> DataChannel::listen_passive() {
   reset();
   auto r = try_listen();
   if (r || r.error() != DataError::kNoPassivePort) co_return r;
-  spdlog::warn("passive port range exhausted ({} ports in use, {} exhaustions so far){}", ports_.in_use(),
-               ports_.exhaustions(), options_.wait_when_exhausted ? ": waiting for a free port" : "");
+  spdlog::warn("passive port range exhausted ({} ports in use, {} exhaustions so far){}", ports_->in_use(),
+               ports_->exhaustions(), options_.wait_when_exhausted ? ": waiting for a free port" : "");
   if (!options_.wait_when_exhausted) co_return r;
   const auto deadline = std::chrono::steady_clock::now() + options_.exhausted_wait;
   for (;;) {

@@ -69,6 +69,11 @@ class DataChannel {
   void on_foreign_peer(std::function<void(const asio::ip::address&)> hook) {
     foreign_hook_ = std::move(hook);
   }
+  // Another domain's port pool and settings (HOST, SNI or user@host chose it); only while unprepared.
+  void reconfigure(net::PassivePortPool& ports, DataChannelOptions options) {
+    ports_ = &ports;
+    options_ = std::move(options);
+  }
   // Active mode: the next transfer connects to `target` (checked by the caller: the control peer).
   void set_active(const tcp::endpoint& target);
 
@@ -101,7 +106,7 @@ class DataChannel {
   Task<Result<tls::Stream, DataError>> connect(Duration timeout);
 
   asio::any_io_executor executor_;
-  net::PassivePortPool& ports_;
+  net::PassivePortPool* ports_;
   asio::ip::address control_peer_;
   asio::ip::address control_local_;
   std::optional<tcp::acceptor> acceptor_;

@@ -20,6 +20,11 @@ void LiveSession::set_user(std::string user) {
   user_ = std::move(user);
 }
 
+void LiveSession::set_domain(std::string domain) {
+  std::lock_guard lock(mutex_);
+  domain_ = std::move(domain);
+}
+
 void LiveSession::set_tls(std::string description) {
   std::lock_guard lock(mutex_);
   tls_ = std::move(description);

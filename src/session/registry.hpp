@@ -64,6 +64,7 @@ class LiveSession {
 
   // The session's own loop only (the setters lock briefly; progress is a relaxed atomic).
   void set_user(std::string user);        // empty: logged out
+  void set_domain(std::string domain);    // HOST, SNI or user@host chose another one
   void set_tls(std::string description);  // empty: clear text again (CCC)
   void set_data_tls_reused(bool reused);
   void touch() noexcept;  // a command arrived, or a transfer ended: idle restarts

@@ -3,8 +3,11 @@
 // ports, the registry of live sessions. Owned by the server; outlives every session.
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include "auth/user_store.hpp"
 #include "config/config.hpp"
@@ -22,20 +25,47 @@
 
 namespace ftpsd::session {
 
+// One domain (README "Domains") as its sessions see it: its view of the configuration and what is built
+// from it. "default" is the top-level settings.
+struct Domain {
+  std::string name = "default";
+  std::vector<std::string> hosts;                // lower case (config::DomainConfig::hosts)
+  std::shared_ptr<const config::Config> config;  // config::Config::for_domain
+  std::shared_ptr<const auth::UserStore> users;
+  std::shared_ptr<const net::PassiveAddressPolicy> passive_policy;
+  std::shared_ptr<net::PassivePortPool> ports;  // the default's, unless the domain has passive.ports
+  // Its certificate store; the default's when it has no certificate of its own; null without TLS.
+  std::shared_ptr<tls::ContextStore> tls;
+};
+
 // What a reload replaces as a whole: the configuration and what is built from it. A session takes the
 // current snapshot when it starts and keeps it to its end (its transfers and data connections too).
 struct Snapshot {
-  std::shared_ptr<const config::Config> config;
-  std::shared_ptr<const auth::UserStore> users;
-  std::shared_ptr<const net::PassiveAddressPolicy> passive_policy;
-  std::shared_ptr<net::PassivePortPool> ports;  // the same pool until passive.ports changes
+  std::shared_ptr<const config::Config> config;  // the whole file
+  std::vector<std::shared_ptr<const Domain>> domains;  // [0]: "default", then the [[domains]]
+
+  [[nodiscard]] const std::shared_ptr<const Domain>& default_domain() const { return domains.front(); }
+  // nullptr: no such domain.
+  [[nodiscard]] std::shared_ptr<const Domain> by_name(std::string_view name) const;
+  // A host name of HOST, SNI or user@host (any case); nullptr: no domain has it.
+  [[nodiscard]] std::shared_ptr<const Domain> by_host(std::string_view host) const;
+};
+
+// What lasts across reloads for each domain name: its bandwidth buckets and its counters (metrics).
+struct DomainState {
+  net::RateLimiter download_limit;  // limits.download_rate, shared by the domain's sessions
+  net::RateLimiter upload_limit;    // limits.upload_rate
+  std::atomic<std::uint64_t> logins_ok{0};
+  std::atomic<std::uint64_t> logins_failed{0};
+  std::atomic<std::uint64_t> bytes_sent{0};
+  std::atomic<std::uint64_t> bytes_received{0};
 };
 
 struct Services {
   explicit Services(Snapshot first, runtime::BlockingPool& pool, tls::ContextStore* tls_store)
       : blocking(pool), tls(tls_store), current_(std::move(first)) {}
 
-  // Thread-safe: a copy of the current snapshot (four shared_ptr copies under a mutex, once a session).
+  // Thread-safe: a copy of the current snapshot (under a mutex, once a session).
   [[nodiscard]] Snapshot snapshot() const {
     std::lock_guard lock(mutex_);
     return current_;
@@ -58,8 +88,6 @@ struct Services {
   net::KeyedCounter sessions_per_ip;    // by client address (the PROXY header's on proxied listeners)
   net::KeyedCounter sessions_per_user;  // by user name, from login to logout
   net::Bans bans;
-  net::RateLimiter download_limit;  // limits.download_rate, shared by all sessions
-  net::RateLimiter upload_limit;    // limits.upload_rate
   // Graceful stop (SIGTERM): once set, idle sessions get 421 and end; running transfers may go on
   // until stop_deadline, then they are aborted and their sessions end with 421 too.
   std::atomic<bool> stopping{false};
@@ -69,9 +97,16 @@ struct Services {
   // tests put a manual clock here before any session starts.
   Clock* clock = &Clock::steady();
 
+  // The lasting state of the domain named `name`, made on first use (domains come from the
+  // configuration only, so there are few). Thread-safe; the reference stays valid.
+  DomainState& domain_state(std::string_view name);
+  // Every domain's state so far, by name (the metrics).
+  [[nodiscard]] std::vector<std::pair<std::string, const DomainState*>> domain_states() const;
+
  private:
   mutable std::mutex mutex_;
   Snapshot current_;
+  std::map<std::string, std::unique_ptr<DomainState>, std::less<>> domain_states_;  // under mutex_
 };
 
 }  // namespace ftpsd::session

@@ -16,7 +16,7 @@ namespace {
 std::optional<Reply> refuse_clear_login(const SessionContext& ctx, const protocol::Command& cmd) {
   if (ctx.control.secure()) return std::nullopt;
   const std::string& name = cmd.verb == protocol::Verb::kUser ? cmd.argument : ctx.state.user_name;
-  const auto user = auth::share_user(ctx.snapshot.users, name);
+  const auto user = auth::share_user(ctx.domain->users, name);
   if (effective_tls_required(*ctx.config, user.get()) == config::TlsRequired::kNone) return std::nullopt;
   ctx.log(spdlog::level::info, "tls_required", "{} refused on a clear control connection: {}",
           protocol::verb_name(cmd.verb), tls_required_setting(*ctx.config, user.get()));
@@ -201,7 +201,7 @@ Task<Next> control_loop(SessionContext& ctx) {
 SessionRegistry::Registration register_session(SessionContext& ctx,
                                                const std::shared_ptr<SessionContext*>& alive) {
   return ctx.services.registry.add(
-      {.id = ctx.id, .client = ctx.peer.to_string(), .listener = ctx.listener.address, .domain = "default"},
+      {.id = ctx.id, .client = ctx.peer.to_string(), .listener = ctx.listener.address, .domain = ctx.domain_name()},
       ctx.control.executor(),
       [weak = std::weak_ptr<SessionContext*>(alive)] {
         if (const auto session = weak.lock()) end_session(**session, EndReason::kAdmin);
@@ -267,6 +267,13 @@ void park(std::unique_ptr<Session> session);
 // more, or closes it. An implicit-TLS listener does its handshake before the greeting.
 Task<Next> greet(Session& s) {
   SessionContext& ctx = s.ctx;
+  if (ctx.domain == nullptr) {
+    // A reload removed the domain this listener is tied to; its running sessions finish, new ones go.
+    ctx.log(spdlog::level::warn, "domain_refused", "listener {} is tied to domain {}, which is no longer configured",
+            ctx.listener.address, ctx.listener.domain);
+    co_await ctx.control.send(Reply{ReplyCode::kServiceUnavailable, "This site is no longer served here; closing."});
+    co_return Next::kEnd;
+  }
   if (ctx.listener.tls == config::TlsMode::kImplicit) {
     if (!co_await ctx.upgrade_control()) co_return Next::kEnd;
     ctx.state.pbsz = true;  // RFC 4217 §3 / implicit convention: data connections are protected too

@@ -50,10 +50,12 @@ void SessionBinding::issue_ticket(Stream* control) noexcept {
 
 ConnectionFacts SessionBinding::facts(const Stream& stream) {
   SSL* ssl = stream.native();
+  const char* sni = ssl != nullptr ? SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) : nullptr;
   return {.description = describe_connection(ssl),
           .resumed = ssl != nullptr && SSL_session_reused(ssl) == 1,
           .client_identities =
-              ssl != nullptr ? ServerContext::client_identities(ssl) : std::vector<std::string>{}};
+              ssl != nullptr ? ServerContext::client_identities(ssl) : std::vector<std::string>{},
+          .server_name = sni != nullptr ? std::string(sni) : std::string()};
 }
 
 std::string SessionBinding::describe(const Stream* stream) {

@@ -20,6 +20,7 @@ struct ConnectionFacts {
   std::string description;                     // "TLSv1.3 TLS_AES_128_GCM_SHA256"
   bool resumed = false;                        // an abbreviated handshake (a resumed session)
   std::vector<std::string> client_identities;  // a verified client certificate's CN and SANs
+  std::string server_name;                     // the client's SNI (control connection); empty: none
 };
 
 class SessionBinding {

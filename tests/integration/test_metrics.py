@@ -49,7 +49,7 @@ def test_metrics_move_after_login_and_transfers(make_server):
                    "ftpsd_connections_refused_total", "ftpsd_protocol_abuse_total", "ftpsd_bans_total",
                    "ftpsd_banned_addresses"):
         assert f"# TYPE {family} " in body, family
-    assert before['ftpsd_passive_ports{state="capacity"}'] == 10
+    assert before['ftpsd_passive_ports{domain="default",state="capacity"}'] == 10
     assert before['ftpsd_logins_total{result="ok"}'] == 0
     payload = b"x" * 100_000
     with Control.to(srv) as bad:
@@ -63,7 +63,7 @@ def test_metrics_move_after_login_and_transfers(make_server):
         assert retr_bytes(ctl, "up.bin") == payload
         data = ctl.pasv()  # held open: one passive port in use at the next scrape
         held, _ = scrape(url)
-        assert held['ftpsd_passive_ports{state="in_use"}'] == 1
+        assert held['ftpsd_passive_ports{domain="default",state="in_use"}'] == 1
         data.close()
         ctl.expect("ABOR", "225")
     deadline = time.monotonic() + 10
@@ -82,8 +82,8 @@ def test_metrics_move_after_login_and_transfers(make_server):
     assert after['ftpsd_transfer_bytes_total{direction="out"}'] == len(payload)
     assert after['ftpsd_transfer_duration_seconds_count{direction="out"}'] == 1
     assert after['ftpsd_transfer_duration_seconds_bucket{direction="out",le="+Inf"}'] == 1
-    assert after['ftpsd_passive_ports{state="in_use"}'] == 0
-    assert after['ftpsd_passive_ports{state="cooling"}'] >= 1  # released ports wait out TIME_WAIT
+    assert after['ftpsd_passive_ports{domain="default",state="in_use"}'] == 0
+    assert after['ftpsd_passive_ports{domain="default",state="cooling"}'] >= 1  # released ports wait out TIME_WAIT
 
 
 def test_metrics_count_data_connection_failures_and_active_connects(make_server):

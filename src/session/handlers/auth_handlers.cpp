@@ -8,6 +8,7 @@
 #include "obs/metrics.hpp"
 #include "session/abuse.hpp"
 #include "session/handlers/handlers.hpp"
+#include "session/security_policy.hpp"
 #include "util/limits.hpp"
 
 namespace ftpsd::session::handlers {
@@ -30,7 +31,7 @@ Task<std::shared_ptr<const auth::User>> authenticate(SessionContext& ctx, std::s
                                                             .write = false,
                                                             .anonymous = true});
   }
-  auto found = auth::share_user(ctx.snapshot.users, name);
+  auto found = auth::share_user(ctx.domain->users, name);
   const bool ok = co_await ctx.blocking([&] {
     if (!found) {
       auth::verify_dummy(password);  // same time as a wrong password: no user enumeration
@@ -50,6 +51,7 @@ Task<std::shared_ptr<const auth::User>> authenticate(SessionContext& ctx, std::s
 Task<Reply> login_failed(SessionContext& ctx, std::string user, std::string why, Reply reply) {
   ++ctx.state.failed_logins;
   obs::count(obs::metrics().logins_failed);
+  ctx.domain_state->logins_failed.fetch_add(1, std::memory_order_relaxed);
   // The session log's line (session id, user; JSON event "login_failed"); report_offence below writes
   // the fixed-format line that fail2ban matches.
   ctx.log(spdlog::level::warn, "login_failed", "login failed for user '{}': {}", log_safe(user), why);
@@ -80,7 +82,9 @@ Task<Reply> finish_login(SessionContext& ctx, std::shared_ptr<const auth::User> 
   net::KeyedCounter::Lease slot;
   if (!user->anonymous) {
     const auto limit = user->max_sessions.value_or(ctx.config->server.max_sessions_per_user);
-    auto lease = ctx.services.sessions_per_user.try_acquire(user->name, limit);
+    // The same name in two domains is two accounts.
+    const std::string key = ctx.domain_name() == "default" ? user->name : ctx.domain_name() + "\n" + user->name;
+    auto lease = ctx.services.sessions_per_user.try_acquire(key, limit);
     if (!lease) {
       obs::count(obs::metrics().refused_per_user);
       ctx.log(spdlog::level::warn, "login_refused",
@@ -99,9 +103,11 @@ Task<Reply> finish_login(SessionContext& ctx, std::shared_ptr<const auth::User> 
             user->name, fs.error().message());
     ctx.state.phase = LoginPhase::kAwaitingUser;
     obs::count(obs::metrics().logins_failed);
+    ctx.domain_state->logins_failed.fetch_add(1, std::memory_order_relaxed);
     co_return Reply{ReplyCode::kNotLoggedIn, "Login incorrect."};
   }
   obs::count(obs::metrics().logins_ok);
+  ctx.domain_state->logins_ok.fetch_add(1, std::memory_order_relaxed);
   ctx.state.fs = std::move(*fs);
   ctx.state.user = std::move(user);
   ctx.state.user_slot = std::move(slot);
@@ -121,6 +127,31 @@ bool certificate_matches(const SessionContext& ctx, const auth::User& user) {
   return std::find(ids.begin(), ids.end(), want) != ids.end();
 }
 
+// "alice@ftp.acme.example" or "alice@acme": for clients that send neither SNI nor HOST, the part after
+// the last '@' names the domain (one of its hosts, or its name) and the rest is the user. A name that
+// exists as written in the session's domain (e-mail-like user names) is left as it is. Returns the user
+// name to log in as.
+std::string follow_user_name(SessionContext& ctx, const std::string& name) {
+  if (ctx.domain_choice != DomainChoice::kNone) return name;
+  const auto at = name.rfind('@');
+  if (at == std::string::npos || at == 0 || at + 1 == name.size()) return name;
+  if (auth::share_user(ctx.domain->users, name) != nullptr) return name;
+  const std::string_view suffix = std::string_view(name).substr(at + 1);
+  auto named = ctx.snapshot.by_host(suffix);
+  if (named == nullptr) named = ctx.snapshot.by_name(suffix);
+  if (named == nullptr) return name;
+  ctx.enter_domain(std::move(named), DomainChoice::kUserName);
+  return name.substr(0, at);
+}
+
+// An IP address as HOST may carry it (RFC 7151 §3: "[2001:db8::1]" or "192.0.2.1").
+bool is_address_literal(std::string_view host) {
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') return true;
+  std::error_code ec;
+  (void)asio::ip::make_address_v4(std::string(host), ec);
+  return !ec;
+}
+
 }  // namespace
 
 Task<Reply> user(SessionContext& ctx, const Command& cmd) {
@@ -128,19 +159,31 @@ Task<Reply> user(SessionContext& ctx, const Command& cmd) {
     co_return Reply{ReplyCode::kBadSequence, "Already logged in; use REIN to change user."};
   if (cmd.argument.size() > limits::kMaxUserName)
     co_return Reply{ReplyCode::kBadArgument, "User name too long."};
-  ctx.state.user_name = cmd.argument;
+  const auto before = ctx.domain;
+  ctx.state.user_name = follow_user_name(ctx, cmd.argument);
+  const std::string& name = ctx.state.user_name;
+  // SECURITY: the domain the name chose may want TLS for logins, which the session's first domain did
+  // not (the command table checked that one): no password in clear for it either.
+  if (ctx.domain != before && !ctx.control.secure()) {
+    const auto user = auth::share_user(ctx.domain->users, name);
+    if (effective_tls_required(*ctx.config, user.get()) != config::TlsRequired::kNone) {
+      ctx.log(spdlog::level::info, "tls_required", "USER refused on a clear control connection: {}",
+              tls_required_setting(*ctx.config, user.get()));
+      co_return Reply{ReplyCode::kNotLoggedIn, "Login only over TLS: send AUTH TLS first."};
+    }
+  }
   ctx.state.phase = LoginPhase::kAwaitingPassword;
-  if (ctx.config->users.anonymous && is_anonymous_name(cmd.argument))
+  if (ctx.config->users.anonymous && is_anonymous_name(name))
     co_return Reply{ReplyCode::kNeedPassword, "Anonymous login ok, send your e-mail address as password."};
   if (!ctx.client_certificate.empty()) {
-    auto found = auth::share_user(ctx.snapshot.users, cmd.argument);
+    auto found = auth::share_user(ctx.domain->users, name);
     if (!found || !certificate_matches(ctx, *found)) {
       ctx.state.phase = LoginPhase::kAwaitingUser;
       // Arguments as locals first: clang 14 mishandles temporaries inside a co_await expression.
       std::string why =
           "client certificate " + log_safe(ctx.client_certificate.front()) + " not of this user";
       Reply refused{ReplyCode::kNotLoggedIn, "Your client certificate is not for this user."};
-      co_return co_await login_failed(ctx, cmd.argument, std::move(why), std::move(refused));
+      co_return co_await login_failed(ctx, name, std::move(why), std::move(refused));
     }
     if (ctx.config->tls.certificate_login) {
       // RFC 2228: 232, logged in on the strength of the security exchange; no password is asked.
@@ -181,6 +224,10 @@ Task<Reply> rein(SessionContext& ctx, const Command&) {
   }
   ctx.state = std::move(fresh);
   ctx.live->set_user({});
+  // HOST may be sent again (RFC 7151), and a user@host name may choose another domain: the session is
+  // back in the domain it began in. SNI and the listener's choice belong to the connection and stay.
+  if (ctx.domain_choice == DomainChoice::kHost || ctx.domain_choice == DomainChoice::kUserName)
+    ctx.enter_domain(ctx.snapshot.default_domain(), DomainChoice::kNone);
   co_return Reply{ReplyCode::kServiceReady, "Service ready for new user."};
 }
 
@@ -188,12 +235,35 @@ Task<Reply> quit(SessionContext&, const Command&) {
   co_return Reply{ReplyCode::kClosing, "Goodbye.", protocol::AfterReply::kClose};
 }
 
+// RFC 7151: the site the client wants, before USER. Its 220 carries the domain's banner.
 Task<Reply> host(SessionContext& ctx, const Command& cmd) {
-  // RFC 7151 §3: HOST comes before USER; a later one is a sequence error.
   if (ctx.state.phase != LoginPhase::kAwaitingUser)
     co_return Reply{ReplyCode::kBadSequence, "HOST must come before USER."};
-  ctx.state.host = cmd.argument;
-  co_return Reply{ReplyCode::kServiceReady, "Host accepted."};
+  if (!ctx.state.host.empty()) co_return Reply{ReplyCode::kBadSequence, "HOST was already sent."};
+  if (cmd.argument.size() > 253) co_return Reply{ReplyCode::kBadArgument, "Host name too long."};
+  // An address names no site: the session stays where it is. So does any name on a server without
+  // domains (nothing to choose among).
+  auto named = ctx.snapshot.by_host(cmd.argument);
+  if (named == nullptr && !is_address_literal(cmd.argument) && ctx.snapshot.domains.size() > 1) {
+    ctx.log(spdlog::level::info, "domain_refused", "HOST {}: no domain has this host name",
+            log_safe(cmd.argument));
+    co_return Reply{ReplyCode::kNotImplementedForParameter, "Unknown host: no site here has this name."};
+  }
+  if (named != nullptr && named != ctx.domain) {
+    if (ctx.domain_choice == DomainChoice::kListener)
+      co_return Reply{ReplyCode::kNotImplementedForParameter, "This address serves another site."};
+    if (ctx.domain_choice == DomainChoice::kSni) {
+      ctx.log(spdlog::level::warn, "domain_refused", "HOST {} (domain {}) contradicts the TLS server name",
+              log_safe(cmd.argument), named->name);
+      co_return Reply{ReplyCode::kNotImplementedForParameter,
+                      "HOST names another site than the TLS server name (SNI)."};
+    }
+    ctx.enter_domain(std::move(named), DomainChoice::kHost);
+  } else if (named != nullptr && ctx.domain_choice == DomainChoice::kNone) {
+    ctx.enter_domain(std::move(named), DomainChoice::kHost);
+  }
+  ctx.state.host = cmd.argument;  // the certificate's name for an AUTH TLS without SNI
+  co_return Reply{ReplyCode::kServiceReady, ctx.config->server.banner};
 }
 
 }  // namespace ftpsd::session::handlers

@@ -83,7 +83,7 @@ Task<Reply> pasv(SessionContext& ctx, const Command&) {
   // A 227 reply can only carry an IPv4 address (RFC 959); RFC 2428's EPSV works for both families.
   if (!ctx.peer.is_v4())
     co_return Reply{ReplyCode::kNetworkProtocolNotSupported, "PASV works only over IPv4; use EPSV."};
-  const auto choice = ctx.snapshot.passive_policy->choose(ctx.peer, ctx.local);
+  const auto choice = ctx.domain->passive_policy->choose(ctx.peer, ctx.local);
   if (!choice.address.is_v4())
     co_return Reply{ReplyCode::kNetworkProtocolNotSupported, "PASV works only over IPv4; use EPSV."};
   if (inet::is_public(ctx.peer) && !inet::is_public(choice.address))
@@ -96,7 +96,7 @@ Task<Reply> pasv(SessionContext& ctx, const Command&) {
   if (!port) co_return data_error_reply(port.error());
   co_return Reply{
       ReplyCode::kEnteringPassive,
-      protocol::format_pasv(choice.address.to_string(), ctx.snapshot.passive_policy->advertised_port(*port))};
+      protocol::format_pasv(choice.address.to_string(), ctx.domain->passive_policy->advertised_port(*port))};
 }
 
 Task<Reply> epsv(SessionContext& ctx, const Command& cmd) {
@@ -116,7 +116,7 @@ Task<Reply> epsv(SessionContext& ctx, const Command& cmd) {
   auto port = co_await listen_passive(ctx);
   if (!port) co_return data_error_reply(port.error());
   co_return Reply{ReplyCode::kEnteringExtendedPassive,
-                  protocol::format_epsv(ctx.snapshot.passive_policy->advertised_port(*port))};
+                  protocol::format_epsv(ctx.domain->passive_policy->advertised_port(*port))};
 }
 
 Task<Reply> port(SessionContext& ctx, const Command& cmd) {

@@ -19,13 +19,13 @@ using Clock = std::chrono::steady_clock;
 
 enum class Direction : std::uint8_t { kSend, kReceive };
 
-// The stricter of the global limit (limits.*_rate, one bucket for all sessions) and the user's own
+// The stricter of the domain's limit (limits.*_rate, one bucket for all its sessions) and the user's own
 // (per session) applies: both buckets are drawn from.
 Throttle throttle(SessionContext& ctx, Direction direction) {
   const bool down = direction == Direction::kSend;
   const std::uint64_t own =
       ctx.state.user ? (down ? ctx.state.user->download_rate : ctx.state.user->upload_rate) : 0;
-  return {.shared = down ? &ctx.services.download_limit : &ctx.services.upload_limit,
+  return {.shared = down ? &ctx.domain_state->download_limit : &ctx.domain_state->upload_limit,
           .shared_rate = down ? ctx.config->limits.download_rate : ctx.config->limits.upload_rate,
           .own = own != 0 ? std::make_shared<net::RateLimiter>() : nullptr,
           .own_rate = own};
@@ -60,7 +60,10 @@ void log_transfer(const SessionContext& ctx, std::string_view verb, std::string_
   if (verb == "LIST" || verb == "NLST" || verb == "MLSD" || !ctx.state.user) return;
   obs::metrics().transfer(direction == Direction::kSend ? obs::Direction::kOut : obs::Direction::kIn,
                           reply.code == ReplyCode::kTransferComplete, outcome.bytes, elapsed);
+  (direction == Direction::kSend ? ctx.domain_state->bytes_sent : ctx.domain_state->bytes_received)
+      .fetch_add(outcome.bytes, std::memory_order_relaxed);
   const auto& user = *ctx.state.user;
+  const bool in_default = ctx.domain_name() == "default";
   obs::write_xferlog({.end = std::chrono::system_clock::now(),
                       .duration = elapsed,
                       .remote_host = ctx.peer.to_string(),
@@ -69,7 +72,7 @@ void log_transfer(const SessionContext& ctx, std::string_view verb, std::string_
                       .ascii = ctx.state.type == TransferType::kAscii,
                       .incoming = direction == Direction::kReceive,
                       .anonymous = user.anonymous,
-                      .user = user.name,
+                      .user = in_default ? user.name : user.name + "@" + ctx.domain_name(),
                       .complete = reply.code == ReplyCode::kTransferComplete});
 }
 

@@ -56,7 +56,8 @@ Result<BuiltDomains, std::string> build_domains(const std::shared_ptr<const conf
     domain->name = d.name;
     domain->hosts = d.hosts;
     // The default's view is the whole configuration; a domain's is the top level with its sections.
-    domain->config = out.domains.empty() ? config : std::make_shared<const config::Config>(config->for_domain(d));
+    domain->config =
+        out.domains.empty() ? config : std::make_shared<const config::Config>(config->for_domain(d));
     auto store = users.get(d.users.file);
     if (!store) return Unexpected{fmt::format("domain {}: {}", d.name, store.error())};
     domain->users = std::move(*store);
@@ -75,7 +76,8 @@ Result<BuiltDomains, std::string> build_domains(const std::shared_ptr<const conf
     } else {
       // Its own store: what listeners tied to it hand out, and what the certificate watch reloads.
       auto own = std::make_shared<tls::ContextStore>(d.tls);
-      if (auto loaded = own->reload(); !loaded) return Unexpected{fmt::format("domain {}: TLS: {}", d.name, loaded.error())};
+      if (auto loaded = own->reload(); !loaded)
+        return Unexpected{fmt::format("domain {}: TLS: {}", d.name, loaded.error())};
       domain->tls = std::move(own);
     }
     out.domains.push_back(std::move(domain));

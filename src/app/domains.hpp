@@ -24,8 +24,8 @@ struct BuiltDomains {
 // certificate to its hosts by SNI (config::Config::served_tls); null without TLS. `previous`: the
 // running snapshot on reload, whose port pools are kept for the domains whose passive.ports did not
 // change (their ports in use stay counted). Errors name the file and the reason.
-[[nodiscard]] Result<BuiltDomains, std::string> build_domains(const std::shared_ptr<const config::Config>& config,
-                                                              const std::shared_ptr<tls::ContextStore>& default_tls,
-                                                              const session::Snapshot* previous);
+[[nodiscard]] Result<BuiltDomains, std::string> build_domains(
+    const std::shared_ptr<const config::Config>& config,
+    const std::shared_ptr<tls::ContextStore>& default_tls, const session::Snapshot* previous);
 
 }  // namespace ftpsd::app

@@ -179,9 +179,9 @@ class Collector final : public prometheus::Collectable {
                           "Passive port range by domain: size, in use, and free but waiting for TIME_WAIT "
                           "(cooling)",
                           MetricType::Gauge);
-    auto& exhaustions = out.add("ftpsd_passive_port_exhaustions_total",
-                                "PASV/EPSV that found every passive port of the domain's range taken",
-                                MetricType::Counter);
+    auto& exhaustions =
+        out.add("ftpsd_passive_port_exhaustions_total",
+                "PASV/EPSV that found every passive port of the domain's range taken", MetricType::Counter);
     auto& early = out.add(
         "ftpsd_passive_port_early_reuses_total",
         "Passive ports handed to the same client again before its TIME_WAIT ended (nothing else free)",
@@ -189,9 +189,11 @@ class Collector final : public prometheus::Collectable {
     for (const auto& d : snapshot.domains) {
       if (d != snapshot.default_domain() && d->ports == snapshot.default_domain()->ports) continue;
       const auto& pool = *d->ports;
-      Families::sample(ports, static_cast<double>(pool.capacity()), {{"domain", d->name}, {"state", "capacity"}});
+      Families::sample(ports, static_cast<double>(pool.capacity()),
+                       {{"domain", d->name}, {"state", "capacity"}});
       Families::sample(ports, static_cast<double>(pool.in_use()), {{"domain", d->name}, {"state", "in_use"}});
-      Families::sample(ports, static_cast<double>(pool.cooling()), {{"domain", d->name}, {"state", "cooling"}});
+      Families::sample(ports, static_cast<double>(pool.cooling()),
+                       {{"domain", d->name}, {"state", "cooling"}});
       Families::sample(exhaustions, static_cast<double>(pool.exhaustions()), {{"domain", d->name}});
       Families::sample(early, static_cast<double>(pool.early_reuses()), {{"domain", d->name}});
     }
@@ -209,16 +211,20 @@ class Collector final : public prometheus::Collectable {
     std::map<std::string, std::size_t> now;
     for (const auto& d : services_.snapshot().domains) now[d->name] = 0;
     for (const auto& v : services_.registry.list()) ++now[v.domain];
-    for (const auto& [name, count] : now) Families::sample(sessions, static_cast<double>(count), {{"domain", name}});
+    for (const auto& [name, count] : now)
+      Families::sample(sessions, static_cast<double>(count), {{"domain", name}});
     auto& logins = out.add("ftpsd_domain_logins_total", "Logins by domain and result", MetricType::Counter);
-    auto& bytes = out.add("ftpsd_domain_transfer_bytes_total", "Bytes of file transfers by domain and direction",
-                          MetricType::Counter);
+    auto& bytes = out.add("ftpsd_domain_transfer_bytes_total",
+                          "Bytes of file transfers by domain and direction", MetricType::Counter);
     for (const auto& [name, state] : services_.domain_states()) {
-      Families::sample(logins, static_cast<double>(state->logins_ok.load()), {{"domain", name}, {"result", "ok"}});
+      Families::sample(logins, static_cast<double>(state->logins_ok.load()),
+                       {{"domain", name}, {"result", "ok"}});
       Families::sample(logins, static_cast<double>(state->logins_failed.load()),
                        {{"domain", name}, {"result", "failed"}});
-      Families::sample(bytes, static_cast<double>(state->bytes_received.load()), {{"direction", "in"}, {"domain", name}});
-      Families::sample(bytes, static_cast<double>(state->bytes_sent.load()), {{"direction", "out"}, {"domain", name}});
+      Families::sample(bytes, static_cast<double>(state->bytes_received.load()),
+                       {{"direction", "in"}, {"domain", name}});
+      Families::sample(bytes, static_cast<double>(state->bytes_sent.load()),
+                       {{"direction", "out"}, {"domain", name}});
     }
   }
   const session::Services& services_;

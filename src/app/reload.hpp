@@ -16,8 +16,8 @@ namespace ftpsd::app {
 struct ReloadPlan {
   session::Snapshot next;
   std::vector<std::shared_ptr<net::PassiveAddressPolicy>> policies;  // next.domains', for their resolvers
-  std::shared_ptr<tls::ServerContext> tls_context;    // null: TLS unchanged (not configured)
-  std::vector<std::string> warnings;                  // settings that need a restart, kept as they were
+  std::shared_ptr<tls::ServerContext> tls_context;                   // null: TLS unchanged (not configured)
+  std::vector<std::string> warnings;  // settings that need a restart, kept as they were
 };
 
 // Blocking (file reads, certificate loading, a DNS lookup for passive.address): on the worker pool.

@@ -95,7 +95,8 @@ std::optional<StartFiles> load_start_files(const std::shared_ptr<const config::C
   files.domains = std::move(*built);
   for (const auto& d : files.domains.domains) {
     if (d->name == "default") continue;
-    spdlog::info("domain {}: hosts {}, passive ports {}{}", d->name, d->hosts.empty() ? "-" : fmt::format("{}", fmt::join(d->hosts, ",")),
+    spdlog::info("domain {}: hosts {}, passive ports {}{}", d->name,
+                 d->hosts.empty() ? "-" : fmt::format("{}", fmt::join(d->hosts, ",")),
                  d->ports == files.domains.domains.front()->ports ? "of the default" : "of its own",
                  d->tls && d->tls != files.tls ? ", certificate " + d->tls->current()->description() : "");
   }

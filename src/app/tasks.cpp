@@ -10,7 +10,8 @@
 
 namespace ftpsd::app {
 
-std::vector<std::filesystem::path> user_roots(const std::vector<std::shared_ptr<const session::Domain>>& domains) {
+std::vector<std::filesystem::path> user_roots(
+    const std::vector<std::shared_ptr<const session::Domain>>& domains) {
   std::set<std::filesystem::path> roots;
   for (const auto& d : domains) {
     for (const auto& [name, user] : d->users->all()) roots.insert(user.root.lexically_normal());

@@ -15,7 +15,8 @@
 namespace ftpsd::app {
 
 // The root folders of every user (and of anonymous), once each.
-std::vector<std::filesystem::path> user_roots(const std::vector<std::shared_ptr<const session::Domain>>& domains);
+std::vector<std::filesystem::path> user_roots(
+    const std::vector<std::shared_ptr<const session::Domain>>& domains);
 
 // Upload temporaries older than `started` (seconds since the epoch) under `roots` are removed.
 Task<void> remove_stale_uploads(std::vector<std::filesystem::path> roots, runtime::BlockingPool& blocking,

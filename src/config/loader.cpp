@@ -379,7 +379,8 @@ bool is_domain_name(std::string_view s) {
 }
 
 std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
   return s;
 }
 
@@ -445,34 +446,45 @@ bool share_an_address(const std::vector<std::string>& a, const std::vector<std::
   return false;
 }
 
-// Names and hosts are unique, listeners name known domains, and no two port pools that can be bound on
-// one server address overlap.
-void check_domains(TableReader& top, const Config& c) {
-  std::vector<DomainConfig> all{c.default_domain()};
-  all.insert(all.end(), c.domains.begin(), c.domains.end());
-  auto key_of = [](std::size_t i, std::string_view key) {
+// The default (index 0) and the [[domains]], with the key paths of their settings.
+struct AllDomains {
+  explicit AllDomains(const Config& c) : list{c.default_domain()} {
+    list.insert(list.end(), c.domains.begin(), c.domains.end());
+  }
+  [[nodiscard]] static std::string key(std::size_t i, std::string_view key) {
     return i == 0 ? std::string(key) : fmt::format("domains[{}].{}", i - 1, key);
-  };
-  for (std::size_t i = 1; i < all.size(); ++i) {
+  }
+  std::vector<DomainConfig> list;
+};
+
+void check_names_and_hosts(TableReader& top, const Config& c, const AllDomains& all) {
+  const auto& d = all.list;
+  for (std::size_t i = 1; i < d.size(); ++i) {
     for (std::size_t j = 1; j < i; ++j) {
-      if (all[i].name == all[j].name)
-        top.fail_at(key_of(i, "name"), fmt::format("the name '{}' is already the name of {} (line {})", all[i].name,
-                                                   key_of(j, "name"), c.lines.of(key_of(j, "name"))));
-      for (const auto& host : all[i].hosts) {
-        if (std::find(all[j].hosts.begin(), all[j].hosts.end(), host) != all[j].hosts.end())
-          top.fail_at(key_of(i, "hosts"), fmt::format("the host '{}' already belongs to domain '{}' ({}, line {})",
-                                                      host, all[j].name, key_of(j, "hosts"),
-                                                      c.lines.of(key_of(j, "hosts"))));
+      if (d[i].name == d[j].name)
+        top.fail_at(AllDomains::key(i, "name"),
+                    fmt::format("the name '{}' is already the name of {} (line {})", d[i].name,
+                                AllDomains::key(j, "name"), c.lines.of(AllDomains::key(j, "name"))));
+      for (const auto& host : d[i].hosts) {
+        if (std::find(d[j].hosts.begin(), d[j].hosts.end(), host) != d[j].hosts.end())
+          top.fail_at(
+              AllDomains::key(i, "hosts"),
+              fmt::format("the host '{}' already belongs to domain '{}' ({}, line {})", host, d[j].name,
+                          AllDomains::key(j, "hosts"), c.lines.of(AllDomains::key(j, "hosts"))));
       }
     }
   }
+}
+
+void check_listener_domains(TableReader& top, const Config& c, const AllDomains& all) {
   for (std::size_t i = 0; i < c.listeners.size(); ++i) {
     const auto& l = c.listeners[i];
     if (l.domain.empty()) continue;
-    const auto it = std::find_if(all.begin(), all.end(), [&](const DomainConfig& d) { return d.name == l.domain; });
-    if (it == all.end()) {
+    const auto it = std::find_if(all.list.begin(), all.list.end(),
+                                 [&](const DomainConfig& d) { return d.name == l.domain; });
+    if (it == all.list.end()) {
       std::string known;
-      for (const auto& d : all) known += (known.empty() ? "" : ", ") + d.name;
+      for (const auto& d : all.list) known += (known.empty() ? "" : ", ") + d.name;
       top.fail_at(fmt::format("listeners[{}].domain", i),
                   fmt::format("no domain is named '{}' (the domains: {})", l.domain, known));
     }
@@ -480,34 +492,53 @@ void check_domains(TableReader& top, const Config& c) {
       top.fail_at(fmt::format("listeners[{}].tls", i),
                   fmt::format("a TLS listener needs a certificate for domain '{}'", l.domain));
   }
-  for (std::size_t i = 0; i < all.size(); ++i) {
-    if (!all[i].own_ports || !all[i].passive.ports) continue;
-    const auto& mine = *all[i].passive.ports;
+}
+
+// Two pools bound on one server address must not share a port.
+void check_port_overlaps(TableReader& top, const Config& c, const AllDomains& all) {
+  const auto& d = all.list;
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    if (!d[i].own_ports || !d[i].passive.ports) continue;
+    const auto& mine = *d[i].passive.ports;
     for (std::size_t j = 0; j < i; ++j) {
-      if (!all[j].own_ports || !all[j].passive.ports) continue;
-      const auto& theirs = *all[j].passive.ports;
+      if (!d[j].own_ports || !d[j].passive.ports) continue;
+      const auto& theirs = *d[j].passive.ports;
       if (mine.last < theirs.first || theirs.last < mine.first) continue;
-      if (!share_an_address(served_addresses(c, i == 0 ? "default" : all[i].name),
-                            served_addresses(c, j == 0 ? "default" : all[j].name)))
-        continue;
-      top.fail_at(key_of(i, "passive.ports"),
-                  fmt::format("the range {}-{} overlaps {}-{} of domain '{}' ({}, line {}) on the same server "
-                              "address; give each domain its own ports (a domain without passive.ports "
-                              "shares the default's)",
-                              mine.first, mine.last, theirs.first, theirs.last, all[j].name,
-                              key_of(j, "passive.ports"), c.lines.of(key_of(j, "passive.ports"))));
+      if (!share_an_address(served_addresses(c, d[i].name), served_addresses(c, d[j].name))) continue;
+      top.fail_at(
+          AllDomains::key(i, "passive.ports"),
+          fmt::format("the range {}-{} overlaps {}-{} of domain '{}' ({}, line {}) on the same server "
+                      "address; give each domain its own ports (a domain without passive.ports "
+                      "shares the default's)",
+                      mine.first, mine.last, theirs.first, theirs.last, d[j].name,
+                      AllDomains::key(j, "passive.ports"), c.lines.of(AllDomains::key(j, "passive.ports"))));
     }
   }
-  const bool shared_listener =
-      std::any_of(c.listeners.begin(), c.listeners.end(), [](const ListenerConfig& l) { return l.domain.empty(); });
-  for (std::size_t i = 1; i < all.size(); ++i) {
-    if (all[i].own_certificate && shared_listener && !c.tls.configured())
-      top.fail_at(key_of(i, "tls.certificate"),
-                  "on listeners shared by all domains, SNI chooses among the certificates of the default's TLS "
-                  "context: set tls.certificate and tls.private_key at the top level too");
-    if (all[i].tls.required != TlsRequired::kNone && !all[i].tls.configured())
-      top.fail_at(key_of(i, "tls.required"), "requiring TLS needs a certificate and private_key");
+}
+
+void check_domain_tls(TableReader& top, const Config& c, const AllDomains& all) {
+  const bool shared_listener = std::any_of(c.listeners.begin(), c.listeners.end(),
+                                           [](const ListenerConfig& l) { return l.domain.empty(); });
+  for (std::size_t i = 1; i < all.list.size(); ++i) {
+    const auto& d = all.list[i];
+    if (d.own_certificate && shared_listener && !c.tls.configured())
+      top.fail_at(
+          AllDomains::key(i, "tls.certificate"),
+          "on listeners shared by all domains, SNI chooses among the certificates of the default's TLS "
+          "context: set tls.certificate and tls.private_key at the top level too");
+    if (d.tls.required != TlsRequired::kNone && !d.tls.configured())
+      top.fail_at(AllDomains::key(i, "tls.required"), "requiring TLS needs a certificate and private_key");
   }
+}
+
+// Names and hosts are unique, listeners name known domains, no two port pools that can be bound on one
+// server address overlap, and certificates are where TLS needs them.
+void check_domains(TableReader& top, const Config& c) {
+  const AllDomains all(c);
+  check_names_and_hosts(top, c, all);
+  check_listener_domains(top, c, all);
+  check_port_overlaps(top, c, all);
+  check_domain_tls(top, c, all);
 }
 
 // The rules between sections: what one setting needs of another.
@@ -593,11 +624,12 @@ TlsConfig Config::served_tls() const {
   TlsConfig served = tls;
   for (const auto& d : domains) {
     if (!d.own_certificate || d.hosts.empty()) continue;
-    served.certificates.push_back(
-        CertificatePair{.certificate = d.tls.certificate, .private_key = d.tls.private_key, .hosts = d.hosts});
+    served.certificates.push_back(CertificatePair{
+        .certificate = d.tls.certificate, .private_key = d.tls.private_key, .hosts = d.hosts});
     for (const auto& pair : d.tls.certificates)
-      served.certificates.push_back(CertificatePair{
-          .certificate = pair.certificate, .private_key = pair.private_key, .hosts = pair.hosts.empty() ? d.hosts : pair.hosts});
+      served.certificates.push_back(CertificatePair{.certificate = pair.certificate,
+                                                    .private_key = pair.private_key,
+                                                    .hosts = pair.hosts.empty() ? d.hosts : pair.hosts});
   }
   return served;
 }

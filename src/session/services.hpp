@@ -41,7 +41,7 @@ struct Domain {
 // What a reload replaces as a whole: the configuration and what is built from it. A session takes the
 // current snapshot when it starts and keeps it to its end (its transfers and data connections too).
 struct Snapshot {
-  std::shared_ptr<const config::Config> config;  // the whole file
+  std::shared_ptr<const config::Config> config;        // the whole file
   std::vector<std::shared_ptr<const Domain>> domains;  // [0]: "default", then the [[domains]]
 
   [[nodiscard]] const std::shared_ptr<const Domain>& default_domain() const { return domains.front(); }

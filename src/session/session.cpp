@@ -201,7 +201,10 @@ Task<Next> control_loop(SessionContext& ctx) {
 SessionRegistry::Registration register_session(SessionContext& ctx,
                                                const std::shared_ptr<SessionContext*>& alive) {
   return ctx.services.registry.add(
-      {.id = ctx.id, .client = ctx.peer.to_string(), .listener = ctx.listener.address, .domain = ctx.domain_name()},
+      {.id = ctx.id,
+       .client = ctx.peer.to_string(),
+       .listener = ctx.listener.address,
+       .domain = ctx.domain_name()},
       ctx.control.executor(),
       [weak = std::weak_ptr<SessionContext*>(alive)] {
         if (const auto session = weak.lock()) end_session(**session, EndReason::kAdmin);
@@ -269,9 +272,11 @@ Task<Next> greet(Session& s) {
   SessionContext& ctx = s.ctx;
   if (ctx.domain == nullptr) {
     // A reload removed the domain this listener is tied to; its running sessions finish, new ones go.
-    ctx.log(spdlog::level::warn, "domain_refused", "listener {} is tied to domain {}, which is no longer configured",
-            ctx.listener.address, ctx.listener.domain);
-    co_await ctx.control.send(Reply{ReplyCode::kServiceUnavailable, "This site is no longer served here; closing."});
+    ctx.log(spdlog::level::warn, "domain_refused",
+            "listener {} is tied to domain {}, which is no longer configured", ctx.listener.address,
+            ctx.listener.domain);
+    co_await ctx.control.send(
+        Reply{ReplyCode::kServiceUnavailable, "This site is no longer served here; closing."});
     co_return Next::kEnd;
   }
   if (ctx.listener.tls == config::TlsMode::kImplicit) {

@@ -15,6 +15,7 @@ import pytest
 from conftest import BIN, PASSWORDS
 from helpers import Control, read_reply, run, send, wait_for
 from stock_ssl import stock
+from tls_helpers import ReusingFTP_TLS
 
 ACME_PASSWORD = "acme-alice-pw"
 GLOBEX_PASSWORD = "globex-alice-pw"
@@ -187,10 +188,15 @@ def test_host_chooses_the_domain_its_banner_users_root_and_passive_settings(site
 
 
 def test_ftplib_sends_host_and_transfers_in_its_domain(sites):
-    ftp = ftplib.FTP()
-    ftp.connect("127.0.0.1", sites.explicit, timeout=30)
+    # HOST before AUTH TLS, no SNI (ftplib sends none to an IP address): HOST chooses the certificate
+    ctx = verifying_context(sites.acme_cert)
+    ctx.check_hostname = False  # chained to acme's certificate is what is checked
+    ftp = ReusingFTP_TLS(context=ctx, timeout=30)
+    ftp.connect("127.0.0.1", sites.explicit)
     assert ftp.sendcmd("HOST ftp.acme.test").startswith("220 ACME")
+    ftp.auth()
     ftp.login("alice", ACME_PASSWORD)
+    ftp.prot_p()
     chunks = []
     ftp.retrbinary("RETR acme.txt", chunks.append)
     assert b"".join(chunks) == b"ACME data"
@@ -238,13 +244,18 @@ def test_sni_chooses_the_domain_and_its_certificate(sites):
     assert send(raw, f, "USER alice").startswith("331")
     assert send(raw, f, f"PASS {ACME_PASSWORD}").startswith("230")
     raw.close()
-    # explicit FTPS: AUTH TLS with globex's name, the certificate checked by ftplib
-    ftp = ftplib.FTP_TLS(context=verifying_context(sites.globex_cert), timeout=30)
+    # explicit FTPS: AUTH TLS with globex's name, the certificate checked by ftplib; protected data
+    # connections resume the control connection's TLS session (tls.session_reuse = "require")
+    ftp = ReusingFTP_TLS(context=verifying_context(sites.globex_cert), timeout=30)
     ftp.connect("127.0.0.1", sites.explicit)
     ftp.host = "ftp.globex.test"  # the name ftplib sends as SNI and checks the certificate against
     ftp.auth()
     ftp.login("alice", GLOBEX_PASSWORD)
-    assert ftp.size("globex.txt") == 11
+    ftp.prot_p()
+    chunks = []
+    ftp.retrbinary("RETR globex.txt", chunks.append)
+    assert b"".join(chunks) == b"Globex data"
+    assert "globex.txt" in ftp.nlst()
     ftp.quit()
     # the default certificate for a name no domain has
     with pytest.raises(ssl.SSLCertVerificationError):

@@ -9,7 +9,7 @@ import time
 from conftest import BIN, PASSWORDS
 from helpers import Control, recv_all, retr_bytes, stor_bytes, wait_for
 
-JSON_KEYS = ["time", "level", "session", "client", "user", "event"]
+JSON_KEYS = ["time", "level", "session", "client", "user", "domain", "event"]
 
 
 def log_config(**keys):
@@ -44,8 +44,8 @@ def test_json_session_log_to_a_file_escapes_values(make_server):
     assert failed and failed[0]["user"] == weird and failed[0]["client"] == "127.0.0.1", failed
     assert isinstance(failed[0]["session"], int)
     login = [o for o in objects if o["event"] == "login"]
-    assert login and login[0]["user"] == "alice" and login[0]["level"] == "info"
-    assert any(o["event"] == "server" and o["session"] is None for o in objects)  # "listening on ..."
+    assert login and login[0]["user"] == "alice" and login[0]["level"] == "info" and login[0]["domain"] == "default"
+    assert any(o["event"] == "server" and o["session"] is None and o["domain"] is None for o in objects)
     # Nothing of the session log went to stderr but the start-up lines before the configuration applied.
     assert "logged in" not in srv.log_path.read_text()
 

@@ -186,14 +186,14 @@ SessionHarness::SessionHarness(HarnessOptions options) : sink_(std::make_shared<
   auto users = auth::UserStore::load(config->users.file);
   if (!users) throw std::runtime_error("harness users: " + users.error().message);
   listener_ = config->listeners.front();
-  auto domain = std::make_shared<session::Domain>(session::Domain{
-      .name = "default",
-      .hosts = {},
-      .config = config,
-      .users = std::make_shared<const auth::UserStore>(std::move(*users)),
-      .passive_policy = std::make_shared<net::PassiveAddressPolicy>(config->passive),
-      .ports = std::make_shared<net::PassivePortPool>(config->passive.ports),
-      .tls = nullptr});
+  auto domain = std::make_shared<session::Domain>(
+      session::Domain{.name = "default",
+                      .hosts = {},
+                      .config = config,
+                      .users = std::make_shared<const auth::UserStore>(std::move(*users)),
+                      .passive_policy = std::make_shared<net::PassiveAddressPolicy>(config->passive),
+                      .ports = std::make_shared<net::PassivePortPool>(config->passive.ports),
+                      .tls = nullptr});
   services_ = std::make_unique<session::Services>(
       session::Snapshot{.config = config, .domains = {std::move(domain)}}, pool_, nullptr);
   services_->clock = &clock_;

@@ -83,7 +83,8 @@ Task<Reply> finish_login(SessionContext& ctx, std::shared_ptr<const auth::User> 
   if (!user->anonymous) {
     const auto limit = user->max_sessions.value_or(ctx.config->server.max_sessions_per_user);
     // The same name in two domains is two accounts.
-    const std::string key = ctx.domain_name() == "default" ? user->name : ctx.domain_name() + "\n" + user->name;
+    const std::string key =
+        ctx.domain_name() == "default" ? user->name : ctx.domain_name() + "\n" + user->name;
     auto lease = ctx.services.sessions_per_user.try_acquire(key, limit);
     if (!lease) {
       obs::count(obs::metrics().refused_per_user);

@@ -353,12 +353,20 @@ def test_json_log_has_the_domain(make_server, tmp_path):
     assert lines and lines[-1]["domain"] == "globex" and lines[-1]["user"] == "alice", lines
 
 
-def test_reload_removes_a_domain_without_dropping_its_sessions(sites):
+def test_reload_adds_and_removes_domains_without_dropping_sessions(sites):
     running = sites.control(sites.globex_only)
     running.expect("USER alice", "331")
     running.expect(f"PASS {GLOBEX_PASSWORD}", "230")
     # globex goes: the listener tied to it stays (listeners change on restart only), with no site
+    # and initech comes, with acme's users
     text = sites.config.split("[[domains]]\nname = \"globex\"")[0]
+    text += f"""
+[[domains]]
+name = "initech"
+hosts = ["ftp.initech.test"]
+users = "{sites.tmp_path / 'acme-users.toml'}"
+banner = "Initech"
+"""
     (sites.srv.base / "ftpsd.toml").write_text(text.replace('domain = "globex"\n', ""))
     sites.srv.proc.send_signal(signal.SIGHUP)
     assert wait_for(lambda: "configuration reloaded" in sites.srv.log()), sites.srv.log()[-3000:]
@@ -369,6 +377,11 @@ def test_reload_removes_a_domain_without_dropping_its_sessions(sites):
     with sites.control() as ctl:
         assert ctl.cmd("HOST ftp.globex.test").startswith("504")
         ctl.expect("HOST ftp.acme.test", "220 ACME")
+    with sites.control() as ctl:
+        ctl.expect("HOST ftp.initech.test", "220 Initech")
+        ctl.expect("USER alice", "331")
+        ctl.expect(f"PASS {ACME_PASSWORD}", "230")
+    running.expect("NOOP", "200")
     running.close()
 
 

@@ -396,3 +396,19 @@ def test_lftp_connecting_by_name_gets_its_domain(sites, tmp_path):
     assert out.returncode == 0, out
     assert out.stdout == b"ACME dataGlobex data", out
     assert b"---> HOST ftp.acme.test" in out.stderr and b"<--- 220 ACME file exchange" in out.stderr, out.stderr
+
+
+def test_a_domain_whose_users_file_cannot_be_read_stops_the_start_with_the_reason(make_server, tmp_path):
+    config = f"""
+[[listeners]]
+address = "127.0.0.1:0"
+[users]
+file = "users.toml"
+[[domains]]
+name = "acme"
+hosts = ["ftp.acme.test"]
+users = "{tmp_path / 'missing-users.toml'}"
+"""
+    with pytest.raises(RuntimeError) as failed:
+        make_server(config=config)
+    assert "domain acme: " in str(failed.value) and "missing-users.toml" in str(failed.value), failed.value

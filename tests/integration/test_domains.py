@@ -412,3 +412,32 @@ users = "{tmp_path / 'missing-users.toml'}"
     with pytest.raises(RuntimeError) as failed:
         make_server(config=config)
     assert "domain acme: " in str(failed.value) and "missing-users.toml" in str(failed.value), failed.value
+
+
+def test_a_domain_that_wants_tls_for_logins_refuses_user_at_host_in_clear(make_server, tmp_path):
+    _users(tmp_path / "strict-users.toml", tmp_path / "strict", [("alice", ACME_PASSWORD)])
+    cert, key = _cert(tmp_path, "localhost")
+    srv = make_server(config=f"""
+[[listeners]]
+address = "127.0.0.1:0"
+tls = "explicit"
+[users]
+file = "users.toml"
+[tls]
+certificate = "{cert}"
+private_key = "{key}"
+[[domains]]
+name = "strict"
+hosts = ["ftp.strict.test"]
+users = "{tmp_path / 'strict-users.toml'}"
+[domains.tls]
+required = "login"
+""")
+    with Control("127.0.0.1", srv.port) as ctl:
+        assert ctl.cmd("USER alice@strict").startswith("530 Login only over TLS"), "no password in clear"
+    with Control("127.0.0.1", srv.port) as ctl:
+        assert ctl.cmd("HOST ftp.strict.test").startswith("220")
+        assert ctl.cmd("USER alice").startswith("530 Login only over TLS")
+    with Control("127.0.0.1", srv.port) as ctl:
+        ctl.login()  # the default domain asks for no TLS
+    assert "USER refused on a clear control connection: tls.required" in srv.log(), srv.log()[-2000:]

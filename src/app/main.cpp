@@ -152,7 +152,8 @@ int cmd_user_add(const std::string& name, const std::string& root, bool write,
   return 0;
 }
 
-int cmd_doctor(const std::string& url, bool implicit, int ports, bool no_host) {
+int cmd_doctor(const std::string& url, bool implicit, int ports, bool no_host,
+               const std::string& connect_to) {
   auto target = tools::parse_doctor_url(url, implicit);
   if (!target) {
     fmt::print(stderr, "ftpsd: {}\n", target.error());
@@ -165,8 +166,11 @@ int cmd_doctor(const std::string& url, bool implicit, int ports, bool no_host) {
     if (isatty(STDIN_FILENO)) fmt::print(stderr, "Password for {}: ", target->user);
     std::getline(std::cin, password);
   }
-  return tools::run_doctor(
-      {.target = *target, .password = password, .passive_ports = ports, .send_host = !no_host});
+  return tools::run_doctor({.target = *target,
+                            .password = password,
+                            .passive_ports = ports,
+                            .send_host = !no_host,
+                            .connect_to = connect_to});
 }
 
 int cmd_user_remove(const std::string& name, const std::filesystem::path& file) {
@@ -267,6 +271,7 @@ void add_doctor(CLI::App& app, int& exit_code) {
     bool implicit = false;
     int ports = 3;
     bool no_host = false;
+    std::string connect_to;
   };
   auto o = std::make_shared<Options>();
   auto* doctor = app.add_subcommand(
@@ -278,9 +283,14 @@ void add_doctor(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(1, 50));
   doctor->add_flag("--no-host", o->no_host, "Do not send HOST with the URL's host name after the greeting");
+  doctor->add_option(
+      "--connect-to", o->connect_to,
+      "Connect to this address instead of the URL's host (still sent as HOST and SNI, and checked "
+      "against the certificate): a domain before its DNS name points here");
   doctor->footer(
       "The password is read from the FTPSD_PASSWORD environment variable, else from standard input.");
-  doctor->callback([o, &exit_code] { exit_code = cmd_doctor(o->url, o->implicit, o->ports, o->no_host); });
+  doctor->callback(
+      [o, &exit_code] { exit_code = cmd_doctor(o->url, o->implicit, o->ports, o->no_host, o->connect_to); });
 }
 
 void add_user(CLI::App& app, int& exit_code) {

@@ -152,15 +152,18 @@ Task<Result<FtpReply, std::string>> Doctor::command(std::string line) {
 Task<bool> Doctor::connect_control() {
   const auto& t = o_.target;
   tcp::resolver resolver(ex_);
-  auto res = co_await bounded(resolver.async_resolve(t.host, std::to_string(t.port), kTuple));
+  const std::string& address = o_.connect_to.empty() ? t.host : o_.connect_to;
+  auto res = co_await bounded(resolver.async_resolve(address, std::to_string(t.port), kTuple));
   if (!res || std::get<0>(*res)) {
-    report("resolve " + t.host, {Verdict::kFail, res ? std::get<0>(*res).message() : "timeout",
-                                 "check the host name (DNS) or use the server's IP address"});
+    report("resolve " + address, {Verdict::kFail, res ? std::get<0>(*res).message() : "timeout",
+                                  "check the host name (DNS) or use the server's IP address"});
     co_return false;
   }
   const auto start = Clock::now();
   auto c = co_await bounded(asio::async_connect(ctl_.sock, std::get<1>(*res), kTuple));
-  const std::string name = fmt::format("TCP connect to {}:{}", t.host, t.port);
+  const std::string name = o_.connect_to.empty()
+                               ? fmt::format("TCP connect to {}:{}", t.host, t.port)
+                               : fmt::format("TCP connect to {}:{} (for {})", address, t.port, t.host);
   if (!c || std::get<0>(*c)) {
     report(name,
            {Verdict::kFail, c ? std::get<0>(*c).message() : "timeout",

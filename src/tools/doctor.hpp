@@ -13,6 +13,9 @@ struct DoctorOptions {
   std::string password;
   int passive_ports = 3;  // data connections to open in passive mode (each on a new PASV port)
   bool send_host = true;  // a host name in the URL: send HOST (RFC 7151) after the greeting
+  // Connect to this address instead of the URL's host, which still goes as HOST and SNI and is checked
+  // against the certificate (a domain checked before its DNS name points here). Empty: resolve the host.
+  std::string connect_to;
   Duration timeout = std::chrono::seconds(10);
 };
 

@@ -441,3 +441,26 @@ required = "login"
     with Control("127.0.0.1", srv.port) as ctl:
         ctl.login()  # the default domain asks for no TLS
     assert "USER refused on a clear control connection: tls.required" in srv.log(), srv.log()[-2000:]
+
+
+def _doctor(url, password, *extra):
+    env = dict(__import__("os").environ, FTPSD_PASSWORD=password)
+    p = run([BIN, "doctor", url, "--ports", "1", "--connect-to", "127.0.0.1", *extra], check=False, timeout=120,
+            env=env)
+    return p.returncode, p.stdout.decode()
+
+
+def test_doctor_checks_that_a_host_name_is_served_by_its_domain(sites):
+    code, out = _doctor(f"ftps://alice@ftp.globex.test:{sites.explicit}", GLOBEX_PASSWORD)
+    assert code == 0, out
+    assert "TCP connect to 127.0.0.1:" in out and "(for ftp.globex.test)" in out, out
+    assert "[PASS] HOST ftp.globex.test: 220 Globex FTP" in out, out
+    assert "[WARN] certificate: self-signed certificate" in out, out  # globex's, and its names match
+    assert "All checks passed." in out, out
+    # a name no domain has
+    code, out = _doctor(f"ftps://alice@ftp.unknown.test:{sites.explicit}", GLOBEX_PASSWORD)
+    assert code == 1 and "[FAIL] HOST ftp.unknown.test: " in out and "504" in out, out
+    # a host of acme that acme's certificate does not name
+    code, out = _doctor(f"ftps://alice@acme.test:{sites.explicit}", ACME_PASSWORD)
+    assert code == 1 and "[PASS] HOST acme.test: 220 ACME file exchange" in out, out
+    assert "[FAIL] certificate: the server's certificate is for ftp.acme.test, not acme.test" in out, out

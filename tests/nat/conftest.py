@@ -141,9 +141,9 @@ level = "debug"
         return self.server
 
     def ftp(self, role="client", host=PUBLIC, port=CONTROL_PORT, tls="explicit", mode="pasv", ops=(("list",),),
-            trust_pasv=True, timeout=20):
-        job = {"host": host, "port": port, "user": USER, "password": PASSWORD, "tls": tls, "mode": mode,
-               "ops": [list(o) for o in ops], "trust_pasv": trust_pasv, "timeout": timeout}
+            trust_pasv=True, timeout=20, user=USER, password=PASSWORD, host_name=None):
+        job = {"host": host, "port": port, "user": user, "password": password, "tls": tls, "mode": mode,
+               "ops": [list(o) for o in ops], "trust_pasv": trust_pasv, "timeout": timeout, "host_name": host_name}
         r = self.topo.sh(role, PYTHON, CLIENT, json.dumps(job), check=False, timeout=timeout * 4 + 30)
         assert r.returncode == 0, r.stderr
         return json.loads(r.stdout.strip().splitlines()[-1])

@@ -7,6 +7,7 @@ import ftplib
 import io
 import json
 import os
+import socket
 import ssl
 import sys
 
@@ -62,6 +63,8 @@ def main():
         c.connect(job["host"], job["port"])
         if job.get("tls") == "explicit":
             c.auth()
+        if job.get("host_name"):  # HOST (RFC 7151) chooses the site; before USER, inside TLS when there is TLS
+            out["host_reply"] = c.sendcmd(f"HOST {job['host_name']}")
         if job.get("tls") in ("explicit", "implicit"):
             ftplib.FTP.login(c, job["user"], job["password"])
             c.prot_p()
@@ -81,6 +84,20 @@ def main():
                 buf = io.BytesIO()
                 c.retrbinary(f"RETR {op[1]}", buf.write)
                 out["results"].append(len(buf.getvalue()))
+            elif op[0] == "probe":
+                # PASV, then a bare TCP connect to that port on each address of op[1] in turn (not only the
+                # one PASV gave), each within op[2] seconds: "connected", "timeout" (dropped) or "refused".
+                port = ftplib.parse227(c.sendcmd("PASV"))[1]
+                outcomes = []
+                for address in op[1]:
+                    try:
+                        with socket.create_connection((address, port), timeout=op[2]):
+                            outcomes.append("connected")
+                    except TimeoutError:
+                        outcomes.append("timeout")
+                    except ConnectionRefusedError:
+                        outcomes.append("refused")
+                out["results"].append(outcomes)
             elif op[0] == "raw":
                 try:
                     out["results"].append(c.sendcmd(op[1]))

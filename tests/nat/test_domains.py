@@ -7,8 +7,9 @@ domain (2121 for acme, 2122 for globex, both reached as port 2121 of their publi
     client ns 198.51.100.10 ── 198.51.100.1 (acme)    router ns  10.0.0.1 ── 10.0.0.2 server ns
                                198.51.100.2 (globex)
 
-The router rules are written here (`ftpsd firewall --nat-to` forwards one set of ports for every
-address, not one set per public address)."""
+The router's rules are either written here, per public address, or `ftpsd firewall --nat-to`'s own
+(which forwards the control port on every address of the router and each domain's passive range only
+on that domain's own public address)."""
 import subprocess
 
 import pytest
@@ -96,7 +97,9 @@ ports = "{ports[0]}-{ports[1]}"
 """
         return text
 
-    def start(self, tied_listeners):
+    def start(self, tied_listeners, router="hand-written"):
+        if router == "ftpsd firewall":
+            return self.nat.start(self.config(tied_listeners))
         acme, globex = (f"{p[0]}-{p[1]}" for p in (ACME_PORTS, GLOBEX_PORTS))
         if tied_listeners:  # port 2121 of the second address goes to the globex listener
             globex_rules = [(PUBLIC2, [globex], SERVER), (PUBLIC2, [CONTROL_PORT], f"{SERVER}:{GLOBEX_LISTENER}")]
@@ -133,9 +136,10 @@ def sites(nat):
     return Sites(nat)
 
 
-@pytest.mark.parametrize("by", ["user@domain", "HOST"])
-def test_shared_listener_each_domain_through_its_public_address(sites, by):
-    srv = sites.start(tied_listeners=False)
+@pytest.mark.parametrize("by,router", [("user@domain", "hand-written"), ("HOST", "hand-written"),
+                                       ("HOST", "ftpsd firewall")])
+def test_shared_listener_each_domain_through_its_public_address(sites, by, router):
+    srv = sites.start(tied_listeners=False, router=router)
     for name in ("acme", "globex"):
         if by == "HOST":
             r = sites.session(name, "alice", host_name=HOSTS[name])
@@ -161,11 +165,12 @@ def test_a_listener_per_domain_each_reached_on_its_public_address(sites):
     assert not r["ok"] and "530" in r["error"], r
 
 
+@pytest.mark.parametrize("router", ["hand-written", "ftpsd firewall"])
 @pytest.mark.parametrize("name", ["acme", "globex"])
-def test_a_domains_passive_port_is_forwarded_on_its_own_address_only(sites, name):
+def test_a_domains_passive_port_is_forwarded_on_its_own_address_only(sites, name, router):
     """While a PASV port of one domain listens on the server, a connection to that port on the other
     public address is dropped by the router; on the domain's own address it connects."""
-    sites.start(tied_listeners=False)
+    sites.start(tied_listeners=False, router=router)
     own, foreign = (PUBLIC, PUBLIC2) if name == "acme" else (PUBLIC2, PUBLIC)
     r = sites.nat.ftp(host=own, user=f"alice@{name}", password=PASSWORDS[name], ops=[("probe", [foreign, own], 2)])
     assert r["ok"], r

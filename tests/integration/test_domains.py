@@ -3,17 +3,19 @@
 passive address and passive ports."""
 import ftplib
 import io
+import os
 import random
 import re
 import signal
 import socket
 import ssl
 import subprocess
+import time
 
 import pytest
 
 from conftest import BIN, PASSWORDS
-from helpers import Control, read_reply, run, send, wait_for
+from helpers import Control, read_reply, recv_all, run, send, wait_for
 from stock_ssl import stock
 from tls_helpers import ReusingFTP_TLS
 
@@ -47,7 +49,8 @@ def _cert(base, name):
 class Sites:
     """A server with the default domain and two more, acme and globex, and what the tests need of them."""
 
-    def __init__(self, make_server, tmp_path, metrics=False, log_format="text"):
+    def __init__(self, make_server, tmp_path, metrics=False, log_format="text", log="", bans="", acme=""):
+        """`log`, `bans`: more lines of [log] and [bans]; `acme`: more tables of domain acme."""
         first = random.randrange(21000, 30000, 100)
         self.acme_ports = range(first, first + 10)
         self.globex_ports = range(first + 10, first + 20)
@@ -93,10 +96,12 @@ private_key = "{top_key}"
 
 [bans]
 login_delay = "0s"
+{bans}
 
 [log]
 level = "debug"
 format = "{log_format}"
+{log}
 {metrics_table}
 [[domains]]
 name = "acme"
@@ -109,6 +114,7 @@ ports = "{self.acme_ports.start}-{self.acme_ports.stop - 1}"
 [domains.tls]
 certificate = "{self.acme_cert}"
 private_key = "{acme_key}"
+{acme}
 
 [[domains]]
 name = "globex"
@@ -464,3 +470,33 @@ def test_doctor_checks_that_a_host_name_is_served_by_its_domain(sites):
     code, out = _doctor(f"ftps://alice@acme.test:{sites.explicit}", ACME_PASSWORD)
     assert code == 1 and "[PASS] HOST acme.test: 220 ACME file exchange" in out, out
     assert "[FAIL] certificate: the server's certificate is for ftp.acme.test, not acme.test" in out, out
+
+
+def test_a_domains_bandwidth_limit_and_its_xferlog_lines(make_server, tmp_path):
+    # acme: 256 KiB/s for all its downloads together; the default and globex: no limit
+    sites = Sites(make_server, tmp_path, log='xferlog = "xferlog"', acme='[domains.limits]\ndownload_rate = "256k"')
+    payload = os.urandom(768 << 10)
+    (sites.acme_home / "alice" / "big.bin").write_bytes(payload)
+    with sites.control() as ctl:
+        ctl.expect("USER alice@acme", "331")
+        ctl.expect(f"PASS {ACME_PASSWORD}", "230")
+        start = time.monotonic()
+        data = ctl.epsv()  # acme's 227 names 127.0.0.3, where nothing listens here
+        ctl.expect("RETR big.bin", "150")
+        assert recv_all(data) == payload
+        assert ctl.reply().startswith("226")
+        took = time.monotonic() - start
+    assert took >= 2.0, took  # 768 KiB at 256 KiB/s: about 3 s (a limit only ever makes it longer)
+    assert re.search(r" alice@acme ftp 0 \* c$", (sites.srv.base / "xferlog").read_text(), re.M), \
+        (sites.srv.base / "xferlog").read_text()
+
+
+def test_a_ban_of_an_address_applies_to_every_domain(make_server, tmp_path):
+    sites = Sites(make_server, tmp_path, bans="max_failures = 2")
+    for _ in range(2):
+        with sites.control() as ctl:
+            ctl.expect("HOST ftp.acme.test", "220")
+            ctl.expect("USER alice", "331")
+            assert ctl.cmd("PASS wrong").startswith(("530", "421"))
+    with sites.control(sites.globex_only) as ctl:
+        assert ctl.greeting.startswith("421"), ctl.greeting

@@ -34,7 +34,7 @@ ftpsd_layer(inet NO_HEADERS openssl)       # IP networks and address classes: As
 ftpsd_layer(sys USES util)                 # the only place for raw system calls
 ftpsd_layer(protocol USES util NO_HEADERS asio openssl)  # pure parsing and formatting
 ftpsd_layer(runtime USES util)             # Asio event loops, blocking pool, timeouts
-ftpsd_layer(config USES util inet protocol)
+ftpsd_layer(config USES util inet protocol sys)  # sys: the durable write of edited files
 ftpsd_layer(vfs USES util sys protocol)
 ftpsd_layer(auth USES util config)
 ftpsd_layer(obs USES util config)

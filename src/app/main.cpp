@@ -1,4 +1,4 @@
-// ftpsd command line: run, check-config, user add|list|remove.
+// ftpsd command line: run, check-config, reload, config, firewall, doctor, user, cert.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -9,6 +9,7 @@
 #include <iostream>
 #include <optional>
 
+#include "app/config_commands.hpp"
 #include "app/privileges.hpp"
 #include "app/server.hpp"
 #include "auth/password.hpp"
@@ -240,6 +241,47 @@ void add_reload(CLI::App& app, int& exit_code) {
   reload->callback([o, &exit_code] { exit_code = cmd_reload(o->file, o->pid); });
 }
 
+// ftpsd config set|unset|revisions|restore: the configuration file changed by a command (config_commands).
+void add_config(CLI::App& app, int& exit_code) {
+  struct Options {
+    std::string file;
+    std::string domain;
+    std::vector<std::string> args;
+    unsigned revision = 0;
+    bool reload = false;
+  };
+  auto o = std::make_shared<Options>();
+  auto* config = app.add_subcommand(
+      "config", "Change the configuration file from the command line: checked first, the previous text kept");
+  config->require_subcommand(1);
+  // After a change that was written: --reload asks the running server to apply it.
+  auto then_reload = [o, &exit_code](int code) {
+    exit_code = code == 0 && o->reload ? cmd_reload(o->file, 0) : code;
+  };
+  auto* set = config->add_subcommand(
+      "set",
+      "Set keys: KEY VALUE [KEY VALUE ...], e.g. passive.address 203.0.113.7 passive.ports 50000-50099");
+  auto* unset =
+      config->add_subcommand("unset", "Remove keys (back to their defaults, or to the top level's)");
+  auto* revisions = config->add_subcommand("revisions", "List the kept revisions of the file");
+  auto* restore = config->add_subcommand("restore", "Bring back a revision (the current text becomes one)");
+  for (auto* sub : {set, unset, revisions, restore})
+    sub->add_option("-c,--config", o->file, "Configuration file (TOML)")
+        ->required()
+        ->check(CLI::ExistingFile);
+  for (auto* sub : {set, unset}) {
+    sub->add_option("--domain", o->domain, "The keys of this domain (default: the top level's)");
+    sub->add_option("keys", o->args, set == sub ? "KEY VALUE pairs" : "KEYs")->required();
+  }
+  for (auto* sub : {set, unset, restore})
+    sub->add_flag("--reload", o->reload, "Then tell the running server to reload (as `ftpsd reload`)");
+  restore->add_option("revision", o->revision, "Revision number (`ftpsd config revisions`)")->required();
+  set->callback([o, then_reload] { then_reload(app::cmd_config_set(o->file, o->args, o->domain)); });
+  unset->callback([o, then_reload] { then_reload(app::cmd_config_unset(o->file, o->args, o->domain)); });
+  revisions->callback([o, &exit_code] { exit_code = app::cmd_config_revisions(o->file); });
+  restore->callback([o, then_reload] { then_reload(app::cmd_config_restore(o->file, o->revision)); });
+}
+
 void add_firewall(CLI::App& app, int& exit_code) {
   struct Options {
     std::string config;
@@ -358,6 +400,7 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   add_check_config(app, exit_code);
   add_reload(app, exit_code);
   add_firewall(app, exit_code);
+  add_config(app, exit_code);
   add_doctor(app, exit_code);
   add_user(app, exit_code);
   add_cert(app, exit_code);

@@ -27,14 +27,16 @@ Result<std::vector<Segment>, std::string> parse_path(std::string_view path) {
   std::size_t start = 0;
   for (;;) {
     const auto dot = path.find('.', start);
-    std::string_view part = path.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    std::string_view part =
+        path.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
     Segment seg;
     if (const auto open = part.find('['); open != std::string_view::npos) {
       std::size_t index = 0;
       const auto digits = part.substr(open + 1, part.size() - open - 2);
       const auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
       if (part.back() != ']' || ec != std::errc{} || p != digits.data() + digits.size())
-        return Unexpected{fmt::format("'{}': expected a key path such as \"domains[1].passive.ports\"", path)};
+        return Unexpected{
+            fmt::format("'{}': expected a key path such as \"domains[1].passive.ports\"", path)};
       seg.index = index;
       part = part.substr(0, open);
     }
@@ -98,7 +100,8 @@ std::uint32_t last_own_line(const toml::table& t, const Lines& lines, std::uint3
   std::uint32_t last = header_line;
   for (const auto& [k, v] : t) {
     const auto* sub = v.as_table();
-    const bool own_header = sub != nullptr && !sub->is_inline() && lines.starts_header(sub->source().begin.line);
+    const bool own_header =
+        sub != nullptr && !sub->is_inline() && lines.starts_header(sub->source().begin.line);
     const auto* array = v.as_array();
     const bool array_of_tables = array != nullptr && array->is_array_of_tables() && !array->empty() &&
                                  lines.starts_header(array->front().source().begin.line);
@@ -117,15 +120,15 @@ std::string insert_at(std::string_view text, std::size_t at, std::string_view wh
 
 // Where the walk down the path stopped.
 struct Walk {
-  const toml::table* table = nullptr;          // the deepest table found
-  std::size_t found = 0;                       // how many table segments were found
-  const toml::table* element = nullptr;        // the deepest array-of-tables entry on the way
-  std::vector<std::string> since_header;       // dotted names from the nearest [header] table down
-  std::vector<std::string> header_path;        // every table name (no indices), for a new [header]
+  const toml::table* table = nullptr;     // the deepest table found
+  std::size_t found = 0;                  // how many table segments were found
+  const toml::table* element = nullptr;   // the deepest array-of-tables entry on the way
+  std::vector<std::string> since_header;  // dotted names from the nearest [header] table down
+  std::vector<std::string> header_path;   // every table name (no indices), for a new [header]
 };
 
-Result<Walk, std::string> walk(const toml::table& root, const std::vector<Segment>& tables, const Lines& lines,
-                               std::string_view path) {
+Result<Walk, std::string> walk(const toml::table& root, const std::vector<Segment>& tables,
+                               const Lines& lines, std::string_view path) {
   Walk w{.table = &root};
   for (const auto& seg : tables) {
     const toml::node* n = w.table->get(seg.name);
@@ -136,7 +139,8 @@ Result<Walk, std::string> walk(const toml::table& root, const std::vector<Segmen
       if (a == nullptr || !a->is_array_of_tables())
         return Unexpected{fmt::format("'{}': {} is not an array of tables", path, seg.name)};
       if (*seg.index >= a->size())
-        return Unexpected{fmt::format("'{}': {} has no entry {} (it has {})", path, seg.name, *seg.index, a->size())};
+        return Unexpected{
+            fmt::format("'{}': {} has no entry {} (it has {})", path, seg.name, *seg.index, a->size())};
       next = (*a)[*seg.index].as_table();
       w.element = next;
     } else {
@@ -144,7 +148,8 @@ Result<Walk, std::string> walk(const toml::table& root, const std::vector<Segmen
       if (next == nullptr) return Unexpected{fmt::format("'{}': {} is not a table", path, seg.name)};
     }
     if (next->is_inline())
-      return Unexpected{fmt::format("'{}': {} is an inline table {{ ... }}; change it by hand", path, seg.name)};
+      return Unexpected{
+          fmt::format("'{}': {} is an inline table {{ ... }}; change it by hand", path, seg.name)};
     w.header_path.push_back(seg.name);
     if (seg.index || lines.starts_header(next->source().begin.line)) {
       w.since_header.clear();
@@ -182,7 +187,7 @@ Result<std::string, std::string> apply_edit(std::string_view text, const KeyEdit
   if (!w) return Unexpected{w.error()};
   const std::string line = e.value ? fmt::format("{} = {}\n", key, *e.value) : std::string();
 
-  if (w->found < segs->size()) {  // a table to create, with a [header] of its own
+  if (w->found < segs->size()) {             // a table to create, with a [header] of its own
     if (!e.value) return std::string(text);  // nothing to remove
     for (std::size_t i = w->found; i < segs->size(); ++i) {
       if ((*segs)[i].index)
@@ -220,7 +225,8 @@ Result<std::string, std::string> apply_edit(std::string_view text, const KeyEdit
   std::string prefix;
   for (const auto& name : w->since_header) prefix += name + ".";
   const auto header_line = w->since_header.empty() ? w->table->source().begin.line : 0U;
-  const auto last = w->since_header.empty() ? last_own_line(*w->table, lines, header_line) : last_line(*w->table);
+  const auto last =
+      w->since_header.empty() ? last_own_line(*w->table, lines, header_line) : last_line(*w->table);
   return insert_at(text, lines.after(last), prefix + line);
 }
 
@@ -240,6 +246,16 @@ Result<std::string, std::string> edit_toml(std::string_view text, std::span<cons
                                   err.source().begin.line, err.description())};
   }
   return out;
+}
+
+std::string typed_value(const std::string& typed) {
+  bool one_value = false;
+  try {
+    one_value = toml::parse("v = " + typed).size() == 1;
+  } catch (const toml::parse_error&) {
+    one_value = false;  // not TOML: a string
+  }
+  return one_value ? typed : toml_quote(typed);
 }
 
 std::string toml_quote(std::string_view text) {

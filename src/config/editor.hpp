@@ -24,9 +24,14 @@ struct KeyEdit {
 // its nearest existing ancestor that is an array-of-tables entry (else at the end of the file). Errors:
 // the text is not TOML, a path is malformed or goes through something that is not a table, a value is
 // not one TOML value, an inline table would have to change.
-[[nodiscard]] Result<std::string, std::string> edit_toml(std::string_view text, std::span<const KeyEdit> edits);
+[[nodiscard]] Result<std::string, std::string> edit_toml(std::string_view text,
+                                                         std::span<const KeyEdit> edits);
 
 // `text` as a TOML basic string, quotes included ("a\"b").
 [[nodiscard]] std::string toml_quote(std::string_view text);
+
+// A value as a person types it: itself when it is one TOML value (4, false, ["a"], "quoted"), else a
+// string (203.0.113.7, 50000-50099, ftp.example.com).
+[[nodiscard]] std::string typed_value(const std::string& typed);
 
 }  // namespace ftpsd::config

@@ -46,6 +46,42 @@ Result<UniqueFd> open_beneath(int dirfd, const std::string& relative, int flags,
   return UniqueFd(static_cast<int>(fd));
 }
 
+std::error_code write_file_durably(const std::string& path, std::string_view text, mode_t mode) {
+  const std::string tmp = path + ".tmp";
+  const int raw = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (raw < 0) return last_error();
+  UniqueFd fd(raw);
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const auto n = ::write(fd.get(), text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const auto ec = last_error();
+      ::unlink(tmp.c_str());
+      return ec;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd.get()) != 0 || ::fchmod(fd.get(), mode) != 0) {
+    const auto ec = last_error();
+    ::unlink(tmp.c_str());
+    return ec;
+  }
+  fd.reset();
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const auto ec = last_error();
+    ::unlink(tmp.c_str());
+    return ec;
+  }
+  const auto slash = path.rfind('/');
+  const std::string folder = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return last_error();
+  UniqueFd dir_fd(dir);
+  if (::fsync(dir_fd.get()) != 0) return last_error();
+  return {};
+}
+
 Result<UniqueFd> open_directory(const std::string& path) {
   const int fd = ::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return Unexpected{last_error()};

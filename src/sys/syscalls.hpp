@@ -107,4 +107,9 @@ namespace ftpsd::sys {
 // Processes: for the pid file and `ftpsd reload`.
 [[nodiscard]] int process_id() noexcept;
 [[nodiscard]] std::error_code send_signal(int pid, int signal);
+
+// Replaces the file `path` with `text` so that a crash leaves the old or the new text, never a mix, and
+// the new one is on the disk when this returns: a temporary beside it (mode `mode`), fsync, rename,
+// fsync of the folder.
+[[nodiscard]] std::error_code write_file_durably(const std::string& path, std::string_view text, mode_t mode);
 }  // namespace ftpsd::sys

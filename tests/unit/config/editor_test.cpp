@@ -8,6 +8,7 @@
 using ftpsd::config::edit_toml;
 using ftpsd::config::KeyEdit;
 using ftpsd::config::toml_quote;
+using ftpsd::config::typed_value;
 
 namespace {
 
@@ -86,9 +87,11 @@ TEST(ConfigEditor, ANewTableGetsItsHeaderWhereItBelongs) {
             with(kFile, "certificate = \"acme.pem\"\n",
                  "certificate = \"acme.pem\"\n\n[domains.limits]\nupload_rate = \"2M\"\n"));
   // a top-level table at the end of the file
-  EXPECT_EQ(edited(kFile, {{"limits.download_rate", "0"}}), std::string(kFile) + "\n[limits]\ndownload_rate = 0\n");
+  EXPECT_EQ(edited(kFile, {{"limits.download_rate", "0"}}),
+            std::string(kFile) + "\n[limits]\ndownload_rate = 0\n");
   // a key of the root before the first header
-  EXPECT_EQ(edited("[server]\nthreads = 2\n", {{"title", "\"x\""}}), "title = \"x\"\n[server]\nthreads = 2\n");
+  EXPECT_EQ(edited("[server]\nthreads = 2\n", {{"title", "\"x\""}}),
+            "title = \"x\"\n[server]\nthreads = 2\n");
 }
 
 TEST(ConfigEditor, RemovingAKeyRemovesItsLines) {
@@ -103,21 +106,25 @@ TEST(ConfigEditor, SeveralEditsApplyInOrder) {
                                   {"passive.ports", "\"50000-50199\""},
                                   {"passive.advertised_ports", "\"60000-60199\""}});
   EXPECT_EQ(out, with(with(kFile, "address = \"198.51.100.1\"", "address = \"203.0.113.9\""),
-                      "ports = \"50000-50099\"\n", "ports = \"50000-50199\"\nadvertised_ports = \"60000-60199\"\n"));
+                      "ports = \"50000-50099\"\n",
+                      "ports = \"50000-50199\"\nadvertised_ports = \"60000-60199\"\n"));
 }
 
 TEST(ConfigEditor, ErrorsSayWhatIsWrong) {
   EXPECT_EQ(error_of(kFile, {{"passive..x", "1"}}),
             "'passive..x': expected a key path such as \"domains[1].passive.ports\"");
-  EXPECT_EQ(error_of(kFile, {{"domains[5].name", "\"x\""}}), "'domains[5].name': domains has no entry 5 (it has 2)");
+  EXPECT_EQ(error_of(kFile, {{"domains[5].name", "\"x\""}}),
+            "'domains[5].name': domains has no entry 5 (it has 2)");
   EXPECT_EQ(error_of(kFile, {{"users[0].name", "\"x\""}}),
             "'users[0].name': there is no users to change; add the [[users]] entry first");
   EXPECT_EQ(error_of(kFile, {{"server.banner.x", "1"}}), "'server.banner.x': banner is not a table");
   EXPECT_EQ(error_of(kFile, {{"passive", "1"}}), "'passive' is a table, not a key");
-  EXPECT_EQ(error_of(kFile, {{"passive.address", "1.2.3.4"}}), "'passive.address': 1.2.3.4 is not one TOML value");
+  EXPECT_EQ(error_of(kFile, {{"passive.address", "1.2.3.4"}}),
+            "'passive.address': 1.2.3.4 is not one TOML value");
   EXPECT_EQ(error_of(kFile, {{"passive.address", "\"a\"\nx = 1"}}),
             "'passive.address': \"a\"\nx = 1 is not one TOML value");
-  EXPECT_EQ(error_of("t = { a = 1 }\n", {{"t.b", "2"}}), "'t.b': t is an inline table { ... }; change it by hand");
+  EXPECT_EQ(error_of("t = { a = 1 }\n", {{"t.b", "2"}}),
+            "'t.b': t is an inline table { ... }; change it by hand");
   EXPECT_EQ(error_of("[server\n", {{"server.threads", "2"}}).substr(0, 7), "line 1:");
 }
 
@@ -127,4 +134,15 @@ TEST(ConfigEditor, QuotesStringsAsTomlBasicStrings) {
   EXPECT_EQ(toml_quote("tab\there"), "\"tab\\u0009here\"");
   EXPECT_EQ(edited(kFile, {{"server.banner", toml_quote("say \"hi\"")}}),
             with(kFile, "\"héllo\"", "\"say \\\"hi\\\"\""));
+}
+
+TEST(ConfigEditor, ATypedValueIsTomlWhenItIsOneTomlValueElseAString) {
+  EXPECT_EQ(typed_value("4"), "4");
+  EXPECT_EQ(typed_value("false"), "false");
+  EXPECT_EQ(typed_value("[\"10.0.0.0/8\"]"), "[\"10.0.0.0/8\"]");
+  EXPECT_EQ(typed_value("\"4\""), "\"4\"");
+  EXPECT_EQ(typed_value("203.0.113.7"), "\"203.0.113.7\"");
+  EXPECT_EQ(typed_value("50000-50099"), "\"50000-50099\"");
+  EXPECT_EQ(typed_value("5m"), "\"5m\"");
+  EXPECT_EQ(typed_value("a\nb = 1"), "\"a\\u000Ab = 1\"");
 }

@@ -1,0 +1,168 @@
+#include "app/config_commands.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <sstream>
+
+#include "auth/user_store.hpp"
+#include "config/config_file.hpp"
+#include "config/editor.hpp"
+#include "config/loader.hpp"
+#include "tls/context.hpp"
+#include "tools/nat_commands.hpp"
+
+namespace ftpsd::app {
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// The lines that differ (the changed region between the common beginning and end), "-" old, "+" new.
+void print_difference(const std::string& before, const std::string& after) {
+  const auto a = lines_of(before);
+  const auto b = lines_of(after);
+  std::size_t head = 0;
+  while (head < a.size() && head < b.size() && a[head] == b[head]) ++head;
+  std::size_t tail = 0;
+  while (tail < a.size() - head && tail < b.size() - head && a[a.size() - 1 - tail] == b[b.size() - 1 - tail])
+    ++tail;
+  for (std::size_t i = head; i < a.size() - tail; ++i) fmt::print("- {}\n", a[i]);
+  for (std::size_t i = head; i < b.size() - tail; ++i) fmt::print("+ {}\n", b[i]);
+}
+
+// Everything `check-config` checks, on the text about to be written. Prints why not.
+bool acceptable(const std::string& text, const std::filesystem::path& file) {
+  auto cfg = config::load_string(text, file, file.parent_path());
+  if (!cfg) {
+    fmt::print(stderr, "ftpsd: not written: {}\n", cfg.error().message);
+    return false;
+  }
+  std::vector<std::filesystem::path> users_files{cfg->users.file};
+  for (const auto& d : cfg->domains) users_files.push_back(d.users.file);
+  for (const auto& f : users_files) {
+    if (f.empty()) continue;
+    if (auto users = auth::UserStore::load(f); !users) {
+      fmt::print(stderr, "ftpsd: not written: {}\n", users.error().message);
+      return false;
+    }
+  }
+  if (cfg->tls.configured()) {
+    if (auto tls = tls::ServerContext::create(cfg->served_tls()); !tls) {
+      fmt::print(stderr, "ftpsd: not written: {}\n", tls.error());
+      return false;
+    }
+  }
+  if (!tools::print_nat_lint(*cfg)) {
+    fmt::print(stderr, "ftpsd: not written: the NAT set-up above has errors\n");
+    return false;
+  }
+  return true;
+}
+
+// "passive.address" of `domain`: "domains[N].passive.address" (the top level's for "default").
+std::optional<std::string> key_path(const config::ConfigFile& file, const std::string& domain,
+                                    const std::string& key) {
+  if (domain.empty() || domain == "default") return key;
+  auto cfg = config::load_string(file.text(), file.path(), file.path().parent_path());
+  if (!cfg) {
+    fmt::print(stderr, "ftpsd: {}\n", cfg.error().message);
+    return std::nullopt;
+  }
+  for (std::size_t i = 0; i < cfg->domains.size(); ++i)
+    if (cfg->domains[i].name == domain) return fmt::format("domains[{}].{}", i, key);
+  fmt::print(stderr, "ftpsd: --domain: no domain is named '{}' in {}\n", domain, file.path().string());
+  return std::nullopt;
+}
+
+int write(config::ConfigFile& file, const std::string& next) {
+  if (next == file.text()) {
+    fmt::print("{}: nothing changes\n", file.path().string());
+    return 0;
+  }
+  if (!acceptable(next, file.path())) return 1;
+  const std::string before = file.text();
+  auto kept = file.replace(next);
+  if (!kept) {
+    fmt::print(stderr, "ftpsd: {}\n", kept.error());
+    return 1;
+  }
+  print_difference(before, next);
+  fmt::print("{}: written; the previous text is revision {} (`ftpsd config restore {}` brings it back)\n",
+             file.path().string(), *kept, *kept);
+  return 0;
+}
+
+int edit(const std::string& path, const std::vector<std::pair<std::string, std::optional<std::string>>>& changes,
+         const std::string& domain) {
+  auto file = config::ConfigFile::open(path);
+  if (!file) {
+    fmt::print(stderr, "ftpsd: {}\n", file.error());
+    return 1;
+  }
+  std::vector<config::KeyEdit> edits;
+  for (const auto& [key, value] : changes) {
+    auto full = key_path(*file, domain, key);
+    if (!full) return 1;
+    edits.push_back({.path = *full, .value = value ? std::optional(config::typed_value(*value)) : std::nullopt});
+  }
+  auto next = config::edit_toml(file->text(), edits);
+  if (!next) {
+    fmt::print(stderr, "ftpsd: not written: {}\n", next.error());
+    return 1;
+  }
+  return write(*file, *next);
+}
+
+}  // namespace
+
+int cmd_config_set(const std::string& file, const std::vector<std::string>& key_values, const std::string& domain) {
+  if (key_values.size() % 2 != 0) {
+    fmt::print(stderr, "ftpsd: config set takes KEY VALUE pairs (one is missing its value)\n");
+    return 2;
+  }
+  std::vector<std::pair<std::string, std::optional<std::string>>> changes;
+  for (std::size_t i = 0; i < key_values.size(); i += 2) changes.emplace_back(key_values[i], key_values[i + 1]);
+  return edit(file, changes, domain);
+}
+
+int cmd_config_unset(const std::string& file, const std::vector<std::string>& keys, const std::string& domain) {
+  std::vector<std::pair<std::string, std::optional<std::string>>> changes;
+  for (const auto& k : keys) changes.emplace_back(k, std::nullopt);
+  return edit(file, changes, domain);
+}
+
+int cmd_config_revisions(const std::string& file) {
+  const auto kept = config::ConfigFile::revisions(file);
+  if (kept.empty()) {
+    fmt::print("{}: no revisions yet (`ftpsd config set` keeps one at each change)\n", file);
+    return 0;
+  }
+  for (const auto& r : kept) {
+    const auto when = std::chrono::file_clock::to_sys(r.saved);
+    fmt::print("{:>4}  {:%Y-%m-%d %H:%M:%S}  {:>7} bytes  {}\n", r.number,
+               std::chrono::floor<std::chrono::seconds>(when), r.size, r.path.string());
+  }
+  return 0;
+}
+
+int cmd_config_restore(const std::string& path, unsigned number) {
+  auto text = config::ConfigFile::revision_text(path, number);
+  if (!text) {
+    fmt::print(stderr, "ftpsd: {}\n", text.error());
+    return 1;
+  }
+  auto file = config::ConfigFile::open(path);
+  if (!file) {
+    fmt::print(stderr, "ftpsd: {}\n", file.error());
+    return 1;
+  }
+  return write(*file, *text);
+}
+
+}  // namespace ftpsd::app

@@ -36,7 +36,7 @@ ftpsd_layer(protocol USES util NO_HEADERS asio openssl)  # pure parsing and form
 ftpsd_layer(runtime USES util)             # Asio event loops, blocking pool, timeouts
 ftpsd_layer(config USES util inet protocol sys)  # sys: the durable write of edited files
 ftpsd_layer(vfs USES util sys protocol)
-ftpsd_layer(auth USES util config)
+ftpsd_layer(auth USES util config sys)
 ftpsd_layer(obs USES util config)
 ftpsd_layer(net USES util inet sys protocol runtime config)
 ftpsd_layer(tls USES util protocol runtime config)

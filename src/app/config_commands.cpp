@@ -98,7 +98,8 @@ int write(config::ConfigFile& file, const std::string& next) {
   return 0;
 }
 
-int edit(const std::string& path, const std::vector<std::pair<std::string, std::optional<std::string>>>& changes,
+int edit(const std::string& path,
+         const std::vector<std::pair<std::string, std::optional<std::string>>>& changes,
          const std::string& domain) {
   auto file = config::ConfigFile::open(path);
   if (!file) {
@@ -109,7 +110,8 @@ int edit(const std::string& path, const std::vector<std::pair<std::string, std::
   for (const auto& [key, value] : changes) {
     auto full = key_path(*file, domain, key);
     if (!full) return 1;
-    edits.push_back({.path = *full, .value = value ? std::optional(config::typed_value(*value)) : std::nullopt});
+    edits.push_back(
+        {.path = *full, .value = value ? std::optional(config::typed_value(*value)) : std::nullopt});
   }
   auto next = config::edit_toml(file->text(), edits);
   if (!next) {
@@ -121,17 +123,20 @@ int edit(const std::string& path, const std::vector<std::pair<std::string, std::
 
 }  // namespace
 
-int cmd_config_set(const std::string& file, const std::vector<std::string>& key_values, const std::string& domain) {
+int cmd_config_set(const std::string& file, const std::vector<std::string>& key_values,
+                   const std::string& domain) {
   if (key_values.size() % 2 != 0) {
     fmt::print(stderr, "ftpsd: config set takes KEY VALUE pairs (one is missing its value)\n");
     return 2;
   }
   std::vector<std::pair<std::string, std::optional<std::string>>> changes;
-  for (std::size_t i = 0; i < key_values.size(); i += 2) changes.emplace_back(key_values[i], key_values[i + 1]);
+  for (std::size_t i = 0; i < key_values.size(); i += 2)
+    changes.emplace_back(key_values[i], key_values[i + 1]);
   return edit(file, changes, domain);
 }
 
-int cmd_config_unset(const std::string& file, const std::vector<std::string>& keys, const std::string& domain) {
+int cmd_config_unset(const std::string& file, const std::vector<std::string>& keys,
+                     const std::string& domain) {
   std::vector<std::pair<std::string, std::optional<std::string>>> changes;
   for (const auto& k : keys) changes.emplace_back(k, std::nullopt);
   return edit(file, changes, domain);

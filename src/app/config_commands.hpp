@@ -9,8 +9,10 @@ namespace ftpsd::app {
 
 // KEY VALUE pairs; `domain`: the keys are that domain's ("default" or empty: the top level's).
 // Returns the exit code (0 written, 1 not written: the reason is printed).
-int cmd_config_set(const std::string& file, const std::vector<std::string>& key_values, const std::string& domain);
-int cmd_config_unset(const std::string& file, const std::vector<std::string>& keys, const std::string& domain);
+int cmd_config_set(const std::string& file, const std::vector<std::string>& key_values,
+                   const std::string& domain);
+int cmd_config_unset(const std::string& file, const std::vector<std::string>& keys,
+                     const std::string& domain);
 int cmd_config_revisions(const std::string& file);
 int cmd_config_restore(const std::string& file, unsigned number);
 

@@ -1,6 +1,7 @@
 #include "auth/user_store.hpp"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <sstream>
 
 #include "config/names.hpp"
+#include "sys/syscalls.hpp"
 
 namespace ftpsd::auth {
 namespace {
@@ -42,18 +44,10 @@ std::string toml_string(std::string_view s) {
   return out + "\"";
 }
 
+// The users file holds password hashes: the owner's only. A crash leaves the old or the new file.
 Result<bool, std::string> write_atomically(const std::filesystem::path& file, const std::string& text) {
-  const auto tmp = file.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) return Unexpected{fmt::format("{}: cannot write", tmp)};
-  }
-  std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  std::error_code ec;
-  std::filesystem::rename(tmp, file, ec);
-  if (ec) return Unexpected{fmt::format("{}: {}", file.string(), ec.message())};
+  if (auto ec = sys::write_file_durably(file.string(), text, S_IRUSR | S_IWUSR))
+    return Unexpected{fmt::format("{}: {}", file.string(), ec.message())};
   return true;
 }
 

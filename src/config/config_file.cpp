@@ -37,9 +37,10 @@ Result<unsigned, std::string> ConfigFile::replace(const std::string& next) {
   auto now = read_all(path_);
   if (!now) return Unexpected{now.error()};
   if (*now != text_)
-    return Unexpected{fmt::format("{} changed since it was read (edited by hand meanwhile?); nothing was "
-                                  "written: read it again and repeat the change",
-                                  path_.string())};
+    return Unexpected{
+        fmt::format("{} changed since it was read (edited by hand meanwhile?); nothing was "
+                    "written: read it again and repeat the change",
+                    path_.string())};
   const auto folder = revisions_folder(path_);
   std::error_code ec;
   std::filesystem::create_directories(folder, ec);
@@ -75,10 +76,12 @@ std::vector<Revision> ConfigFile::revisions(const std::filesystem::path& path) {
   return out;
 }
 
-Result<std::string, std::string> ConfigFile::revision_text(const std::filesystem::path& path, unsigned number) {
+Result<std::string, std::string> ConfigFile::revision_text(const std::filesystem::path& path,
+                                                           unsigned number) {
   const auto file = revisions_folder(path) / fmt::format("{}.toml", number);
   if (!std::filesystem::exists(file))
-    return Unexpected{fmt::format("{} has no revision {} (see `ftpsd config revisions`)", path.string(), number)};
+    return Unexpected{
+        fmt::format("{} has no revision {} (see `ftpsd config revisions`)", path.string(), number)};
   return read_all(file);
 }
 

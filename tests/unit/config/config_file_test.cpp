@@ -66,14 +66,16 @@ TEST(ConfigFile, AFileEditedMeanwhileIsNotOverwritten) {
   write(path, "edited by hand\n");
   auto r = file->replace("two\n");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), path.string() +
-                           " changed since it was read (edited by hand meanwhile?); nothing was written: read it "
-                           "again and repeat the change");
+  EXPECT_EQ(r.error(),
+            path.string() +
+                " changed since it was read (edited by hand meanwhile?); nothing was written: read it "
+                "again and repeat the change");
   EXPECT_EQ(read(path), "edited by hand\n");
   EXPECT_TRUE(ConfigFile::revisions(path).empty());
 }
 
 TEST(ConfigFile, AMissingFileIsAnError) {
   ftpsd::test::TempDir dir("config-file");
-  EXPECT_EQ(ConfigFile::open(dir.path() / "none.toml").error(), (dir.path() / "none.toml").string() + ": cannot read it");
+  EXPECT_EQ(ConfigFile::open(dir.path() / "none.toml").error(),
+            (dir.path() / "none.toml").string() + ": cannot read it");
 }

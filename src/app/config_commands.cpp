@@ -138,6 +138,7 @@ int cmd_config_set(const std::string& file, const std::vector<std::string>& key_
 int cmd_config_unset(const std::string& file, const std::vector<std::string>& keys,
                      const std::string& domain) {
   std::vector<std::pair<std::string, std::optional<std::string>>> changes;
+  changes.reserve(keys.size());
   for (const auto& k : keys) changes.emplace_back(k, std::nullopt);
   return edit(file, changes, domain);
 }
@@ -156,18 +157,18 @@ int cmd_config_revisions(const std::string& file) {
   return 0;
 }
 
-int cmd_config_restore(const std::string& path, unsigned number) {
-  auto text = config::ConfigFile::revision_text(path, number);
+int cmd_config_restore(const std::string& file, unsigned number) {
+  auto text = config::ConfigFile::revision_text(file, number);
   if (!text) {
     fmt::print(stderr, "ftpsd: {}\n", text.error());
     return 1;
   }
-  auto file = config::ConfigFile::open(path);
-  if (!file) {
-    fmt::print(stderr, "ftpsd: {}\n", file.error());
+  auto current = config::ConfigFile::open(file);
+  if (!current) {
+    fmt::print(stderr, "ftpsd: {}\n", current.error());
     return 1;
   }
-  return write(*file, *text);
+  return write(*current, *text);
 }
 
 }  // namespace ftpsd::app

@@ -73,7 +73,7 @@ class SessionContext {
 
   // The running transfer (at most one), its data connection and its progress; the only owner of them.
   TransferSlot transfer;
-  Clock::time_point last_activity;       // services.clock: the last command, or the end of a transfer
+  Clock::time_point last_activity;       // services.clock: the last command, or the end of a transfer (touch())
   const Clock::time_point connected_at;  // services.clock
   // This session's entry in services.registry, which the session keeps up to date from its own loop
   // (user, TLS, activity, transfer). Set when the session starts (session.cpp), before any command.
@@ -122,6 +122,11 @@ class SessionContext {
   Task<void> close_control();
   // Sends the 150 (or other preliminary) reply of a transfer (TransferSlot::replied_first).
   Task<void> preliminary(const Reply& reply);
+  // A command arrived, or a transfer ended: the idle time starts again, here and in the registry.
+  void touch() {
+    last_activity = now();
+    live->touch();
+  }
   // The session's time (Services::clock).
   [[nodiscard]] Clock::time_point now() const noexcept { return services.clock->now(); }
 };

@@ -80,9 +80,8 @@ Task<void> transfer_task(SessionContext& ctx, const CommandSpec& spec, protocol:
   co_await ctx.data_link.reset();
   if (!reply.empty()) co_await ctx.control.send(reply);
   // The idle time counts from the end of the transfer: a session is not idle while its transfer runs.
-  ctx.last_activity = ctx.now();
   ctx.live->transfer_ended();
-  ctx.live->touch();
+  ctx.touch();
 }
 
 // The 421 of a session the server ends (EndReason: decided by the Watchdog, or asked for by an
@@ -183,8 +182,7 @@ Task<Next> control_loop(SessionContext& ctx) {
       co_await ctx.control.send(Reply{ReplyCode::kSyntaxError, "Command line too long."});
       continue;
     }
-    ctx.last_activity = ctx.now();
-    ctx.live->touch();
+    ctx.touch();
     auto cmd = protocol::parse_command(*line);
     if (!cmd) {
       if (cmd.error() != protocol::ParseError::kEmpty)

@@ -73,7 +73,7 @@ class SessionContext {
 
   // The running transfer (at most one), its data connection and its progress; the only owner of them.
   TransferSlot transfer;
-  Clock::time_point last_activity;       // services.clock: the last command, or the end of a transfer (touch())
+  Clock::time_point last_activity;  // services.clock: the last command, or the end of a transfer (touch())
   const Clock::time_point connected_at;  // services.clock
   // This session's entry in services.registry, which the session keeps up to date from its own loop
   // (user, TLS, activity, transfer). Set when the session starts (session.cpp), before any command.

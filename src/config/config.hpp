@@ -167,6 +167,18 @@ struct MetricsConfig {
   std::string address;  // "ip:port" of the Prometheus endpoint (/metrics); empty: off
 };
 
+// [admin]: the Manager's REST API on a listener of its own (README "Manager (admin API)").
+struct AdminConfig {
+  std::string address;               // "ip:port"; empty: off
+  bool tls = true;                   // HTTPS with the [tls] certificate; false: plain HTTP
+  std::filesystem::path users_file;  // the admins file ([[admins]]); needed when address is set
+  // Networks that may connect at all; others are refused before any HTTP is read. Default: loopback.
+  std::vector<inet::IpNetwork> allow = default_admin_allow();
+
+  [[nodiscard]] bool enabled() const noexcept { return !address.empty(); }
+  [[nodiscard]] static std::vector<inet::IpNetwork> default_admin_allow();
+};
+
 // Where the keys and tables of a configuration were written: "passive.ports" -> 18, "listeners[0]" -> 7
 // (the line of its [[listeners]] header). For messages about a key after loading (cross-field checks,
 // the NAT lint), which must name the line as the loader's own errors do.
@@ -209,6 +221,7 @@ struct Config {
   LimitsConfig limits;
   LogConfig log;
   MetricsConfig metrics;
+  AdminConfig admin;
   std::vector<DomainConfig> domains;  // the [[domains]], in file order; "default" is not among them
 
   // The domain's view of this configuration: the top level with the domain's banner, users, passive,

@@ -210,6 +210,23 @@ std::vector<inet::IpNetwork> read_networks(TableReader& r, std::string_view key)
   return out;
 }
 
+void read_admin(TableReader& r, AdminConfig& a, const std::filesystem::path& base) {
+  r.read("address", a.address);
+  if (!a.address.empty()) {
+    if (auto hp = parse_listen_address(a.address); !hp) r.fail(r.find("address"), "address", hp.error());
+  }
+  r.read("tls", a.tls);
+  r.read_path("users_file", a.users_file, base);
+  if (const auto* allow = r.find("allow")) {
+    a.allow = read_networks(r, "allow");
+    if (a.allow.empty())
+      r.fail(allow, "allow", "an empty list lets nobody in: name the networks that may use the Manager");
+  }
+  if (a.enabled() && a.users_file.empty())
+    r.fail(r.find("address"), "users_file",
+           "the Manager needs an admins file (`ftpsd admin add` writes one)");
+}
+
 // Leaves `out` as it is when `key` is not written (a domain keeps what it inherited).
 void read_range(TableReader& r, std::string_view key, std::optional<PortRange>& out) {
   if (r.find(key) == nullptr) return;
@@ -558,6 +575,10 @@ void check_together(TableReader& top, const Config& c) {
   }
   if (c.tls.required != TlsRequired::kNone && !c.tls.configured())
     top.fail_at("tls.required", "requiring TLS needs tls.certificate and tls.private_key");
+  if (c.admin.enabled() && c.admin.tls && !c.tls.configured())
+    top.fail_at("admin.tls",
+                "the Manager serves HTTPS with tls.certificate and tls.private_key: configure them, or set "
+                "admin.tls = false (plain HTTP, for loopback only)");
 }
 
 Config build(const toml::table& root, const std::filesystem::path& file, const std::filesystem::path& base) {
@@ -588,6 +609,7 @@ Config build(const toml::table& root, const std::filesystem::path& file, const s
         r.fail(r.find("address"), "address", a.error());
     }
   });
+  top.read_table("admin", [&](TableReader& r) { read_admin(r, c.admin, base); });
   top.read_table("bans", [&](TableReader& r) { read_bans(r, c.bans); });
   top.read_table("limits", [&](TableReader& r) { read_limits(r, c.limits); });
   top.read_table("log", [&](TableReader& r) { read_log(r, c.log, base); });
@@ -607,6 +629,14 @@ Config build(const toml::table& root, const std::filesystem::path& file, const s
 }
 
 }  // namespace
+
+std::vector<inet::IpNetwork> AdminConfig::default_admin_allow() {
+  std::vector<inet::IpNetwork> loopback;
+  for (const auto* text : {"127.0.0.0/8", "::1/128"}) {
+    if (auto n = inet::IpNetwork::parse(text)) loopback.push_back(*n);
+  }
+  return loopback;
+}
 
 DomainConfig Config::default_domain() const {
   return DomainConfig{.name = "default",

@@ -78,7 +78,7 @@ TEST(ConfigLoader, EveryTableRejectsUnknownKeysUnderItsFullName) {
   };
   const std::string l(kListener);  // lines 1 and 2
   for (const char* table : {"server", "passive", "active", "proxy_protocol", "users", "tls", "storage",
-                            "metrics", "bans", "limits", "log"}) {
+                            "metrics", "admin", "bans", "limits", "log"}) {
     EXPECT_EQ(error_of(l + "[" + table + "]\nbogus = 1\n"),
               "test.toml:4: key '" + std::string(table) + ".bogus': unknown key");
   }

@@ -1,4 +1,4 @@
-// ftpsd command line: run, check-config, reload, config, firewall, doctor, user, cert.
+// ftpsd command line: run, check-config, reload, config, firewall, doctor, user, admin, cert.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -12,6 +12,7 @@
 #include "app/config_commands.hpp"
 #include "app/privileges.hpp"
 #include "app/server.hpp"
+#include "auth/admin_store.hpp"
 #include "auth/password.hpp"
 #include "auth/user_store.hpp"
 #include "config/loader.hpp"
@@ -68,6 +69,12 @@ std::optional<config::Config> load_checked(const std::string& file) {
   if (!cfg->users.file.empty()) {
     if (auto users = auth::UserStore::load(cfg->users.file); !users) {
       fmt::print(stderr, "{}\n", users.error().message);
+      return std::nullopt;
+    }
+  }
+  if (cfg->admin.enabled()) {
+    if (auto admins = auth::AdminStore::load(cfg->admin.users_file); !admins) {
+      fmt::print(stderr, "{}\n", admins.error().message);
       return std::nullopt;
     }
   }
@@ -150,6 +157,38 @@ int cmd_user_add(const std::string& name, const std::string& root, bool write,
   }
   fmt::print("added user {} (root {}, {}) to {}\n", name, user.root.string(),
              write ? "read-write" : "read-only", file.string());
+  return 0;
+}
+
+std::filesystem::path admins_file(const std::string& file, const std::string& config_file) {
+  if (!file.empty()) return file;
+  auto cfg = load(config_file);
+  if (cfg && !cfg->admin.users_file.empty()) return cfg->admin.users_file;
+  return "admins.toml";
+}
+
+int cmd_admin_add(const std::string& name, const std::string& role_name, const std::filesystem::path& file) {
+  const auto role = auth::parse_admin_role(role_name);
+  if (!role) {
+    fmt::print(stderr, "ftpsd: --role must be admin, operator or viewer, not '{}'\n", role_name);
+    return 2;
+  }
+  if (isatty(STDIN_FILENO)) fmt::print(stderr, "Password for {} (one line on standard input): ", name);
+  std::string password;
+  if (!std::getline(std::cin, password) || password.empty()) {
+    fmt::print(stderr, "ftpsd: no password on standard input\n");
+    return 2;
+  }
+  auto hash = auth::hash_password(password);
+  if (!hash) {
+    fmt::print(stderr, "ftpsd: {}\n", hash.error());
+    return 1;
+  }
+  if (auto added = auth::add_admin(file, {.name = name, .password_hash = *hash, .role = *role}); !added) {
+    fmt::print(stderr, "ftpsd: {}\n", added.error());
+    return 1;
+  }
+  fmt::print("added admin {} (role {}) to {}\n", name, auth::name(*role), file.string());
   return 0;
 }
 
@@ -363,6 +402,26 @@ void add_user(CLI::App& app, int& exit_code) {
   }
 }
 
+void add_admin(CLI::App& app, int& exit_code) {
+  struct Options {
+    std::string file;
+    std::string config;
+    std::string name;
+    std::string role;
+  };
+  auto o = std::make_shared<Options>();
+  auto* admin = app.add_subcommand("admin", "Manage the accounts of the Manager (admin.users_file)");
+  admin->require_subcommand(1);
+  auto* add = admin->add_subcommand("add", "Add an account; the password is read from standard input");
+  add->add_option("name", o->name, "Account name")->required();
+  add->add_option("--role", o->role, "admin, operator or viewer")->required();
+  add->add_option("-f,--file", o->file,
+                  "Admins file (default: admin.users_file of --config, else ./admins.toml)");
+  add->add_option("-c,--config", o->config, "Configuration file naming the admins file");
+  add->callback(
+      [o, &exit_code] { exit_code = cmd_admin_add(o->name, o->role, admins_file(o->file, o->config)); });
+}
+
 void add_cert(CLI::App& app, int& exit_code) {
   struct Options {
     std::vector<std::string> hosts;
@@ -403,6 +462,7 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   add_config(app, exit_code);
   add_doctor(app, exit_code);
   add_user(app, exit_code);
+  add_admin(app, exit_code);
   add_cert(app, exit_code);
   CLI11_PARSE(app, argc, argv);  // runs the chosen subcommand's callback
   return exit_code;

@@ -28,6 +28,17 @@ bool same_listeners(const std::vector<config::ListenerConfig>& a,
   return true;
 }
 
+// The Manager reads its settings and admins file at start only.
+bool same_admin(const config::AdminConfig& a, const config::AdminConfig& b) {
+  if (a.address != b.address || a.tls != b.tls || a.users_file != b.users_file ||
+      a.allow.size() != b.allow.size())
+    return false;
+  for (std::size_t i = 0; i < a.allow.size(); ++i) {
+    if (a.allow[i].to_string() != b.allow[i].to_string()) return false;
+  }
+  return true;
+}
+
 // Loads the certificates again (on the blocking pool). A broken file keeps the old context: running
 // sessions are never affected, new ones keep working, and the log says why.
 Task<void> reload_certificates(tls::ContextStore& store, runtime::BlockingPool& blocking,
@@ -68,6 +79,10 @@ Result<ReloadPlan, std::string> prepare_reload(const session::Snapshot& current)
   if (cfg.metrics.address != old.metrics.address) {
     plan.warnings.emplace_back("metrics.address: restart ftpsd to apply it");
     cfg.metrics = old.metrics;
+  }
+  if (!same_admin(cfg.admin, old.admin)) {
+    plan.warnings.emplace_back("admin: restart ftpsd to apply the [admin] settings");
+    cfg.admin = old.admin;
   }
   if (cfg.server.pid_file != old.server.pid_file) {
     plan.warnings.emplace_back("server.pid_file: restart ftpsd to apply it");

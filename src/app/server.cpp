@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "admin/admin_server.hpp"
 #include "app/connect_help.hpp"
 #include "app/domains.hpp"
 #include "app/listeners.hpp"
@@ -197,6 +198,16 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
   std::vector<config::ListenerConfig> listeners = config->listeners;
   auto acceptors = bind_all(pool.first(), listeners);
   if (!acceptors) return 1;
+  // The Manager reads its admins file and the certificate and binds its port now, as the listeners do.
+  std::unique_ptr<admin::AdminServer> manager;
+  if (config->admin.enabled()) {
+    auto prepared = admin::AdminServer::prepare(*config);
+    if (!prepared) {
+      spdlog::critical("{}", prepared.error());
+      return 1;
+    }
+    manager = std::move(*prepared);
+  }
   // SECURITY: the ports are bound and the keys and users read; no thread runs yet and no client was
   // served. From here on ftpsd runs as server.user (README "Security").
   if (auto refused = drop_privileges(*config)) {
@@ -216,6 +227,10 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
     }
     metrics = std::move(*endpoint);
     spdlog::info("metrics on {}", metrics->url());
+  }
+  if (manager) {
+    manager->start(services);
+    spdlog::info("admin on {}", manager->url());
   }
   for (std::size_t i = 0; i < files->domains.policies.size(); ++i) {
     const auto every = files->domains.domains[i]->config->passive.resolve_every;

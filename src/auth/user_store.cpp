@@ -1,54 +1,23 @@
 #include "auth/user_store.hpp"
 
 #include <fmt/format.h>
-#include <sys/stat.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
 #include <fstream>
 #include <sstream>
 
+#include "auth/toml_file.hpp"
 #include "config/names.hpp"
-#include "sys/syscalls.hpp"
 
 namespace ftpsd::auth {
 namespace {
-
-std::string read_all(const std::filesystem::path& file, bool& exists) {
-  std::ifstream in(file, std::ios::binary);
-  exists = static_cast<bool>(in);
-  std::stringstream ss;
-  if (in) ss << in.rdbuf();
-  return ss.str();
-}
 
 bool valid_name(std::string_view n) {
   if (n.empty() || n.size() > 128) return false;
   return std::ranges::all_of(n, [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == '@';
   });
-}
-
-std::string toml_string(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
-// The users file holds password hashes: the owner's only. A crash leaves the old or the new file.
-Result<bool, std::string> write_atomically(const std::filesystem::path& file, const std::string& text) {
-  if (auto ec = sys::write_file_durably(file.string(), text, S_IRUSR | S_IWUSR))
-    return Unexpected{fmt::format("{}: {}", file.string(), ec.message())};
-  return true;
 }
 
 [[noreturn]] void fail(const std::filesystem::path& file, const toml::node& n, std::string_view what) {

@@ -1,9 +1,12 @@
 #include "sys/syscalls.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <netinet/in.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -274,6 +277,23 @@ int process_id() noexcept {
 
 std::error_code send_signal(int pid, int signal) {
   return ok_or_errno(::kill(static_cast<pid_t>(pid), signal));
+}
+
+std::optional<std::string> peer_address(int fd) {
+  sockaddr_storage peer{};
+  socklen_t length = sizeof peer;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) != 0) return std::nullopt;
+  std::array<char, INET6_ADDRSTRLEN> text{};
+  const void* address = nullptr;
+  if (peer.ss_family == AF_INET) {
+    address = &reinterpret_cast<const sockaddr_in*>(&peer)->sin_addr;
+  } else if (peer.ss_family == AF_INET6) {
+    address = &reinterpret_cast<const sockaddr_in6*>(&peer)->sin6_addr;
+  } else {
+    return std::nullopt;
+  }
+  if (::inet_ntop(peer.ss_family, address, text.data(), text.size()) == nullptr) return std::nullopt;
+  return std::string(text.data());
 }
 
 }  // namespace ftpsd::sys

@@ -106,6 +106,8 @@ namespace ftpsd::sys {
 namespace ftpsd::sys {
 // Processes: for the pid file and `ftpsd reload`.
 [[nodiscard]] int process_id() noexcept;
+// The numeric IP address of a connected socket's peer ("127.0.0.1", "::1"); nullopt when unknown.
+[[nodiscard]] std::optional<std::string> peer_address(int fd);
 [[nodiscard]] std::error_code send_signal(int pid, int signal);
 
 // Replaces the file `path` with `text` so that a crash leaves the old or the new text, never a mix, and

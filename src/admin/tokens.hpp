@@ -1,0 +1,50 @@
+#pragma once
+// The Manager's bearer tokens: random, kept in memory only (a restart signs everyone out), each valid
+// for a fixed time after it was issued. Thread-safe: the HTTP threads share one store.
+#include <chrono>
+#include <cstddef>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "auth/admin_store.hpp"
+
+namespace ftpsd::admin {
+
+struct TokenHolder {
+  std::string name;
+  auth::AdminRole role = auth::AdminRole::kViewer;
+};
+
+class TokenStore {
+ public:
+  using Clock = std::chrono::system_clock;
+  explicit TokenStore(Clock::duration lifetime = std::chrono::hours(1), std::size_t max_tokens = 10000)
+      : lifetime_(lifetime), max_tokens_(max_tokens) {}
+
+  struct Issued {
+    std::string token;  // 64 hexadecimal digits (32 bytes from the OpenSSL random generator)
+    Clock::time_point expires;
+  };
+  // A new token for `holder`. Expired tokens are dropped; at max_tokens the oldest one goes.
+  [[nodiscard]] Issued issue(TokenHolder holder, Clock::time_point now = Clock::now());
+  // Who holds `token`, if it exists and has not expired.
+  [[nodiscard]] std::optional<TokenHolder> find(const std::string& token,
+                                                Clock::time_point now = Clock::now());
+  [[nodiscard]] std::size_t size() const;
+
+ private:
+  struct Entry {
+    TokenHolder holder;
+    Clock::time_point expires;
+  };
+  void drop_expired(Clock::time_point now);
+
+  const Clock::duration lifetime_;
+  const std::size_t max_tokens_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, Entry> tokens_;
+};
+
+}  // namespace ftpsd::admin

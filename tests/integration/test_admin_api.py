@@ -7,6 +7,7 @@ import json
 import re
 import socket
 import ssl
+import time
 
 import pytest
 
@@ -128,6 +129,14 @@ def test_a_wrong_password_is_401_counted_and_never_logged(manager):
     log = srv.log()
     assert 'failed sign-in as "root" from 127.0.0.1' in log
     assert "guess-1234" not in log and "root-secret" not in log and token not in log
+
+
+def test_a_failed_sign_in_waits_bans_login_delay(make_manager):
+    srv, api = make_manager(extra='[bans]\nlogin_delay = "1500ms"\n')
+    started = time.monotonic()
+    status, _, _ = api.call("POST", "/api/v1/auth/token", body={"name": "root", "password": "guess"})
+    assert status == 401
+    assert time.monotonic() - started >= 1.5
 
 
 def test_sessions_list_shows_a_real_ftp_session_and_delete_ends_it_with_421(manager):

@@ -52,9 +52,11 @@ int refuse_outsiders(SSL* ssl, int* alert, void* arg) {
   return SSL_CLIENT_HELLO_ERROR;
 }
 
+// Text from clients (a file name in a transfer) may be invalid UTF-8: written with U+FFFD in its place
+// rather than failing the whole answer.
 void send_json(Response& res, const json& body, int status = 200) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
 }
 
 void send_error(Response& res, int status, std::string_view message,

@@ -277,3 +277,20 @@ def test_check_config_and_run_report_a_broken_admins_file(tmp_path):
     p = run([BIN, "run", "--config", str(tmp_path / "ftpsd.toml")], check=False, timeout=60)
     assert p.returncode == 1
     assert expected.strip() in p.stderr.decode()
+
+
+def test_a_transfer_of_a_file_name_that_is_not_utf8_is_listed_with_replacement_characters(manager):
+    srv, api = manager
+    with Control.to(srv) as ctl:
+        ctl.login()
+        data = ctl.pasv()
+        ctl.send(b"STOR caf\xe9.bin\r\n")  # Latin-1, as an old client sends it
+        assert ctl.reply().startswith("150")
+        data.sendall(b"x" * 1000)
+        assert wait_for(lambda: (api.call("GET", "/api/v1/sessions", token=api.token("view"))[2] or {})
+                        .get("sessions", [{}])[0].get("transfer") is not None)
+        status, _, answer = api.call("GET", "/api/v1/sessions", token=api.token("view"))
+        assert status == 200, answer
+        assert answer["sessions"][0]["transfer"]["path"] == "/caf\ufffd.bin", answer
+        data.close()
+        assert ctl.reply().startswith("226")

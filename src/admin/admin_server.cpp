@@ -1,24 +1,17 @@
 #include "admin/admin_server.hpp"
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <httplib.h>
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
 #include <asio/ip/address.hpp>
-#include <atomic>
-#include <charconv>
 #include <chrono>
-#include <nlohmann/json.hpp>
-#include <optional>
-#include <string_view>
 #include <thread>
 #include <vector>
 
-#include "admin/tokens.hpp"
+#include "admin/api.hpp"
 #include "auth/admin_store.hpp"
-#include "auth/password.hpp"
 #include "config/loader.hpp"
 #include "inet/ip_network.hpp"
 #include "sys/syscalls.hpp"
@@ -26,9 +19,6 @@
 namespace ftpsd::admin {
 namespace {
 
-using httplib::Request;
-using httplib::Response;
-using nlohmann::json;
 using HandlerResponse = httplib::Server::HandlerResponse;
 
 constexpr std::size_t kMaxBody = 64 * 1024;  // every request of the API fits in far less
@@ -52,185 +42,12 @@ int refuse_outsiders(SSL* ssl, int* alert, void* arg) {
   return SSL_CLIENT_HELLO_ERROR;
 }
 
-// Text from clients (a file name in a transfer) may be invalid UTF-8: written with U+FFFD in its place
-// rather than failing the whole answer.
-void send_json(Response& res, const json& body, int status = 200) {
-  res.status = status;
-  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
-}
-
-void send_error(Response& res, int status, std::string_view message,
-                std::optional<std::string_view> field = {}) {
-  send_json(res, json{{"error", message}, {"field", field ? json(*field) : json(nullptr)}}, status);
-}
-
-std::string utc(std::chrono::system_clock::time_point t) {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(t)));
-}
-
-template <class Duration>
-std::int64_t whole_seconds(Duration d) {
-  return std::chrono::duration_cast<std::chrono::seconds>(d).count();
-}
-
-json session_json(const session::SessionView& s) {
-  json transfer = nullptr;
-  if (s.transfer) {
-    transfer = json{{"command", s.transfer->command},
-                    {"path", s.transfer->path},
-                    {"bytes", s.transfer->bytes},
-                    {"total", s.transfer->total},
-                    {"started", utc(s.transfer->started)}};
-  }
-  return json{{"id", s.id},
-              {"user", s.user.empty() ? json(nullptr) : json(s.user)},
-              {"client", s.client},
-              {"domain", s.domain},
-              {"listener", s.listener},
-              {"tls", s.tls.empty() ? json(nullptr) : json(s.tls)},
-              {"data_tls_reused", s.data_tls_reused ? json(*s.data_tls_reused) : json(nullptr)},
-              {"transfer", transfer},
-              {"idle_seconds", whole_seconds(s.idle)},
-              {"started", utc(s.started)}};
-}
-
-// The generic answer to an error cpp-httplib finds itself (no route, body too large, bad request line).
-std::string_view error_text(int status) {
-  switch (status) {
-    case 400:
-      return "bad request";
-    case 404:
-      return "no such resource";
-    case 405:
-      return "method not allowed";
-    case 413:
-      return "request too large";
-    case 414:
-      return "request line too long";
-    default:
-      return "the request failed";
-  }
-}
-
 }  // namespace
 
 struct AdminServer::Impl {
   std::unique_ptr<httplib::Server> http;
-  auth::AdminStore admins;
-  TokenStore tokens;
-  std::vector<inet::IpNetwork> allow;
-  std::chrono::milliseconds login_delay{};
-  std::atomic<std::uint64_t> failed_logins{0};
-  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  session::Services* services = nullptr;
+  Api api;
   std::thread thread;
-
-  // Who sent the request (its bearer token), or nullopt after answering 401.
-  std::optional<TokenHolder> authenticate(const Request& req, Response& res) {
-    constexpr std::string_view kBearer = "Bearer ";
-    const auto header = req.get_header_value("Authorization");
-    if (!header.starts_with(kBearer)) {
-      res.set_header("WWW-Authenticate", "Bearer");
-      send_error(res, 401, "sign in first: POST /api/v1/auth/token, then send Authorization: Bearer TOKEN");
-      return std::nullopt;
-    }
-    auto holder = tokens.find(header.substr(kBearer.size()));
-    if (!holder) {
-      res.set_header("WWW-Authenticate", "Bearer");
-      send_error(res, 401, "the token is unknown or has expired: sign in again");
-    }
-    return holder;
-  }
-
-  void sign_in(const Request& req, Response& res) {
-    const auto body = json::parse(req.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object()) {
-      send_error(res, 400, R"(the body must be a JSON object {"name": ..., "password": ...})");
-      return;
-    }
-    for (const char* field : {"name", "password"}) {
-      if (!body.contains(field) || !body[field].is_string()) {
-        send_error(res, 400, fmt::format("'{}' must be a string", field), field);
-        return;
-      }
-    }
-    const auto name = body["name"].get<std::string>();
-    const auto password = body["password"].get<std::string>();
-    const auto* admin = admins.find(name);
-    bool ok = false;
-    if (admin != nullptr) {
-      ok = auth::verify_password(password, admin->password_hash);
-    } else {
-      auth::verify_dummy(password);  // an unknown name takes as long as a wrong password
-    }
-    if (!ok) {
-      failed_logins.fetch_add(1, std::memory_order_relaxed);
-      spdlog::warn("admin: failed sign-in as {} from {}", json(name).dump(), req.remote_addr);
-      std::this_thread::sleep_for(login_delay);
-      send_error(res, 401, "wrong name or password");
-      return;
-    }
-    const auto issued = tokens.issue({.name = admin->name, .role = admin->role});
-    spdlog::info("admin: {} ({}) signed in from {}", admin->name, auth::name(admin->role), req.remote_addr);
-    send_json(
-        res,
-        json{{"token", issued.token}, {"expires", utc(issued.expires)}, {"role", auth::name(admin->role)}});
-  }
-
-  void status(Response& res) const {
-    // One entry per port pool, as in the metrics: the default's, then each domain with passive.ports
-    // of its own (the others share the default's pool).
-    const auto snapshot = services->snapshot();
-    json pools = json::array();
-    for (const auto& d : snapshot.domains) {
-      if (d != snapshot.default_domain() && d->ports == snapshot.default_domain()->ports) continue;
-      pools.push_back(json{{"domain", d->name},
-                           {"capacity", d->ports->capacity()},
-                           {"in_use", d->ports->in_use()},
-                           {"cooling", d->ports->cooling()}});
-    }
-    send_json(res, json{{"version", FTPSD_VERSION},
-                        {"uptime_seconds", whole_seconds(std::chrono::steady_clock::now() - started)},
-                        {"sessions", services->registry.size()},
-                        {"passive_ports", pools},
-                        {"manager", json{{"failed_logins", failed_logins.load(std::memory_order_relaxed)}}}});
-  }
-
-  void sessions(Response& res) const {
-    json list = json::array();
-    for (const auto& s : services->registry.list()) list.push_back(session_json(s));
-    send_json(res, json{{"sessions", list}});
-  }
-
-  void end_session(const Request& req, Response& res, const TokenHolder& who) const {
-    if (who.role < auth::AdminRole::kOperator) {
-      send_error(res, 403, "ending a session needs the role operator or admin");
-      return;
-    }
-    const auto& text = req.matches[1].str();
-    std::uint64_t id = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-    if (ec != std::errc() || end != text.data() + text.size() || !services->registry.end(id)) {
-      send_error(res, 404, fmt::format("no session {}", text));
-      return;
-    }
-    spdlog::info("admin: {} ended session {} from {}", who.name, id, req.remote_addr);
-    send_json(res, json{{"id", id}, {"ended", true}});
-  }
-
-  void routes() {
-    auto& h = *http;
-    h.Post("/api/v1/auth/token", [this](const Request& req, Response& res) { sign_in(req, res); });
-    h.Get("/api/v1/status", [this](const Request& req, Response& res) {
-      if (authenticate(req, res)) status(res);
-    });
-    h.Get("/api/v1/sessions", [this](const Request& req, Response& res) {
-      if (authenticate(req, res)) sessions(res);
-    });
-    h.Delete(R"(/api/v1/sessions/(\d+))", [this](const Request& req, Response& res) {
-      if (const auto who = authenticate(req, res)) end_session(req, res, *who);
-    });
-  }
 
   void set_up() {
     auto& h = *http;
@@ -246,7 +63,7 @@ struct AdminServer::Impl {
     // Plain HTTP (admin.tls = false) has no earlier hook than this: the request head is read, the
     // body is not. With TLS, refuse_outsiders has refused the connection long before.
     h.set_pre_routing_handler([this](const Request& req, Response& res) {
-      if (allowed(allow, req.remote_addr)) return HandlerResponse::Unhandled;
+      if (allowed(api.allow, req.remote_addr)) return HandlerResponse::Unhandled;
       spdlog::warn("admin: refused a request from {}: not in admin.allow", req.remote_addr);
       send_error(res, 403, "this address may not use the Manager (admin.allow)");
       return HandlerResponse::Handled;
@@ -275,13 +92,13 @@ Result<std::unique_ptr<AdminServer>, std::string> AdminServer::prepare(const con
   std::unique_ptr<AdminServer> server(new AdminServer());
   server->impl_ = std::make_unique<Impl>();
   auto& impl = *server->impl_;
-  impl.admins = std::move(*admins);
-  impl.allow = a.allow;
-  impl.login_delay = std::chrono::duration_cast<std::chrono::milliseconds>(config.bans.login_delay);
+  impl.api.admins = std::move(*admins);
+  impl.api.allow = a.allow;
+  impl.api.login_delay = std::chrono::duration_cast<std::chrono::milliseconds>(config.bans.login_delay);
   if (a.tls) {
     std::string error;
     const auto& tls = config.tls;
-    auto* allow = &impl.allow;  // lives as long as the server
+    auto* allow = &impl.api.allow;  // lives as long as the server
     impl.http = std::make_unique<httplib::SSLServer>([&](SSL_CTX& ctx) {
       SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
       SSL_CTX_set_options(&ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
@@ -316,9 +133,11 @@ Result<std::unique_ptr<AdminServer>, std::string> AdminServer::prepare(const con
   return server;
 }
 
-void AdminServer::start(session::Services& services) {
-  impl_->services = &services;
-  impl_->routes();
+void AdminServer::start(session::Services& services, Hooks hooks) {
+  impl_->api.services = &services;
+  impl_->api.hooks = std::move(hooks);
+  Router router(*impl_->http);
+  add_routes(impl_->api, router);
   impl_->thread = std::thread([this] { impl_->http->listen_after_bind(); });
   // stop() only stops a server that runs: wait until it does, so that the destructor can stop it.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

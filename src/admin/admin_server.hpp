@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "admin/api.hpp"
 #include "config/config.hpp"
 #include "session/services.hpp"
 #include "util/result.hpp"
@@ -17,8 +18,8 @@ class AdminServer {
   // and key, and binds admin.address (port 0 picks a free one). Error: a message naming what failed.
   [[nodiscard]] static Result<std::unique_ptr<AdminServer>, std::string> prepare(
       const config::Config& config);
-  // Serves the API on its own threads. `services` must outlive this object.
-  void start(session::Services& services);
+  // Serves the API on its own threads. `services` and what `hooks` use must outlive this object.
+  void start(session::Services& services, Hooks hooks);
   // Stops serving and joins the threads.
   ~AdminServer();
   AdminServer(const AdminServer&) = delete;

@@ -113,7 +113,8 @@ Result<ReloadPlan, std::string> prepare_reload(const session::Snapshot& current)
 
 // SIGHUP: the configuration file again, checked as a whole on the worker pool, then applied to new
 // sessions. Log files are reopened (logrotate). A broken configuration changes nothing.
-Task<void> reload_configuration(session::Services& services, runtime::BlockingPool& blocking) {
+Task<std::optional<std::string>> reload_configuration(session::Services& services,
+                                                      runtime::BlockingPool& blocking) {
   notify_reloading();
   const auto current = services.snapshot();
   spdlog::info("reloading the configuration from {}", current.config->source.string());
@@ -125,11 +126,11 @@ Task<void> reload_configuration(session::Services& services, runtime::BlockingPo
   auto plan = co_await blocking.run([&] { return prepare_reload(current); });
   if (!plan) {
     failed(plan.error());
-    co_return;
+    co_return plan.error();
   }
   if (auto logging = obs::configure_logging(plan->next.config->log); !logging) {
     failed(logging.error());
-    co_return;
+    co_return logging.error();
   }
   for (const auto& w : plan->warnings) spdlog::warn("reload: {}", w);
   if (plan->tls_context) {
@@ -145,6 +146,7 @@ Task<void> reload_configuration(session::Services& services, runtime::BlockingPo
   obs::count(obs::metrics().reloads_ok);
   spdlog::info("configuration reloaded: new sessions use it, running sessions keep theirs");
   notify_ready();
+  co_return std::nullopt;
 }
 
 Task<void> watch_certificates(session::Services& services, runtime::BlockingPool& blocking, Duration every) {

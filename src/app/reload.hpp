@@ -3,6 +3,7 @@
 // whole on the worker pool, then applied at once to new sessions and new data connections. Running
 // sessions keep their snapshot; nothing is dropped. A broken configuration changes nothing.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,9 +25,11 @@ struct ReloadPlan {
 // Reads current.config->source again; the error names file:line and key.
 [[nodiscard]] Result<ReloadPlan, std::string> prepare_reload(const session::Snapshot& current);
 
-// SIGHUP: prepare_reload on the worker pool, then the new snapshot is published for new sessions and
-// log files are reopened (logrotate). A broken configuration changes nothing; the log says why.
-Task<void> reload_configuration(session::Services& services, runtime::BlockingPool& blocking);
+// SIGHUP and the Manager: prepare_reload on the worker pool, then the new snapshot is published for new
+// sessions and log files are reopened (logrotate). A broken configuration changes nothing; the log and
+// the returned error say why (nullopt: applied).
+Task<std::optional<std::string>> reload_configuration(session::Services& services,
+                                                      runtime::BlockingPool& blocking);
 
 // tls.reload_check: every `every`, the certificate and key files of the default and of every domain with
 // its own certificate are loaded again when they changed.

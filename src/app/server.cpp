@@ -6,6 +6,8 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -126,6 +128,22 @@ std::optional<std::vector<tcp::acceptor>> bind_all(asio::io_context& ctx,
 // SIGHUP reloads the configuration, one reload at a time (signals meanwhile are kept by Asio). SIGINT
 // and SIGTERM stop gracefully: the listeners close, running transfers may finish within
 // server.shutdown_timeout; a second one stops at once.
+// The Manager's reload: run on the first event loop as SIGHUP's is, awaited from the Manager's thread.
+// A reload that cannot finish (the loops stopped meanwhile) gives up after a bound.
+std::optional<std::string> reload_for_manager(runtime::IoPool& pool, session::Services& services,
+                                              runtime::BlockingPool& blocking) {
+  auto done = std::make_shared<std::promise<std::optional<std::string>>>();
+  auto outcome = done->get_future();
+  asio::co_spawn(
+      pool.first(), reload_configuration(services, blocking),
+      [done](const std::exception_ptr& e, std::optional<std::string> error) {
+        done->set_value(e ? std::optional<std::string>("the reload failed unexpectedly") : std::move(error));
+      });
+  if (outcome.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
+    return "the reload did not finish within 30 s (is the server stopping?)";
+  return outcome.get();
+}
+
 class Signals {
  public:
   Signals(runtime::IoPool& pool, session::Services& services, runtime::BlockingPool& blocking,
@@ -148,7 +166,7 @@ class Signals {
       if (ec) return;
       spdlog::info("SIGHUP received");
       asio::co_spawn(pool_.first(), reload_configuration(services_, blocking_),
-                     [this](const std::exception_ptr&) { wait_hangup(); });
+                     [this](const std::exception_ptr&, const std::optional<std::string>&) { wait_hangup(); });
     });
   }
 
@@ -229,7 +247,8 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
     spdlog::info("metrics on {}", metrics->url());
   }
   if (manager) {
-    manager->start(services);
+    manager->start(services,
+                   admin::Hooks{.reload = [&] { return reload_for_manager(pool, services, *blocking); }});
     spdlog::info("admin on {}", manager->url());
   }
   for (std::size_t i = 0; i < files->domains.policies.size(); ++i) {

@@ -8,6 +8,7 @@ import re
 import socket
 import ssl
 import time
+from pathlib import Path
 
 import pytest
 
@@ -294,3 +295,13 @@ def test_a_transfer_of_a_file_name_that_is_not_utf8_is_listed_with_replacement_c
         assert answer["sessions"][0]["transfer"]["path"] == "/caf\ufffd.bin", answer
         data.close()
         assert ctl.reply().startswith("226")
+
+
+def test_the_openapi_document_is_served_without_sign_in_and_is_the_repository_s(manager):
+    _, api = manager
+    status, r, answer = api.call("GET", "/api/v1/openapi.json")
+    assert status == 200
+    assert r.getheader("Content-Type") == "application/json"
+    with open(Path(__file__).resolve().parents[2] / "docs" / "openapi.json") as f:
+        assert answer == json.load(f)
+    assert answer["openapi"].startswith("3.") and "/api/v1/sessions/{id}" in answer["paths"]

@@ -1,0 +1,73 @@
+#include "admin/api.hpp"
+
+#include <fmt/format.h>
+
+#include "admin/routes.hpp"
+#include "util/embedded.hpp"
+
+namespace ftpsd::admin {
+
+std::optional<TokenHolder> Api::authenticate(const Request& req, Response& res) {
+  constexpr std::string_view kBearer = "Bearer ";
+  const auto header = req.get_header_value("Authorization");
+  if (!header.starts_with(kBearer)) {
+    res.set_header("WWW-Authenticate", "Bearer");
+    send_error(res, 401, "sign in first: POST /api/v1/auth/token, then send Authorization: Bearer TOKEN");
+    return std::nullopt;
+  }
+  auto holder = tokens.find(header.substr(kBearer.size()));
+  if (!holder) {
+    res.set_header("WWW-Authenticate", "Bearer");
+    send_error(res, 401, "the token is unknown or has expired: sign in again");
+  }
+  return holder;
+}
+
+std::optional<TokenHolder> Api::require(const Request& req, Response& res, auth::AdminRole role,
+                                        std::string_view what) {
+  auto who = authenticate(req, res);
+  if (!who || who->role >= role) return who;
+  const auto* roles = role == auth::AdminRole::kOperator ? "operator or admin" : "admin";
+  send_error(res, 403, fmt::format("{} needs the role {}", what, roles));
+  return std::nullopt;
+}
+
+std::string Router::pattern(const std::string& method, const std::string& path) {
+  routes_.push_back({method, path});
+  std::string regex;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '{') {
+      i = path.find('}', i);
+      regex += "([^/]+)";
+    } else if (path[i] == '.') {
+      regex += "\\.";
+    } else {
+      regex += path[i];
+    }
+  }
+  return regex;
+}
+
+void Router::get(const std::string& path, Handler handler) {
+  server_.Get(pattern("get", path), std::move(handler));
+}
+void Router::post(const std::string& path, Handler handler) {
+  server_.Post(pattern("post", path), std::move(handler));
+}
+void Router::put(const std::string& path, Handler handler) {
+  server_.Put(pattern("put", path), std::move(handler));
+}
+void Router::del(const std::string& path, Handler handler) {
+  server_.Delete(pattern("delete", path), std::move(handler));
+}
+
+void add_routes(Api& api, Router& router) {
+  // The API's description, for tools and people: no sign-in needed.
+  router.get("/api/v1/openapi.json", [](const Request&, Response& res) {
+    res.set_content(std::string(embedded::api_documents().front().data), "application/json");
+  });
+  add_auth_routes(api, router);
+  add_session_routes(api, router);
+}
+
+}  // namespace ftpsd::admin

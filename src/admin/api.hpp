@@ -1,0 +1,77 @@
+#pragma once
+// What every route of the Manager shares: the running server (session::Services), the admin accounts
+// and their tokens, the hooks into the daemon; and the Router that records each route in the form the
+// OpenAPI document (docs/openapi.json) lists it.
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "admin/http.hpp"
+#include "admin/tokens.hpp"
+#include "auth/admin_store.hpp"
+#include "inet/ip_network.hpp"
+#include "session/services.hpp"
+
+namespace ftpsd::admin {
+
+// What the Manager asks of the daemon. Each may block its HTTP thread, never an FTP event loop.
+struct Hooks {
+  // Reads the configuration file again and applies it as SIGHUP does. Returns once new sessions use
+  // it (nullopt), or why it was not applied (the running configuration is then unchanged).
+  std::function<std::optional<std::string>()> reload;
+};
+
+class Api {
+ public:
+  session::Services* services = nullptr;  // set by AdminServer::start
+  Hooks hooks;
+  auth::AdminStore admins;
+  TokenStore tokens;
+  std::vector<inet::IpNetwork> allow;
+  std::chrono::milliseconds login_delay{};
+  std::atomic<std::uint64_t> failed_logins{0};
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+
+  // Who sent the request, or nullopt after answering 401.
+  [[nodiscard]] std::optional<TokenHolder> authenticate(const Request& req, Response& res);
+  // Who sent the request if their role is at least `role`; nullopt after answering 401 or 403 (the
+  // 403 says "`what` needs the role ...").
+  [[nodiscard]] std::optional<TokenHolder> require(const Request& req, Response& res, auth::AdminRole role,
+                                                   std::string_view what);
+};
+
+// A route as the OpenAPI document names it: method in lower case ("get"), path with {parameters}.
+struct Route {
+  std::string method;
+  std::string path;
+};
+
+class Router {
+ public:
+  using Handler = std::function<void(const Request&, Response&)>;
+  explicit Router(httplib::Server& server) : server_(server) {}
+
+  // `path`: "/api/v1/sessions/{id}"; each {parameter} matches one path segment, and the handler finds
+  // them in req.matches[1], [2], ... in order.
+  void get(const std::string& path, Handler handler);
+  void post(const std::string& path, Handler handler);
+  void put(const std::string& path, Handler handler);
+  void del(const std::string& path, Handler handler);
+
+  [[nodiscard]] const std::vector<Route>& routes() const noexcept { return routes_; }
+
+ private:
+  [[nodiscard]] std::string pattern(const std::string& method, const std::string& path);
+
+  httplib::Server& server_;
+  std::vector<Route> routes_;
+};
+
+// Every route of the API (routes_*.cpp).
+void add_routes(Api& api, Router& router);
+
+}  // namespace ftpsd::admin

@@ -1,0 +1,84 @@
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+
+#include "admin/routes.hpp"
+
+namespace ftpsd::admin {
+namespace {
+
+json session_json(const session::SessionView& s) {
+  json transfer = nullptr;
+  if (s.transfer) {
+    transfer = json{{"command", s.transfer->command},
+                    {"path", s.transfer->path},
+                    {"bytes", s.transfer->bytes},
+                    {"total", s.transfer->total},
+                    {"started", utc(s.transfer->started)}};
+  }
+  return json{{"id", s.id},
+              {"user", s.user.empty() ? json(nullptr) : json(s.user)},
+              {"client", s.client},
+              {"domain", s.domain},
+              {"listener", s.listener},
+              {"tls", s.tls.empty() ? json(nullptr) : json(s.tls)},
+              {"data_tls_reused", s.data_tls_reused ? json(*s.data_tls_reused) : json(nullptr)},
+              {"transfer", transfer},
+              {"idle_seconds", whole_seconds(s.idle)},
+              {"started", utc(s.started)}};
+}
+
+void status(const Api& api, Response& res) {
+  // One entry per port pool, as in the metrics: the default's, then each domain with passive.ports
+  // of its own (the others share the default's pool).
+  const auto snapshot = api.services->snapshot();
+  json pools = json::array();
+  for (const auto& d : snapshot.domains) {
+    if (d != snapshot.default_domain() && d->ports == snapshot.default_domain()->ports) continue;
+    pools.push_back(json{{"domain", d->name},
+                         {"capacity", d->ports->capacity()},
+                         {"in_use", d->ports->in_use()},
+                         {"cooling", d->ports->cooling()}});
+  }
+  send_json(res, json{{"version", FTPSD_VERSION},
+                      {"uptime_seconds", whole_seconds(std::chrono::steady_clock::now() - api.started)},
+                      {"sessions", api.services->registry.size()},
+                      {"passive_ports", pools},
+                      {"manager", json{{"failed_logins", api.failed_logins.load(std::memory_order_relaxed)}}}});
+}
+
+void sessions(const Api& api, Response& res) {
+  json list = json::array();
+  for (const auto& s : api.services->registry.list()) list.push_back(session_json(s));
+  send_json(res, json{{"sessions", list}});
+}
+
+void end_session(const Api& api, const Request& req, Response& res, const TokenHolder& who) {
+  const auto& text = req.matches[1].str();
+  std::uint64_t id = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || end != text.data() + text.size() || !api.services->registry.end(id)) {
+    send_error(res, 404, fmt::format("no session {}", text));
+    return;
+  }
+  spdlog::info("admin: {} ended session {} from {}", who.name, id, req.remote_addr);
+  send_json(res, json{{"id", id}, {"ended", true}});
+}
+
+}  // namespace
+
+void add_session_routes(Api& api, Router& router) {
+  router.get("/api/v1/status", [&api](const Request& req, Response& res) {
+    if (api.authenticate(req, res)) status(api, res);
+  });
+  router.get("/api/v1/sessions", [&api](const Request& req, Response& res) {
+    if (api.authenticate(req, res)) sessions(api, res);
+  });
+  router.del("/api/v1/sessions/{id}", [&api](const Request& req, Response& res) {
+    if (const auto who = api.require(req, res, auth::AdminRole::kOperator, "ending a session"))
+      end_session(api, req, res, *who);
+  });
+}
+
+}  // namespace ftpsd::admin

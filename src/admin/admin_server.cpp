@@ -93,6 +93,9 @@ Result<std::unique_ptr<AdminServer>, std::string> AdminServer::prepare(const con
   server->impl_ = std::make_unique<Impl>();
   auto& impl = *server->impl_;
   impl.api.admins = std::move(*admins);
+  auto audit = AuditLog::open(a.audit_file);
+  if (!audit) return Unexpected{audit.error()};
+  impl.api.audit = std::move(*audit);
   impl.api.allow = a.allow;
   impl.api.login_delay = std::chrono::duration_cast<std::chrono::milliseconds>(config.bans.login_delay);
   if (a.tls) {

@@ -32,6 +32,15 @@ std::optional<TokenHolder> Api::require(const Request& req, Response& res, auth:
   return std::nullopt;
 }
 
+void Api::record(const Request& req, const TokenHolder& who, std::string action, std::string target,
+                 std::string diff) {
+  audit->record({.who = who.name,
+                 .address = req.remote_addr,
+                 .action = std::move(action),
+                 .target = std::move(target),
+                 .diff = std::move(diff)});
+}
+
 std::string Router::pattern(const std::string& method, const std::string& path) {
   routes_.push_back({method, path});
   std::string regex;

@@ -5,11 +5,13 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "admin/audit.hpp"
 #include "admin/http.hpp"
 #include "admin/tokens.hpp"
 #include "auth/admin_store.hpp"
@@ -31,6 +33,7 @@ class Api {
   Hooks hooks;
   auth::AdminStore admins;
   TokenStore tokens;
+  std::unique_ptr<AuditLog> audit;  // set by AdminServer::prepare
   std::vector<inet::IpNetwork> allow;
   std::chrono::milliseconds login_delay{};
   std::atomic<std::uint64_t> failed_logins{0};
@@ -42,6 +45,9 @@ class Api {
   // 403 says "`what` needs the role ...").
   [[nodiscard]] std::optional<TokenHolder> require(const Request& req, Response& res, auth::AdminRole role,
                                                    std::string_view what);
+  // Records a change in the audit log (who and from where come from the request).
+  void record(const Request& req, const TokenHolder& who, std::string action, std::string target,
+              std::string diff = {});
 };
 
 // A route as the OpenAPI document names it: method in lower case ("get"), path with {parameters}.

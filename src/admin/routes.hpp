@@ -5,7 +5,7 @@
 
 namespace ftpsd::admin {
 
-void add_auth_routes(Api& api, Router& router);     // routes_auth.cpp: /auth/...
+void add_auth_routes(Api& api, Router& router);     // routes_auth.cpp: /auth/..., /audit
 void add_session_routes(Api& api, Router& router);  // routes_sessions.cpp: /status, /sessions
 
 }  // namespace ftpsd::admin

@@ -1,5 +1,4 @@
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <charconv>
 
@@ -41,11 +40,12 @@ void status(const Api& api, Response& res) {
                          {"in_use", d->ports->in_use()},
                          {"cooling", d->ports->cooling()}});
   }
-  send_json(res, json{{"version", FTPSD_VERSION},
-                      {"uptime_seconds", whole_seconds(std::chrono::steady_clock::now() - api.started)},
-                      {"sessions", api.services->registry.size()},
-                      {"passive_ports", pools},
-                      {"manager", json{{"failed_logins", api.failed_logins.load(std::memory_order_relaxed)}}}});
+  send_json(res,
+            json{{"version", FTPSD_VERSION},
+                 {"uptime_seconds", whole_seconds(std::chrono::steady_clock::now() - api.started)},
+                 {"sessions", api.services->registry.size()},
+                 {"passive_ports", pools},
+                 {"manager", json{{"failed_logins", api.failed_logins.load(std::memory_order_relaxed)}}}});
 }
 
 void sessions(const Api& api, Response& res) {
@@ -54,7 +54,7 @@ void sessions(const Api& api, Response& res) {
   send_json(res, json{{"sessions", list}});
 }
 
-void end_session(const Api& api, const Request& req, Response& res, const TokenHolder& who) {
+void end_session(Api& api, const Request& req, Response& res, const TokenHolder& who) {
   const auto& text = req.matches[1].str();
   std::uint64_t id = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
@@ -62,7 +62,7 @@ void end_session(const Api& api, const Request& req, Response& res, const TokenH
     send_error(res, 404, fmt::format("no session {}", text));
     return;
   }
-  spdlog::info("admin: {} ended session {} from {}", who.name, id, req.remote_addr);
+  api.record(req, who, "session.end", fmt::format("session {}", id));
   send_json(res, json{{"id", id}, {"ended", true}});
 }
 

@@ -31,7 +31,7 @@ bool same_listeners(const std::vector<config::ListenerConfig>& a,
 // The Manager reads its settings and admins file at start only.
 bool same_admin(const config::AdminConfig& a, const config::AdminConfig& b) {
   if (a.address != b.address || a.tls != b.tls || a.users_file != b.users_file ||
-      a.allow.size() != b.allow.size())
+      a.audit_file != b.audit_file || a.allow.size() != b.allow.size())
     return false;
   for (std::size_t i = 0; i < a.allow.size(); ++i) {
     if (a.allow[i].to_string() != b.allow[i].to_string()) return false;

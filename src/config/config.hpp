@@ -172,6 +172,8 @@ struct AdminConfig {
   std::string address;               // "ip:port"; empty: off
   bool tls = true;                   // HTTPS with the [tls] certificate; false: plain HTTP
   std::filesystem::path users_file;  // the admins file ([[admins]]); needed when address is set
+  // Every change made through the Manager, a JSON object a line; default: audit.jsonl beside users_file.
+  std::filesystem::path audit_file;
   // Networks that may connect at all; others are refused before any HTTP is read. Default: loopback.
   std::vector<inet::IpNetwork> allow = default_admin_allow();
 

@@ -217,6 +217,9 @@ void read_admin(TableReader& r, AdminConfig& a, const std::filesystem::path& bas
   }
   r.read("tls", a.tls);
   r.read_path("users_file", a.users_file, base);
+  r.read_path("audit_file", a.audit_file, base);
+  if (a.audit_file.empty() && !a.users_file.empty())
+    a.audit_file = a.users_file.parent_path() / "audit.jsonl";
   if (const auto* allow = r.find("allow")) {
     a.allow = read_networks(r, "allow");
     if (a.allow.empty())

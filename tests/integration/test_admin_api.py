@@ -170,7 +170,19 @@ def test_sessions_list_shows_a_real_ftp_session_and_delete_ends_it_with_421(mana
         ftp.voidcmd("NOOP")
     ftp.close()
     assert wait_for(lambda: api.call("GET", "/api/v1/sessions", token=view)[2]["sessions"] == [])
-    assert f"admin: op ended session {s['id']} from 127.0.0.1" in srv.log()
+    assert f"admin: op from 127.0.0.1: session.end session {s['id']}" in srv.log()
+    # The audit log has it, through the API and in admin.audit_file (beside the admins file).
+    status, _, answer = api.call("GET", "/api/v1/audit?limit=5", token=view)
+    assert status == 200
+    entry = answer["entries"][0]
+    assert (entry["who"], entry["address"], entry["action"], entry["target"]) == \
+        ("op", "127.0.0.1", "session.end", f"session {s['id']}"), entry
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", entry["time"]), entry
+    lines = (srv.base.parent / "audit.jsonl").read_text().splitlines()
+    assert json.loads(lines[-1]) == entry
+    for bad in ("0", "x", "1001"):
+        status, _, answer = api.call("GET", f"/api/v1/audit?limit={bad}", token=view)
+        assert (status, answer) == (400, {"error": "limit must be a number from 1 to 1000", "field": "limit"})
 
 
 def test_status_shows_version_sessions_and_the_passive_pool_of_each_domain(make_manager):

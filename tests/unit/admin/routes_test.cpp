@@ -25,7 +25,8 @@ std::set<std::string> served() {
   add_routes(api, router);
   std::set<std::string> routes;
   for (const auto& r : router.routes()) {
-    EXPECT_TRUE(routes.insert(r.method + " " + r.path).second) << "served twice: " << r.method << " " << r.path;
+    EXPECT_TRUE(routes.insert(r.method + " " + r.path).second)
+        << "served twice: " << r.method << " " << r.path;
   }
   return routes;
 }
@@ -37,8 +38,10 @@ TEST(OpenApi, ListsExactlyTheRoutesServed) {
     for (const auto& [method, operation] : item.items()) listed.insert(method + " " + path);
   }
   const auto routes = served();
-  for (const auto& r : routes) EXPECT_TRUE(listed.contains(r)) << "served but not in docs/openapi.json: " << r;
-  for (const auto& l : listed) EXPECT_TRUE(routes.contains(l)) << "in docs/openapi.json but not served: " << l;
+  for (const auto& r : routes)
+    EXPECT_TRUE(listed.contains(r)) << "served but not in docs/openapi.json: " << r;
+  for (const auto& l : listed)
+    EXPECT_TRUE(routes.contains(l)) << "in docs/openapi.json but not served: " << l;
   EXPECT_GE(routes.size(), 5U);
 }
 
@@ -81,7 +84,8 @@ TEST(OpenApi, IsAWellFormedOpenApi3Document) {
         const auto name = path.substr(open + 1, path.find('}', open) - open - 1);
         bool described = false;
         for (const auto& p : operation.value("parameters", json::array()))
-          described = described || (p.at("name") == name && p.at("in") == "path" && p.value("required", false));
+          described =
+              described || (p.at("name") == name && p.at("in") == "path" && p.value("required", false));
         EXPECT_TRUE(described) << method << " " << path << ": path parameter " << name << " not described";
       }
     }

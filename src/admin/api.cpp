@@ -33,7 +33,7 @@ std::optional<TokenHolder> Api::require(const Request& req, Response& res, auth:
 }
 
 void Api::record(const Request& req, const TokenHolder& who, std::string action, std::string target,
-                 std::string diff) {
+                 std::string diff) const {
   audit->record({.who = who.name,
                  .address = req.remote_addr,
                  .action = std::move(action),

@@ -47,7 +47,7 @@ class Api {
                                                    std::string_view what);
   // Records a change in the audit log (who and from where come from the request).
   void record(const Request& req, const TokenHolder& who, std::string action, std::string target,
-              std::string diff = {});
+              std::string diff = {}) const;
 };
 
 // A route as the OpenAPI document names it: method in lower case ("get"), path with {parameters}.

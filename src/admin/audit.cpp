@@ -16,8 +16,7 @@ namespace ftpsd::admin {
 Result<std::unique_ptr<AuditLog>, std::string> AuditLog::open(const std::filesystem::path& file,
                                                               std::size_t keep) {
   const int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return Unexpected{fmt::format("admin.audit_file {}: {}", file.string(), std::strerror(errno))};
+  if (fd < 0) return Unexpected{fmt::format("admin.audit_file {}: {}", file.string(), std::strerror(errno))};
   std::unique_ptr<AuditLog> log(new AuditLog(fd, keep));
   std::ifstream in(file);
   bool ends_a_line = true;
@@ -34,7 +33,9 @@ Result<std::unique_ptr<AuditLog>, std::string> AuditLog::open(const std::filesys
   return log;
 }
 
-AuditLog::~AuditLog() { ::close(fd_); }
+AuditLog::~AuditLog() {
+  ::close(fd_);
+}
 
 void AuditLog::record(const AuditEntry& e) {
   const json entry{{"time", utc(std::chrono::system_clock::now())},

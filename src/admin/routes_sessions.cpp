@@ -54,7 +54,7 @@ void sessions(const Api& api, Response& res) {
   send_json(res, json{{"sessions", list}});
 }
 
-void end_session(Api& api, const Request& req, Response& res, const TokenHolder& who) {
+void end_session(const Api& api, const Request& req, Response& res, const TokenHolder& who) {
   const auto& text = req.matches[1].str();
   std::uint64_t id = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);

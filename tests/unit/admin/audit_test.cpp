@@ -15,7 +15,10 @@ TEST(AuditLog, EntriesAreAppendedAndReadBackNewestFirstAfterARestart) {
   {
     auto log = AuditLog::open(file);
     ASSERT_TRUE(log) << log.error();
-    (*log)->record({.who = "root", .address = "127.0.0.1", .action = "passive.update", .target = "default",
+    (*log)->record({.who = "root",
+                    .address = "127.0.0.1",
+                    .action = "passive.update",
+                    .target = "default",
                     .diff = "-a\n+b\n"});
     (*log)->record({.who = "op", .address = "::1", .action = "session.end", .target = "session 3"});
   }

@@ -22,7 +22,7 @@ namespace {
 using HandlerResponse = httplib::Server::HandlerResponse;
 
 constexpr std::size_t kMaxBody = 64 * 1024;  // every request of the API fits in far less
-constexpr std::size_t kThreads = 4;
+constexpr std::size_t kThreads = 8;          // Api::kMostStreams of them may hold a live log stream
 
 bool allowed(const std::vector<inet::IpNetwork>& allow, const std::string& address) {
   std::error_code ec;
@@ -151,6 +151,7 @@ void AdminServer::start(session::Services& services, Hooks hooks) {
 AdminServer::~AdminServer() {
   if (!impl_) return;
   if (impl_->thread.joinable()) {
+    impl_->api.stopping = true;
     impl_->http->stop();
     impl_->thread.join();
   }

@@ -77,6 +77,7 @@ void add_routes(Api& api, Router& router) {
   });
   add_auth_routes(api, router);
   add_session_routes(api, router);
+  add_log_routes(api, router);
 }
 
 }  // namespace ftpsd::admin

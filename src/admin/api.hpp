@@ -38,6 +38,10 @@ class Api {
   std::chrono::milliseconds login_delay{};
   std::atomic<std::uint64_t> failed_logins{0};
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  // Live log streams (Server-Sent Events) hold an HTTP thread each: at most kMostStreams at once.
+  static constexpr int kMostStreams = 4;
+  std::atomic<int> streams{0};
+  std::atomic<bool> stopping{false};  // set before the server stops: streams end
 
   // Who sent the request, or nullopt after answering 401.
   [[nodiscard]] std::optional<TokenHolder> authenticate(const Request& req, Response& res);

@@ -3,6 +3,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/dist_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -18,6 +19,8 @@
 #include <iterator>
 #include <memory>
 #include <mutex>
+
+#include "obs/log_tail.hpp"
 
 namespace ftpsd::obs {
 namespace {
@@ -121,9 +124,28 @@ std::unique_ptr<spdlog::formatter> make_formatter(config::LogFormat format, bool
                                                      spdlog::pattern_time_type::utc);
 }
 
+// Every line, as the configured format writes it, into log_tail() for the Manager.
+class TailSink final : public spdlog::sinks::base_sink<std::mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t line;
+    (g_json.load() ? json_ : text_)->format(msg, line);
+    std::string text(line.data(), line.size());
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    const auto level = spdlog::level::to_string_view(msg.level);
+    log_tail().append(LogKind::kSession, std::string_view(level.data(), level.size()), std::move(text));
+  }
+  void flush_() override {}
+
+ private:
+  std::unique_ptr<spdlog::formatter> text_ = make_formatter(config::LogFormat::kText, false);
+  std::unique_ptr<spdlog::formatter> json_ = make_formatter(config::LogFormat::kJson, false);
+};
+
 void install_logger(spdlog::level::level_enum level) {
   g_dist = std::make_shared<spdlog::sinks::dist_sink_mt>();
-  auto logger = std::make_shared<spdlog::logger>("ftpsd", g_dist);
+  auto logger = std::make_shared<spdlog::logger>(
+      "ftpsd", spdlog::sinks_init_list{g_dist, std::make_shared<TailSink>()});
   logger->set_level(level);
   logger->flush_on(spdlog::level::trace);
   spdlog::set_default_logger(logger);
@@ -236,11 +258,15 @@ std::string format_xferlog(const XferRecord& r) {
 }
 
 void write_xferlog(const XferRecord& r) {
-  std::lock_guard lock(g_xfer_mutex);
-  if (g_xfer == nullptr) return;
-  const std::string line = format_xferlog(r) + "\n";
-  std::fputs(line.c_str(), g_xfer);
-  std::fflush(g_xfer);
+  std::string line = format_xferlog(r);
+  {
+    std::lock_guard lock(g_xfer_mutex);
+    if (g_xfer != nullptr) {
+      std::fputs((line + "\n").c_str(), g_xfer);
+      std::fflush(g_xfer);
+    }
+  }
+  log_tail().append(LogKind::kTransfer, "info", std::move(line));
 }
 
 }  // namespace ftpsd::obs

@@ -64,7 +64,8 @@ void stream(Api& api, const Request& req, Response& res) {
   }
   if (api.streams.fetch_add(1) >= Api::kMostStreams) {
     api.streams.fetch_sub(1);
-    send_error(res, 429, fmt::format("at most {} live log streams at once: close one first", Api::kMostStreams));
+    send_error(res, 429,
+               fmt::format("at most {} live log streams at once: close one first", Api::kMostStreams));
     return;
   }
   res.set_header("X-Accel-Buffering", "no");

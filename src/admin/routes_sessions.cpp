@@ -1,8 +1,11 @@
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 
 #include "admin/routes.hpp"
+#include "obs/metrics.hpp"
 
 namespace ftpsd::admin {
 namespace {
@@ -28,6 +31,24 @@ json session_json(const session::SessionView& s) {
               {"started", utc(s.started)}};
 }
 
+template <std::size_t N>
+std::uint64_t total(const std::array<obs::Counter, N>& counters) {
+  std::uint64_t sum = 0;
+  for (const auto& c : counters) sum += c.load(std::memory_order_relaxed);
+  return sum;
+}
+
+std::uint64_t value(const obs::Counter& c) {
+  return c.load(std::memory_order_relaxed);
+}
+
+json handshakes(const obs::Metrics& m, obs::Channel channel) {
+  const auto& h = m.handshakes[static_cast<std::size_t>(channel)];
+  return json{{"full", value(h[static_cast<std::size_t>(obs::Handshake::kFull)])},
+              {"resumed", value(h[static_cast<std::size_t>(obs::Handshake::kResumed)])},
+              {"failed", value(h[static_cast<std::size_t>(obs::Handshake::kFailed)])}};
+}
+
 void status(const Api& api, Response& res) {
   // One entry per port pool, as in the metrics: the default's, then each domain with passive.ports
   // of its own (the others share the default's pool).
@@ -35,17 +56,39 @@ void status(const Api& api, Response& res) {
   json pools = json::array();
   for (const auto& d : snapshot.domains) {
     if (d != snapshot.default_domain() && d->ports == snapshot.default_domain()->ports) continue;
+    const auto capacity = d->ports->capacity();
+    const auto in_use = d->ports->in_use();
+    const auto cooling = d->ports->cooling();
     pools.push_back(json{{"domain", d->name},
-                         {"capacity", d->ports->capacity()},
-                         {"in_use", d->ports->in_use()},
-                         {"cooling", d->ports->cooling()}});
+                         {"capacity", capacity},
+                         {"in_use", in_use},
+                         {"cooling", cooling},
+                         {"free", capacity - std::min(capacity, in_use + cooling)}});
   }
-  send_json(res,
-            json{{"version", FTPSD_VERSION},
-                 {"uptime_seconds", whole_seconds(std::chrono::steady_clock::now() - api.started)},
-                 {"sessions", api.services->registry.size()},
-                 {"passive_ports", pools},
-                 {"manager", json{{"failed_logins", api.failed_logins.load(std::memory_order_relaxed)}}}});
+  const auto sessions = api.services->registry.list();
+  const auto running = std::count_if(sessions.begin(), sessions.end(),
+                                     [](const session::SessionView& s) { return s.transfer.has_value(); });
+  const auto& m = obs::metrics();
+  const auto in = static_cast<std::size_t>(obs::Direction::kIn);
+  const auto out = static_cast<std::size_t>(obs::Direction::kOut);
+  send_json(
+      res,
+      json{
+          {"version", FTPSD_VERSION},
+          {"uptime_seconds", whole_seconds(std::chrono::steady_clock::now() - api.started)},
+          {"sessions", sessions.size()},
+          {"transfers", running},
+          {"transfers_total",
+           json{{"complete", total(m.transfers_complete)}, {"incomplete", total(m.transfers_incomplete)}}},
+          {"bytes", json{{"received", value(m.transfer_bytes[in])}, {"sent", value(m.transfer_bytes[out])}}},
+          {"logins", json{{"ok", value(m.logins_ok)}, {"failed", value(m.logins_failed)}}},
+          {"passive_ports", pools},
+          {"tls", json{{"control_handshakes", handshakes(m, obs::Channel::kControl)},
+                       {"data_handshakes", handshakes(m, obs::Channel::kData)},
+                       {"data_reuse_refused",
+                        value(m.data_failures[static_cast<std::size_t>(obs::DataFailure::kTlsReuseRefused)])},
+                       {"data_reuse_reported", value(m.tls_reuse_reported)}}},
+          {"manager", json{{"failed_logins", api.failed_logins.load(std::memory_order_relaxed)}}}});
 }
 
 void sessions(const Api& api, Response& res) {

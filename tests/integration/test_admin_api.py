@@ -2,6 +2,7 @@
 the live session list, ending a session (the FTP client sees 421), the passive pool in the status,
 request limits, and admin.allow refusing a connection before any HTTP is read."""
 import ftplib
+import io
 import http.client
 import json
 import re
@@ -15,7 +16,7 @@ import pytest
 from conftest import BIN, PASSWORDS, default_config
 from helpers import Control, run, wait_for
 from stock_ssl import stock
-from tls_helpers import make_cert
+from tls_helpers import ReusingFTP_TLS, client_context, make_cert
 
 ACCOUNTS = {"root": ("root-secret", "admin"), "op": ("op-secret", "operator"), "view": ("view-secret", "viewer")}
 TIMEOUT = 30
@@ -79,10 +80,10 @@ def admin_url(srv):
 def make_manager(make_server, tmp_path):
     """make_manager(admin_extra="", extra="") -> (Server, Api): a plain FTP listener, [admin] on
     127.0.0.1:0 with HTTPS (the test certificate) and the three accounts of ACCOUNTS."""
-    def factory(admin_extra="", extra=""):
+    def factory(admin_extra="", extra="", listeners=None):
         cert, key = make_cert(tmp_path)
         add_admins(tmp_path)
-        srv = make_server(extra=f"""
+        srv = make_server(listeners=listeners, extra=f"""
 [tls]
 certificate = "{cert}"
 private_key = "{key}"
@@ -204,8 +205,9 @@ hosts = ["ftp.globex.test"]
     version = run([BIN, "--version"]).stdout.decode().split()[-1]
     assert answer["version"] == version
     assert answer["uptime_seconds"] >= 0 and answer["sessions"] == 0
-    assert answer["passive_ports"] == [{"domain": "default", "capacity": 10, "in_use": 0, "cooling": 0},
-                                       {"domain": "acme", "capacity": 5, "in_use": 0, "cooling": 0}]
+    assert answer["passive_ports"] == [{"domain": "default", "capacity": 10, "in_use": 0, "cooling": 0, "free": 10},
+                                       {"domain": "acme", "capacity": 5, "in_use": 0, "cooling": 0, "free": 5}]
+    assert answer["transfers"] == 0
     with Control.to(srv) as ctl:
         ctl.expect("HOST ftp.acme.test", "220")
         ctl.login()
@@ -213,6 +215,7 @@ hosts = ["ftp.globex.test"]
         answer = api.call("GET", "/api/v1/status", token=token)[2]
         assert answer["sessions"] == 1
         assert [p["in_use"] for p in answer["passive_ports"]] == [0, 1], answer
+        assert [p["free"] for p in answer["passive_ports"]] == [10, 4], answer
         sessions = api.call("GET", "/api/v1/sessions", token=token)[2]["sessions"]
         assert [(s["domain"], s["user"]) for s in sessions] == [("acme", "alice")], sessions
         data.close()
@@ -317,3 +320,40 @@ def test_the_openapi_document_is_served_without_sign_in_and_is_the_repository_s(
     with open(Path(__file__).resolve().parents[2] / "docs" / "openapi.json") as f:
         assert answer == json.load(f)
     assert answer["openapi"].startswith("3.") and "/api/v1/sessions/{id}" in answer["paths"]
+
+
+def test_status_counts_transfers_bytes_logins_and_tls_session_reuse(make_manager):
+    srv, api = make_manager(listeners='[[listeners]]\naddress = "127.0.0.1:0"\ntls = "explicit"\n')
+    srv.root("alice").joinpath("status.bin").write_bytes(b"s" * 70000)
+    token = api.token("view")
+    before = api.call("GET", "/api/v1/status", token=token)[2]
+    ftp = ReusingFTP_TLS(context=client_context(), timeout=TIMEOUT)
+    ftp.connect("127.0.0.1", srv.port)
+    ftp.auth()
+    ftp.login("alice", PASSWORDS["alice"])
+    ftp.prot_p()
+    got = bytearray()
+    ftp.retrbinary("RETR status.bin", got.extend)
+    ftp.storbinary("STOR up.bin", io.BytesIO(b"u" * 1000))
+    ftp.quit()
+    assert len(got) == 70000
+    after = api.call("GET", "/api/v1/status", token=token)[2]
+    assert after["bytes"]["sent"] - before["bytes"]["sent"] == 70000, (before, after)
+    assert after["bytes"]["received"] - before["bytes"]["received"] == 1000
+    assert after["transfers_total"]["complete"] - before["transfers_total"]["complete"] == 2
+    assert after["logins"]["ok"] - before["logins"]["ok"] == 1
+    tls_before, tls_after = before["tls"], after["tls"]
+    assert tls_after["control_handshakes"]["full"] - tls_before["control_handshakes"]["full"] == 1
+    assert tls_after["data_handshakes"]["resumed"] - tls_before["data_handshakes"]["resumed"] == 2, after
+    assert tls_after["data_reuse_refused"] == tls_before["data_reuse_refused"]
+    # A client that does not resume its session on the data connection is refused, and counted.
+    plain = ftplib.FTP_TLS(context=client_context(), timeout=TIMEOUT)
+    plain.connect("127.0.0.1", srv.port)
+    plain.auth()
+    plain.login("alice", PASSWORDS["alice"])
+    plain.prot_p()
+    with pytest.raises((ftplib.error_temp, ftplib.error_perm, OSError)):
+        plain.retrbinary("RETR status.bin", lambda _: None)
+    plain.close()
+    assert wait_for(lambda: api.call("GET", "/api/v1/status", token=token)[2]["tls"]["data_reuse_refused"]
+                    == tls_before["data_reuse_refused"] + 1)

@@ -176,6 +176,10 @@ struct AdminConfig {
   std::filesystem::path audit_file;
   // Networks that may connect at all; others are refused before any HTTP is read. Default: loopback.
   std::vector<inet::IpNetwork> allow = default_admin_allow();
+  // Requests per second each client address may send on average (a token bucket), and how many at
+  // once after a pause; beyond that, 429. rate_limit = 0: no limit.
+  std::size_t rate_limit = 20;
+  std::size_t rate_burst = 100;
 
   [[nodiscard]] bool enabled() const noexcept { return !address.empty(); }
   [[nodiscard]] static std::vector<inet::IpNetwork> default_admin_allow();

@@ -225,6 +225,8 @@ void read_admin(TableReader& r, AdminConfig& a, const std::filesystem::path& bas
     if (a.allow.empty())
       r.fail(allow, "allow", "an empty list lets nobody in: name the networks that may use the Manager");
   }
+  r.read("rate_limit", a.rate_limit, 0, 1'000'000);
+  r.read("rate_burst", a.rate_burst, 1, 1'000'000);
   if (a.enabled() && a.users_file.empty())
     r.fail(r.find("address"), "users_file",
            "the Manager needs an admins file (`ftpsd admin add` writes one)");

@@ -74,3 +74,19 @@ TEST(AdminConfig, HttpsNeedsTheTlsCertificate) {
   ASSERT_TRUE(plain) << plain.error().message;
   EXPECT_FALSE(plain->admin.tls);
 }
+
+TEST(AdminConfig, RequestRateLimitDefaultsValuesAndErrors) {
+  auto c = load(kBase);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->admin.rate_limit, 20U);
+  EXPECT_EQ(c->admin.rate_burst, 100U);
+  c = load(std::string(kBase) + "[admin]\nrate_limit = 0\nrate_burst = 7\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->admin.rate_limit, 0U);
+  EXPECT_EQ(c->admin.rate_burst, 7U);
+  const std::string b(kBase);
+  EXPECT_EQ(error_of(b + "[admin]\nrate_burst = 0\n"),
+            "test.toml:7: key 'admin.rate_burst': must be between 1 and 1000000");
+  EXPECT_EQ(error_of(b + "[admin]\nrate_limit = \"5/s\"\n"),
+            "test.toml:7: key 'admin.rate_limit': expected an integer");
+}

@@ -7,10 +7,13 @@
 
 #include <asio/ip/address.hpp>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "admin/api.hpp"
+#include "admin/console.hpp"
 #include "auth/admin_store.hpp"
 #include "config/loader.hpp"
 #include "inet/ip_network.hpp"
@@ -48,6 +51,18 @@ struct AdminServer::Impl {
   std::unique_ptr<httplib::Server> http;
   Api api;
   std::thread thread;
+  // The dashboard's sampler: one sample every History::kInterval until `stop`.
+  std::thread sampler;
+  std::mutex sampler_mutex;
+  std::condition_variable sampler_wake;
+  bool stop = false;  // under sampler_mutex
+
+  void sample_until_stopped() {
+    std::unique_lock lock(sampler_mutex);
+    do {
+      api.history.add(sample(*api.services));
+    } while (!sampler_wake.wait_for(lock, History::kInterval, [this] { return stop; }));
+  }
 
   void set_up() {
     auto& h = *http;
@@ -63,10 +78,21 @@ struct AdminServer::Impl {
     // Plain HTTP (admin.tls = false) has no earlier hook than this: the request head is read, the
     // body is not. With TLS, refuse_outsiders has refused the connection long before.
     h.set_pre_routing_handler([this](const Request& req, Response& res) {
-      if (allowed(api.allow, req.remote_addr)) return HandlerResponse::Unhandled;
-      spdlog::warn("admin: refused a request from {}: not in admin.allow", req.remote_addr);
-      send_error(res, 403, "this address may not use the Manager (admin.allow)");
-      return HandlerResponse::Handled;
+      if (!allowed(api.allow, req.remote_addr)) {
+        spdlog::warn("admin: refused a request from {}: not in admin.allow", req.remote_addr);
+        send_error(res, 403, "this address may not use the Manager (admin.allow)");
+        return HandlerResponse::Handled;
+      }
+      if (const auto wait = api.limiter->take(req.remote_addr, RequestLimiter::Clock::now())) {
+        const auto seconds =
+            std::max<std::int64_t>(1, std::chrono::ceil<std::chrono::seconds>(*wait).count());
+        res.set_header("Retry-After", std::to_string(seconds));
+        send_error(res, 429,
+                   fmt::format("too many requests from {} (admin.rate_limit): try again in {} s",
+                               req.remote_addr, seconds));
+        return HandlerResponse::Handled;
+      }
+      return HandlerResponse::Unhandled;
     });
     h.set_error_handler(httplib::Server::HandlerWithResponse([](const Request&, Response& res) {
       if (!res.body.empty()) return HandlerResponse::Unhandled;
@@ -97,7 +123,8 @@ Result<std::unique_ptr<AdminServer>, std::string> AdminServer::prepare(const con
   if (!audit) return Unexpected{audit.error()};
   impl.api.audit = std::move(*audit);
   impl.api.allow = a.allow;
-  impl.api.login_delay = std::chrono::duration_cast<std::chrono::milliseconds>(config.bans.login_delay);
+  impl.api.tls = a.tls;
+  impl.api.limiter = std::make_unique<RequestLimiter>(a.rate_limit, a.rate_burst);
   if (a.tls) {
     std::string error;
     const auto& tls = config.tls;
@@ -141,6 +168,8 @@ void AdminServer::start(session::Services& services, Hooks hooks) {
   impl_->api.hooks = std::move(hooks);
   Router router(*impl_->http);
   add_routes(impl_->api, router);
+  add_console_files(*impl_->http);
+  impl_->sampler = std::thread([this] { impl_->sample_until_stopped(); });
   impl_->thread = std::thread([this] { impl_->http->listen_after_bind(); });
   // stop() only stops a server that runs: wait until it does, so that the destructor can stop it.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -150,6 +179,14 @@ void AdminServer::start(session::Services& services, Hooks hooks) {
 
 AdminServer::~AdminServer() {
   if (!impl_) return;
+  if (impl_->sampler.joinable()) {
+    {
+      const std::lock_guard lock(impl_->sampler_mutex);
+      impl_->stop = true;
+    }
+    impl_->sampler_wake.notify_all();
+    impl_->sampler.join();
+  }
   if (impl_->thread.joinable()) {
     impl_->api.stopping = true;
     impl_->http->stop();

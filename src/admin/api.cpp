@@ -1,15 +1,45 @@
 #include "admin/api.hpp"
 
 #include <fmt/format.h>
+#include <openssl/crypto.h>
 
 #include "admin/routes.hpp"
 #include "util/embedded.hpp"
 
 namespace ftpsd::admin {
 
+namespace {
+
+bool changes_state(const Request& req) {
+  return req.method != "GET" && req.method != "HEAD" && req.method != "OPTIONS";
+}
+
+bool same_secret(const std::string& given, const std::string& expected) {
+  return !expected.empty() && given.size() == expected.size() &&
+         CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
+}
+
+}  // namespace
+
 std::optional<TokenHolder> Api::authenticate(const Request& req, Response& res) {
   constexpr std::string_view kBearer = "Bearer ";
   const auto header = req.get_header_value("Authorization");
+  if (header.empty()) {
+    if (const auto id = cookie(req, kSessionCookie)) {
+      auto holder = browser_sessions.find(*id);
+      if (!holder) {
+        send_error(res, 401, "your session has ended or expired: sign in again");
+        return std::nullopt;
+      }
+      if (changes_state(req) && !same_secret(req.get_header_value("X-CSRF-Token"), holder->csrf)) {
+        send_error(res, 403,
+                   "a change made with the session cookie needs the header X-CSRF-Token with the session's "
+                   "csrf token (GET /api/v1/auth/session)");
+        return std::nullopt;
+      }
+      return holder;
+    }
+  }
   if (!header.starts_with(kBearer)) {
     res.set_header("WWW-Authenticate", "Bearer");
     send_error(res, 401, "sign in first: POST /api/v1/auth/token, then send Authorization: Bearer TOKEN");

@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "admin/audit.hpp"
+#include "admin/history.hpp"
 #include "admin/http.hpp"
+#include "admin/request_limiter.hpp"
 #include "admin/tokens.hpp"
 #include "auth/admin_store.hpp"
 #include "inet/ip_network.hpp"
@@ -27,15 +29,21 @@ struct Hooks {
   std::function<std::optional<std::string>()> reload;
 };
 
+// The browser's session cookie (HttpOnly, SameSite=Strict; Secure with TLS).
+inline constexpr std::string_view kSessionCookie = "ftpsd_session";
+
 class Api {
  public:
   session::Services* services = nullptr;  // set by AdminServer::start
   Hooks hooks;
   auth::AdminStore admins;
-  TokenStore tokens;
-  std::unique_ptr<AuditLog> audit;  // set by AdminServer::prepare
+  TokenStore tokens;                                   // bearer tokens (POST /auth/token)
+  TokenStore browser_sessions{std::chrono::hours(8)};  // the session cookie (POST /auth/session)
+  std::unique_ptr<AuditLog> audit;                     // set by AdminServer::prepare
+  std::unique_ptr<RequestLimiter> limiter;             // set by AdminServer::prepare
+  History history;                                     // the dashboard's last hour
   std::vector<inet::IpNetwork> allow;
-  std::chrono::milliseconds login_delay{};
+  bool tls = true;  // the cookie is Secure
   std::atomic<std::uint64_t> failed_logins{0};
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   // Live log streams (Server-Sent Events) hold an HTTP thread each: at most kMostStreams at once.
@@ -43,7 +51,9 @@ class Api {
   std::atomic<int> streams{0};
   std::atomic<bool> stopping{false};  // set before the server stops: streams end
 
-  // Who sent the request, or nullopt after answering 401.
+  // Who sent the request: a bearer token (Authorization), else the session cookie, which a POST, PUT
+  // or DELETE must back with its X-CSRF-Token. nullopt after answering 401 (none, unknown or expired)
+  // or 403 (the CSRF token missing or wrong).
   [[nodiscard]] std::optional<TokenHolder> authenticate(const Request& req, Response& res);
   // Who sent the request if their role is at least `role`; nullopt after answering 401 or 403 (the
   // 403 says "`what` needs the role ...").

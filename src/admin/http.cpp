@@ -23,6 +23,24 @@ std::optional<json> object_body(const Request& req, Response& res) {
   return body;
 }
 
+std::optional<std::string> cookie(const Request& req, std::string_view name) {
+  // "a=1; ftpsd_session=abc": pairs separated by ';' and spaces (RFC 6265, section 4.2.1).
+  const auto count = req.get_header_value_count("Cookie");
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string header = req.get_header_value("Cookie", i);
+    std::string_view rest = header;
+    while (!rest.empty()) {
+      const auto end = rest.find(';');
+      auto pair = rest.substr(0, end);
+      rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+      while (pair.starts_with(' ')) pair.remove_prefix(1);
+      if (pair.size() > name.size() && pair.starts_with(name) && pair[name.size()] == '=')
+        return std::string(pair.substr(name.size() + 1));
+    }
+  }
+  return std::nullopt;
+}
+
 std::string utc(std::chrono::system_clock::time_point t) {
   return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(t)));
 }

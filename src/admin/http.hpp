@@ -25,6 +25,9 @@ void send_error(Response& res, int status, std::string_view message,
 // The request's body as a JSON object; nullopt after answering 400 (not JSON, or not an object).
 [[nodiscard]] std::optional<json> object_body(const Request& req, Response& res);
 
+// The value of the cookie `name` in the request's Cookie header(s); nullopt when it has none.
+[[nodiscard]] std::optional<std::string> cookie(const Request& req, std::string_view name);
+
 // "2026-12-07T15:33:28Z"
 [[nodiscard]] std::string utc(std::chrono::system_clock::time_point t);
 

@@ -1,8 +1,14 @@
 #include <fmt/format.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <set>
 
 #include "admin/routes.hpp"
 #include "obs/metrics.hpp"
@@ -49,6 +55,31 @@ json handshakes(const obs::Metrics& m, obs::Channel channel) {
               {"failed", value(h[static_cast<std::size_t>(obs::Handshake::kFailed)])}};
 }
 
+// The expiry of each domain's certificate (the first of its PEM chain), read now: the file may have
+// been renewed since the start. A file that cannot be read is left out.
+json certificates(const session::Snapshot& snapshot) {
+  json list = json::array();
+  std::set<std::filesystem::path> seen;
+  for (const auto& d : snapshot.domains) {
+    const auto& file = d->config->tls.certificate;
+    if (file.empty() || !seen.insert(file).second) continue;
+    const std::unique_ptr<std::FILE, decltype(&std::fclose)> f(std::fopen(file.c_str(), "re"), &std::fclose);
+    if (!f) continue;
+    const std::unique_ptr<X509, decltype(&X509_free)> cert(PEM_read_X509(f.get(), nullptr, nullptr, nullptr),
+                                                           &X509_free);
+    std::tm tm{};
+    if (!cert || ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &tm) != 1) continue;
+    const auto not_after = std::chrono::system_clock::from_time_t(timegm(&tm));
+    list.push_back(
+        json{{"domain", d->name},
+             {"file", file.string()},
+             {"not_after", utc(not_after)},
+             {"days_left",
+              std::chrono::floor<std::chrono::days>(not_after - std::chrono::system_clock::now()).count()}});
+  }
+  return list;
+}
+
 void status(const Api& api, Response& res) {
   // One entry per port pool, as in the metrics: the default's, then each domain with passive.ports
   // of its own (the others share the default's pool).
@@ -82,7 +113,9 @@ void status(const Api& api, Response& res) {
            json{{"complete", total(m.transfers_complete)}, {"incomplete", total(m.transfers_incomplete)}}},
           {"bytes", json{{"received", value(m.transfer_bytes[in])}, {"sent", value(m.transfer_bytes[out])}}},
           {"logins", json{{"ok", value(m.logins_ok)}, {"failed", value(m.logins_failed)}}},
+          {"bans", api.services->bans.banned_count(net::Bans::Clock::now())},
           {"passive_ports", pools},
+          {"certificates", certificates(snapshot)},
           {"tls", json{{"control_handshakes", handshakes(m, obs::Channel::kControl)},
                        {"data_handshakes", handshakes(m, obs::Channel::kData)},
                        {"data_reuse_refused",
@@ -114,6 +147,9 @@ void end_session(const Api& api, const Request& req, Response& res, const TokenH
 void add_session_routes(Api& api, Router& router) {
   router.get("/api/v1/status", [&api](const Request& req, Response& res) {
     if (api.authenticate(req, res)) status(api, res);
+  });
+  router.get("/api/v1/status/history", [&api](const Request& req, Response& res) {
+    if (api.authenticate(req, res)) send_json(res, api.history.to_json(sample(*api.services)));
   });
   router.get("/api/v1/sessions", [&api](const Request& req, Response& res) {
     if (api.authenticate(req, res)) sessions(api, res);

@@ -7,7 +7,6 @@
 #include <stdexcept>
 
 namespace ftpsd::admin {
-namespace {
 
 std::string random_token() {
   std::array<unsigned char, 32> bytes{};
@@ -22,8 +21,6 @@ std::string random_token() {
   }
   return out;
 }
-
-}  // namespace
 
 TokenStore::Issued TokenStore::issue(TokenHolder holder, Clock::time_point now) {
   Issued issued{.token = random_token(), .expires = now + lifetime_};
@@ -48,6 +45,19 @@ std::optional<TokenHolder> TokenStore::find(const std::string& token, Clock::tim
     return std::nullopt;
   }
   return it->second.holder;
+}
+
+std::optional<TokenStore::Clock::time_point> TokenStore::expires(const std::string& token,
+                                                                 Clock::time_point now) const {
+  std::lock_guard lock(mutex_);
+  const auto it = tokens_.find(token);
+  if (it == tokens_.end() || it->second.expires <= now) return std::nullopt;
+  return it->second.expires;
+}
+
+void TokenStore::revoke(const std::string& token) {
+  std::lock_guard lock(mutex_);
+  tokens_.erase(token);
 }
 
 std::size_t TokenStore::size() const {

@@ -1,6 +1,7 @@
 #pragma once
-// The Manager's bearer tokens: random, kept in memory only (a restart signs everyone out), each valid
-// for a fixed time after it was issued. Thread-safe: the HTTP threads share one store.
+// The Manager's bearer tokens (and browser sessions, a store of their own): random, kept in memory only (a
+// restart signs everyone out), each valid for a fixed time after it was issued. Thread-safe: the HTTP threads
+// share one store.
 #include <chrono>
 #include <cstddef>
 #include <mutex>
@@ -15,7 +16,12 @@ namespace ftpsd::admin {
 struct TokenHolder {
   std::string name;
   auth::AdminRole role = auth::AdminRole::kViewer;
+  // Browser sessions only: the token every state-changing request must carry in X-CSRF-Token.
+  std::string csrf;
 };
+
+// 64 hexadecimal digits: 32 bytes from the OpenSSL random generator.
+[[nodiscard]] std::string random_token();
 
 class TokenStore {
  public:
@@ -32,6 +38,11 @@ class TokenStore {
   // Who holds `token`, if it exists and has not expired.
   [[nodiscard]] std::optional<TokenHolder> find(const std::string& token,
                                                 Clock::time_point now = Clock::now());
+  // When `token` expires; nullopt when it is unknown or has expired.
+  [[nodiscard]] std::optional<Clock::time_point> expires(const std::string& token,
+                                                         Clock::time_point now = Clock::now()) const;
+  // Signs out: the token is found no more.
+  void revoke(const std::string& token);
   [[nodiscard]] std::size_t size() const;
 
  private:

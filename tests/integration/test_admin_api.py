@@ -357,3 +357,78 @@ def test_status_counts_transfers_bytes_logins_and_tls_session_reuse(make_manager
     plain.close()
     assert wait_for(lambda: api.call("GET", "/api/v1/status", token=token)[2]["tls"]["data_reuse_refused"]
                     == tls_before["data_reuse_refused"] + 1)
+
+
+def test_failed_sign_ins_feed_the_ban_list_and_a_banned_address_is_refused_at_once(make_manager):
+    # One failure bans (bans.max_failures = 1), after bans.login_delay; then the address is refused at
+    # once by both sign-in routes, and by FTP too: it is the server's one ban list.
+    srv, api = make_manager(extra='[bans]\nmax_failures = 1\nlogin_delay = "2s"\n')
+    started = time.monotonic()
+    status, _, answer = api.call("POST", "/api/v1/auth/session", body={"name": "root", "password": "guess"})
+    assert time.monotonic() - started >= 2
+    assert (status, answer) == (403, {"error": "too many failed sign-ins from 127.0.0.1: banned for 900 seconds",
+                                      "field": None})
+    for path in ("/api/v1/auth/token", "/api/v1/auth/session"):
+        started = time.monotonic()
+        status, _, answer = api.call("POST", path, body={"name": "root", "password": ACCOUNTS["root"][0]})
+        assert time.monotonic() - started < 2, "a banned address does not wait"
+        assert status == 403, answer
+        assert re.fullmatch(r"too many failed sign-ins from 127\.0\.0\.1: banned for \d+ more seconds",
+                            answer["error"]), answer
+    log = srv.log()
+    assert 'login failed: client=127.0.0.1 user="root" reason=wrong password via=manager' in log
+    assert "ban: client=127.0.0.1 for 900s after 1 failures" in log
+    with pytest.raises((EOFError, ConnectionError, ftplib.Error, OSError)):
+        ftp = ftplib.FTP()
+        ftp.connect("127.0.0.1", srv.port, timeout=TIMEOUT)
+        ftp.login("alice", PASSWORDS["alice"])
+    # Another address is not banned.
+    conn = api.connection(source="127.0.0.2")
+    conn.request("POST", "/api/v1/auth/token", body=json.dumps({"name": "root", "password": "root-secret"}),
+                 headers={"Content-Type": "application/json"})
+    assert conn.getresponse().status == 200
+    conn.close()
+
+
+def test_api_requests_are_rate_limited_per_address_with_429_and_retry_after(make_manager):
+    srv, api = make_manager(admin_extra="rate_limit = 1\nrate_burst = 3")
+    answers = []
+    for _ in range(30):  # 3 at once, then 1 a second: a 429 long before 30 requests (each takes far less than 1 s)
+        status, r, answer = api.call("GET", "/api/v1/openapi.json")
+        answers.append(status)
+        if status == 429:
+            break
+    assert answers[:3] == [200, 200, 200] and answers[-1] == 429, answers
+    assert r.getheader("Retry-After") == "1"
+    assert answer == {"error": "too many requests from 127.0.0.1 (admin.rate_limit): try again in 1 s",
+                      "field": None}
+    conn = api.connection(source="127.0.0.2")
+    conn.request("GET", "/api/v1/openapi.json")
+    assert conn.getresponse().status == 200, "each address has a bucket of its own"
+    conn.close()
+    assert wait_for(lambda: api.call("GET", "/api/v1/openapi.json")[0] == 200, timeout=10)
+
+
+def test_status_history_has_a_sample_now_and_status_the_counters_of_the_dashboard(manager):
+    srv, api = manager
+    token = api.token("view")
+    with Control.to(srv) as ctl:
+        ctl.login()
+        data = ctl.pasv()
+        ctl.send(b"STOR up.bin\r\n")
+        assert ctl.reply().startswith("150")
+        data.sendall(b"x" * 5000)
+        assert wait_for(lambda: api.call("GET", "/api/v1/status", token=token)[2]["transfers"] == 1)
+        assert api.call("GET", "/api/v1/status", token=token)[2]["bans"] == 0
+        data.close()
+        assert ctl.reply().startswith("226")
+    cert = api.call("GET", "/api/v1/status", token=token)[2]["certificates"]
+    assert [c["domain"] for c in cert] == ["default"] and cert[0]["days_left"] >= 29, cert
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", cert[0]["not_after"]), cert
+    status, _, history = api.call("GET", "/api/v1/status/history", token=token)
+    assert status == 200
+    assert history["interval_seconds"] == 10
+    assert len(history["samples"]) >= 1, "the first sample is taken at the start"
+    for s in history["samples"] + [history["now"]]:
+        assert set(s) == {"time", "sessions", "transfers", "sent_per_second", "received_per_second"}, s
+    assert api.call("GET", "/api/v1/status/history")[0] == 401

@@ -39,3 +39,18 @@ TEST(TokenStore, BoundedInSize) {
   (void)store.issue({.name = "a", .role = AdminRole::kViewer}, t0 + minutes(200));
   EXPECT_EQ(store.size(), 1u);
 }
+
+TEST(TokenStore, ARevokedTokenIsFoundNoMoreAndTheCsrfTokenTravelsWithItsHolder) {
+  TokenStore store(minutes(60));
+  const auto t0 = TokenStore::Clock::now();
+  const auto csrf = random_token();
+  const auto a = store.issue({.name = "root", .role = AdminRole::kAdmin, .csrf = csrf}, t0);
+  EXPECT_EQ(store.find(a.token, t0)->csrf, csrf);
+  EXPECT_NE(csrf, a.token);
+  EXPECT_EQ(store.expires(a.token, t0), t0 + minutes(60));
+  EXPECT_FALSE(store.expires(a.token, t0 + minutes(60)));
+  store.revoke(a.token);
+  EXPECT_FALSE(store.find(a.token, t0));
+  store.revoke("unknown");  // nothing to do
+  EXPECT_EQ(store.size(), 0U);
+}

@@ -1,0 +1,304 @@
+"""The Manager's web console: browser sessions (the cookie, its CSRF token), the pages compiled into
+the binary, and the pages themselves in Debian's chromium driven by Selenium (headless): sign in,
+change the passive settings from Domains -> default -> Services -> FTP/S and see a real FTP client use
+them, disconnect a live FTP session, and text from the server shown as text, never as HTML."""
+import ftplib
+import http.client
+import json
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import PASSWORDS, SANITIZED
+from helpers import Control, wait_for
+from test_admin_api import ACCOUNTS, TIMEOUT, make_manager  # noqa: F401 (a fixture)
+
+WEB = Path(__file__).resolve().parents[2] / "web"
+CSRF_ERROR = ("a change made with the session cookie needs the header X-CSRF-Token with the session's csrf "
+              "token (GET /api/v1/auth/session)")
+
+
+def open_session(api, name="root"):
+    """Signs in as the browser does; (cookie header value, answer)."""
+    status, r, answer = api.call("POST", "/api/v1/auth/session",
+                                 body={"name": name, "password": ACCOUNTS[name][0]})
+    assert status == 200, answer
+    cookie = r.getheader("Set-Cookie")
+    m = re.fullmatch(r"ftpsd_session=([0-9a-f]{64}); Path=/; Max-Age=(\d+); HttpOnly; SameSite=Strict(; Secure)?",
+                     cookie)
+    assert m, cookie
+    return f"ftpsd_session={m.group(1)}", r, answer
+
+
+def get(api, path):
+    """(status, response, body bytes) of a GET without credentials."""
+    conn = api.connection()
+    try:
+        conn.request("GET", path)
+        r = conn.getresponse()
+        return r.status, r, r.read()
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def manager(make_manager):  # noqa: F811 (the fixture imported above)
+    return make_manager()
+
+
+def test_a_browser_session_is_a_strict_http_only_secure_cookie_with_a_csrf_token(manager):
+    srv, api = manager
+    cookie, r, answer = open_session(api, "op")
+    assert r.getheader("Set-Cookie").endswith("; Secure"), "HTTPS: the cookie is Secure"
+    assert set(answer) == {"name", "role", "expires", "csrf"}, answer
+    assert (answer["name"], answer["role"]) == ("op", "operator")
+    assert re.fullmatch(r"[0-9a-f]{64}", answer["csrf"]) and answer["csrf"] not in cookie
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", answer["expires"]), answer
+    # The page asks who is signed in (and the CSRF token) when it loads.
+    status, _, again = api.call("GET", "/api/v1/auth/session", headers={"Cookie": f"theme=dark; {cookie}"})
+    assert (status, again) == (200, answer)
+    status, _, listed = api.call("GET", "/api/v1/sessions", headers={"Cookie": cookie})
+    assert (status, listed) == (200, {"sessions": []})
+    for headers in ({}, {"Cookie": "ftpsd_session=" + "0" * 64}):
+        status, _, error = api.call("GET", "/api/v1/auth/session", headers=headers)
+        assert status == 401 and error["error"] in ("not signed in: POST /api/v1/auth/session",
+                                                    "your session has ended or expired: sign in again"), error
+    status, _, error = api.call("GET", "/api/v1/status", headers={"Cookie": "ftpsd_session=" + "0" * 64})
+    assert (status, error["error"]) == (401, "your session has ended or expired: sign in again")
+    log = srv.log()
+    assert "admin: op (operator) signed in to the console from 127.0.0.1" in log
+    assert cookie.split("=")[1] not in log and answer["csrf"] not in log and "op-secret" not in log
+
+
+def test_a_change_with_the_cookie_needs_the_csrf_token_and_one_without_credentials_is_refused(manager):
+    srv, api = manager
+    cookie, _, answer = open_session(api, "op")
+    ftp = ftplib.FTP()
+    ftp.connect("127.0.0.1", srv.port, timeout=TIMEOUT)
+    ftp.login("alice", PASSWORDS["alice"])
+    sid = api.call("GET", "/api/v1/sessions", headers={"Cookie": cookie})[2]["sessions"][0]["id"]
+    for headers in ({"Cookie": cookie}, {"Cookie": cookie, "X-CSRF-Token": ""},
+                    {"Cookie": cookie, "X-CSRF-Token": "0" * 64}, {"Cookie": cookie, "X-CSRF-Token": cookie}):
+        status, _, error = api.call("DELETE", f"/api/v1/sessions/{sid}", headers=headers)
+        assert (status, error) == (403, {"error": CSRF_ERROR, "field": None}), headers
+    status, _, error = api.call("DELETE", f"/api/v1/sessions/{sid}")
+    assert (status, error["error"]) == \
+        (401, "sign in first: POST /api/v1/auth/token, then send Authorization: Bearer TOKEN")
+    assert ftp.voidcmd("NOOP").startswith("200"), "nothing refused has ended the session"
+    # A bearer token needs no CSRF token (no browser sends it by itself).
+    status, _, _ = api.call("DELETE", f"/api/v1/sessions/{sid + 1000}", token=api.token("op"))
+    assert status == 404
+    status, _, ended = api.call("DELETE", f"/api/v1/sessions/{sid}",
+                                headers={"Cookie": cookie, "X-CSRF-Token": answer["csrf"]})
+    assert (status, ended) == (200, {"id": sid, "ended": True})
+    with pytest.raises(ftplib.error_temp, match="^421 "):
+        ftp.voidcmd("NOOP")
+    ftp.close()
+    # A sign-in is no change: it needs no CSRF token, and a viewer's cookie still cannot change anything.
+    viewer, _, v = open_session(api, "view")
+    status, _, error = api.call("DELETE", f"/api/v1/sessions/{sid}", headers={"Cookie": viewer, "X-CSRF-Token": v["csrf"]})
+    assert (status, error["error"]) == (403, "ending a session needs the role operator or admin")
+
+
+def test_sign_out_needs_the_csrf_token_and_ends_the_session(manager):
+    _, api = manager
+    cookie, _, answer = open_session(api)
+    status, _, error = api.call("DELETE", "/api/v1/auth/session", headers={"Cookie": cookie})
+    assert (status, error["error"]) == (403, CSRF_ERROR)
+    status, r, done = api.call("DELETE", "/api/v1/auth/session",
+                               headers={"Cookie": cookie, "X-CSRF-Token": answer["csrf"]})
+    assert (status, done) == (200, {"signed_out": True})
+    assert r.getheader("Set-Cookie") == "ftpsd_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict; Secure"
+    assert api.call("GET", "/api/v1/status", headers={"Cookie": cookie})[0] == 401
+    status, _, error = api.call("DELETE", "/api/v1/auth/session")
+    assert (status, error["error"]) == (401, "not signed in: POST /api/v1/auth/session")
+
+
+def test_over_plain_http_the_cookie_is_not_secure(make_manager):  # noqa: F811
+    _, api = make_manager(admin_extra="tls = false")
+    conn = http.client.HTTPConnection(api.host, api.port, timeout=TIMEOUT)
+    conn.request("POST", "/api/v1/auth/session", body=json.dumps({"name": "root", "password": "root-secret"}),
+                 headers={"Content-Type": "application/json"})
+    r = conn.getresponse()
+    r.read()
+    conn.close()
+    assert r.status == 200
+    assert r.getheader("Set-Cookie").endswith("; HttpOnly; SameSite=Strict"), r.getheader("Set-Cookie")
+
+
+def test_the_pages_are_served_from_the_binary_with_types_validators_and_no_inline_script(manager):
+    _, api = manager
+    status, r, index = get(api, "/")
+    index = index.decode()
+    assert status == 200 and index == (WEB / "index.html").read_text()
+    assert r.getheader("Content-Type") == "text/html; charset=utf-8"
+    assert r.getheader("Content-Security-Policy") == "default-src 'self'"
+    assert r.getheader("X-Frame-Options") == "DENY"
+    assert r.getheader("Cache-Control") == "no-cache"
+    etag = r.getheader("ETag")
+    assert re.fullmatch(r'"[0-9a-f]{16}"', etag), etag
+    # Nothing inline: every script has a src, no style attribute or element, nothing from elsewhere.
+    assert not re.search(r"<script(?![^>]*\bsrc=)", index) and "style=" not in index and "<style" not in index
+    assert not re.search(r"(src|href)=\"(https?:)?//", index), "no CDN: the pages work offline"
+    status, r, _ = api.call("GET", "/", headers={"If-None-Match": etag})
+    assert status == 304 and r.getheader("ETag") == etag
+    for path, kind, source in (
+            ("/app.js", "text/javascript; charset=utf-8", WEB / "app.js"),
+            ("/js/dom.js", "text/javascript; charset=utf-8", WEB / "js" / "dom.js"),
+            ("/console.css", "text/css; charset=utf-8", WEB / "console.css"),
+            ("/vendor/bootstrap.min.css", "text/css; charset=utf-8",
+             Path("/usr/share/javascript/bootstrap5/css/bootstrap.min.css")),
+            ("/vendor/chart.min.js", "text/javascript; charset=utf-8",
+             Path("/usr/share/javascript/chart.js/chart.min.js"))):
+        status, r, body = get(api, path)
+        assert (status, r.getheader("Content-Type")) == (200, kind), path
+        assert body == source.read_bytes(), path
+        assert r.getheader("Cache-Control") == "no-cache" and r.getheader("ETag"), path
+    for source in WEB.rglob("*.js"):
+        text = source.read_text()
+        assert "innerHTML" not in text and "insertAdjacentHTML" not in text and "document.write" not in text, \
+            f"{source}: text goes in as text nodes (web/js/dom.js)"
+    status, _, error = api.call("GET", "/nothing.js")
+    assert (status, error["error"]) == (404, "no such resource")
+
+
+# The pages in a real browser. One chromium for the module (it takes a while to start); each test has a
+# server of its own and signs in again.
+PAGES = {"Dashboard": "/api/v1/status/history", "Sessions": "/api/v1/sessions",
+         "Domains": "/api/v1/domains/{domain}/passive", "Audit": "/api/v1/audit"}
+WAIT = 60 if SANITIZED else 30
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not chromium or not chromedriver:
+        pytest.skip("needs Debian's chromium and chromium-driver (scripts/install-deps.sh installs them)")
+    webdriver = pytest.importorskip("selenium.webdriver", reason="needs Debian's python3-selenium")
+    from selenium.webdriver.chrome.service import Service
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000",
+                f"--user-data-dir={tmp_path_factory.mktemp('chromium')}", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-default-apps", "--disable-extensions",
+                # Loopback only: no name resolves, and anything but loopback goes to a proxy that is not there.
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--proxy-server=http://127.0.0.1:9"):
+        options.add_argument(arg)
+    options.accept_insecure_certs = True  # the test certificate
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
+    driver.set_page_load_timeout(WAIT)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def by_label(driver, text):
+    """The field a <label for> with this text names: a field without a real label is not found."""
+    from selenium.webdriver.common.by import By
+    label = driver.find_element(By.XPATH, f"//label[normalize-space()='{text}']")
+    return driver.find_element(By.ID, label.get_attribute("for"))
+
+
+def until(driver, condition, what):
+    from selenium.webdriver.support.ui import WebDriverWait
+    return WebDriverWait(driver, WAIT).until(lambda d: condition(d), message=what)
+
+
+def sign_in(driver, api, name="root", password=None):
+    from selenium.webdriver.common.keys import Keys
+    driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    driver.get(f"https://{api.host}:{api.port}/")
+    until(driver, lambda d: by_label(d, "User name").is_displayed(), "the sign-in form")
+    by_label(driver, "User name").send_keys(name)
+    by_label(driver, "Password").send_keys(password or ACCOUNTS[name][0])
+    by_label(driver, "Password").send_keys(Keys.ENTER)  # the keyboard signs in as the button does
+
+
+def browser_errors(driver):
+    """What the browser reported as errors, but the 401 of asking who is signed in before anyone is."""
+    expected = "/api/v1/auth/session - Failed to load resource: the server responded with a status of 401"
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE" and expected not in e["message"]]
+
+
+def test_sign_in_shows_the_dashboard_and_only_the_pages_whose_routes_exist(browser, manager, tmp_path):
+    from selenium.webdriver.common.by import By
+    srv, api = manager
+    browser.get_log("browser")  # what earlier tests left
+    sign_in(browser, api, password="not-the-password")
+    until(browser, lambda d: d.find_element(By.ID, "signin-error").text == "wrong name or password",
+          "the refusal shown")
+    assert browser.find_element(By.XPATH, "//button[normalize-space()='Sign in']").is_displayed()
+    browser.get_log("browser")  # the 401 of the refused sign-in: expected
+    sign_in(browser, api)
+    until(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#page h1").text == "Dashboard", "the dashboard")
+    until(browser, lambda d: d.find_element(By.ID, "who-name").text == "root (admin)", "who is signed in")
+    until(browser, lambda d: d.execute_script(
+        "const c = document.querySelector('canvas'); return !!(c && window.Chart && Chart.getChart(c));"),
+        "the throughput chart drawn")
+    until(browser, lambda d: "Passive ports per domain" in d.find_element(By.ID, "page").text, "the pools")
+    page = browser.find_element(By.ID, "page").text
+    for label in ("Sessions", "Transfers", "Sending now", "Failed logins", "Banned addresses", "Certificates"):
+        assert label in page, page
+    document = api.call("GET", "/api/v1/openapi.json")[2]
+    links = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "#nav-links a")]
+    assert links == [title for title, route in PAGES.items() if route in document["paths"]], links
+    browser.save_screenshot(str(tmp_path / "dashboard.png"))
+    assert browser_errors(browser) == [], "no script or style refused by the CSP, nothing missing"
+    # Sign out: back to the form, and the cookie no longer works.
+    browser.find_element(By.XPATH, "//button[normalize-space()='Sign out']").click()
+    until(browser, lambda d: by_label(d, "User name").is_displayed(), "the sign-in form again")
+    assert "admin: root signed out of the console from 127.0.0.1" in srv.log()
+
+
+def test_disconnect_a_live_ftp_session_from_the_sessions_page(browser, manager, tmp_path):
+    from selenium.webdriver.common.by import By
+    srv, api = manager
+    ftp = ftplib.FTP()
+    ftp.connect("127.0.0.1", srv.port, timeout=TIMEOUT)
+    ftp.login("alice", PASSWORDS["alice"])
+    sign_in(browser, api, "op")
+    until(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#page h1").text == "Dashboard", "the dashboard")
+    browser.find_element(By.LINK_TEXT, "Sessions").click()
+    row = until(browser, lambda d: next((r for r in d.find_elements(By.CSS_SELECTOR, "#page tbody tr")
+                                         if "alice" in r.text), None), "alice's session listed")
+    browser.save_screenshot(str(tmp_path / "sessions.png"))
+    row.find_element(By.XPATH, ".//button[normalize-space()='Disconnect']").click()
+    until(browser, lambda d: re.search(r"Session \d+ ended\.", d.find_element(By.ID, "page").text), "the result")
+    with pytest.raises(ftplib.error_temp, match="^421 Session ended by the administrator."):
+        ftp.voidcmd("NOOP")
+    ftp.close()
+    until(browser, lambda d: "No session." in d.find_element(By.ID, "page").text, "the list refreshed")
+    assert re.search(r"admin: op from 127\.0\.0\.1: session\.end session \d+", srv.log())
+
+
+def test_text_from_the_server_is_shown_as_text_never_run_as_html(browser, manager, tmp_path):
+    from selenium.common.exceptions import NoAlertPresentException
+    from selenium.webdriver.common.by import By
+    srv, api = manager
+    name = "/<script>alert(1)</script>"  # a folder "<script>alert(1)<" and in it a file "script>"
+    with Control.to(srv) as ctl:
+        ctl.login()
+        ctl.expect("MKD <script>alert(1)<", "257")
+        data = ctl.pasv()
+        ctl.send(f"STOR {name}\r\n".encode())
+        assert ctl.reply().startswith("150")
+        data.sendall(b"x")
+        sign_in(browser, api)
+        until(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#page h1").text == "Dashboard", "the dashboard")
+        browser.find_element(By.LINK_TEXT, "Sessions").click()
+        cell = until(browser, lambda d: next((c for c in d.find_elements(By.CSS_SELECTOR, "#page td")
+                                              if c.text.startswith("STOR ")), None), "the transfer listed")
+        assert cell.text == f"STOR {name} (1 bytes)"
+        browser.save_screenshot(str(tmp_path / "escaped.png"))
+        with pytest.raises(NoAlertPresentException):
+            browser.switch_to.alert.text
+        scripts = browser.execute_script("return [...document.scripts].map((s) => s.getAttribute('src'))")
+        assert scripts == ["/vendor/chart.min.js", "/app.js"], scripts
+        data.close()
+        assert ctl.reply().startswith("226")

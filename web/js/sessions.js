@@ -1,0 +1,71 @@
+// Sessions: the live list, refreshed every two seconds; operators and admins may end one (the client
+// gets 421) or end it and ban its address for 15 minutes.
+import {call, get} from "./api.js";
+import {alertBox, el, fill, table} from "./dom.js";
+
+const REFRESH_MS = 2000;
+
+function transfer(t) {
+  if (!t) return "";
+  return `${t.command} ${t.path} (${t.bytes} bytes)`;
+}
+
+export function render(container, context) {
+  const message = el("div", {"aria-live": "polite"});
+  const list = el("div");
+  fill(container, el("h1", {class: "h3"}, "Sessions"), message, list);
+  let stopped = false;
+
+  async function end(session, ban) {
+    const query = ban ? "?ban=15m" : "";
+    try {
+      await call("DELETE", `/api/v1/sessions/${encodeURIComponent(session.id)}${query}`);
+      fill(message, alertBox("success",
+        ban ? `Session ${session.id} ended and ${session.client} banned for 15 minutes.`
+          : `Session ${session.id} ended.`));
+    } catch (error) {
+      fill(message, alertBox("danger", error.message));
+    }
+    refresh();
+  }
+
+  function actions(session) {
+    if (!context.roleAtLeast("operator")) return "";
+    return el("div", {class: "btn-group btn-group-sm", role: "group",
+      "aria-label": `Session ${session.id}`},
+    el("button", {type: "button", class: "btn btn-outline-danger", "data-session": session.id,
+      "data-action": "end", onclick: () => end(session, false)}, "Disconnect"),
+    el("button", {type: "button", class: "btn btn-danger", "data-session": session.id, "data-action": "ban",
+      onclick: () => end(session, true)}, "Disconnect and ban"));
+  }
+
+  async function refresh() {
+    try {
+      const answer = await get("/api/v1/sessions");
+      if (stopped) return;
+      // The table is rebuilt: a keyboard user's focus stays on the same button.
+      const focused = document.activeElement;
+      const keep = focused && focused.dataset && focused.dataset.session
+        ? `button[data-session="${CSS.escape(focused.dataset.session)}"][data-action="${focused.dataset.action}"]`
+        : null;
+      fill(list, table(`${answer.sessions.length} live sessions`,
+        ["ID", "User", "Client", "Domain", "TLS", "Transfer", "Idle (s)", "Started", "Actions"],
+        answer.sessions.map((s) => [s.id, s.user === null ? "(not logged in)" : s.user, s.client, s.domain,
+          s.tls || "none", transfer(s.transfer), s.idle_seconds, s.started, actions(s)]),
+        "No session."));
+      if (keep) {
+        const again = list.querySelector(keep);
+        if (again) again.focus();
+      }
+    } catch (error) {
+      if (!stopped) fill(list, alertBox("danger", error.message));
+    }
+  }
+
+  refresh();
+  const timer = setInterval(refresh, REFRESH_MS);
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
+}

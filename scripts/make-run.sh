@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make run`: prepares ./run (a data folder, a demo user, a self-signed certificate)
+# `make run`: prepares ./run (a data folder, a demo user, a Manager account, a self-signed certificate)
 # and starts ftpsd on its embedded default configuration, in the foreground.
 set -euo pipefail
 bin=${1:-build/ftpsd}
@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 mkdir -p run/data
 if [ ! -f run/users.toml ]; then
   echo demo | "$bin" user add demo --root "$PWD/run/data" --write --file run/users.toml >/dev/null
+fi
+if [ ! -f run/admins.toml ]; then
+  echo admin | "$bin" admin add admin --role admin --file run/admins.toml >/dev/null
 fi
 if [ ! -f run/cert.pem ]; then
   "$bin" cert self-signed --host localhost --host 127.0.0.1 --cert run/cert.pem --key run/key.pem >/dev/null

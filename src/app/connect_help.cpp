@@ -4,7 +4,8 @@
 
 namespace ftpsd::app {
 
-void print_connect_help(const std::vector<config::ListenerConfig>& listeners) {
+void print_connect_help(const std::vector<config::ListenerConfig>& listeners,
+                        const std::string& manager_url) {
   const auto& l = listeners.front();
   const auto* implicit = listeners.size() > 1 ? &listeners[1] : nullptr;
   fmt::print(
@@ -41,8 +42,14 @@ void print_connect_help(const std::vector<config::ListenerConfig>& listeners) {
       "ftp.retrlines(\"RETR README.txt\", print)\n"
       "ftp.quit()\n"
       "\n"
+      "{3}"
       "Stop with Ctrl-C.\n\n",
-      l.host, l.port, implicit ? implicit->port : 0);
+      l.host, l.port, implicit ? implicit->port : 0,
+      manager_url.empty() ? std::string()
+                          : fmt::format("The Manager (web console and REST API): {}/\n"
+                                        "  user: admin    password: admin    (the self-signed certificate: "
+                                        "the browser warns once)\n\n",
+                                        manager_url));
 }
 
 }  // namespace ftpsd::app

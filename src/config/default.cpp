@@ -28,6 +28,10 @@ private_key = "run/key.pem"
 required = "none"
 session_reuse = "require"
 
+[admin]                # the Manager: web console and REST API, loopback only
+address = "127.0.0.1:8021"
+users_file = "run/admins.toml"
+
 [log]
 level = "info"
 )toml";

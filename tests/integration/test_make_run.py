@@ -110,3 +110,33 @@ def test_make_run_builds_only_the_server():
     ninja = [line for line in r.stdout.splitlines() if line.startswith("ninja ")]
     assert ninja and all(line.split()[-1] == "ftpsd" for line in ninja), r.stdout
     assert "scripts/make-run.sh build-for-make-n/ftpsd" in r.stdout, r.stdout
+
+
+MANAGER_SNIPPET = """import http.client, json, ssl
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+conn = http.client.HTTPSConnection(HOST, PORT, context=ctx, timeout=30)
+conn.request("GET", "/")
+r = conn.getresponse()
+print(r.status, r.getheader("Content-Type"), b"ftpsd Manager" in r.read())
+conn.request("POST", "/api/v1/auth/session", body=json.dumps({"name": NAME, "password": PASSWORD}),
+             headers={"Content-Type": "application/json"})
+r = conn.getresponse()
+print(r.status, json.loads(r.read())["role"])
+"""
+
+
+def test_make_run_starts_the_manager_and_prints_its_url_and_account(make_run, tmp_path):
+    proc, out = make_run
+    text = out.read_text()
+    m = re.search(r"^The Manager \(web console and REST API\): https://(127\.0\.0\.1):(\d+)/\n"
+                  r"  user: (\S+)    password: (\S+)    ", text, re.M)
+    assert m, text
+    host, port, name, password = m.groups()
+    assert text.index("The Manager") < text.index("Stop with Ctrl-C."), "beside the FTP ones"
+    snippet = MANAGER_SNIPPET.replace("HOST", repr(host)).replace("PORT", port) \
+        .replace("NAME", repr(name)).replace("PASSWORD", repr(password))
+    r = run_in(proc, tmp_path, snippet)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "200 text/html; charset=utf-8 True\n200 admin\n", r.stdout

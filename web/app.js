@@ -47,6 +47,7 @@ async function signedIn(who) {
   setCsrf(who.csrf);
   const doc = await get("/api/v1/openapi.json");
   context.routes = new Set(Object.keys(doc.paths));
+  context.api = doc;
   $("signin").hidden = true;
   $("who-name").textContent = `${who.name} (${who.role})`;
   $("who").hidden = false;

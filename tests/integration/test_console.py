@@ -268,6 +268,10 @@ def test_disconnect_a_live_ftp_session_from_the_sessions_page(browser, manager, 
     row = until(browser, lambda d: next((r for r in d.find_elements(By.CSS_SELECTOR, "#page tbody tr")
                                          if "alice" in r.text), None), "alice's session listed")
     browser.save_screenshot(str(tmp_path / "sessions.png"))
+    # "Disconnect and ban" is there once the API takes ?ban= (its document lists the parameter).
+    route = api.call("GET", "/api/v1/openapi.json")[2]["paths"]["/api/v1/sessions/{id}"]["delete"]
+    takes_ban = any(p["name"] == "ban" for p in route.get("parameters", []))
+    assert bool(row.find_elements(By.XPATH, ".//button[normalize-space()='Disconnect and ban']")) == takes_ban
     row.find_element(By.XPATH, ".//button[normalize-space()='Disconnect']").click()
     until(browser, lambda d: re.search(r"Session \d+ ended\.", d.find_element(By.ID, "page").text), "the result")
     with pytest.raises(ftplib.error_temp, match="^421 Session ended by the administrator."):

@@ -1,5 +1,6 @@
 // Sessions: the live list, refreshed every two seconds; operators and admins may end one (the client
-// gets 421) or end it and ban its address for 15 minutes.
+// gets 421) or, once the API takes ?ban= (its OpenAPI document says so), end it and ban its address
+// for 15 minutes.
 import {call, get} from "./api.js";
 import {alertBox, el, fill, table} from "./dom.js";
 
@@ -10,7 +11,13 @@ function transfer(t) {
   return `${t.command} ${t.path} (${t.bytes} bytes)`;
 }
 
+function takesBan(api) {
+  const route = api && api.paths["/api/v1/sessions/{id}"];
+  return Boolean(route && route.delete && (route.delete.parameters || []).some((p) => p.name === "ban"));
+}
+
 export function render(container, context) {
+  const canBan = takesBan(context.api);
   const message = el("div", {"aria-live": "polite"});
   const list = el("div");
   fill(container, el("h1", {class: "h3"}, "Sessions"), message, list);
@@ -35,8 +42,8 @@ export function render(container, context) {
       "aria-label": `Session ${session.id}`},
     el("button", {type: "button", class: "btn btn-outline-danger", "data-session": session.id,
       "data-action": "end", onclick: () => end(session, false)}, "Disconnect"),
-    el("button", {type: "button", class: "btn btn-danger", "data-session": session.id, "data-action": "ban",
-      onclick: () => end(session, true)}, "Disconnect and ban"));
+    canBan ? el("button", {type: "button", class: "btn btn-danger", "data-session": session.id,
+      "data-action": "ban", onclick: () => end(session, true)}, "Disconnect and ban") : null);
   }
 
   async function refresh() {

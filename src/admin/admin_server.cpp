@@ -25,7 +25,8 @@ namespace {
 using HandlerResponse = httplib::Server::HandlerResponse;
 
 constexpr std::size_t kMaxBody = 64 * 1024;  // every request of the API fits in far less
-constexpr std::size_t kThreads = 8;          // Api::kMostStreams of them may hold a live log stream
+constexpr int kNice = 10;
+constexpr std::size_t kThreads = 8;  // Api::kMostStreams of them may hold a live log stream
 
 bool allowed(const std::vector<inet::IpNetwork>& allow, const std::string& address) {
   std::error_code ec;
@@ -69,6 +70,12 @@ struct AdminServer::Impl {
     h.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
     h.set_payload_max_length(kMaxBody);
     h.set_keep_alive_timeout(2);
+    // A browser or a script polls over one connection: 100 requests before it must reconnect (and pay
+    // a TLS handshake again) rather than cpp-httplib's 5.
+    h.set_keep_alive_max_count(100);
+    // An answer is written as head then body: without TCP_NODELAY, Nagle's algorithm holds the body
+    // until the client's delayed ACK of the head, 40 ms a request on Linux.
+    h.set_tcp_nodelay(true);
     h.set_read_timeout(std::chrono::seconds(10));
     h.set_write_timeout(std::chrono::seconds(10));
     h.set_default_headers({{"Content-Security-Policy", "default-src 'self'"},
@@ -170,7 +177,13 @@ void AdminServer::start(session::Services& services, Hooks hooks) {
   add_routes(impl_->api, router);
   add_console_files(*impl_->http);
   impl_->sampler = std::thread([this] { impl_->sample_until_stopped(); });
-  impl_->thread = std::thread([this] { impl_->http->listen_after_bind(); });
+  impl_->thread = std::thread([this] {
+    // The Manager yields the CPU to FTP: its threads (this one, and the pool cpp-httplib starts from
+    // it, which inherits its priority) run at nice 10, so a busy API takes what FTP leaves.
+    if (const auto ec = sys::lower_thread_priority(kNice))
+      spdlog::warn("admin: cannot lower the Manager's CPU priority: {}", ec.message());
+    impl_->http->listen_after_bind();
+  });
   // stop() only stops a server that runs: wait until it does, so that the destructor can stop it.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (!impl_->http->is_running() && std::chrono::steady_clock::now() < deadline)

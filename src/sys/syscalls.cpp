@@ -296,4 +296,10 @@ std::optional<std::string> peer_address(int fd) {
   return std::string(text.data());
 }
 
+std::error_code lower_thread_priority(int nice) {
+  // On Linux the nice value belongs to the thread: PRIO_PROCESS with the thread's id.
+  const auto tid = static_cast<id_t>(::gettid());
+  return ::setpriority(PRIO_PROCESS, tid, nice) == 0 ? std::error_code{} : last_error();
+}
+
 }  // namespace ftpsd::sys

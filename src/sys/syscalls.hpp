@@ -67,6 +67,8 @@ void for_each_dirent(const char* buf, std::size_t filled, F&& f) {
 // hint that makes a later fsync shorter; it guarantees nothing, so it reports no error.
 void start_writeback(int fd, std::uint64_t offset, std::uint64_t length) noexcept;
 [[nodiscard]] std::error_code fsync_directory(int dirfd);  // fsync of a directory opened O_RDONLY
+// Lowers the calling thread's CPU priority to `nice` (0 to 19; threads it starts later inherit it).
+[[nodiscard]] std::error_code lower_thread_priority(int nice);
 // renameat for files; `no_replace`: renameat2(RENAME_NOREPLACE), EEXIST when `newname` exists.
 [[nodiscard]] std::error_code rename_file(int olddir, const std::string& oldname, int newdir,
                                           const std::string& newname, bool no_replace);

@@ -5,6 +5,7 @@ import ftplib
 import io
 import http.client
 import json
+import os
 import re
 import socket
 import ssl
@@ -432,3 +433,28 @@ def test_status_history_has_a_sample_now_and_status_the_counters_of_the_dashboar
     for s in history["samples"] + [history["now"]]:
         assert set(s) == {"time", "sessions", "transfers", "sent_per_second", "received_per_second"}, s
     assert api.call("GET", "/api/v1/status/history")[0] == 401
+
+
+def test_one_connection_serves_many_requests_and_the_manager_yields_the_cpu_to_ftp(manager):
+    srv, api = manager
+    token = api.token("view")
+    conn = api.connection()
+    try:
+        conn.request("GET", "/api/v1/status", headers={"Authorization": f"Bearer {token}"})
+        conn.getresponse().read()
+        first = conn.sock
+        for _ in range(60):  # more than cpp-httplib's default of 5 requests a connection
+            conn.request("GET", "/api/v1/status", headers={"Authorization": f"Bearer {token}"})
+            r = conn.getresponse()
+            r.read()
+            assert r.status == 200 and r.getheader("Connection", "").lower() != "close"
+        assert conn.sock is first
+    finally:
+        conn.close()
+    # The Manager's threads run at nice 10, FTP's at the server's own priority.
+    nice = []
+    for tid in os.listdir(f"/proc/{srv.proc.pid}/task"):
+        with open(f"/proc/{srv.proc.pid}/task/{tid}/stat") as f:
+            nice.append(int(f.read().rsplit(")", 1)[1].split()[16]))
+    assert nice.count(10) >= 9, nice  # the listening thread and the pool of 8
+    assert nice.count(0) >= 2, nice  # the main thread and the FTP event loop(s)

@@ -13,6 +13,7 @@ struct User {
   std::filesystem::path root;
   bool write = false;
   bool anonymous = false;
+  bool enabled = true;  // false: the password is still checked, then the login is refused (530)
   std::optional<config::TlsRequired> tls_required;        // overrides tls.required for this user
   std::optional<config::SessionReuse> tls_session_reuse;  // overrides tls.session_reuse for this user
   std::optional<std::size_t>

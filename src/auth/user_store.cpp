@@ -11,14 +11,15 @@
 #include "config/names.hpp"
 
 namespace ftpsd::auth {
-namespace {
 
-bool valid_name(std::string_view n) {
+bool valid_user_name(std::string_view n) {
   if (n.empty() || n.size() > 128) return false;
   return std::ranges::all_of(n, [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == '@';
   });
 }
+
+namespace {
 
 [[noreturn]] void fail(const std::filesystem::path& file, const toml::node& n, std::string_view what) {
   throw config::ConfigError{fmt::format("{}:{}: {}", file.string(), n.source().begin.line, what)};
@@ -36,6 +37,8 @@ User parse_user(const toml::table& t, const std::filesystem::path& file) {
       u.root = file.parent_path() / v.as_string()->get();
     } else if (key == "write" && v.is_boolean()) {
       u.write = v.as_boolean()->get();
+    } else if (key == "enabled" && v.is_boolean()) {
+      u.enabled = v.as_boolean()->get();
     } else if (key == "certificate_name" && v.is_string()) {
       u.certificate_name = v.as_string()->get();
     } else if (key == "tls_required" && v.is_string()) {
@@ -60,14 +63,15 @@ User parse_user(const toml::table& t, const std::filesystem::path& file) {
              fmt::format(R"(key 'users.{}': expected bytes per second such as "500k", "10M" or 0)", key));
       (key == "download_rate" ? u.download_rate : u.upload_rate) = *rate;
     } else if (key == "name" || key == "password_hash" || key == "root" || key == "write" ||
-               key == "tls_required" || key == "tls_session_reuse" || key == "certificate_name" ||
-               key == "max_sessions" || key == "download_rate" || key == "upload_rate") {
+               key == "enabled" || key == "tls_required" || key == "tls_session_reuse" ||
+               key == "certificate_name" || key == "max_sessions" || key == "download_rate" ||
+               key == "upload_rate") {
       fail(file, v, fmt::format("key 'users.{}': wrong type", key));
     } else {
       fail(file, v, fmt::format("key 'users.{}': unknown key", key));
     }
   }
-  if (!valid_name(u.name)) fail(file, t, "key 'users.name': missing or not a valid user name");
+  if (!valid_user_name(u.name)) fail(file, t, "key 'users.name': missing or not a valid user name");
   if (u.password_hash.empty())
     fail(file, t, fmt::format("user '{}': key 'password_hash' is missing", u.name));
   if (u.root.empty()) fail(file, t, fmt::format("user '{}': key 'root' is missing", u.name));
@@ -81,6 +85,11 @@ Result<UserStore, config::ConfigError> UserStore::load(const std::filesystem::pa
   const std::string text = read_all(file, exists);
   if (!exists)
     return Unexpected{config::ConfigError{fmt::format("{}: cannot read the users file", file.string())}};
+  return parse(text, file);
+}
+
+Result<UserStore, config::ConfigError> UserStore::parse(std::string_view text,
+                                                        const std::filesystem::path& file) {
   UserStore store;
   try {
     const auto root = toml::parse(text, file.string());
@@ -117,22 +126,49 @@ std::optional<User> UserStore::find(std::string_view name) const {
   return it->second;
 }
 
+std::optional<std::size_t> user_entry_index(std::string_view text, std::string_view name) {
+  try {
+    const auto root = toml::parse(text);
+    const auto* users = root["users"].as_array();
+    if (users == nullptr) return std::nullopt;
+    for (std::size_t i = 0; i < users->size(); ++i) {
+      const auto* t = (*users)[i].as_table();
+      if (t != nullptr && (*t)["name"].value_or(std::string()) == name) return i;
+    }
+  } catch (const toml::parse_error&) {
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+Result<std::string, std::string> text_with_user(std::string_view text,
+                                                std::span<const config::KeyEdit> keys) {
+  return config::append_table(text, "users", keys);
+}
+
+Result<std::string, std::string> text_without_user(std::string_view text, std::string_view name) {
+  const auto index = user_entry_index(text, name);
+  if (!index) return Unexpected{fmt::format("no user '{}'", name)};
+  return config::remove_table(text, "users", *index);
+}
+
 Result<bool, std::string> add_user(const std::filesystem::path& file, const User& user) {
-  if (!valid_name(user.name)) return Unexpected{fmt::format("'{}' is not a valid user name", user.name)};
+  if (!valid_user_name(user.name)) return Unexpected{fmt::format("'{}' is not a valid user name", user.name)};
   bool exists = false;
-  std::string text = read_all(file, exists);
+  const std::string text = read_all(file, exists);
   if (exists) {
     auto store = UserStore::load(file);
     if (!store) return Unexpected{store.error().message};
     if (store->find(user.name))
       return Unexpected{fmt::format("user '{}' already exists in {}", user.name, file.string())};
   }
-  if (!text.empty() && text.back() != '\n') text += '\n';
-  if (!text.empty()) text += '\n';
-  text +=
-      fmt::format("[[users]]\nname = {}\npassword_hash = {}\nroot = {}\nwrite = {}\n", toml_string(user.name),
-                  toml_string(user.password_hash), toml_string(user.root.string()), user.write);
-  return write_atomically(file, text);
+  const std::vector<config::KeyEdit> keys{{.path = "name", .value = toml_string(user.name)},
+                                          {.path = "password_hash", .value = toml_string(user.password_hash)},
+                                          {.path = "root", .value = toml_string(user.root.string())},
+                                          {.path = "write", .value = user.write ? "true" : "false"}};
+  auto next = text_with_user(text, keys);
+  if (!next) return Unexpected{fmt::format("{}: {}", file.string(), next.error())};
+  return write_atomically(file, *next);
 }
 
 Result<bool, std::string> remove_user(const std::filesystem::path& file, std::string_view name) {
@@ -140,15 +176,9 @@ Result<bool, std::string> remove_user(const std::filesystem::path& file, std::st
   if (!store) return Unexpected{store.error().message};
   if (!store->find(name)) return Unexpected{fmt::format("no user '{}' in {}", name, file.string())};
   bool exists = false;
-  auto root = toml::parse(read_all(file, exists), file.string());
-  auto* users = root["users"].as_array();
-  for (auto it = users->begin(); it != users->end();) {
-    const auto* t = it->as_table();
-    it = t && (*t)["name"].value_or(std::string()) == name ? users->erase(it) : it + 1;
-  }
-  std::stringstream ss;
-  ss << toml::toml_formatter(root) << '\n';
-  return write_atomically(file, ss.str());
+  auto next = text_without_user(read_all(file, exists), name);
+  if (!next) return Unexpected{fmt::format("{}: {}", file.string(), next.error())};
+  return write_atomically(file, *next);
 }
 
 }  // namespace ftpsd::auth

@@ -248,6 +248,89 @@ Result<std::string, std::string> edit_toml(std::string_view text, std::span<cons
   return out;
 }
 
+namespace {
+
+// The top-level array of tables `array` of `root`, written with [[headers]]; nullptr when there is none.
+Result<const toml::array*, std::string> array_of_tables(const toml::table& root, std::string_view array,
+                                                        const Lines& lines) {
+  const toml::node* n = root.get(array);
+  if (n == nullptr) return nullptr;
+  const auto* a = n->as_array();
+  if (a == nullptr || (!a->empty() && !a->is_array_of_tables()))
+    return Unexpected{fmt::format("'{}' is not an array of tables", array)};
+  for (const auto& entry : *a) {
+    if (entry.as_table()->is_inline() || !lines.starts_header(entry.source().begin.line))
+      return Unexpected{fmt::format("'{}' is written inline; change it by hand", array)};
+  }
+  return a;
+}
+
+}  // namespace
+
+Result<std::string, std::string> append_table(std::string_view text, std::string_view array,
+                                              std::span<const KeyEdit> keys) {
+  toml::table root;
+  try {
+    root = toml::parse(text);
+  } catch (const toml::parse_error& err) {
+    return Unexpected{fmt::format("line {}: {}", err.source().begin.line, err.description())};
+  }
+  if (!is_bare_key(array)) return Unexpected{fmt::format("'{}': not a plain key name", array)};
+  const Lines lines(text);
+  if (auto found = array_of_tables(root, array, lines); !found) return Unexpected{found.error()};
+  std::string entry = fmt::format("[[{}]]\n", array);
+  for (const auto& k : keys) {
+    if (!is_bare_key(k.path)) return Unexpected{fmt::format("'{}': not a plain key name", k.path)};
+    if (k.value) entry += fmt::format("{} = {}\n", k.path, *k.value);
+  }
+  std::string out(text);
+  if (!out.empty() && out.back() != '\n') out += '\n';
+  if (!out.empty()) out += '\n';
+  out += entry;
+  try {
+    const auto parsed = toml::parse(out);
+    const auto* a = parsed.get(array) != nullptr ? parsed.get(array)->as_array() : nullptr;
+    if (a == nullptr || a->back().as_table()->size() != static_cast<std::size_t>(std::count_if(
+                                                            keys.begin(), keys.end(), [](const KeyEdit& k) {
+                                                              return k.value.has_value();
+                                                            })))
+      return Unexpected{fmt::format("the new [[{}]] entry did not come out as written", array)};
+  } catch (const toml::parse_error& err) {
+    return Unexpected{fmt::format("the new [[{}]] entry is not TOML (line {}: {})", array,
+                                  err.source().begin.line, err.description())};
+  }
+  return out;
+}
+
+Result<std::string, std::string> remove_table(std::string_view text, std::string_view array,
+                                              std::size_t index) {
+  toml::table root;
+  try {
+    root = toml::parse(text);
+  } catch (const toml::parse_error& err) {
+    return Unexpected{fmt::format("line {}: {}", err.source().begin.line, err.description())};
+  }
+  const Lines lines(text);
+  auto found = array_of_tables(root, array, lines);
+  if (!found) return Unexpected{found.error()};
+  if (*found == nullptr || index >= (*found)->size())
+    return Unexpected{fmt::format("'{}' has no entry {}", array, index)};
+  const auto& entry = *(**found)[index].as_table();
+  const auto first = entry.source().begin.line;
+  const auto last = std::max(first, last_line(entry));
+  std::size_t to = lines.after(last);
+  // The blank line after it goes too (the one before, for the last entry of the file).
+  std::size_t from = lines.start(first);
+  if (to < text.size() && text[to] == '\n') {
+    ++to;
+  } else if (to >= text.size() && from >= 2 && text[from - 1] == '\n' && text[from - 2] == '\n') {
+    --from;
+  }
+  std::string out(text.substr(0, from));
+  out += text.substr(to);
+  return out;
+}
+
 std::string typed_value(const std::string& typed) {
   bool one_value = false;
   try {

@@ -27,6 +27,18 @@ struct KeyEdit {
 [[nodiscard]] Result<std::string, std::string> edit_toml(std::string_view text,
                                                          std::span<const KeyEdit> edits);
 
+// A new entry at the end of the top-level array of tables `array` ("users"): a blank line, "[[users]]",
+// then one `key = value` line for each of `keys` (their paths are plain key names; values as for
+// KeyEdit, nullopt ones are left out). Errors: the text is not TOML, `array` is not an array of tables
+// written with [[headers]], a key or value is malformed.
+[[nodiscard]] Result<std::string, std::string> append_table(std::string_view text, std::string_view array,
+                                                            std::span<const KeyEdit> keys);
+
+// The text without entry `index` of the top-level array of tables `array`: its [[header]] line and the
+// lines of its keys go, with the blank line after it; every other line stays.
+[[nodiscard]] Result<std::string, std::string> remove_table(std::string_view text, std::string_view array,
+                                                            std::size_t index);
+
 // `text` as a TOML basic string, quotes included ("a\"b").
 [[nodiscard]] std::string toml_quote(std::string_view text);
 

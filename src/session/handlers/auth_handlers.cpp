@@ -78,6 +78,16 @@ namespace {
 // Opens the user's root and marks the session logged in; a root that cannot be opened refuses the
 // login with the same text as a wrong password (the detail goes to the log).
 Task<Reply> finish_login(SessionContext& ctx, std::shared_ptr<const auth::User> user, Reply ok) {
+  // A disabled account (enabled = false): said only once the password (or certificate) proved who it
+  // is, so it tells a guesser nothing; not counted towards a ban.
+  if (!user->enabled) {
+    ctx.log(spdlog::level::warn, "login_refused", "login refused: client={} user=\"{}\" reason=disabled",
+            ctx.peer.to_string(), log_safe(user->name));
+    ctx.state.phase = LoginPhase::kAwaitingUser;
+    obs::count(obs::metrics().logins_failed);
+    ctx.domain_state->logins_failed.fetch_add(1, std::memory_order_relaxed);
+    co_return Reply{ReplyCode::kNotLoggedIn, "This account is disabled."};
+  }
   // The per-user session limit (anonymous users share no account: only the per-address limit applies).
   net::KeyedCounter::Lease slot;
   if (!user->anonymous) {

@@ -71,13 +71,14 @@ void Api::record(const Request& req, const TokenHolder& who, std::string action,
                  .diff = std::move(diff)});
 }
 
-std::string Router::pattern(const std::string& method, const std::string& path) {
+std::string Router::pattern(const std::string& method, const std::string& path, Segments last) {
   routes_.push_back({method, path});
   std::string regex;
   for (std::size_t i = 0; i < path.size(); ++i) {
     if (path[i] == '{') {
       i = path.find('}', i);
-      regex += "([^/]+)";
+      const bool spans = last == kLastParameterMaySpanSegments && path.find('{', i) == std::string::npos;
+      regex += spans ? "(.+)" : "([^/]+)";
     } else if (path[i] == '.') {
       regex += "\\.";
     } else {
@@ -96,8 +97,8 @@ void Router::post(const std::string& path, Handler handler) {
 void Router::put(const std::string& path, Handler handler) {
   server_.Put(pattern("put", path), std::move(handler));
 }
-void Router::del(const std::string& path, Handler handler) {
-  server_.Delete(pattern("delete", path), std::move(handler));
+void Router::del(const std::string& path, Handler handler, Segments last) {
+  server_.Delete(pattern("delete", path, last), std::move(handler));
 }
 
 void add_routes(Api& api, Router& router) {
@@ -108,6 +109,8 @@ void add_routes(Api& api, Router& router) {
   add_auth_routes(api, router);
   add_session_routes(api, router);
   add_log_routes(api, router);
+  add_user_routes(api, router);
+  add_ban_routes(api, router);
 }
 
 }  // namespace ftpsd::admin

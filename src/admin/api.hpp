@@ -4,6 +4,7 @@
 // OpenAPI document (docs/openapi.json) lists it.
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -75,17 +76,22 @@ class Router {
   using Handler = std::function<void(const Request&, Response&)>;
   explicit Router(httplib::Server& server) : server_(server) {}
 
+  // How the last {parameter} of a path matches. cpp-httplib decodes the path before it routes, so a
+  // parameter sent URL-encoded with a '/' in it ("203.0.113.0%2F24") arrives as two segments.
+  enum Segments : std::uint8_t { kOneSegment, kLastParameterMaySpanSegments };
+
   // `path`: "/api/v1/sessions/{id}"; each {parameter} matches one path segment, and the handler finds
   // them in req.matches[1], [2], ... in order.
   void get(const std::string& path, Handler handler);
   void post(const std::string& path, Handler handler);
   void put(const std::string& path, Handler handler);
-  void del(const std::string& path, Handler handler);
+  void del(const std::string& path, Handler handler, Segments last = kOneSegment);
 
   [[nodiscard]] const std::vector<Route>& routes() const noexcept { return routes_; }
 
  private:
-  [[nodiscard]] std::string pattern(const std::string& method, const std::string& path);
+  [[nodiscard]] std::string pattern(const std::string& method, const std::string& path,
+                                    Segments last = kOneSegment);
 
   httplib::Server& server_;
   std::vector<Route> routes_;

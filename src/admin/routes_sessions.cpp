@@ -130,16 +130,40 @@ void sessions(const Api& api, Response& res) {
   send_json(res, json{{"sessions", list}});
 }
 
-void end_session(const Api& api, const Request& req, Response& res, const TokenHolder& who) {
+void end_session(Api& api, const Request& req, Response& res, const TokenHolder& who) {
   const auto& text = req.matches[1].str();
+  std::optional<Duration> ban;
+  if (req.has_param("ban")) {
+    ban = parse_ban_duration(req.get_param_value("ban"));
+    if (!ban) {
+      send_error(res, 422, bad_duration("ban"), "ban");
+      return;
+    }
+  }
   std::uint64_t id = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc() || end != text.data() + text.size() || !api.services->registry.end(id)) {
+  const auto session =
+      ec == std::errc() && end == text.data() + text.size() ? api.services->registry.find(id) : std::nullopt;
+  if (!session || !api.services->registry.end(id)) {
     send_error(res, 404, fmt::format("no session {}", text));
     return;
   }
   api.record(req, who, "session.end", fmt::format("session {}", id));
-  send_json(res, json{{"id", id}, {"ended", true}});
+  json answer{{"id", id}, {"ended", true}};
+  if (ban) {
+    // The client's real address (the PROXY header's on a proxied listener), as the session knows it.
+    const auto network = inet::IpNetwork::parse(session->client);
+    const auto made = network ? add_ban(api, req, who, *network, *ban, req.get_param_value("ban"),
+                                        fmt::format("banned by {} (session {})", who.name, id))
+                              : std::nullopt;
+    if (!made) {
+      send_error(res, 500,
+                 fmt::format("the session ended, but its client {} could not be banned", session->client));
+      return;
+    }
+    answer["ban"] = *made;
+  }
+  send_json(res, answer);
 }
 
 }  // namespace

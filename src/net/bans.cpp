@@ -55,11 +55,23 @@ Bans::Failure Bans::record_failure(const asio::ip::address& client, const config
   return {.recent = recent, .banned = false, .tracked = true};
 }
 
+std::optional<Bans::Clock::time_point> Bans::manual_until(const asio::ip::address& client,
+                                                          Clock::time_point now) const {
+  std::optional<Clock::time_point> until;
+  const auto address = inet::unmap(client);
+  for (const auto& m : manual_)
+    if (m.until > now && m.network.contains(address)) until = std::max(until.value_or(m.until), m.until);
+  return until;
+}
+
 std::optional<Bans::Clock::time_point> Bans::banned_until(const asio::ip::address& client,
                                                           const config::BansConfig& cfg,
                                                           Clock::time_point now) {
-  if (cfg.max_failures == 0 || inet::any_contains(cfg.exempt, inet::unmap(client))) return std::nullopt;
   const std::lock_guard lock(mutex_);
+  if (!manual_.empty()) {
+    if (auto until = manual_until(client, now)) return until;
+  }
+  if (cfg.max_failures == 0 || inet::any_contains(cfg.exempt, inet::unmap(client))) return std::nullopt;
   const auto it = entries_.find(key_of(client));
   if (it == entries_.end()) return std::nullopt;
   if (it->second.banned_until > now) return it->second.banned_until;
@@ -84,8 +96,61 @@ std::size_t Bans::size() const {
 
 std::size_t Bans::banned_count(Clock::time_point now) const {
   const std::lock_guard lock(mutex_);
-  return static_cast<std::size_t>(std::count_if(
-      entries_.begin(), entries_.end(), [&](const auto& kv) { return kv.second.banned_until > now; }));
+  const auto manual =
+      std::count_if(manual_.begin(), manual_.end(), [&](const Manual& m) { return m.until > now; });
+  return static_cast<std::size_t>(
+      manual + std::count_if(entries_.begin(), entries_.end(),
+                             [&](const auto& kv) { return kv.second.banned_until > now; }));
+}
+
+std::string Bans::display(const inet::IpNetwork& network) {
+  auto text = network.to_string();
+  if (network.prefix() == (network.is_v4() ? 32U : 128U)) text.erase(text.rfind('/'));
+  return text;
+}
+
+bool Bans::ban(const inet::IpNetwork& network, Clock::time_point until, std::string reason,
+               Clock::time_point now) {
+  const auto key = network.to_string();
+  const std::lock_guard lock(mutex_);
+  std::erase_if(manual_, [&](const Manual& m) { return m.until <= now || m.network.to_string() == key; });
+  if (manual_.size() >= kMaxManual) return false;
+  manual_.push_back(Manual{.network = network, .until = until, .reason = std::move(reason)});
+  return true;
+}
+
+bool Bans::lift(const inet::IpNetwork& network, Clock::time_point now) {
+  const auto key = network.to_string();
+  const std::lock_guard lock(mutex_);
+  bool lifted = false;
+  std::erase_if(manual_, [&](const Manual& m) {
+    if (m.network.to_string() != key) return m.until <= now;  // expired ones go quietly
+    lifted = lifted || m.until > now;
+    return true;
+  });
+  if (network.prefix() == (network.is_v4() ? 32U : 128U)) {
+    if (auto it = entries_.find(display(network)); it != entries_.end() && it->second.banned_until > now) {
+      entries_.erase(it);
+      lifted = true;
+    }
+  }
+  return lifted;
+}
+
+std::vector<Bans::Listed> Bans::list(Clock::time_point now) const {
+  std::vector<Listed> out;
+  const std::lock_guard lock(mutex_);
+  for (const auto& m : manual_)
+    if (m.until > now)
+      out.push_back(Listed{.address = display(m.network), .until = m.until, .reason = m.reason});
+  std::vector<Listed> automatic;
+  for (const auto& [address, e] : entries_)
+    if (e.banned_until > now)
+      automatic.push_back(Listed{.address = address, .until = e.banned_until, .reason = "failed logins"});
+  std::sort(automatic.begin(), automatic.end(),
+            [](const Listed& a, const Listed& b) { return a.address < b.address; });
+  out.insert(out.end(), automatic.begin(), automatic.end());
+  return out;
 }
 
 }  // namespace ftpsd::net

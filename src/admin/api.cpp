@@ -111,6 +111,7 @@ void add_routes(Api& api, Router& router) {
   add_log_routes(api, router);
   add_user_routes(api, router);
   add_ban_routes(api, router);
+  add_certificate_routes(api, router);
 }
 
 }  // namespace ftpsd::admin

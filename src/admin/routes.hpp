@@ -16,6 +16,8 @@ void add_session_routes(Api& api, Router& router);  // routes_sessions.cpp: /sta
 void add_log_routes(Api& api, Router& router);      // routes_logs.cpp: /logs, /logs/stream
 void add_user_routes(Api& api, Router& router);     // routes_users.cpp: /domains/{domain}/users
 void add_ban_routes(Api& api, Router& router);      // routes_bans.cpp: /bans
+void add_certificate_routes(Api& api,
+                            Router& router);  // routes_certificates.cpp: /domains/{domain}/certificates
 
 // routes_bans.cpp, also for DELETE /sessions/{id}?ban=: a ban's duration as typed ("15m"), more than 0.
 [[nodiscard]] std::optional<Duration> parse_ban_duration(std::string_view text);

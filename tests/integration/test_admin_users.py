@@ -9,7 +9,7 @@ import re
 import pytest
 
 from conftest import PASSWORDS
-from helpers import wait_for
+from helpers import Control, wait_for
 from test_admin_api import TIMEOUT, make_manager  # noqa: F401 (a fixture)
 
 USERS = "/api/v1/domains/default/users"
@@ -231,6 +231,8 @@ def test_a_disabled_user_cannot_log_in_and_its_sessions_end(manager):
 def test_a_deleted_user_s_session_gets_421_and_it_cannot_log_in_again(manager):
     srv, api = manager
     running = ftp_login(srv, "alice", PASSWORDS["alice"])
+    # Connected before the change, logging in after it: the users as they are now count.
+    waiting = Control.to(srv)
     root = api.token("root")
     status, _, answer = api.call("DELETE", f"{USERS}/alice", token=api.token("op"))
     assert (status, answer) == (403, {"error": "changing users needs the role admin", "field": None})
@@ -240,6 +242,9 @@ def test_a_deleted_user_s_session_gets_421_and_it_cannot_log_in_again(manager):
         running.voidcmd("NOOP")
     running.close()
     assert refused_login(srv, "alice", PASSWORDS["alice"]) == "530 Login incorrect."
+    waiting.expect("USER alice", "331")
+    assert waiting.cmd(f"PASS {PASSWORDS['alice']}") == "530 Login incorrect.\r\n"
+    waiting.close()
     text = (srv.base / "users.toml").read_text()
     assert "alice" not in text and 'name = "bob"' in text
     ftp_login(srv, "bob", PASSWORDS["bob"]).quit()

@@ -18,6 +18,14 @@ bool is_anonymous_name(std::string_view name) {
   return name == "anonymous" || name == "ftp";
 }
 
+// The domain's users as they are now: a user deleted, disabled or given a new password by a reload (the
+// Manager's, SIGHUP) counts for a session that connected before it, though the rest of the session's
+// configuration stays as it was when it started.
+std::shared_ptr<const auth::UserStore> current_users(const SessionContext& ctx) {
+  const auto now = ctx.services.snapshot().by_name(ctx.domain->name);
+  return now != nullptr ? now->users : ctx.domain->users;
+}
+
 // Looks the user up and checks the password on the blocking pool. nullptr: login refused (the reason
 // is logged, never told to the client).
 Task<std::shared_ptr<const auth::User>> authenticate(SessionContext& ctx, std::string password,
@@ -31,7 +39,7 @@ Task<std::shared_ptr<const auth::User>> authenticate(SessionContext& ctx, std::s
                                                             .write = false,
                                                             .anonymous = true});
   }
-  auto found = auth::share_user(ctx.domain->users, name);
+  auto found = auth::share_user(current_users(ctx), name);
   const bool ok = co_await ctx.blocking([&] {
     if (!found) {
       auth::verify_dummy(password);  // same time as a wrong password: no user enumeration
@@ -187,7 +195,7 @@ Task<Reply> user(SessionContext& ctx, const Command& cmd) {
   if (ctx.config->users.anonymous && is_anonymous_name(name))
     co_return Reply{ReplyCode::kNeedPassword, "Anonymous login ok, send your e-mail address as password."};
   if (!ctx.client_certificate.empty()) {
-    auto found = auth::share_user(ctx.domain->users, name);
+    auto found = auth::share_user(current_users(ctx), name);
     if (!found || !certificate_matches(ctx, *found)) {
       ctx.state.phase = LoginPhase::kAwaitingUser;
       // Arguments as locals first: clang 14 mishandles temporaries inside a co_await expression.

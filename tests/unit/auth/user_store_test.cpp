@@ -108,3 +108,32 @@ TEST(UserStore, SharedUserOutlivesTheStorePointer) {
   alice.reset();
   EXPECT_TRUE(watch.expired());
 }
+
+TEST(UserStore, EnabledIsTrueUnlessTheFileSaysFalse) {
+  const std::string text =
+      std::string(kUserA) +
+      "enabled = false\n\n[[users]]\nname = \"b\"\npassword_hash = \"$6$x$y\"\nroot = \"/r\"\n";
+  auto store = UserStore::parse(text, "/etc/ftpsd/users.toml");
+  ASSERT_TRUE(store) << store.error().message;
+  EXPECT_FALSE(store->find("a")->enabled);
+  EXPECT_TRUE(store->find("b")->enabled);
+  const auto bad = UserStore::parse(std::string(kUserA) + "enabled = \"no\"\n", "/etc/ftpsd/users.toml");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message, "/etc/ftpsd/users.toml:5: key 'users.enabled': wrong type");
+}
+
+TEST(UserStore, EntriesAddedAndRemovedKeepTheRestOfTheFile) {
+  const std::string text = "# our users\n" + std::string(kUserA) + "write = true  # a writes\n";
+  EXPECT_EQ(user_entry_index(text, "a"), 0U);
+  EXPECT_FALSE(user_entry_index(text, "b"));
+  const std::vector<ftpsd::config::KeyEdit> keys{
+      {"name", R"("b")"}, {"password_hash", R"("$6$x$z")"}, {"root", R"("/b")"}};
+  auto added = text_with_user(text, keys);
+  ASSERT_TRUE(added) << added.error();
+  EXPECT_EQ(*added, text + "\n[[users]]\nname = \"b\"\npassword_hash = \"$6$x$z\"\nroot = \"/b\"\n");
+  EXPECT_EQ(user_entry_index(*added, "b"), 1U);
+  auto removed = text_without_user(*added, "b");
+  ASSERT_TRUE(removed);
+  EXPECT_EQ(*removed, text);
+  EXPECT_FALSE(text_without_user(text, "nobody"));
+}

@@ -146,3 +146,39 @@ TEST(ConfigEditor, ATypedValueIsTomlWhenItIsOneTomlValueElseAString) {
   EXPECT_EQ(typed_value("5m"), "\"5m\"");
   EXPECT_EQ(typed_value("a\nb = 1"), "\"a\\u000Ab = 1\"");
 }
+
+TEST(EditToml, AppendTableAddsAnEntryAtTheEndAndKeepsTheRest) {
+  using ftpsd::config::append_table;
+  const std::string text = "# users\n[[users]]\nname = \"a\"   # first\nroot = \"/a\"\n";
+  const std::vector<KeyEdit> keys{
+      {"name", R"("b")"}, {"root", R"("/b")"}, {"write", std::nullopt}, {"max_sessions", "2"}};
+  auto out = append_table(text, "users", keys);
+  ASSERT_TRUE(out) << out.error();
+  EXPECT_EQ(*out, text + "\n[[users]]\nname = \"b\"\nroot = \"/b\"\nmax_sessions = 2\n");
+  auto first = append_table("", "users", keys);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(*first, "[[users]]\nname = \"b\"\nroot = \"/b\"\nmax_sessions = 2\n");
+  EXPECT_FALSE(append_table("users = 3\n", "users", keys));
+  EXPECT_FALSE(append_table("users = [{name = \"a\"}]\n", "users", keys));
+  const std::vector<KeyEdit> broken{{"name", "\"b\"\nroot = 1"}};
+  EXPECT_FALSE(append_table(text, "users", broken));
+}
+
+TEST(EditToml, RemoveTableTakesOnlyThatEntrysLines) {
+  using ftpsd::config::remove_table;
+  const std::string a = "[[users]]\nname = \"a\"\nroot = \"/a\"\n";
+  const std::string b = "[[users]]\nname = \"b\"  # bee\nroot = \"/b\"\n";
+  const std::string c = "[[users]]\nname = \"c\"\nroot = \"/c\"\n";
+  const std::string text = "# users\n\n" + a + "\n" + b + "\n" + c;
+  auto middle = remove_table(text, "users", 1);
+  ASSERT_TRUE(middle) << middle.error();
+  EXPECT_EQ(*middle, "# users\n\n" + a + "\n" + c);
+  auto last = remove_table(text, "users", 2);
+  ASSERT_TRUE(last);
+  EXPECT_EQ(*last, "# users\n\n" + a + "\n" + b);
+  auto first = remove_table(text, "users", 0);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(*first, "# users\n\n" + b + "\n" + c);
+  EXPECT_FALSE(remove_table(text, "users", 3));
+  EXPECT_FALSE(remove_table(text, "admins", 0));
+}

@@ -144,3 +144,45 @@ TEST(RateLimiter, PacesToTheRate) {
   const auto w = r.reserve(300'000, 1'000'000, t0 + 3s);
   EXPECT_NEAR(std::chrono::duration<double>(w).count(), 0.2, 0.01);
 }
+
+TEST(Bans, AnOperatorBansANetworkWhateverTheSettingsAndLiftsIt) {
+  config::BansConfig cfg{.max_failures = 0, .window = 60s, .duration = 300s};  // failures never ban
+  cfg.exempt.push_back(*inet::IpNetwork::parse("10.0.0.0/8"));
+  net::Bans bans;
+  const auto t0 = net::Bans::Clock::time_point{} + 1000h;
+  const auto net24 = *inet::IpNetwork::parse("10.1.2.0/24");
+  ASSERT_TRUE(bans.ban(net24, t0 + 60s, "banned by op", t0));
+  EXPECT_EQ(*bans.banned_until(ip("10.1.2.77"), cfg, t0 + 1s), t0 + 60s);
+  EXPECT_TRUE(bans.banned_until(ip("::ffff:10.1.2.3"), cfg, t0 + 1s));
+  EXPECT_FALSE(bans.banned_until(ip("10.1.3.1"), cfg, t0 + 1s));
+  EXPECT_FALSE(bans.banned_until(ip("10.1.2.77"), cfg, t0 + 60s)) << "the ban ends";
+  ASSERT_TRUE(bans.ban(*inet::IpNetwork::parse("10.9.9.9"), t0 + 120s, "banned by root", t0));
+  const auto listed = bans.list(t0 + 1s);
+  ASSERT_EQ(listed.size(), 2U);
+  EXPECT_EQ(listed[0].address, "10.1.2.0/24");
+  EXPECT_EQ(listed[1].address, "10.9.9.9");
+  EXPECT_EQ(listed[1].reason, "banned by root");
+  EXPECT_EQ(bans.banned_count(t0 + 1s), 2U);
+  EXPECT_FALSE(bans.lift(*inet::IpNetwork::parse("10.1.0.0/16"), t0 + 1s)) << "only the very network";
+  EXPECT_TRUE(bans.lift(net24, t0 + 1s));
+  EXPECT_FALSE(bans.lift(net24, t0 + 1s));
+  EXPECT_FALSE(bans.banned_until(ip("10.1.2.77"), cfg, t0 + 2s));
+  EXPECT_FALSE(bans.lift(*inet::IpNetwork::parse("10.9.9.9"), t0 + 200s)) << "an expired ban is no ban";
+}
+
+TEST(Bans, LiftingAnAddressEndsItsBanAfterFailedLogins) {
+  config::BansConfig cfg{.max_failures = 1, .window = 60s, .duration = 300s};
+  net::Bans bans;
+  const auto t0 = net::Bans::Clock::time_point{} + 1000h;
+  EXPECT_TRUE(bans.record_failure(ip("192.0.2.5"), cfg, t0).banned);
+  const auto listed = bans.list(t0 + 1s);
+  ASSERT_EQ(listed.size(), 1U);
+  EXPECT_EQ(listed[0].address, "192.0.2.5");
+  EXPECT_EQ(listed[0].reason, "failed logins");
+  EXPECT_EQ(listed[0].until, t0 + 300s);
+  EXPECT_TRUE(bans.lift(*inet::IpNetwork::parse("192.0.2.5/32"), t0 + 1s));
+  EXPECT_FALSE(bans.banned_until(ip("192.0.2.5"), cfg, t0 + 2s));
+  EXPECT_TRUE(bans.list(t0 + 2s).empty());
+  EXPECT_EQ(net::Bans::display(*inet::IpNetwork::parse("2001:db8::1")), "2001:db8::1");
+  EXPECT_EQ(net::Bans::display(*inet::IpNetwork::parse("2001:db8::/32")), "2001:db8::/32");
+}

@@ -31,14 +31,17 @@ void add(Api& api, const Request& req, Response& res, const TokenHolder& who) {
   if (!body) return;
   if (!body->contains("address")) return send_error(res, 422, "'address' is required", "address");
   const auto& address = (*body)["address"];
-  const auto network = address.is_string() ? inet::IpNetwork::parse(address.get<std::string>()) : std::nullopt;
+  const auto network =
+      address.is_string() ? inet::IpNetwork::parse(address.get<std::string>()) : std::nullopt;
   if (!network)
-    return send_error(res, 422, "'address' must be an IP address or a network such as 203.0.113.0/24", "address");
+    return send_error(res, 422, "'address' must be an IP address or a network such as 203.0.113.0/24",
+                      "address");
   if (!body->contains("duration")) return send_error(res, 422, "'duration' is required", "duration");
   const auto& text = (*body)["duration"];
   const auto duration = text.is_string() ? parse_ban_duration(text.get<std::string>()) : std::nullopt;
   if (!duration) return send_error(res, 422, bad_duration("duration"), "duration");
-  const auto ban = add_ban(api, req, who, *network, *duration, text.get<std::string>(), fmt::format("banned by {}", who.name));
+  const auto ban = add_ban(api, req, who, *network, *duration, text.get<std::string>(),
+                           fmt::format("banned by {}", who.name));
   if (!ban) return send_error(res, 409, fmt::format("too many bans ({} at most)", net::Bans::kMaxManual));
   send_json(res, *ban, 201);
 }
@@ -67,8 +70,9 @@ std::string bad_duration(std::string_view field) {
   return fmt::format(R"('{}' must be a duration such as "30s", "15m" or "1h", more than 0)", field);
 }
 
-std::optional<json> add_ban(Api& api, const Request& req, const TokenHolder& who, const inet::IpNetwork& network,
-                            Duration duration, std::string_view duration_text, std::string reason) {
+std::optional<json> add_ban(Api& api, const Request& req, const TokenHolder& who,
+                            const inet::IpNetwork& network, Duration duration, std::string_view duration_text,
+                            std::string reason) {
   const auto now = BanClock::now();
   const auto until = now + duration;
   if (!api.services->bans.ban(network, until, reason, now)) return std::nullopt;
@@ -82,7 +86,8 @@ void add_ban_routes(Api& api, Router& router) {
     if (api.authenticate(req, res)) list(api, res);
   });
   router.post("/api/v1/bans", [&api](const Request& req, Response& res) {
-    if (const auto who = api.require(req, res, auth::AdminRole::kOperator, "managing bans")) add(api, req, res, *who);
+    if (const auto who = api.require(req, res, auth::AdminRole::kOperator, "managing bans"))
+      add(api, req, res, *who);
   });
   // A network arrives URL-encoded ("203.0.113.0%2F24"); cpp-httplib decodes the path before routing, so
   // the parameter may hold a '/'.

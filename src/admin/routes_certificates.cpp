@@ -27,11 +27,12 @@ std::optional<std::string> read_text(const fs::path& file) {
   return ss.str();
 }
 
-json certificate_json(const fs::path& certificate, const fs::path& key, const std::vector<std::string>& hosts) {
+json certificate_json(const fs::path& certificate, const fs::path& key,
+                      const std::vector<std::string>& hosts) {
   json out{{"certificate_file", certificate.string()}, {"private_key_file", key.string()}, {"hosts", hosts}};
   const auto text = read_text(certificate);
-  auto info = text ? tls::inspect_certificate(*text) : Result<tls::CertificateInfo, std::string>(
-                                                           Unexpected{std::string("cannot read it")});
+  auto info = text ? tls::inspect_certificate(*text)
+                   : Result<tls::CertificateInfo, std::string>(Unexpected{std::string("cannot read it")});
   if (!info) {
     out["error"] = fmt::format("{}: {}", certificate.string(), info.error());
     return out;
@@ -98,8 +99,8 @@ fs::path next_revision(const fs::path& file) {
 }
 
 // Keeps the file's text as its next revision, then writes `text` over it durably. Error: a message.
-Result<fs::path, std::string> replace_kept(const fs::path& file, const std::string& old_text, const std::string& text,
-                                           mode_t mode) {
+Result<fs::path, std::string> replace_kept(const fs::path& file, const std::string& old_text,
+                                           const std::string& text, mode_t mode) {
   const auto revision = next_revision(file);
   std::error_code ec;
   fs::create_directories(revision.parent_path(), ec);
@@ -123,14 +124,16 @@ void install(Api& api, const Request& req, Response& res, const TokenHolder& who
   if (!body) return;
   if (!s->tls.configured()) {
     send_error(res, 409,
-               fmt::format("domain {} has no certificate (tls.certificate): TLS was not configured at start", s->domain));
+               fmt::format("domain {} has no certificate (tls.certificate): TLS was not configured at start",
+                           s->domain));
     return;
   }
   if (!s->own) {
-    send_error(res, 409,
-               fmt::format("domain {} serves the default's certificate: install it on default, or give {} one of "
-                           "its own ([domains.tls] certificate and private_key)",
-                           s->domain, s->domain));
+    send_error(
+        res, 409,
+        fmt::format("domain {} serves the default's certificate: install it on default, or give {} one of "
+                    "its own ([domains.tls] certificate and private_key)",
+                    s->domain, s->domain));
     return;
   }
   for (const char* field : {"certificate", "private_key"}) {
@@ -147,8 +150,9 @@ void install(Api& api, const Request& req, Response& res, const TokenHolder& who
   const auto old_certificate = read_text(s->tls.certificate);
   const auto old_key = read_text(s->tls.private_key);
   if (!old_certificate || !old_key)
-    return send_error(res, 500, fmt::format("cannot read {} or {}", s->tls.certificate.string(),
-                                            s->tls.private_key.string()));
+    return send_error(
+        res, 500,
+        fmt::format("cannot read {} or {}", s->tls.certificate.string(), s->tls.private_key.string()));
   const auto before = tls::inspect_certificate(*old_certificate);
   // SECURITY: the key is the owner's only, whatever mode the file had.
   auto kept_key = replace_kept(s->tls.private_key, *old_key, key, S_IRUSR | S_IWUSR);
@@ -159,8 +163,10 @@ void install(Api& api, const Request& req, Response& res, const TokenHolder& who
   if (const auto why_not = api.hooks.reload()) {
     // The server keeps serving the previous pair; the files go back to it too.
     (void)sys::write_file_durably(s->tls.private_key.string(), *old_key, S_IRUSR | S_IWUSR);
-    (void)sys::write_file_durably(s->tls.certificate.string(), *old_certificate, mode_of(s->tls.certificate, 0644));
-    return send_error(res, 422, fmt::format("the server could not load it, the previous files are back: {}", *why_not));
+    (void)sys::write_file_durably(s->tls.certificate.string(), *old_certificate,
+                                  mode_of(s->tls.certificate, 0644));
+    return send_error(res, 422,
+                      fmt::format("the server could not load it, the previous files are back: {}", *why_not));
   }
   const auto after = tls::inspect_certificate(certificate);
   const auto describe = [](const Result<tls::CertificateInfo, std::string>& i) {
@@ -173,10 +179,12 @@ void install(Api& api, const Request& req, Response& res, const TokenHolder& who
   certificates.push_back(certificate_json(s->tls.certificate, s->tls.private_key, {}));
   for (const auto& pair : s->tls.certificates)
     certificates.push_back(certificate_json(pair.certificate, pair.private_key, pair.hosts));
-  send_json(res, json{{"domain", s->domain},
-                      {"certificates", certificates},
-                      {"applied", true},
-                      {"kept", json{{"certificate", kept_certificate->string()}, {"private_key", kept_key->string()}}}});
+  send_json(
+      res,
+      json{{"domain", s->domain},
+           {"certificates", certificates},
+           {"applied", true},
+           {"kept", json{{"certificate", kept_certificate->string()}, {"private_key", kept_key->string()}}}});
 }
 
 }  // namespace

@@ -22,10 +22,17 @@ namespace ftpsd::admin {
 namespace {
 
 // The fields of a user, in the order a new entry writes its keys ("password" as password_hash).
-constexpr std::array<std::string_view, 11> kFields = {
-    "name",         "password",      "root",         "write",
-    "enabled",      "max_sessions",  "download_rate", "upload_rate",
-    "tls_required", "tls_session_reuse", "certificate_name"};
+constexpr std::array<std::string_view, 11> kFields = {"name",
+                                                      "password",
+                                                      "root",
+                                                      "write",
+                                                      "enabled",
+                                                      "max_sessions",
+                                                      "download_rate",
+                                                      "upload_rate",
+                                                      "tls_required",
+                                                      "tls_session_reuse",
+                                                      "certificate_name"};
 
 json user_json(const auth::User& u) {
   const auto optional_name = [](const auto& v) { return v ? json(config::name(*v)) : json(nullptr); };
@@ -68,8 +75,9 @@ std::optional<UsersFile> users_file(const Api& api, const Request& req, Response
   }
   const auto& file = domain->config->users.file;
   if (file.empty()) {
-    send_error(res, 409,
-               fmt::format("domain {} has no users file (users.file): set one in the configuration first", name));
+    send_error(
+        res, 409,
+        fmt::format("domain {} has no users file (users.file): set one in the configuration first", name));
     return std::nullopt;
   }
   UsersFile out{.domain = name, .path = file, .domains = {}};
@@ -157,8 +165,9 @@ Result<Edits, FieldError> edits_of(const json& body, const std::optional<std::st
       out.keys.push_back({key, config::toml_quote(v.get<std::string>())});
     } else if (field == "certificate_name") {
       if (!v.is_string()) return fail(field, "'certificate_name' must be a string, or null");
-      out.keys.push_back({key, v.get<std::string>().empty() ? std::nullopt
-                                                            : std::optional(config::toml_quote(v.get<std::string>()))});
+      out.keys.push_back({key, v.get<std::string>().empty()
+                                   ? std::nullopt
+                                   : std::optional(config::toml_quote(v.get<std::string>()))});
     }
   }
   return out;
@@ -201,7 +210,8 @@ struct Written {
   std::optional<std::string> why_not;
 };
 
-std::optional<Written> write_and_apply(Api& api, config::ConfigFile& file, const std::string& next, Response& res) {
+std::optional<Written> write_and_apply(Api& api, config::ConfigFile& file, const std::string& next,
+                                       Response& res) {
   if (auto checked = auth::UserStore::parse(next, file.path()); !checked) {
     // "users.toml:7: key 'users.root': ..." names the key at fault.
     const auto& m = checked.error().message;
@@ -216,7 +226,8 @@ std::optional<Written> write_and_apply(Api& api, config::ConfigFile& file, const
   }
   auto kept = file.replace(next);
   if (!kept) {
-    send_error(res, kept.error().find("changed since it was read") != std::string::npos ? 409 : 500, kept.error());
+    send_error(res, kept.error().find("changed since it was read") != std::string::npos ? 409 : 500,
+               kept.error());
     return std::nullopt;
   }
   Written w{.revision = *kept, .applied = false, .why_not = std::nullopt};
@@ -252,10 +263,11 @@ void change(Api& api, const Request& req, Response& res, const TokenHolder& who,
     return;
   }
   if (req.has_header("If-Match") && req.get_header_value("If-Match") != etag(file->text())) {
-    send_error(res, 409,
-               fmt::format("{} changed since it was read (edited by hand meanwhile?); nothing was written: read "
-                           "it again and repeat the change",
-                           users->path.string()));
+    send_error(
+        res, 409,
+        fmt::format("{} changed since it was read (edited by hand meanwhile?); nothing was written: read "
+                    "it again and repeat the change",
+                    users->path.string()));
     return;
   }
   const std::string name = existing ? *existing : (*body)["name"].get<std::string>();
@@ -284,8 +296,7 @@ void change(Api& api, const Request& req, Response& res, const TokenHolder& who,
     next = auth::text_without_user(file->text(), name);
   } else {
     std::vector<config::KeyEdit> paths;
-    for (const auto& k : edits->keys)
-      paths.push_back({fmt::format("users[{}].{}", *index, k.path), k.value});
+    for (const auto& k : edits->keys) paths.push_back({fmt::format("users[{}].{}", *index, k.path), k.value});
     next = config::edit_toml(file->text(), paths);
   }
   if (!next) {
@@ -301,7 +312,8 @@ void change(Api& api, const Request& req, Response& res, const TokenHolder& who,
   const auto store = auth::UserStore::parse(*next, users->path);
   const auto user = kind == Change::kRemove ? std::nullopt : store->find(name);
   if (written->applied && (!user || !user->enabled)) end_sessions_of(api, *users, name);
-  json answer = kind == Change::kRemove ? json{{"name", name}, {"deleted", true}} : json{{"user", user_json(*user)}};
+  json answer =
+      kind == Change::kRemove ? json{{"name", name}, {"deleted", true}} : json{{"user", user_json(*user)}};
   answer["applied"] = written->applied;
   answer["revision"] = written->revision;
   if (written->why_not) answer["warning"] = fmt::format("written, but not applied: {}", *written->why_not);

@@ -126,14 +126,16 @@ std::optional<PairProblem> check_pair(std::string_view certificate_pem, std::str
   const PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr));
   ERR_clear_error();
   if (!key)
-    return PairProblem{Field::kPrivateKey, "'private_key' is not a PEM private key (an encrypted key is not accepted)"};
+    return PairProblem{Field::kPrivateKey,
+                       "'private_key' is not a PEM private key (an encrypted key is not accepted)"};
   if (X509_check_private_key(chain.front().get(), key.get()) != 1) {
     ERR_clear_error();
     return PairProblem{Field::kPrivateKey, "'private_key' does not belong to the certificate"};
   }
   const auto info = info_of(chain);
   if (info.not_after <= now)
-    return PairProblem{Field::kCertificate, fmt::format("'certificate' expired on {}", utc_text(info.not_after))};
+    return PairProblem{Field::kCertificate,
+                       fmt::format("'certificate' expired on {}", utc_text(info.not_after))};
   if (info.not_before > now)
     return PairProblem{Field::kCertificate,
                        fmt::format("'certificate' is not valid before {}", utc_text(info.not_before))};

@@ -13,15 +13,15 @@
 namespace ftpsd::tls {
 
 struct CertificateInfo {
-  std::string subject;             // RFC 2253: "CN=ftp.example.com,O=Example"
+  std::string subject;  // RFC 2253: "CN=ftp.example.com,O=Example"
   std::string issuer;
   std::vector<std::string> names;  // the DNS and IP address SANs, in order
   std::string serial;              // upper-case hex without leading zeros: "5EED"
   std::chrono::system_clock::time_point not_before;
   std::chrono::system_clock::time_point not_after;
-  std::string key_type;            // "EC", "RSA", "ED25519", ...
+  std::string key_type;  // "EC", "RSA", "ED25519", ...
   int key_bits = 0;
-  std::size_t chain = 0;           // certificates in the PEM text, the first one included
+  std::size_t chain = 0;  // certificates in the PEM text, the first one included
 };
 
 // The first certificate of a PEM chain. Error: no PEM certificate in `pem`, or a broken one after it.

@@ -69,8 +69,8 @@ TEST(CertificateInfo, CheckPairNamesTheFieldAtFault) {
   EXPECT_FALSE(tls::check_pair(a.certificate, a.key, now));
   EXPECT_FALSE(tls::check_pair(a.certificate + b.certificate, a.key, now)) << "a chain is accepted";
   using Field = tls::PairProblem::Field;
-  const auto expect = [&](std::string_view cert, std::string_view key, std::chrono::system_clock::time_point at,
-                          Field field, std::string_view message) {
+  const auto expect = [&](std::string_view cert, std::string_view key,
+                          std::chrono::system_clock::time_point at, Field field, std::string_view message) {
     const auto problem = tls::check_pair(cert, key, at);
     ASSERT_TRUE(problem);
     EXPECT_EQ(problem->field, field);

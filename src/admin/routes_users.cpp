@@ -96,6 +96,63 @@ struct Edits {
   std::optional<std::string> password;
 };
 
+// A setting other than name, password and root (given, not null) as its TOML value ("" for a
+// certificate_name that removes the key); the refusal's text otherwise.
+Result<std::string, std::string> setting_value(std::string_view field, const json& v) {
+  if (field == "write" || field == "enabled") {
+    if (!v.is_boolean()) return Unexpected{fmt::format("'{}' must be true or false", field)};
+    return std::string(v.get<bool>() ? "true" : "false");
+  }
+  if (field == "max_sessions") {
+    if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() > 1'000'000)
+      return Unexpected{std::string("'max_sessions' must be a number from 0 to 1000000, or null")};
+    return std::to_string(v.get<std::int64_t>());
+  }
+  if (field == "download_rate" || field == "upload_rate") {
+    if (v.is_number_integer() && v.get<std::int64_t>() >= 0) return std::to_string(v.get<std::int64_t>());
+    if (v.is_string() && config::parse_rate(v.get<std::string>()))
+      return config::toml_quote(v.get<std::string>());
+    return Unexpected{
+        fmt::format(R"('{}' must be bytes per second such as "500k", "10M" or 0, or null)", field)};
+  }
+  if (field == "tls_required") {
+    if (!v.is_string() || !config::from_name(config::kTlsRequired, v.get<std::string>()))
+      return Unexpected{std::string(R"('tls_required' must be "none", "login" or "all", or null)")};
+    return config::toml_quote(v.get<std::string>());
+  }
+  if (field == "tls_session_reuse") {
+    if (!v.is_string() || !config::from_name(config::kSessionReuse, v.get<std::string>()))
+      return Unexpected{std::string(R"('tls_session_reuse' must be "off", "report" or "require", or null)")};
+    return config::toml_quote(v.get<std::string>());
+  }
+  // certificate_name
+  if (!v.is_string()) return Unexpected{std::string("'certificate_name' must be a string, or null")};
+  return v.get<std::string>().empty() ? std::string() : config::toml_quote(v.get<std::string>());
+}
+
+// name, password and root: the key to write, or the refusal's text.
+Result<config::KeyEdit, std::string> identity_edit(std::string_view field, const json& v,
+                                                   const std::filesystem::path& file) {
+  if (field == "name") {
+    if (!v.is_string() || !auth::valid_user_name(v.get<std::string>()))
+      return Unexpected{std::string("'name' must be 1 to 128 letters, digits or _ - . @")};
+    return config::KeyEdit{"name", config::toml_quote(v.get<std::string>())};
+  }
+  if (field == "password") {
+    if (!v.is_string() || v.get<std::string>().empty())
+      return Unexpected{std::string("'password' must be a string that is not empty")};
+    return config::KeyEdit{"password_hash", std::nullopt};  // filled in once everything else is valid
+  }
+  if (v.is_null()) return Unexpected{std::string("'root' is required")};
+  if (!v.is_string() || v.get<std::string>().empty())
+    return Unexpected{std::string("'root' must be the path of a folder")};
+  const std::filesystem::path root = v.get<std::string>();
+  std::error_code ec;
+  if (!std::filesystem::is_directory(file.parent_path() / root, ec))
+    return Unexpected{fmt::format("'root': no folder {}", root.string())};
+  return config::KeyEdit{"root", config::toml_quote(root.string())};
+}
+
 // The body's fields as the keys to write (nullopt: remove the key); a refused field as FieldError.
 Result<Edits, FieldError> edits_of(const json& body, const std::optional<std::string>& existing,
                                    const std::filesystem::path& file) {
@@ -103,71 +160,32 @@ Result<Edits, FieldError> edits_of(const json& body, const std::optional<std::st
     if (std::ranges::find(kFields, key) == kFields.end())
       return Unexpected{FieldError{fmt::format("unknown field '{}'", key), key}};
   }
-  Edits out;
   const auto fail = [](std::string_view field, std::string message) {
     return Unexpected{FieldError{std::move(message), std::string(field)}};
   };
+  Edits out;
   for (const auto field : kFields) {
-    const bool required = !existing && (field == "name" || field == "password" || field == "root");
+    const bool identity = field == "name" || field == "password" || field == "root";
     if (!body.contains(field)) {
-      if (required) return fail(field, fmt::format("'{}' is required", field));
+      if (identity && !existing) return fail(field, fmt::format("'{}' is required", field));
       continue;
     }
     const auto& v = body[std::string(field)];
-    const std::string key(field);
-    if (field == "name") {
-      if (existing) {
-        if (v.is_string() && v.get<std::string>() == *existing) continue;
-        return fail(field, "'name' cannot change: add a new user and delete this one");
-      }
-      if (!v.is_string() || !auth::valid_user_name(v.get<std::string>()))
-        return fail(field, "'name' must be 1 to 128 letters, digits or _ - . @");
-      out.keys.push_back({key, config::toml_quote(v.get<std::string>())});
-    } else if (field == "password") {
-      if (!v.is_string() || v.get<std::string>().empty())
-        return fail(field, "'password' must be a string that is not empty");
-      out.password = v.get<std::string>();
-      out.keys.push_back({"password_hash", std::nullopt});  // filled in once everything else is valid
-    } else if (field == "root") {
-      if (v.is_null()) return fail(field, "'root' is required");
-      if (!v.is_string() || v.get<std::string>().empty())
-        return fail(field, "'root' must be the path of a folder");
-      const std::filesystem::path root = v.get<std::string>();
-      std::error_code ec;
-      if (!std::filesystem::is_directory(file.parent_path() / root, ec))
-        return fail(field, fmt::format("'root': no folder {}", root.string()));
-      out.keys.push_back({key, config::toml_quote(root.string())});
+    if (field == "name" && existing) {
+      if (v.is_string() && v.get<std::string>() == *existing) continue;
+      return fail(field, "'name' cannot change: add a new user and delete this one");
+    }
+    if (identity) {
+      auto edit = identity_edit(field, v, file);
+      if (!edit) return fail(field, edit.error());
+      if (field == "password") out.password = v.get<std::string>();
+      out.keys.push_back(std::move(*edit));
     } else if (v.is_null()) {
-      out.keys.push_back({key, std::nullopt});
-    } else if (field == "write" || field == "enabled") {
-      if (!v.is_boolean()) return fail(field, fmt::format("'{}' must be true or false", field));
-      out.keys.push_back({key, v.get<bool>() ? "true" : "false"});
-    } else if (field == "max_sessions") {
-      if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() > 1'000'000)
-        return fail(field, "'max_sessions' must be a number from 0 to 1000000, or null");
-      out.keys.push_back({key, std::to_string(v.get<std::int64_t>())});
-    } else if (field == "download_rate" || field == "upload_rate") {
-      if (v.is_number_integer() && v.get<std::int64_t>() >= 0) {
-        out.keys.push_back({key, std::to_string(v.get<std::int64_t>())});
-      } else if (v.is_string() && config::parse_rate(v.get<std::string>())) {
-        out.keys.push_back({key, config::toml_quote(v.get<std::string>())});
-      } else {
-        return fail(field, fmt::format(R"('{}' must be bytes per second such as "500k", "10M" or 0, or null)",
-                                       field));
-      }
-    } else if (field == "tls_required") {
-      if (!v.is_string() || !config::from_name(config::kTlsRequired, v.get<std::string>()))
-        return fail(field, R"('tls_required' must be "none", "login" or "all", or null)");
-      out.keys.push_back({key, config::toml_quote(v.get<std::string>())});
-    } else if (field == "tls_session_reuse") {
-      if (!v.is_string() || !config::from_name(config::kSessionReuse, v.get<std::string>()))
-        return fail(field, R"('tls_session_reuse' must be "off", "report" or "require", or null)");
-      out.keys.push_back({key, config::toml_quote(v.get<std::string>())});
-    } else if (field == "certificate_name") {
-      if (!v.is_string()) return fail(field, "'certificate_name' must be a string, or null");
-      out.keys.push_back({key, v.get<std::string>().empty()
-                                   ? std::nullopt
-                                   : std::optional(config::toml_quote(v.get<std::string>()))});
+      out.keys.push_back({std::string(field), std::nullopt});
+    } else {
+      auto value = setting_value(field, v);
+      if (!value) return fail(field, value.error());
+      out.keys.push_back({std::string(field), value->empty() ? std::nullopt : std::optional(*value)});
     }
   }
   return out;

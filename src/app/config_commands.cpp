@@ -6,11 +6,10 @@
 #include <algorithm>
 #include <sstream>
 
-#include "auth/user_store.hpp"
 #include "config/config_file.hpp"
 #include "config/editor.hpp"
 #include "config/loader.hpp"
-#include "tls/context.hpp"
+#include "tools/config_check.hpp"
 #include "tools/nat_commands.hpp"
 
 namespace ftpsd::app {
@@ -36,32 +35,21 @@ void print_difference(const std::string& before, const std::string& after) {
   for (std::size_t i = head; i < b.size() - tail; ++i) fmt::print("+ {}\n", b[i]);
 }
 
-// Everything `check-config` checks, on the text about to be written. Prints why not.
+// Everything `check-config` checks (tools::check_config), on the text about to be written. Prints why
+// not, and the NAT lint's warnings.
 bool acceptable(const std::string& text, const std::filesystem::path& file) {
-  auto cfg = config::load_string(text, file, file.parent_path());
-  if (!cfg) {
-    fmt::print(stderr, "ftpsd: not written: {}\n", cfg.error().message);
+  auto checked = tools::check_config(text, file);
+  if (!checked) {
+    const auto& refusal = checked.error();
+    if (refusal.findings.empty()) {
+      fmt::print(stderr, "ftpsd: not written: {}\n", refusal.message);
+    } else {
+      for (const auto& line : refusal.report) fmt::print(stderr, "{}\n", line);
+      fmt::print(stderr, "ftpsd: not written: the NAT set-up above has errors\n");
+    }
     return false;
   }
-  std::vector<std::filesystem::path> users_files{cfg->users.file};
-  for (const auto& d : cfg->domains) users_files.push_back(d.users.file);
-  for (const auto& f : users_files) {
-    if (f.empty()) continue;
-    if (auto users = auth::UserStore::load(f); !users) {
-      fmt::print(stderr, "ftpsd: not written: {}\n", users.error().message);
-      return false;
-    }
-  }
-  if (cfg->tls.configured()) {
-    if (auto tls = tls::ServerContext::create(cfg->served_tls()); !tls) {
-      fmt::print(stderr, "ftpsd: not written: {}\n", tls.error());
-      return false;
-    }
-  }
-  if (!tools::print_nat_lint(*cfg)) {
-    fmt::print(stderr, "ftpsd: not written: the NAT set-up above has errors\n");
-    return false;
-  }
+  tools::print_nat_findings(checked->config, checked->warnings);
   return true;
 }
 

@@ -18,8 +18,8 @@
 #include "config/loader.hpp"
 #include "obs/log.hpp"
 #include "sys/syscalls.hpp"
-#include "tls/context.hpp"
 #include "tls/self_signed.hpp"
+#include "tools/config_check.hpp"
 #include "tools/doctor.hpp"
 #include "tools/nat_commands.hpp"
 
@@ -46,7 +46,7 @@ int cmd_run(const std::string& config_file) {
   auto cfg = load_or_report(config_file);
   if (!cfg) return 2;
   // An unknown server.user is a configuration error, found before anything is bound.
-  if (auto id = app::service_identity(*cfg); !id) {
+  if (auto id = tools::service_identity(*cfg); !id) {
     fmt::print(stderr, "ftpsd: {}\n", id.error());
     return 2;
   }
@@ -58,33 +58,16 @@ int cmd_run(const std::string& config_file) {
   return app::run_server(std::make_shared<const config::Config>(std::move(*cfg)), config_file.empty());
 }
 
-// The configuration, its users file and its certificates and keys, each loaded as `run` loads them;
-// errors are printed (file:line: key ..., or the file that does not load and why).
+// Everything check-config checks (tools::check_config_file); what is wrong is printed as check-config
+// prints it, and so are the NAT lint's warnings.
 std::optional<config::Config> load_checked(const std::string& file) {
-  auto cfg = load(file);
-  if (!cfg) {
-    fmt::print(stderr, "{}\n", cfg.error().message);
+  auto checked = tools::check_config_file(file);
+  if (!checked) {
+    for (const auto& line : checked.error().report) fmt::print(stderr, "{}\n", line);
     return std::nullopt;
   }
-  if (!cfg->users.file.empty()) {
-    if (auto users = auth::UserStore::load(cfg->users.file); !users) {
-      fmt::print(stderr, "{}\n", users.error().message);
-      return std::nullopt;
-    }
-  }
-  if (cfg->admin.enabled()) {
-    if (auto admins = auth::AdminStore::load(cfg->admin.users_file); !admins) {
-      fmt::print(stderr, "{}\n", admins.error().message);
-      return std::nullopt;
-    }
-  }
-  if (cfg->tls.configured()) {
-    if (auto tls = tls::ServerContext::create(cfg->tls); !tls) {
-      fmt::print(stderr, "{}\n", tls.error());
-      return std::nullopt;
-    }
-  }
-  return std::move(*cfg);
+  tools::print_nat_findings(checked->config, checked->warnings);
+  return std::move(checked->config);
 }
 
 // Checks the configuration as `check-config` does, then sends SIGHUP to the running server (its pid
@@ -117,13 +100,7 @@ int cmd_reload(const std::string& file, int pid) {
 }
 
 int cmd_check_config(const std::string& file) {
-  auto cfg = load_checked(file);
-  if (!cfg) return 2;
-  if (auto id = app::service_identity(*cfg); !id) {
-    fmt::print(stderr, "{}\n", id.error());
-    return 2;
-  }
-  if (!tools::print_nat_lint(*cfg)) return 2;
+  if (!load_checked(file)) return 2;
   fmt::print("{}: configuration ok\n", file);
   return 0;
 }

@@ -5,25 +5,16 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-namespace ftpsd::app {
+#include "tools/config_check.hpp"
 
-Result<std::optional<sys::Identity>, std::string> service_identity(const config::Config& config) {
-  if (config.server.user.empty()) return std::optional<sys::Identity>{};
-  auto id = sys::lookup_identity(config.server.user, config.server.group);
-  if (!id) {
-    return Unexpected{fmt::format("{}: key '{}': {}", config.source.string(),
-                                  id.error().starts_with("no such group") ? "server.group" : "server.user",
-                                  id.error())};
-  }
-  return std::optional<sys::Identity>{std::move(*id)};
-}
+namespace ftpsd::app {
 
 bool needs_bind_service(const config::Config& config) {
   return config.active.enabled && config.active.source_port != 0 && config.active.source_port < 1024;
 }
 
 std::optional<std::string> drop_privileges(const config::Config& config) {
-  auto identity = service_identity(config);
+  auto identity = tools::service_identity(config);
   if (!identity) return identity.error();
   const bool keep_bind = needs_bind_service(config);
   const uid_t euid = ::geteuid();

@@ -11,10 +11,6 @@
 
 namespace ftpsd::app {
 
-// server.user / server.group looked up (nullopt without server.user); the error names the key.
-[[nodiscard]] Result<std::optional<sys::Identity>, std::string> service_identity(
-    const config::Config& config);
-
 // Whether CAP_NET_BIND_SERVICE must survive the start: active-mode connections from a fixed port
 // below 1024 (active.source_port) bind it for every PORT/EPRT transfer.
 [[nodiscard]] bool needs_bind_service(const config::Config& config);

@@ -18,6 +18,7 @@ namespace {
 
 struct Failure {
   std::string message;
+  std::string key;
 };
 
 // Reads one TOML table, remembering which keys were consumed so that the rest can be reported as
@@ -31,11 +32,12 @@ class TableReader {
 
   [[noreturn]] void fail(const toml::node* node, std::string_view key, std::string_view what) const {
     const auto line = node ? node->source().begin.line : table_.source().begin.line;
-    throw Failure{fmt::format("{}:{}: key '{}': {}", file_.string(), line, full(key), what)};
+    throw Failure{fmt::format("{}:{}: key '{}': {}", file_.string(), line, full(key), what), full(key)};
   }
   // A check across tables, after reading: at the line of `full_key` (or of its table).
   [[noreturn]] void fail_at(std::string_view full_key, std::string_view what) const {
-    throw Failure{fmt::format("{}:{}: key '{}': {}", file_.string(), lines_.of(full_key), full_key, what)};
+    throw Failure{fmt::format("{}:{}: key '{}': {}", file_.string(), lines_.of(full_key), full_key, what),
+                  std::string(full_key)};
   }
 
   const toml::node* find(std::string_view key) {
@@ -766,7 +768,7 @@ Result<Config, ConfigError> load_string(std::string_view text, const std::filesy
     return Unexpected{
         ConfigError{fmt::format("{}:{}: {}", name.string(), e.source().begin.line, e.description())}};
   } catch (const Failure& f) {
-    return Unexpected{ConfigError{f.message}};
+    return Unexpected{ConfigError{f.message, f.key}};
   }
 }
 

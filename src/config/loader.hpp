@@ -11,7 +11,9 @@ namespace ftpsd::config {
 
 // "FILE:LINE: key 'server.idle_timeout': expected a duration such as \"30s\" or \"5m\"".
 struct ConfigError {
+  explicit ConfigError(std::string m, std::string k = {}) : message(std::move(m)), key(std::move(k)) {}
   std::string message;
+  std::string key;  // the key at fault ("passive.ports", "domains[1].passive.address"); empty: none
 };
 
 // All or nothing: unknown keys, wrong types and cross-field violations are errors. Relative paths

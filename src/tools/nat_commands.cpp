@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "net/passive_host_resolver.hpp"
+#include "tools/config_check.hpp"
 #include "tools/firewall.hpp"
 #include "tools/nat_lint.hpp"
 
@@ -38,15 +39,8 @@ int cmd_firewall(const config::Config& cfg, const std::string& format, const std
   return 0;
 }
 
-bool print_nat_lint(const config::Config& cfg) {
-  bool ok = true;
-  for (const auto& finding : lint_nat(cfg, net::resolve_ipv4, LintStage::kCheck)) {
-    const bool error = finding.severity == LintFinding::Severity::kError;
-    ok = ok && !error;
-    fmt::print(stderr, "{}: {}: {}: {}\n", location(cfg, finding), error ? "error" : "warning", finding.key,
-               finding.message);
-  }
-  return ok;
+void print_nat_findings(const config::Config& cfg, const std::vector<LintFinding>& findings) {
+  for (const auto& finding : findings) fmt::print(stderr, "{}\n", describe(cfg, finding));
 }
 
 }  // namespace ftpsd::tools

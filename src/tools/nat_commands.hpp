@@ -2,7 +2,10 @@
 // The CLI side of `ftpsd firewall` and of the NAT part of `ftpsd check-config`.
 #include <string>
 
+#include <vector>
+
 #include "config/config.hpp"
+#include "tools/nat_lint.hpp"
 
 namespace ftpsd::tools {
 
@@ -12,8 +15,7 @@ namespace ftpsd::tools {
 int cmd_firewall(const config::Config& cfg, const std::string& format, const std::string& nat_to,
                  const std::string& domain = {});
 
-// Prints the NAT findings of `cfg` to stderr as "FILE:LINE: warning: KEY: text". Returns true when
-// none is an error.
-bool print_nat_lint(const config::Config& cfg);
+// Prints NAT findings to stderr as check-config does: "FILE:LINE: warning: KEY: text".
+void print_nat_findings(const config::Config& cfg, const std::vector<LintFinding>& findings);
 
 }  // namespace ftpsd::tools

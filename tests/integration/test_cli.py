@@ -198,6 +198,50 @@ def test_check_config_bad_users_file(tmp_path):
     assert p.returncode == 2 and "password_hash" in p.stderr.decode()
 
 
+def test_check_config_loads_every_domain_s_users_file_and_certificate(tmp_path):
+    """Not only the top level's: a [[domains]] entry's users file and its own certificate are loaded too,
+    as `run` loads them (and `ftpsd config set` and the Manager check them the same way)."""
+    cert, key = self_signed(tmp_path, "cert")
+    (tmp_path / "users.toml").write_text("")
+    (tmp_path / "acme-users.toml").write_text("")
+    path = tmp_path / "ftpsd.toml"
+    template = f"""[[listeners]]
+address = "127.0.0.1:0"
+tls = "explicit"
+[users]
+file = "users.toml"
+[passive]
+ports = "50000-60000"
+[tls]
+certificate = "{cert}"
+private_key = "{key}"
+[[domains]]
+name = "acme"
+hosts = ["ftp.acme.test"]
+users = "acme-users.toml"
+[domains.tls]
+certificate = "{{}}"
+private_key = "{key}"
+"""
+    path.write_text(template.format(cert))
+    p = ftpsd("check-config", str(path))
+    assert (p.returncode, p.stderr) == (0, b""), p.stderr
+
+    acme_users = tmp_path / "acme-users.toml"
+    acme_users.write_text('[[users]]\nname = "x"\npassword_hash = "$6$abc"\nroot = "r"\ncolour = "red"\n')
+    p = ftpsd("check-config", str(path))
+    assert p.returncode == 2, p.stdout
+    assert p.stderr.decode() == f"{acme_users}:5: key 'users.colour': unknown key\n", p.stderr
+    acme_users.write_text("")
+
+    path.write_text(template.format(tmp_path / "absent.pem"))
+    p = ftpsd("check-config", str(path))
+    assert p.returncode == 2, p.stdout
+    # As `run` serves it: the domain's certificate is one of the pairs of the shared listener.
+    assert p.stderr.decode() == (f"{tmp_path / 'absent.pem'}: cannot read the certificate "
+                                 "(tls.certificates[0].certificate): No such file or directory\n"), p.stderr
+
+
 def test_check_config_missing_file(tmp_path):
     p = ftpsd("check-config", str(tmp_path / "nope.toml"))
     assert p.returncode == 2 and b"nope.toml" in p.stderr

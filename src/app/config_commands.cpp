@@ -4,9 +4,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <sstream>
 
 #include "config/config_file.hpp"
+#include "config/diff.hpp"
 #include "config/editor.hpp"
 #include "config/loader.hpp"
 #include "tools/config_check.hpp"
@@ -14,26 +14,6 @@
 
 namespace ftpsd::app {
 namespace {
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
-
-// The lines that differ (the changed region between the common beginning and end), "-" old, "+" new.
-void print_difference(const std::string& before, const std::string& after) {
-  const auto a = lines_of(before);
-  const auto b = lines_of(after);
-  std::size_t head = 0;
-  while (head < a.size() && head < b.size() && a[head] == b[head]) ++head;
-  std::size_t tail = 0;
-  while (tail < a.size() - head && tail < b.size() - head && a[a.size() - 1 - tail] == b[b.size() - 1 - tail])
-    ++tail;
-  for (std::size_t i = head; i < a.size() - tail; ++i) fmt::print("- {}\n", a[i]);
-  for (std::size_t i = head; i < b.size() - tail; ++i) fmt::print("+ {}\n", b[i]);
-}
 
 // Everything `check-config` checks (tools::check_config), on the text about to be written. Prints why
 // not, and the NAT lint's warnings.
@@ -80,7 +60,7 @@ int write(config::ConfigFile& file, const std::string& next) {
     fmt::print(stderr, "ftpsd: {}\n", kept.error());
     return 1;
   }
-  print_difference(before, next);
+  fmt::print("{}", config::unified_diff(before, next, file.path().string(), file.path().string()));
   fmt::print("{}: written; the previous text is revision {} (`ftpsd config restore {}` brings it back)\n",
              file.path().string(), *kept, *kept);
   return 0;

@@ -35,8 +35,10 @@ def test_set_applies_a_new_passive_address_and_range_to_new_sessions(make_server
 
     out = config_cmd("set", "-c", cfg, "passive.address", "127.0.0.9", "passive.ports", "41100-41109", "--reload")
     assert b"written; the previous text is revision 1" in out.stdout, out
-    assert (b'- address = "127.0.0.1"\n- ports = "41000-41009"   # forwarded by the router\n'
-            b'+ address = "127.0.0.9"\n+ ports = "41100-41109"   # forwarded by the router\n') in out.stdout, out
+    # A unified diff of the file (diff -u).
+    assert f"--- {cfg}\n+++ {cfg}\n@@ ".encode() in out.stdout, out
+    assert (b'-address = "127.0.0.1"\n-ports = "41000-41009"   # forwarded by the router\n'
+            b'+address = "127.0.0.9"\n+ports = "41100-41109"   # forwarded by the router\n') in out.stdout, out
     text = cfg.read_text()
     # only the two values changed: comments and layout stay
     assert text == before.replace('address = "127.0.0.1"', 'address = "127.0.0.9"').replace(

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 
 #include "net/passive_host_resolver.hpp"
@@ -21,6 +22,23 @@ std::shared_ptr<net::PassivePortPool> kept_pool(const session::Snapshot* previou
   const auto domain = previous->by_name(name);
   if (domain == nullptr || !same_range(domain->config->passive.ports, range)) return nullptr;
   return domain->ports;
+}
+
+// A new pool for `range` replaces every pool of the running snapshot: a port one of them still holds (a
+// running session of the previous configuration listens on it) is not handed out twice.
+std::shared_ptr<net::PassivePortPool> new_pool(const session::Snapshot* previous,
+                                               const std::optional<config::PortRange>& range) {
+  std::vector<std::weak_ptr<const net::PassivePortPool>> replaced;
+  std::vector<const net::PassivePortPool*> seen;
+  if (previous != nullptr && range) {
+    for (const auto& d : previous->domains) {
+      if (!d->ports || !d->ports->ranged() || std::find(seen.begin(), seen.end(), d->ports.get()) != seen.end())
+        continue;
+      seen.push_back(d->ports.get());
+      replaced.emplace_back(d->ports);
+    }
+  }
+  return std::make_shared<net::PassivePortPool>(range, std::move(replaced));
 }
 
 // Each users file once, however many domains share it.
@@ -67,7 +85,7 @@ Result<BuiltDomains, std::string> build_domains(const std::shared_ptr<const conf
     out.policies.push_back(std::move(policy));
     if (out.domains.empty() || d.own_ports) {
       domain->ports = kept_pool(previous, d.name, d.passive.ports);
-      if (!domain->ports) domain->ports = std::make_shared<net::PassivePortPool>(d.passive.ports);
+      if (!domain->ports) domain->ports = new_pool(previous, d.passive.ports);
     } else {
       domain->ports = out.domains.front()->ports;  // the default's range, the default's pool
     }

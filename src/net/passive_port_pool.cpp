@@ -11,6 +11,38 @@ PassivePortPool::PassivePortPool(std::optional<config::PortRange> range,
                                  std::chrono::steady_clock::duration reuse_delay)
     : range_(range), reuse_delay_(reuse_delay), slots_(range ? range->size() : 0) {}
 
+PassivePortPool::PassivePortPool(std::optional<config::PortRange> range,
+                                 std::vector<std::weak_ptr<const PassivePortPool>> previous,
+                                 std::chrono::steady_clock::duration reuse_delay)
+    : range_(range), reuse_delay_(reuse_delay), previous_(std::move(previous)), slots_(range ? range->size() : 0) {}
+
+PassivePortPool::Hold PassivePortPool::held_before(std::uint16_t port, const asio::ip::address& client,
+                                                   Clock::time_point now) const {
+  Hold out = Hold::kFree;
+  for (const auto& weak : previous_) {
+    const auto pool = weak.lock();
+    if (!pool) continue;
+    const auto h = pool->hold(port, client, now);
+    if (h == Hold::kTaken) return h;
+    if (h == Hold::kCooling) out = h;
+  }
+  return out;
+}
+
+PassivePortPool::Hold PassivePortPool::hold(std::uint16_t port, const asio::ip::address& client,
+                                            Clock::time_point now) const {
+  if (range_ && range_->contains(port)) {
+    std::lock_guard lock(mutex_);
+    const Slot& s = slots_[port - range_->first];
+    if (s.taken) return Hold::kTaken;
+    if (s.client == client && s.released != Clock::time_point{} && now - s.released < reuse_delay_) {
+      // Cooling here; taken in an older pool would still win.
+      return held_before(port, client, now) == Hold::kTaken ? Hold::kTaken : Hold::kCooling;
+    }
+  }
+  return held_before(port, client, now);
+}
+
 std::optional<std::uint16_t> PassivePortPool::acquire(const asio::ip::address& client,
                                                       Clock::time_point now) {
   if (!range_) return 0;
@@ -31,16 +63,25 @@ std::optional<std::uint16_t> PassivePortPool::acquire(const asio::ip::address& c
     const std::size_t i = (start + k) % n;
     const Slot& s = slots_[i];
     if (s.taken) continue;
-    const bool cooling =
-        s.client == client && s.released != Clock::time_point{} && now - s.released < reuse_delay_;
+    // The pools this one replaced are asked while this one's lock is held: a pool only ever locks
+    // older ones, so the order of the locks is always newer before older.
+    const auto before = previous_.empty() ? Hold::kFree
+                                          : held_before(static_cast<std::uint16_t>(range_->first + i), client, now);
+    if (before == Hold::kTaken) continue;
+    const bool cooling = before == Hold::kCooling || (s.client == client && s.released != Clock::time_point{} &&
+                                                      now - s.released < reuse_delay_);
     if (!cooling) {
       chosen = i;
       break;
     }
     if (!fallback) fallback = i;
   }
+  if (!chosen && !fallback) {  // every free port is held by a pool this one replaced
+    ++exhaustions_;
+    return std::nullopt;
+  }
   if (!chosen) {
-    chosen = fallback;  // in_use_ < n, so some port is free
+    chosen = fallback;
     ++early_reuses_;
   }
   Slot& s = slots_[*chosen];

@@ -9,10 +9,14 @@
 //   be in TIME_WAIT, and a new one on the same address pair can be refused. When no other port is
 //   free, the pool reuses such a port rather than refusing.
 // - Exhaustion is counted; waiters (passive.on_exhausted = "wait") are woken on every release.
+// - A pool that replaces others (a reload changed passive.ports) hands out no port that one of them
+//   still holds (a session of the previous configuration listens on it, maybe on another local address
+//   than the next session would), and avoids one cooling down there for the same client, as its own.
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <utility>
@@ -32,6 +36,11 @@ class PassivePortPool {
 
   explicit PassivePortPool(std::optional<config::PortRange> range,
                            std::chrono::steady_clock::duration reuse_delay = kTimeWait);
+  // Replaces `previous` (the pools of the running configuration), without keeping them alive: once
+  // the last session of the previous configuration is gone, so is its pool and what it held.
+  PassivePortPool(std::optional<config::PortRange> range,
+                  std::vector<std::weak_ptr<const PassivePortPool>> previous,
+                  std::chrono::steady_clock::duration reuse_delay = kTimeWait);
 
   // A port to bind for `client`, or nullopt when every port of the range is taken (counted as an
   // exhaustion). Without a range: 0 (the kernel picks), never exhausted.
@@ -44,6 +53,11 @@ class PassivePortPool {
   // The callback must only post work to its own executor.
   [[nodiscard]] std::uint64_t add_waiter(std::function<void()> wake);
   void remove_waiter(std::uint64_t id);
+
+  // How this pool, or one it replaced, holds `port` now for `client`.
+  enum class Hold : std::uint8_t { kFree, kCooling, kTaken };
+  [[nodiscard]] Hold hold(std::uint16_t port, const asio::ip::address& client,
+                          Clock::time_point now = Clock::now()) const;
 
   [[nodiscard]] bool ranged() const noexcept { return range_.has_value(); }
   [[nodiscard]] std::size_t in_use() const;
@@ -61,8 +75,13 @@ class PassivePortPool {
     asio::ip::address client;      // the last client it was handed to
     Clock::time_point released{};  // when it was last given back
   };
+  // What the pools this one replaced hold `port` as (kFree when none holds it).
+  [[nodiscard]] Hold held_before(std::uint16_t port, const asio::ip::address& client,
+                                 Clock::time_point now) const;
+
   std::optional<config::PortRange> range_;
   Clock::duration reuse_delay_;
+  const std::vector<std::weak_ptr<const PassivePortPool>> previous_;  // fixed at construction
   mutable std::mutex mutex_;
   std::vector<Slot> slots_;
   std::size_t in_use_ = 0;

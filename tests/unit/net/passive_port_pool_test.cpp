@@ -185,3 +185,59 @@ TEST(PassivePortPool, NeverLeavesTheRange) {
     pool.release(*p);
   }
 }
+
+// A reload that changes passive.ports builds a new pool: a port that the previous pool still holds (a
+// session of the previous configuration listens on it) is not handed out again until it is released.
+TEST(PassivePortPool, AReplacingPoolSkipsThePortsThePreviousOneHolds) {
+  using namespace std::chrono_literals;
+  auto old_pool = std::make_shared<net::PassivePortPool>(config::PortRange{40000, 40001}, 0s);
+  const auto held = old_pool->acquire(ip("198.51.100.1"));
+  ASSERT_TRUE(held);
+  net::PassivePortPool next(config::PortRange{40000, 40002}, {old_pool}, 0s);
+  EXPECT_EQ(next.hold(*held, ip("198.51.100.2")), net::PassivePortPool::Hold::kTaken);
+  std::set<std::uint16_t> handed;
+  for (int i = 0; i < 2; ++i) {
+    const auto p = next.acquire(ip("198.51.100.2"));
+    ASSERT_TRUE(p);
+    handed.insert(*p);
+  }
+  EXPECT_EQ(handed.count(*held), 0U);
+  EXPECT_EQ(handed.size(), 2U);
+  // Every free port of the new range is held by the old pool: exhausted, counted.
+  EXPECT_FALSE(next.acquire(ip("198.51.100.2")));
+  EXPECT_EQ(next.exhaustions(), 1U);
+  old_pool->release(*held);
+  EXPECT_EQ(next.acquire(ip("198.51.100.2")), held);
+}
+
+// The previous pool is not kept alive by the new one: once the last session of the previous
+// configuration is gone, its ports are free in the new pool.
+TEST(PassivePortPool, AReplacedPoolThatIsGoneHoldsNothing) {
+  using namespace std::chrono_literals;
+  auto old_pool = std::make_shared<net::PassivePortPool>(config::PortRange{40000, 40000}, 0s);
+  ASSERT_TRUE(old_pool->acquire(ip("198.51.100.1")));
+  const std::weak_ptr<const net::PassivePortPool> weak = old_pool;
+  net::PassivePortPool next(config::PortRange{40000, 40000}, {old_pool}, 0s);
+  EXPECT_FALSE(next.acquire(ip("198.51.100.2")));
+  old_pool.reset();
+  EXPECT_TRUE(weak.expired());
+  EXPECT_EQ(next.acquire(ip("198.51.100.2")), std::optional<std::uint16_t>(40000));
+}
+
+// A port the previous pool released for a client moments ago is cooling down for that client in the
+// new pool too (its last connection may be in TIME_WAIT), while another port is free.
+TEST(PassivePortPool, AReplacingPoolAvoidsAPortCoolingInThePreviousOne) {
+  using namespace std::chrono_literals;
+  auto old_pool = std::make_shared<net::PassivePortPool>(config::PortRange{40000, 40000}, 60s);
+  const auto now = net::PassivePortPool::Clock::now();
+  ASSERT_TRUE(old_pool->acquire(ip("198.51.100.1"), now));
+  old_pool->release(40000, now);
+  net::PassivePortPool next(config::PortRange{40000, 40001}, {old_pool}, 60s);
+  EXPECT_EQ(next.hold(40000, ip("198.51.100.1"), now + 1s), net::PassivePortPool::Hold::kCooling);
+  EXPECT_EQ(next.hold(40000, ip("198.51.100.2"), now + 1s), net::PassivePortPool::Hold::kFree);
+  for (int i = 0; i < 20; ++i) {
+    const auto p = next.acquire(ip("198.51.100.1"), now + 1s);
+    EXPECT_EQ(p, std::optional<std::uint16_t>(40001));
+    next.release(40001, now - 120s);  // released long ago for this client: not cooling here
+  }
+}

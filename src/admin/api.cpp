@@ -71,6 +71,14 @@ void Api::record(const Request& req, const TokenHolder& who, std::string action,
                  .diff = std::move(diff)});
 }
 
+std::shared_ptr<const config::Config> Api::running() const {
+  auto cfg = services->snapshot().config;
+  if (hooks.listeners.empty()) return cfg;
+  auto copy = std::make_shared<config::Config>(*cfg);
+  copy->listeners = hooks.listeners;
+  return copy;
+}
+
 std::string Router::pattern(const std::string& method, const std::string& path, Segments last) {
   routes_.push_back({method, path});
   std::string regex;
@@ -112,6 +120,8 @@ void add_routes(Api& api, Router& router) {
   add_user_routes(api, router);
   add_ban_routes(api, router);
   add_certificate_routes(api, router);
+  add_domain_routes(api, router);
+  add_config_routes(api, router);
 }
 
 }  // namespace ftpsd::admin

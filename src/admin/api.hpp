@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,9 @@ struct Hooks {
   // Reads the configuration file again and applies it as SIGHUP does. Returns once new sessions use
   // it (nullopt), or why it was not applied (the running configuration is then unchanged).
   std::function<std::optional<std::string>()> reload;
+  // The listeners as bound at start (a port 0 of the file replaced by the port bound); they change only
+  // at a restart. Empty: those of the running configuration.
+  std::vector<config::ListenerConfig> listeners;
 };
 
 // The browser's session cookie (HttpOnly, SameSite=Strict; Secure with TLS).
@@ -51,6 +55,9 @@ class Api {
   static constexpr int kMostStreams = 4;
   std::atomic<int> streams{0};
   std::atomic<bool> stopping{false};  // set before the server stops: streams end
+  // Held by a route from reading the configuration file to applying its change (config_change.hpp):
+  // changes through the Manager one at a time.
+  std::mutex config_changes;
 
   // Who sent the request: a bearer token (Authorization), else the session cookie, which a POST, PUT
   // or DELETE must back with its X-CSRF-Token. nullopt after answering 401 (none, unknown or expired)
@@ -63,6 +70,8 @@ class Api {
   // Records a change in the audit log (who and from where come from the request).
   void record(const Request& req, const TokenHolder& who, std::string action, std::string target,
               std::string diff = {}) const;
+  // The running configuration, its listeners as bound (Hooks::listeners).
+  [[nodiscard]] std::shared_ptr<const config::Config> running() const;
 };
 
 // A route as the OpenAPI document names it: method in lower case ("get"), path with {parameters}.

@@ -248,7 +248,8 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
   }
   if (manager) {
     manager->start(services,
-                   admin::Hooks{.reload = [&] { return reload_for_manager(pool, services, *blocking); }});
+                   admin::Hooks{.reload = [&] { return reload_for_manager(pool, services, *blocking); },
+                                .listeners = listeners});
     spdlog::info("admin on {}", manager->url());
   }
   for (std::size_t i = 0; i < files->domains.policies.size(); ++i) {

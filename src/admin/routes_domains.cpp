@@ -1,0 +1,330 @@
+// GET /domains, /domains/{domain}, GET|PUT /domains/{domain}/passive, GET /domains/{domain}/firewall,
+// POST /domains/{domain}/check: a domain's passive (NAT) settings, seen and changed live.
+#include <fmt/format.h>
+
+#include <array>
+#include <regex>
+
+#include "admin/config_change.hpp"
+#include "admin/routes.hpp"
+#include "config/editor.hpp"
+#include "config/loader.hpp"
+#include "net/passive_host_resolver.hpp"
+#include "tools/firewall.hpp"
+#include "tools/server_checks.hpp"
+
+namespace ftpsd::admin {
+namespace {
+
+constexpr std::array<std::string_view, 5> kFormats{"text", "nftables", "iptables", "ufw", "firewalld"};
+
+std::string_view tls_mode(config::TlsMode m) {
+  switch (m) {
+    case config::TlsMode::kExplicit:
+      return "explicit";
+    case config::TlsMode::kImplicit:
+      return "implicit";
+    case config::TlsMode::kNone:
+      break;
+  }
+  return "none";
+}
+
+std::string_view tls_required(config::TlsRequired r) {
+  switch (r) {
+    case config::TlsRequired::kLogin:
+      return "login";
+    case config::TlsRequired::kAll:
+      return "all";
+    case config::TlsRequired::kNone:
+      break;
+  }
+  return "none";
+}
+
+json range_json(const std::optional<config::PortRange>& r) {
+  if (!r) return nullptr;
+  return r->first == r->last ? fmt::format("{}", r->first) : fmt::format("{}-{}", r->first, r->last);
+}
+
+json passive_json(const std::string& domain, const config::PassiveConfig& p) {
+  json overrides = json::array();
+  for (const auto& o : p.address_overrides) {
+    json networks = json::array();
+    for (const auto& n : o.networks) networks.push_back(n.to_string());
+    overrides.push_back(json{{"networks", networks}, {"address", o.address}});
+  }
+  return json{{"domain", domain},
+              {"address", p.address.empty() ? json(nullptr) : json(p.address)},
+              {"ports", range_json(p.ports)},
+              {"advertised_ports", range_json(p.advertised_ports)},
+              {"overrides", overrides}};
+}
+
+// The domain named `name` in `cfg` ("default": the top level); nullopt: none.
+std::optional<config::DomainConfig> domain_config(const config::Config& cfg, std::string_view name) {
+  if (name == "default") return cfg.default_domain();
+  for (const auto& d : cfg.domains)
+    if (d.name == name) return d;
+  return std::nullopt;
+}
+
+json domain_json(const config::Config& cfg, const config::DomainConfig& d) {
+  json listeners = json::array();
+  for (const auto& l : cfg.listeners) {
+    if (!l.domain.empty() && l.domain != d.name) continue;
+    listeners.push_back(json{{"address", l.address},
+                             {"tls", tls_mode(l.tls)},
+                             {"proxy_protocol", l.proxy_protocol},
+                             {"domain", l.domain.empty() ? json(nullptr) : json(l.domain)}});
+  }
+  const bool is_default = d.name == "default";
+  return json{{"name", d.name},
+              {"hosts", d.hosts},
+              {"listeners", listeners},
+              {"tls", json{{"certificate", d.tls.configured() ? json(d.tls.certificate.string()) : json(nullptr)},
+                           {"required", tls_required(d.tls.required)},
+                           {"own_certificate", is_default ? d.tls.configured() : d.own_certificate}}},
+              {"users_file", d.users.file.empty() ? json(nullptr) : json(d.users.file.string())},
+              {"own_ports", is_default || d.own_ports},
+              {"passive", passive_json(d.name, d.passive)}};
+}
+
+// The running configuration's domain named by the path's first parameter; nullopt after a 404.
+std::optional<config::DomainConfig> find_domain(const Api& api, const Request& req, Response& res,
+                                                std::shared_ptr<const config::Config>& cfg) {
+  cfg = api.running();
+  const auto name = req.matches[1].str();
+  auto d = domain_config(*cfg, name);
+  if (!d) send_error(res, 404, fmt::format("no domain named '{}'", name));
+  return d;
+}
+
+json firewall_json(const config::Config& cfg, const std::string& domain) {
+  json out = json::object();
+  const auto plan = tools::plan_firewall(cfg, domain);
+  if (!plan) return out;
+  for (const auto f : kFormats) out[std::string(f)] = tools::render_firewall(*plan, *tools::parse_firewall_format(f));
+  return out;
+}
+
+void firewall(const Api& api, const Request& req, Response& res) {
+  std::shared_ptr<const config::Config> cfg;
+  const auto d = find_domain(api, req, res, cfg);
+  if (!d) return;
+  const auto format = req.has_param("format") ? req.get_param_value("format") : std::string("text");
+  const auto f = tools::parse_firewall_format(format);
+  if (!f) {
+    send_error(res, 400, fmt::format("unknown format '{}': use text, nftables, iptables, ufw or firewalld", format),
+               "format");
+    return;
+  }
+  const auto plan = tools::plan_firewall(*cfg, d->name);
+  send_json(res, json{{"domain", d->name}, {"format", format}, {"rules", tools::render_firewall(*plan, *f)}});
+}
+
+void check(const Api& api, const Request& req, Response& res) {
+  std::shared_ptr<const config::Config> cfg;
+  const auto d = find_domain(api, req, res, cfg);
+  if (!d) return;
+  const auto snapshot = api.services->snapshot();
+  const auto domain = snapshot.by_name(d->name);
+  const auto view = d->name == "default" ? *cfg : cfg->for_domain(*d);
+  auto pool = domain ? domain->ports : nullptr;
+  const auto checks = tools::check_domain(
+      {.running = *cfg,
+       .domain = view,
+       .domain_name = d->name,
+       .ours = [pool](std::uint16_t port) {
+         return pool && pool->hold(port, {}) == net::PassivePortPool::Hold::kTaken;
+       },
+       .resolve = net::resolve_ipv4});
+  json list = json::array();
+  for (const auto& c : checks)
+    list.push_back(json{{"check", c.check}, {"verdict", tools::name(c.verdict)}, {"detail", c.detail}, {"fix", c.fix}});
+  send_json(res, json{{"domain", d->name}, {"checks", list}});
+}
+
+// --- PUT /domains/{domain}/passive
+
+struct PassiveField {
+  std::string_view field;  // in the request
+  std::string_view key;    // in [passive]
+};
+constexpr std::array<PassiveField, 4> kPassiveFields{{{"address", "address"},
+                                                      {"ports", "ports"},
+                                                      {"advertised_ports", "advertised_ports"},
+                                                      {"overrides", "address_overrides"}}};
+
+// The request field a configuration key stands for, when it is one of the domain's passive keys.
+std::optional<std::string> field_of(const std::string& key) {
+  static const std::regex pattern(R"((?:domains\[\d+\]\.)?passive\.([a-z_]+).*)");
+  std::smatch m;
+  if (!std::regex_match(key, m, pattern)) return std::nullopt;
+  for (const auto& f : kPassiveFields)
+    if (m[1].str() == f.key) return std::string(f.field);
+  return std::nullopt;
+}
+
+// An override as a TOML inline table; nullopt after answering 400.
+std::optional<std::string> override_toml(const json& o, Response& res) {
+  if (!o.is_object() || !o.contains("networks") || !o["networks"].is_array() || !o.contains("address") ||
+      !o["address"].is_string() || o.size() != 2) {
+    send_error(res, 400,
+               "'overrides' must be a list of objects {\"networks\": [\"10.0.0.0/8\", ...], \"address\": "
+               "\"10.0.0.5\"}",
+               "overrides");
+    return std::nullopt;
+  }
+  std::string networks;
+  for (const auto& n : o["networks"]) {
+    if (!n.is_string()) {
+      send_error(res, 400, "'overrides': each network must be a string such as \"10.0.0.0/8\"", "overrides");
+      return std::nullopt;
+    }
+    networks += (networks.empty() ? "" : ", ") + config::toml_quote(n.get<std::string>());
+  }
+  return fmt::format("{{ networks = [{}], address = {} }}", networks,
+                     config::toml_quote(o["address"].get<std::string>()));
+}
+
+// The key edits the body asks for under `prefix` ("passive." or "domains[1].passive."); nullopt after
+// answering 400.
+std::optional<std::vector<config::KeyEdit>> passive_edits(const json& body, const std::string& prefix,
+                                                          Response& res) {
+  for (const auto& item : body.items()) {
+    const std::string name = item.key();
+    const bool known = std::any_of(kPassiveFields.begin(), kPassiveFields.end(),
+                                   [&name](const PassiveField& f) { return f.field == name; });
+    if (!known) {
+      send_error(res, 400,
+                 fmt::format("unknown field '{}': the passive settings are address, ports, advertised_ports "
+                             "and overrides",
+                             name),
+                 name);
+      return std::nullopt;
+    }
+  }
+  std::vector<config::KeyEdit> edits;
+  for (const auto& f : kPassiveFields) {
+    const std::string field(f.field);
+    if (!body.contains(field)) continue;
+    const auto& v = body[field];
+    config::KeyEdit edit{.path = prefix + std::string(f.key), .value = std::nullopt};
+    if (v.is_null()) {
+      edits.push_back(std::move(edit));
+      continue;
+    }
+    if (field == "overrides") {
+      if (!v.is_array()) {
+        send_error(res, 400, "'overrides' must be a list or null", field);
+        return std::nullopt;
+      }
+      std::string list;
+      for (const auto& o : v) {
+        auto text = override_toml(o, res);
+        if (!text) return std::nullopt;
+        list += (list.empty() ? "" : ", ") + *text;
+      }
+      edit.value = "[" + list + "]";
+    } else {
+      if (!v.is_string()) {
+        send_error(res, 400, fmt::format("'{}' must be a string or null", field), field);
+        return std::nullopt;
+      }
+      edit.value = config::toml_quote(v.get<std::string>());
+    }
+    edits.push_back(std::move(edit));
+  }
+  return edits;
+}
+
+bool dry_run(const Request& req) {
+  return req.has_param("dry_run") && req.get_param_value("dry_run") != "0" &&
+         req.get_param_value("dry_run") != "false";
+}
+
+void put_passive(Api& api, const Request& req, Response& res, const TokenHolder& who) {
+  std::shared_ptr<const config::Config> running;
+  const auto d = find_domain(api, req, res, running);
+  if (!d) return;
+  const auto body = object_body(req, res);
+  if (!body) return;
+  const std::lock_guard lock(api.config_changes);
+  auto file = open_config(api, req, res);
+  if (!file) return;
+  // The domain's index as the file has it now.
+  std::string prefix = "passive.";
+  if (d->name != "default") {
+    auto now = config::load_string(file->text(), file->path(), file->path().parent_path());
+    std::optional<std::size_t> index;
+    for (std::size_t i = 0; now && i < now->domains.size(); ++i)
+      if (now->domains[i].name == d->name) index = i;
+    if (!index) {
+      send_error(res, 409,
+                 now ? fmt::format("{} has no domain '{}' any more (edited by hand?): reload the configuration "
+                                   "first",
+                                   file->path().string(), d->name)
+                     : now.error().message);
+      return;
+    }
+    prefix = fmt::format("domains[{}].passive.", *index);
+  }
+  auto edits = passive_edits(*body, prefix, res);
+  if (!edits) return;
+  std::string next = file->text();
+  for (const auto& e : *edits) {
+    auto edited = config::edit_toml(next, std::span(&e, 1));
+    if (!edited) {
+      send_error(res, 422, edited.error(), field_of(e.path));
+      return;
+    }
+    next = std::move(*edited);
+  }
+  auto outcome = change_config(api, req, res, who, *file,
+                               {.next = std::move(next),
+                                .action = "passive.update",
+                                .target = d->name,
+                                .dry_run = dry_run(req),
+                                .field = field_of});
+  if (!outcome) return;
+  const auto changed = domain_config(outcome->checked.config, d->name);
+  auto answer = std::move(outcome->answer);
+  answer["passive"] = changed ? passive_json(d->name, changed->passive) : json(nullptr);
+  answer["firewall"] = firewall_json(outcome->checked.config, d->name);
+  send_json(res, answer);
+}
+
+}  // namespace
+
+void add_domain_routes(Api& api, Router& router) {
+  router.get("/api/v1/domains", [&api](const Request& req, Response& res) {
+    if (!api.authenticate(req, res)) return;
+    const auto cfg = api.running();
+    json list = json::array({domain_json(*cfg, cfg->default_domain())});
+    for (const auto& d : cfg->domains) list.push_back(domain_json(*cfg, d));
+    send_json(res, json{{"domains", list}});
+  });
+  router.get("/api/v1/domains/{domain}", [&api](const Request& req, Response& res) {
+    if (!api.authenticate(req, res)) return;
+    std::shared_ptr<const config::Config> cfg;
+    if (const auto d = find_domain(api, req, res, cfg)) send_json(res, domain_json(*cfg, *d));
+  });
+  router.get("/api/v1/domains/{domain}/passive", [&api](const Request& req, Response& res) {
+    if (!api.authenticate(req, res)) return;
+    std::shared_ptr<const config::Config> cfg;
+    if (const auto d = find_domain(api, req, res, cfg)) send_json(res, passive_json(d->name, d->passive));
+  });
+  router.put("/api/v1/domains/{domain}/passive", [&api](const Request& req, Response& res) {
+    if (const auto who = api.require(req, res, auth::AdminRole::kAdmin, "changing the passive settings"))
+      put_passive(api, req, res, *who);
+  });
+  router.get("/api/v1/domains/{domain}/firewall", [&api](const Request& req, Response& res) {
+    if (api.authenticate(req, res)) firewall(api, req, res);
+  });
+  router.post("/api/v1/domains/{domain}/check", [&api](const Request& req, Response& res) {
+    if (api.require(req, res, auth::AdminRole::kOperator, "checking a domain")) check(api, req, res);
+  });
+}
+
+}  // namespace ftpsd::admin

@@ -45,8 +45,9 @@ std::optional<config::ConfigFile> open_config(const Api& api, const Request& req
   return std::move(*file);
 }
 
-std::optional<ChangeOutcome> change_config(Api& api, const Request& req, Response& res, const TokenHolder& who,
-                                           config::ConfigFile& file, const ChangeRequest& change) {
+std::optional<ChangeOutcome> change_config(Api& api, const Request& req, Response& res,
+                                           const TokenHolder& who, config::ConfigFile& file,
+                                           const ChangeRequest& change) {
   auto checked = tools::check_config(change.next, file.path());
   if (!checked) {
     const auto& refusal = checked.error();

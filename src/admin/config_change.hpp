@@ -32,7 +32,8 @@ struct ChangeOutcome {
 // The configuration file the server runs with; nullopt after answering 409 (the embedded default has
 // none; or the request's If-Match names another text than the file's: it was edited since the client
 // read it, e.g. since a dry run showed the diff) or 500 (it cannot be read).
-[[nodiscard]] std::optional<config::ConfigFile> open_config(const Api& api, const Request& req, Response& res);
+[[nodiscard]] std::optional<config::ConfigFile> open_config(const Api& api, const Request& req,
+                                                            Response& res);
 
 // The entity tag of a text of the file, as ETag and If-Match carry it: "\"<16 hex digits of SHA-256>\"".
 [[nodiscard]] std::string text_tag(std::string_view text);

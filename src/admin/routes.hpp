@@ -14,7 +14,7 @@ namespace ftpsd::admin {
 void add_auth_routes(Api& api, Router& router);     // routes_auth.cpp: /auth/..., /audit
 void add_session_routes(Api& api, Router& router);  // routes_sessions.cpp: /status, /sessions
 void add_log_routes(Api& api, Router& router);      // routes_logs.cpp: /logs, /logs/stream
-void add_domain_routes(Api& api, Router& router);   // routes_domains.cpp: /domains/... (passive, firewall, check)
+void add_domain_routes(Api& api, Router& router);   // routes_domains.cpp: /domains/...
 void add_config_routes(Api& api, Router& router);   // routes_config.cpp: /config/revisions, /config/diff
 void add_user_routes(Api& api, Router& router);     // routes_users.cpp: /domains/{domain}/users
 void add_ban_routes(Api& api, Router& router);      // routes_bans.cpp: /bans

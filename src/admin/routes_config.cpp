@@ -31,7 +31,8 @@ json revision_json(const config::Revision& r) {
 }
 
 // The text of revision `text` ("current": the file as it is now); nullopt after answering 400 or 404.
-std::optional<std::string> text_of(const Api& api, const std::string& text, std::string_view field, Response& res) {
+std::optional<std::string> text_of(const Api& api, const std::string& text, std::string_view field,
+                                   Response& res) {
   const auto path = source(api);
   if (text == "current" && field == "to") {
     auto file = config::ConfigFile::open(path);
@@ -44,7 +45,8 @@ std::optional<std::string> text_of(const Api& api, const std::string& text, std:
   const auto n = number(text);
   if (!n) {
     send_error(res, 400,
-               fmt::format("{} must be a revision number{}", field, field == "to" ? " or \"current\"" : ""), field);
+               fmt::format("{} must be a revision number{}", field, field == "to" ? " or \"current\"" : ""),
+               field);
     return std::nullopt;
   }
   auto kept = config::ConfigFile::revision_text(path, *n);
@@ -85,8 +87,9 @@ void diff(const Api& api, const Request& req, Response& res) {
   const auto name = source(api).string();
   send_json(res, json{{"from", from},
                       {"to", to},
-                      {"diff", config::unified_diff(*before, *after, fmt::format("{} (revision {})", name, from),
-                                                    to == "current" ? name : fmt::format("{} (revision {})", name, to))}});
+                      {"diff", config::unified_diff(
+                                   *before, *after, fmt::format("{} (revision {})", name, from),
+                                   to == "current" ? name : fmt::format("{} (revision {})", name, to))}});
 }
 
 void restore(Api& api, const Request& req, Response& res, const TokenHolder& who) {
@@ -95,7 +98,8 @@ void restore(Api& api, const Request& req, Response& res, const TokenHolder& who
   auto file = open_config(api, req, res);
   if (!file) return;
   const auto n = number(text);
-  auto kept = n ? config::ConfigFile::revision_text(file->path(), *n) : Result<std::string, std::string>(Unexpected{std::string()});
+  auto kept = n ? config::ConfigFile::revision_text(file->path(), *n)
+                : Result<std::string, std::string>(Unexpected{std::string()});
   if (!kept) {
     send_error(res, 404, fmt::format("no revision {} of {}", text, file->path().string()));
     return;

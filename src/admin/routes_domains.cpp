@@ -79,15 +79,16 @@ json domain_json(const config::Config& cfg, const config::DomainConfig& d) {
                              {"domain", l.domain.empty() ? json(nullptr) : json(l.domain)}});
   }
   const bool is_default = d.name == "default";
-  return json{{"name", d.name},
-              {"hosts", d.hosts},
-              {"listeners", listeners},
-              {"tls", json{{"certificate", d.tls.configured() ? json(d.tls.certificate.string()) : json(nullptr)},
-                           {"required", tls_required(d.tls.required)},
-                           {"own_certificate", is_default ? d.tls.configured() : d.own_certificate}}},
-              {"users_file", d.users.file.empty() ? json(nullptr) : json(d.users.file.string())},
-              {"own_ports", is_default || d.own_ports},
-              {"passive", passive_json(d.name, d.passive)}};
+  return json{
+      {"name", d.name},
+      {"hosts", d.hosts},
+      {"listeners", listeners},
+      {"tls", json{{"certificate", d.tls.configured() ? json(d.tls.certificate.string()) : json(nullptr)},
+                   {"required", tls_required(d.tls.required)},
+                   {"own_certificate", is_default ? d.tls.configured() : d.own_certificate}}},
+      {"users_file", d.users.file.empty() ? json(nullptr) : json(d.users.file.string())},
+      {"own_ports", is_default || d.own_ports},
+      {"passive", passive_json(d.name, d.passive)}};
 }
 
 // The running configuration's domain named by the path's first parameter; nullopt after a 404.
@@ -104,7 +105,8 @@ json firewall_json(const config::Config& cfg, const std::string& domain) {
   json out = json::object();
   const auto plan = tools::plan_firewall(cfg, domain);
   if (!plan) return out;
-  for (const auto f : kFormats) out[std::string(f)] = tools::render_firewall(*plan, *tools::parse_firewall_format(f));
+  for (const auto f : kFormats)
+    out[std::string(f)] = tools::render_firewall(*plan, *tools::parse_firewall_format(f));
   return out;
 }
 
@@ -115,7 +117,8 @@ void firewall(const Api& api, const Request& req, Response& res) {
   const auto format = req.has_param("format") ? req.get_param_value("format") : std::string("text");
   const auto f = tools::parse_firewall_format(format);
   if (!f) {
-    send_error(res, 400, fmt::format("unknown format '{}': use text, nftables, iptables, ufw or firewalld", format),
+    send_error(res, 400,
+               fmt::format("unknown format '{}': use text, nftables, iptables, ufw or firewalld", format),
                "format");
     return;
   }
@@ -131,17 +134,19 @@ void check(const Api& api, const Request& req, Response& res) {
   const auto domain = snapshot.by_name(d->name);
   const auto view = d->name == "default" ? *cfg : cfg->for_domain(*d);
   auto pool = domain ? domain->ports : nullptr;
-  const auto checks = tools::check_domain(
-      {.running = *cfg,
-       .domain = view,
-       .domain_name = d->name,
-       .ours = [pool](std::uint16_t port) {
-         return pool && pool->hold(port, {}) == net::PassivePortPool::Hold::kTaken;
-       },
-       .resolve = net::resolve_ipv4});
+  const auto checks =
+      tools::check_domain({.running = *cfg,
+                           .domain = view,
+                           .domain_name = d->name,
+                           .ours =
+                               [pool](std::uint16_t port) {
+                                 return pool && pool->hold(port, {}) == net::PassivePortPool::Hold::kTaken;
+                               },
+                           .resolve = net::resolve_ipv4});
   json list = json::array();
   for (const auto& c : checks)
-    list.push_back(json{{"check", c.check}, {"verdict", tools::name(c.verdict)}, {"detail", c.detail}, {"fix", c.fix}});
+    list.push_back(
+        json{{"check", c.check}, {"verdict", tools::name(c.verdict)}, {"detail", c.detail}, {"fix", c.fix}});
   send_json(res, json{{"domain", d->name}, {"checks", list}});
 }
 
@@ -261,11 +266,12 @@ void put_passive(Api& api, const Request& req, Response& res, const TokenHolder&
     for (std::size_t i = 0; now && i < now->domains.size(); ++i)
       if (now->domains[i].name == d->name) index = i;
     if (!index) {
-      send_error(res, 409,
-                 now ? fmt::format("{} has no domain '{}' any more (edited by hand?): reload the configuration "
-                                   "first",
-                                   file->path().string(), d->name)
-                     : now.error().message);
+      send_error(
+          res, 409,
+          now ? fmt::format("{} has no domain '{}' any more (edited by hand?): reload the configuration "
+                            "first",
+                            file->path().string(), d->name)
+              : now.error().message);
       return;
     }
     prefix = fmt::format("domains[{}].passive.", *index);

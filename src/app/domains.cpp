@@ -32,7 +32,8 @@ std::shared_ptr<net::PassivePortPool> new_pool(const session::Snapshot* previous
   std::vector<const net::PassivePortPool*> seen;
   if (previous != nullptr && range) {
     for (const auto& d : previous->domains) {
-      if (!d->ports || !d->ports->ranged() || std::find(seen.begin(), seen.end(), d->ports.get()) != seen.end())
+      if (!d->ports || !d->ports->ranged() ||
+          std::find(seen.begin(), seen.end(), d->ports.get()) != seen.end())
         continue;
       seen.push_back(d->ports.get());
       replaced.emplace_back(d->ports);

@@ -1,8 +1,8 @@
 #include "config/diff.hpp"
 
-#include <dtl/dtl.hpp>
 #include <fmt/format.h>
 
+#include <dtl/dtl.hpp>
 #include <sstream>
 #include <vector>
 

@@ -14,7 +14,10 @@ PassivePortPool::PassivePortPool(std::optional<config::PortRange> range,
 PassivePortPool::PassivePortPool(std::optional<config::PortRange> range,
                                  std::vector<std::weak_ptr<const PassivePortPool>> previous,
                                  std::chrono::steady_clock::duration reuse_delay)
-    : range_(range), reuse_delay_(reuse_delay), previous_(std::move(previous)), slots_(range ? range->size() : 0) {}
+    : range_(range),
+      reuse_delay_(reuse_delay),
+      previous_(std::move(previous)),
+      slots_(range ? range->size() : 0) {}
 
 PassivePortPool::Hold PassivePortPool::held_before(std::uint16_t port, const asio::ip::address& client,
                                                    Clock::time_point now) const {
@@ -65,11 +68,13 @@ std::optional<std::uint16_t> PassivePortPool::acquire(const asio::ip::address& c
     if (s.taken) continue;
     // The pools this one replaced are asked while this one's lock is held: a pool only ever locks
     // older ones, so the order of the locks is always newer before older.
-    const auto before = previous_.empty() ? Hold::kFree
-                                          : held_before(static_cast<std::uint16_t>(range_->first + i), client, now);
+    const auto before = previous_.empty()
+                            ? Hold::kFree
+                            : held_before(static_cast<std::uint16_t>(range_->first + i), client, now);
     if (before == Hold::kTaken) continue;
-    const bool cooling = before == Hold::kCooling || (s.client == client && s.released != Clock::time_point{} &&
-                                                      now - s.released < reuse_delay_);
+    const bool cooling =
+        before == Hold::kCooling ||
+        (s.client == client && s.released != Clock::time_point{} && now - s.released < reuse_delay_);
     if (!cooling) {
       chosen = i;
       break;

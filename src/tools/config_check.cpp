@@ -31,7 +31,8 @@ Unexpected<ConfigRefusal> refused(const config::ConfigError& e) {
 
 Result<CheckedConfig, ConfigRefusal> check_loaded(config::Config cfg) {
   const auto refuse = [](const std::string& message, std::string key = {}) {
-    return Unexpected{ConfigRefusal{.message = message, .key = std::move(key), .findings = {}, .report = {message}}};
+    return Unexpected{
+        ConfigRefusal{.message = message, .key = std::move(key), .findings = {}, .report = {message}}};
   };
   std::set<std::filesystem::path> users_files{cfg.users.file};
   for (const auto& d : cfg.domains) users_files.insert(d.users.file);
@@ -47,7 +48,8 @@ Result<CheckedConfig, ConfigRefusal> check_loaded(config::Config cfg) {
     if (auto tls = tls::ServerContext::create(cfg.served_tls()); !tls) return refuse(tls.error());
   }
   if (auto id = service_identity(cfg); !id)
-    return refuse(id.error(), id.error().find("'server.group'") != std::string::npos ? "server.group" : "server.user");
+    return refuse(id.error(),
+                  id.error().find("'server.group'") != std::string::npos ? "server.group" : "server.user");
   auto findings = lint_nat(cfg, net::resolve_ipv4, LintStage::kCheck);
   for (const auto& f : findings) {
     if (f.severity != LintFinding::Severity::kError) continue;

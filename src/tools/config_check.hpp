@@ -16,7 +16,8 @@
 namespace ftpsd::tools {
 
 // server.user / server.group looked up (nullopt without server.user); the error names the key.
-[[nodiscard]] Result<std::optional<sys::Identity>, std::string> service_identity(const config::Config& config);
+[[nodiscard]] Result<std::optional<sys::Identity>, std::string> service_identity(
+    const config::Config& config);
 
 struct CheckedConfig {
   config::Config config;

@@ -1,7 +1,6 @@
 #pragma once
 // The CLI side of `ftpsd firewall` and of the NAT part of `ftpsd check-config`.
 #include <string>
-
 #include <vector>
 
 #include "config/config.hpp"

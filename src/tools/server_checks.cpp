@@ -47,8 +47,9 @@ ServerCheck check_ports(const DomainCheckInput& in) {
   if (!range) {
     out.verdict = Verdict::kWarning;
     out.detail = "passive.ports is empty: passive ports are any port the kernel gives";
-    out.fix = "set a range such as \"50000-50099\", and forward (router) and open (firewall) it; `ftpsd "
-              "firewall` lists it";
+    out.fix =
+        "set a range such as \"50000-50099\", and forward (router) and open (firewall) it; `ftpsd "
+        "firewall` lists it";
     return out;
   }
   std::set<std::string> hosts;
@@ -83,7 +84,8 @@ ServerCheck check_ports(const DomainCheckInput& in) {
   out.detail = fmt::format("{}-{}: {} free, {} in use by sessions", range->first, range->last, free, held);
   if (foreign.empty()) return out;
   std::string list;
-  for (std::size_t i = 0; i < foreign.size() && i < 10; ++i) list += fmt::format("{}{}", i ? ", " : "", foreign[i]);
+  for (std::size_t i = 0; i < foreign.size() && i < 10; ++i)
+    list += fmt::format("{}{}", i ? ", " : "", foreign[i]);
   if (foreign.size() > 10) list += ", ...";
   out.verdict = free + held == 0 ? Verdict::kError : Verdict::kWarning;
   out.detail += fmt::format(", {} used by another program ({})", foreign.size(), list);
@@ -107,9 +109,10 @@ ServerCheck check_address(const DomainCheckInput& in) {
     auto r = in.resolve(p.address);
     if (!r) {
       out.verdict = Verdict::kError;
-      out.detail = fmt::format("the host name {} does not resolve ({}): PASV replies carry the local address "
-                               "until it does",
-                               p.address, r.error());
+      out.detail = fmt::format(
+          "the host name {} does not resolve ({}): PASV replies carry the local address "
+          "until it does",
+          p.address, r.error());
       out.fix = "use an IP address, or a name with an A record where ftpsd runs";
       return out;
     }
@@ -122,8 +125,9 @@ ServerCheck check_address(const DomainCheckInput& in) {
     return out;
   }
   out.verdict = Verdict::kWarning;
-  out.detail = fmt::format("{}{} is a {} address: only clients that can reach it directly can use passive mode",
-                           p.address, resolved, inet::describe(cls));
+  out.detail =
+      fmt::format("{}{} is a {} address: only clients that can reach it directly can use passive mode",
+                  p.address, resolved, inet::describe(cls));
   out.fix = p.address_overrides.empty()
                 ? "for internet clients set passive.address to the public address; for LAN and internet "
                   "clients, the public address plus address overrides for the LAN"
@@ -141,12 +145,14 @@ void lint(const DomainCheckInput& in, std::vector<ServerCheck>& out) {
     const bool domain_key = f.key.starts_with("domains[");
     if (prefix.empty() ? domain_key : !f.key.starts_with(prefix)) continue;
     ++found;
-    out.push_back({.check = "NAT lint: " + f.key,
-                   .verdict = f.severity == LintFinding::Severity::kError ? Verdict::kError : Verdict::kWarning,
-                   .detail = f.message,
-                   .fix = {}});
+    out.push_back(
+        {.check = "NAT lint: " + f.key,
+         .verdict = f.severity == LintFinding::Severity::kError ? Verdict::kError : Verdict::kWarning,
+         .detail = f.message,
+         .fix = {}});
   }
-  if (found == 0) out.push_back({.check = "NAT lint", .verdict = Verdict::kOk, .detail = "no findings", .fix = {}});
+  if (found == 0)
+    out.push_back({.check = "NAT lint", .verdict = Verdict::kOk, .detail = "no findings", .fix = {}});
 }
 
 }  // namespace

@@ -198,7 +198,7 @@ std::optional<std::string> override_toml(const json& o, Response& res) {
 std::optional<std::vector<config::KeyEdit>> passive_edits(const json& body, const std::string& prefix,
                                                           Response& res) {
   for (const auto& item : body.items()) {
-    const std::string name = item.key();
+    const auto& name = item.key();
     const bool known = std::any_of(kPassiveFields.begin(), kPassiveFields.end(),
                                    [&name](const PassiveField& f) { return f.field == name; });
     if (!known) {

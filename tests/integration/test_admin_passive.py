@@ -356,6 +356,7 @@ def test_check_a_domain_from_the_server_s_side(make_nat_manager):
     srv, api = make_nat_manager()
     # Another program listens on a port of the range.
     squatter = socket.socket()
+    squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # over a TIME_WAIT of an earlier test
     squatter.bind(("127.0.0.1", RANGE_A[0]))
     squatter.listen(1)
     try:

@@ -7,6 +7,7 @@ import http.client
 import json
 import re
 import shutil
+import socket
 import time
 from pathlib import Path
 
@@ -306,3 +307,58 @@ def test_text_from_the_server_is_shown_as_text_never_run_as_html(browser, manage
         assert scripts == ["/vendor/chart.min.js", "/app.js"], scripts
         data.close()
         assert ctl.reply().startswith("226")
+
+
+def test_apply_the_passive_settings_from_the_ftp_s_page_and_a_real_client_gets_them(browser, make_manager,  # noqa: F811
+                                                                                        tmp_path):
+    from selenium.webdriver.common.by import By
+    # The FTP listener is on 127.0.0.7, where the data connections listen too; the passive address
+    # starts as 127.0.0.1 (so that the change shows), and becomes 127.0.0.7.
+    srv, api = make_manager(listeners='[[listeners]]\naddress = "127.0.0.7:0"\n',
+                            extra='[passive]\naddress = "127.0.0.1"\nports = "40110-40119"\n')
+    sign_in(browser, api)
+    until(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#page h1").text == "Dashboard", "the dashboard")
+    browser.find_element(By.LINK_TEXT, "Domains").click()
+    until(browser, lambda d: d.find_elements(By.LINK_TEXT, "default"), "the domain list")[0].click()
+    until(browser, lambda d: d.find_elements(By.LINK_TEXT, "FTP/S"), "the domain's services")[0].click()
+    until(browser, lambda d: by_label(d, "Passive port range").get_attribute("value") == "40110-40119",
+          "the form filled with the settings in force")
+    listeners = browser.find_element(By.ID, "page").text
+    assert f"127.0.0.7:{srv.port}" in listeners and "none" in listeners, listeners
+    address, ports = by_label(browser, "Passive IP address"), by_label(browser, "Passive port range")
+    # A value the server refuses is shown next to its field.
+    ports.clear()
+    ports.send_keys("40139-40130")
+    error = until(browser, lambda d: d.find_element(By.ID, "passive-ports-error").text, "the refusal under the field")
+    assert "40139-40130" in error or "port" in error, error
+    assert ports.get_attribute("aria-invalid") == "true"
+    # The preview: the file's diff and the firewall rules, before anything is written.
+    ports.clear()
+    ports.send_keys("40130-40139")
+    address.clear()
+    address.send_keys("127.0.0.7")
+    until(browser, lambda d: "127.0.0.7" in d.find_element(By.ID, "passive-preview").text
+          and "40130" in d.find_element(By.ID, "passive-preview").text, "the preview of the change")
+    assert browser.find_element(By.ID, "passive-ports-error").text == ""
+    diff = browser.find_element(By.ID, "passive-diff").text
+    assert '+address = "127.0.0.7"' in diff and '+ports = "40130-40139"' in diff, diff
+    assert "40130" in browser.find_element(By.ID, "firewall-nftables").text
+    assert 'ports = "40110-40119"' in (srv.base / "ftpsd.toml").read_text(), "a preview writes nothing"
+    browser.find_element(By.XPATH, "//button[normalize-space()='Apply']").click()
+    until(browser, lambda d: "Applied" in d.find_element(By.ID, "page").text, "the result")
+    browser.save_screenshot(str(tmp_path / "ftps.png"))
+    assert 'ports = "40130-40139"' in (srv.base / "ftpsd.toml").read_text()
+    # A real FTP client, connected after Apply, is sent to the new address and a port in the new range.
+    ftp = ftplib.FTP()
+    ftp.connect("127.0.0.7", srv.port, timeout=TIMEOUT)
+    ftp.login("alice", PASSWORDS["alice"])
+    reply = ftp.sendcmd("PASV")
+    m = re.search(r"\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)", reply)
+    assert m and ".".join(m.groups()[:4]) == "127.0.0.7", reply
+    assert 40130 <= int(m.group(5)) * 256 + int(m.group(6)) <= 40139, reply
+    host, port = ftplib.parse227(reply)
+    with socket.create_connection((host, port), timeout=TIMEOUT) as data:
+        ftp.putcmd("LIST")
+        assert ftp.getresp().startswith("150")
+        data.recv(4096)
+    ftp.close()

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <thread>
 
 #include "admin/routes.hpp"
 #include "obs/log_tail.hpp"
@@ -13,6 +14,10 @@ constexpr auto kPoll = std::chrono::milliseconds(500);  // how often a stream no
 // A comment line when nothing was sent for a while: proxies keep the stream open, and a write to a
 // browser that went away fails, which gives its place back.
 constexpr auto kKeepAlive = std::chrono::seconds(2);
+// After sending lines, a stream waits this long before it looks again: a burst of log lines (thousands
+// a second under load) reaches the browser in a few writes, and wakes the stream's thread a few times,
+// not once a line, so a live log costs the FTP sessions that write it next to nothing.
+constexpr auto kBatch = std::chrono::milliseconds(100);
 
 json entry_json(const obs::TailEntry& e) {
   return json{{"seq", e.seq}, {"level", e.level}, {"text", e.text}};
@@ -72,9 +77,12 @@ void stream(Api& api, const Request& req, Response& res) {
   res.set_chunked_content_provider(
       "text/event-stream",
       [&api, kind = *kind, filter = req.get_param_value("filter"), seq,
-       quiet = std::chrono::steady_clock::duration{}](std::size_t, httplib::DataSink& sink) mutable {
+       quiet = std::chrono::steady_clock::duration{},
+       sent = false](std::size_t, httplib::DataSink& sink) mutable {
         if (api.stopping.load()) return false;
+        if (sent) std::this_thread::sleep_for(kBatch);  // then takes all that came meanwhile at once
         const auto lines = obs::log_tail().after(kind, seq, filter, kPoll);
+        sent = !lines.empty();
         std::string out;
         for (const auto& e : lines) out += fmt::format("id: {}\ndata: {}\n\n", e.seq, entry_json(e).dump());
         quiet = lines.empty() ? quiet + kPoll : std::chrono::steady_clock::duration{};

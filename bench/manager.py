@@ -7,12 +7,15 @@ bench/run.py under three conditions, alternating them between repetitions:
   idle      the Manager serves nothing;
   api       BENCH_API_RATE (default 1000) API calls a second (GET /api/v1/sessions and
             /api/v1/status in turn, bearer token, keep-alive HTTPS) from API_PROCS processes;
+  elsewhere the control of api: the same calls to the Manager of a second ftpsd (its own ports),
+            so that the machine does the same work, but none of it in the measured server;
   browsers  slow browsers holding every thread of the Manager: 4 live log streams that are
             never read, and 4 connections sending a request head one byte a second.
 Prints a Markdown table of medians and the ratio of each condition to idle, and writes it
 between the manager markers of BENCHMARKS.md. The load generators are processes of this
 machine: with 2 cores they take CPU from the FTP server and the FTP client too, which the
-table shows as the cost of the load itself (the "API calls served" column says how much).
+table shows as the cost of the load itself; api against elsewhere is what serving the calls in
+the measured process costs beyond that (the "API calls served" line says how much was served).
 All traffic goes to 127.0.0.1.
 """
 
@@ -34,6 +37,7 @@ from pathlib import Path
 import run  # bench/run.py: servers, client, workloads, sizes
 
 ADMIN_PORT = int(run.CFG["FTPSD_MANAGER_ADMIN_PORT"])
+OTHER_ADMIN_PORT = int(run.CFG["FTPSD_MANAGER2_ADMIN_PORT"])
 API_RATE = run.env_int("BENCH_API_RATE", 1000)
 API_PROCS = 2
 WARM_UP = 2.0  # seconds between starting the load and the measurement
@@ -43,20 +47,20 @@ BEGIN = "<!-- manager:begin (written by bench/manager.py) -->"
 END = "<!-- manager:end -->"
 
 
-def render_config() -> Path:
+def render_config(name: str, ftp_port: str, pasv: str, admin_port: int) -> Path:
     """ftpsd.toml of the benchmark with its own ports and the Manager on."""
     text = (run.ETC / "ftpsd.toml").read_text()
-    text = text.replace(f":{run.CFG['FTPSD_PORT']}\"", f":{run.CFG['FTPSD_MANAGER_PORT']}\"")
-    text = text.replace(f"\"{run.CFG['FTPSD_PASV']}\"", f"\"{run.CFG['FTPSD_MANAGER_PASV']}\"")
-    admins = run.ETC / "manager-admins.toml"
+    text = text.replace(f":{run.CFG['FTPSD_PORT']}\"", f":{ftp_port}\"")
+    text = text.replace(f"\"{run.CFG['FTPSD_PASV']}\"", f"\"{pasv}\"")
+    admins = run.ETC / f"{name}-admins.toml"
     admins.unlink(missing_ok=True)
     subprocess.run([str(run.FTPSD_BIN), "admin", "add", ADMIN, "--role", "admin", "--file", str(admins)],
                    input=(ADMIN_PASS + "\n").encode(), check=True, capture_output=True)
-    audit = run.WORK / "logs" / "manager-audit.jsonl"
-    text += (f'\n[admin]\naddress = "127.0.0.1:{ADMIN_PORT}"\nusers_file = "{admins}"\n'
+    audit = run.WORK / "logs" / f"{name}-audit.jsonl"
+    text += (f'\n[admin]\naddress = "127.0.0.1:{admin_port}"\nusers_file = "{admins}"\n'
              f'audit_file = "{audit}"\n'
              "rate_limit = 100000\nrate_burst = 100000\n")  # the load is the point here
-    path = run.ETC / "ftpsd-manager.toml"
+    path = run.ETC / f"{name}.toml"
     path.write_text(text)
     return path
 
@@ -68,8 +72,8 @@ def context() -> ssl.SSLContext:
     return ctx
 
 
-def token() -> str:
-    conn = http.client.HTTPSConnection("127.0.0.1", ADMIN_PORT, context=context(), timeout=30)
+def token(port: int) -> str:
+    conn = http.client.HTTPSConnection("127.0.0.1", port, context=context(), timeout=30)
     conn.request("POST", "/api/v1/auth/token", body=json.dumps({"name": ADMIN, "password": ADMIN_PASS}),
                  headers={"Content-Type": "application/json"})
     r = conn.getresponse()
@@ -80,7 +84,7 @@ def token() -> str:
     return body["token"]
 
 
-def api_load(tok: str, rate: float, stop, out) -> None:
+def api_load(port: int, tok: str, rate: float, stop, out) -> None:
     """Paced calls on one keep-alive connection until `stop` is set; puts (seconds, calls by status)
     in `out`."""
     paths = ["/api/v1/sessions", "/api/v1/status"]
@@ -96,7 +100,7 @@ def api_load(tok: str, rate: float, stop, out) -> None:
             time.sleep(pause)
         try:
             if conn is None:
-                conn = http.client.HTTPSConnection("127.0.0.1", ADMIN_PORT, context=context(), timeout=10)
+                conn = http.client.HTTPSConnection("127.0.0.1", port, context=context(), timeout=10)
             conn.request("GET", paths[n % 2], headers=headers)
             r = conn.getresponse()
             r.read()
@@ -114,8 +118,9 @@ def api_load(tok: str, rate: float, stop, out) -> None:
 class Load:
     """A condition's load, started before a measurement and stopped after it."""
 
-    def __init__(self, kind: str, tok: str):
-        self.kind, self.tok = kind, tok
+    def __init__(self, kind: str, tokens: dict[int, str]):
+        self.kind, self.tok = kind, tokens[ADMIN_PORT]
+        self.tokens = tokens
         self.procs: list[multiprocessing.Process] = []
         self.socks: list[socket.socket] = []
         self.queue: multiprocessing.Queue = multiprocessing.Queue()
@@ -124,10 +129,11 @@ class Load:
         self.statuses: dict[int, int] = {}
 
     def __enter__(self):
-        if self.kind == "api":
+        if self.kind in ("api", "elsewhere"):
+            port = ADMIN_PORT if self.kind == "api" else OTHER_ADMIN_PORT
             for _ in range(API_PROCS):
-                p = multiprocessing.Process(target=api_load,
-                                            args=(self.tok, API_RATE / API_PROCS, self.stop, self.queue))
+                p = multiprocessing.Process(target=api_load, args=(port, self.tokens[port], API_RATE / API_PROCS,
+                                                                   self.stop, self.queue))
                 p.start()
                 self.procs.append(p)
             time.sleep(WARM_UP)  # the generators are running before the measurement starts
@@ -174,7 +180,7 @@ class Load:
 def measure(fn, srv, load: Load) -> tuple[float, dict]:
     with load:
         value, info = fn(srv)
-    if load.kind == "api":
+    if load.kind in ("api", "elsewhere"):
         info = dict(info, api_rate=load.rate, api_statuses=load.statuses)
     return value, info
 
@@ -184,7 +190,7 @@ WORKLOADS = [
     ("small_retr", "4 KiB RETRs, one FTPS session", "files/s", run.w_small_retr),
     ("login_seq", "FTPS logins, sequential", "logins/s", run.w_login_seq),
 ]
-CONDITIONS = ["idle", "api", "browsers"]
+CONDITIONS = ["idle", "api", "elsewhere", "browsers"]
 
 
 def main() -> int:
@@ -193,16 +199,24 @@ def main() -> int:
         return 2
     run.raise_nofile()
     run.LOGS.mkdir(parents=True, exist_ok=True)
-    config = render_config()
-    srv = run.Server("ftpsd-manager", int(run.CFG["FTPSD_MANAGER_PORT"]), run.CFG["FTPSD_MANAGER_PASV"],
-                     [str(run.FTPSD_BIN), "run", "--config", str(config)], peer=False)
-    if not srv.start():
-        print(f"ftpsd with the Manager did not start: {srv.error}", file=sys.stderr)
-        return 1
+    servers = []
+    for name, port, pasv, admin in (("ftpsd-manager", "FTPSD_MANAGER_PORT", "FTPSD_MANAGER_PASV", ADMIN_PORT),
+                                    ("ftpsd-manager2", "FTPSD_MANAGER2_PORT", "FTPSD_MANAGER2_PASV",
+                                     OTHER_ADMIN_PORT)):
+        config = render_config(name, run.CFG[port], run.CFG[pasv], admin)
+        server = run.Server(name, int(run.CFG[port]), run.CFG[pasv],
+                            [str(run.FTPSD_BIN), "run", "--config", str(config)], peer=False)
+        if not server.start():
+            print(f"{name} (ftpsd with the Manager) did not start: {server.error}", file=sys.stderr)
+            for s in servers:
+                s.stop()
+            return 1
+        servers.append(server)
+    srv = servers[0]
     results: dict[tuple[str, str], list[float]] = {}
-    api_rates: list[float] = []
+    api_rates: dict[str, list[float]] = {}
     try:
-        tok = token()
+        tok = {ADMIN_PORT: token(ADMIN_PORT), OTHER_ADMIN_PORT: token(OTHER_ADMIN_PORT)}
         for rep in range(run.REPS):
             for wid, _, _, fn in WORKLOADS:
                 # Alternate the order of the conditions between repetitions.
@@ -211,14 +225,16 @@ def main() -> int:
                     run.log(f"{wid} with the Manager {cond} (repetition {rep + 1})")
                     value, info = measure(fn, srv, Load(cond, tok))
                     if "api_rate" in info:
-                        api_rates.append(info["api_rate"])
+                        api_rates.setdefault(cond, []).append(info["api_rate"])
                         run.log(f"  API calls served meanwhile: {info['api_rate']:.0f}/s {info['api_statuses']}")
                     results.setdefault((wid, cond), []).append(value)
     finally:
-        srv.stop()
+        for s in servers:
+            s.stop()
     lines = [f"Run {time.strftime('%Y-%m-%d')} on this machine ({os.cpu_count()} cores), "
              f"{run.REPS} repetitions, medians; `make bench-manager`.", "",
-             "| workload | unit | Manager idle | 1,000 API calls/s | slow browsers |", "|---|---|---|---|---|"]
+             f"| workload | unit | Manager idle | {API_RATE:,} API calls/s | the same calls to another ftpsd | "
+             "slow browsers |", "|---|---|---|---|---|---|"]
     for wid, label, unit, _ in WORKLOADS:
         idle = statistics.median(results[(wid, "idle")])
         cells = [f"{idle:.1f}"]
@@ -227,8 +243,9 @@ def main() -> int:
             cells.append(f"{v:.1f} ({v / idle:.2f}×)")
         lines.append(f"| {label} | {unit} | " + " | ".join(cells) + " |")
     if api_rates:
-        lines += ["", f"API calls served during the api condition: median {statistics.median(api_rates):.0f}/s "
-                      f"(target {API_RATE}/s)."]
+        served = ", ".join(f"{statistics.median(v):.0f}/s ({'this' if cond == 'api' else 'another'} ftpsd)"
+                           for cond, v in api_rates.items())
+        lines += ["", f"API calls served meanwhile, medians: {served}; target {API_RATE}/s."]
     report = "\n".join(lines)
     print(report)
     out = Path(os.environ.get("BENCH_OUT", run.REPO / "BENCHMARKS.md"))

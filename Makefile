@@ -7,7 +7,7 @@ FUZZ_TEST_SECONDS ?= 8
 PYTEST     := /usr/bin/python3 -m pytest
 JOBS       ?= $(shell nproc)
 
-.PHONY: deps build build-asan build-fuzz run test tidy unit-test integration-test nat-test interop-test fuzz \
+.PHONY: deps build build-asan build-fuzz run test lint tidy unit-test integration-test nat-test interop-test fuzz \
         fuzz-test format format-check clean install
 
 # make install [PREFIX=/usr/local] [DESTDIR=/tmp/stage] [SYSCONFDIR=/etc]: the binary, the systemd unit,
@@ -81,7 +81,11 @@ nat-test: build
 interop-test: build
 	FTPSD_BIN=$(CURDIR)/$(BUILD)/ftpsd $(PYTEST) -q -rs tests/interop
 
-test: format-check tidy unit-test fuzz-test integration-test nat-test interop-test
+test: format-check unit-test fuzz-test integration-test nat-test interop-test
+
+# What a change must also pass before it lands (not part of make test, to keep it short): the format
+# check and clang-tidy.
+lint: format-check tidy
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

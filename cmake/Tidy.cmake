@@ -1,5 +1,5 @@
 # clang-tidy (.clang-tidy at the top) over the sources of src/: the target `tidy` (make tidy, part of
-# make test). It runs with the compile commands of this build (compile_commands.json), one file per
+# make lint). It runs with the compile commands of this build (compile_commands.json), one file per
 # job, and checks a file again only when its object file was rebuilt (the file, a header it includes
 # or the flags changed) or .clang-tidy changed. Every warning is an error (WarningsAsErrors).
 find_program(FTPSD_CLANG_TIDY NAMES clang-tidy-14 clang-tidy)

@@ -24,7 +24,7 @@ std::string text_tag(std::string_view text) {
 
 std::optional<config::ConfigFile> open_config(const Api& api, const Request& req, Response& res) {
   const auto source = api.services->snapshot().config->source;
-  if (source == "<embedded default>") {
+  if (source == config::kEmbeddedDefaultName) {
     send_error(res, 409,
                "the server runs with its embedded default configuration: there is no file to change (start "
                "it with --config FILE)");

@@ -9,6 +9,7 @@
 #include "config/diff.hpp"
 #include "config/editor.hpp"
 #include "config/loader.hpp"
+#include "sys/syscalls.hpp"
 #include "tools/config_check.hpp"
 #include "tools/nat_commands.hpp"
 
@@ -122,6 +123,20 @@ int cmd_config_revisions(const std::string& file) {
     fmt::print("{:>4}  {:%Y-%m-%d %H:%M:%S}  {:>7} bytes  {}\n", r.number,
                std::chrono::floor<std::chrono::seconds>(when), r.size, r.path.string());
   }
+  return 0;
+}
+
+int cmd_config_init(const std::string& file) {
+  std::error_code ec;
+  if (std::filesystem::exists(file, ec)) {
+    fmt::print(stderr, "ftpsd: {} exists: not overwritten (change it with `ftpsd config set`)\n", file);
+    return 1;
+  }
+  if (const auto failed = sys::write_file_durably(file, config::embedded_default(), 0644)) {
+    fmt::print(stderr, "ftpsd: cannot write {}: {}\n", file, failed.message());
+    return 1;
+  }
+  fmt::print("wrote {} (the embedded default; its relative paths are relative to the file's folder)\n", file);
   return 0;
 }
 

@@ -4,13 +4,13 @@
 
 namespace ftpsd::app {
 
-void print_connect_help(const std::vector<config::ListenerConfig>& listeners,
-                        const std::string& manager_url) {
+void print_connect_help(const std::vector<config::ListenerConfig>& listeners, const std::string& manager_url,
+                        const std::filesystem::path& source) {
   const auto& l = listeners.front();
   const auto* implicit = listeners.size() > 1 ? &listeners[1] : nullptr;
   fmt::print(
       stderr,
-      "\nftpsd is running with its embedded default configuration.\n"
+      "\nftpsd is running with {4}.\n"
       "  data folder: run/data    user: demo    password: demo    certificate: run/cert.pem (self-signed)\n"
       "  explicit FTPS on {0}:{1}, implicit FTPS on {0}:{2}\n"
       "  curl:      curl --ssl-reqd -k -u demo:demo ftp://{0}:{1}/\n"
@@ -49,7 +49,9 @@ void print_connect_help(const std::vector<config::ListenerConfig>& listeners,
                           : fmt::format("The Manager (web console and REST API): {}/\n"
                                         "  user: admin    password: admin    (the self-signed certificate: "
                                         "the browser warns once)\n\n",
-                                        manager_url));
+                                        manager_url),
+      source == config::kEmbeddedDefaultName ? std::string("its embedded default configuration")
+                                             : source.string());
 }
 
 }  // namespace ftpsd::app

@@ -28,8 +28,7 @@ namespace {
 using namespace ftpsd;
 
 Result<config::Config, config::ConfigError> load(const std::string& file) {
-  if (file.empty()) return config::load_string(config::embedded_default(), "<embedded default>", ".");
-  return config::load_file(file);
+  return config::load_file_or_default(file);
 }
 
 // load(), or nullopt after printing why the configuration does not load.
@@ -42,7 +41,7 @@ std::optional<config::Config> load_or_report(const std::string& file) {
   return std::move(*cfg);
 }
 
-int cmd_run(const std::string& config_file) {
+int cmd_run(const std::string& config_file, bool connect_help) {
   auto cfg = load_or_report(config_file);
   if (!cfg) return 2;
   // An unknown server.user is a configuration error, found before anything is bound.
@@ -55,7 +54,7 @@ int cmd_run(const std::string& config_file) {
     fmt::print(stderr, "ftpsd: {}\n", logging.error());
     return 1;
   }
-  return app::run_server(std::make_shared<const config::Config>(std::move(*cfg)), config_file.empty());
+  return app::run_server(std::make_shared<const config::Config>(std::move(*cfg)), connect_help);
 }
 
 // Everything check-config checks (tools::check_config_file); what is wrong is printed as check-config
@@ -226,11 +225,18 @@ int cmd_cert_self_signed(const std::vector<std::string>& hosts, const std::strin
 // once the command line is parsed; the callback sets the process exit code.
 
 void add_run(CLI::App& app, int& exit_code) {
-  auto config_file = std::make_shared<std::string>();
+  struct Options {
+    std::string config_file;
+    bool connect_help = false;
+  };
+  auto o = std::make_shared<Options>();
   auto* run =
       app.add_subcommand("run", "Run the server (without --config: the embedded default for `make run`)");
-  run->add_option("-c,--config", *config_file, "Configuration file (TOML)")->check(CLI::ExistingFile);
-  run->callback([config_file, &exit_code] { exit_code = cmd_run(*config_file); });
+  run->add_option("-c,--config", o->config_file, "Configuration file (TOML)")->check(CLI::ExistingFile);
+  run->add_flag("--connect-help", o->connect_help,
+                "Print how to connect to the demo of `make run` (always without --config)");
+  run->callback(
+      [o, &exit_code] { exit_code = cmd_run(o->config_file, o->connect_help || o->config_file.empty()); });
 }
 
 void add_check_config(CLI::App& app, int& exit_code) {
@@ -257,7 +263,8 @@ void add_reload(CLI::App& app, int& exit_code) {
   reload->callback([o, &exit_code] { exit_code = cmd_reload(o->file, o->pid); });
 }
 
-// ftpsd config set|unset|revisions|restore: the configuration file changed by a command (config_commands).
+// ftpsd config init|set|unset|revisions|restore: the configuration file changed by a command
+// (config_commands).
 void add_config(CLI::App& app, int& exit_code) {
   struct Options {
     std::string file;
@@ -280,6 +287,9 @@ void add_config(CLI::App& app, int& exit_code) {
   auto* unset =
       config->add_subcommand("unset", "Remove keys (back to their defaults, or to the top level's)");
   auto* revisions = config->add_subcommand("revisions", "List the kept revisions of the file");
+  auto* init = config->add_subcommand("init", "Write the embedded default configuration to a new file");
+  init->add_option("file", o->file, "The file to write (never over an existing one)")->required();
+  init->callback([o, &exit_code] { exit_code = app::cmd_config_init(o->file); });
   auto* restore = config->add_subcommand("restore", "Bring back a revision (the current text becomes one)");
   for (auto* sub : {set, unset, revisions, restore})
     sub->add_option("-c,--config", o->file, "Configuration file (TOML)")

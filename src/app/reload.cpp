@@ -58,7 +58,7 @@ Result<ReloadPlan, std::string> prepare_reload(const session::Snapshot& current)
   const auto& old = *current.config;
   const auto& tls = current.default_domain()->tls;
   config::Config cfg = old;
-  if (old.source != "<embedded default>") {
+  if (old.source != config::kEmbeddedDefaultName) {
     auto loaded = config::load_file(old.source);
     if (!loaded) return Unexpected{loaded.error().message};
     cfg = std::move(*loaded);

@@ -279,7 +279,8 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
   // Said once SIGHUP, SIGINT and SIGTERM are ours and the pid file is written: whoever waits for this
   // line may signal at once, or run `ftpsd reload`.
   for (const auto& l : listeners) spdlog::info("listening on {} tls={}", l.address, config::name(l.tls));
-  if (print_connect_help) app::print_connect_help(listeners, manager ? manager->url() : std::string());
+  if (print_connect_help)
+    app::print_connect_help(listeners, manager ? manager->url() : std::string(), config->source);
   pool.start();
   notify_ready();
   pool.join();

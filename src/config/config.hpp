@@ -241,7 +241,10 @@ struct Config {
 };
 
 // The configuration `ftpsd run` uses without --config: loopback, unprivileged ports, the demo files
-// that `make run` prepares under ./run.
+// that `make run` prepares under ./run. Its relative paths are relative to kEmbeddedDefaultBase, so
+// that the same text written to run/ftpsd.toml (`ftpsd config init`) means the same files.
 [[nodiscard]] std::string_view embedded_default();
+inline constexpr std::string_view kEmbeddedDefaultName = "<embedded default>";
+inline constexpr std::string_view kEmbeddedDefaultBase = "run";
 
 }  // namespace ftpsd::config

@@ -781,4 +781,12 @@ Result<Config, ConfigError> load_file(const std::filesystem::path& file) {
   return load_string(ss.str(), file, file.parent_path());
 }
 
+Result<Config, ConfigError> load_embedded_default() {
+  return load_string(embedded_default(), kEmbeddedDefaultName, kEmbeddedDefaultBase);
+}
+
+Result<Config, ConfigError> load_file_or_default(const std::filesystem::path& file) {
+  return file.empty() ? load_embedded_default() : load_file(file);
+}
+
 }  // namespace ftpsd::config

@@ -17,8 +17,11 @@ struct ConfigError {
 };
 
 // All or nothing: unknown keys, wrong types and cross-field violations are errors. Relative paths
-// are resolved against the directory of the file (the current directory for the embedded default).
+// are resolved against the directory of the file (./run for the embedded default).
 [[nodiscard]] Result<Config, ConfigError> load_file(const std::filesystem::path& file);
+// The embedded default (embedded_default()); an empty `file` means it wherever a file is optional.
+[[nodiscard]] Result<Config, ConfigError> load_embedded_default();
+[[nodiscard]] Result<Config, ConfigError> load_file_or_default(const std::filesystem::path& file);
 [[nodiscard]] Result<Config, ConfigError> load_string(std::string_view text,
                                                       const std::filesystem::path& name,
                                                       const std::filesystem::path& base_dir);

@@ -70,8 +70,7 @@ Result<CheckedConfig, ConfigRefusal> check_config(std::string_view text, const s
 }
 
 Result<CheckedConfig, ConfigRefusal> check_config_file(const std::filesystem::path& file) {
-  auto cfg = file.empty() ? config::load_string(config::embedded_default(), "<embedded default>", ".")
-                          : config::load_file(file);
+  auto cfg = config::load_file_or_default(file);
   if (!cfg) return refused(cfg.error());
   return check_loaded(std::move(*cfg));
 }

@@ -92,3 +92,32 @@ def test_set_and_unset_a_domains_keys(make_server, tmp_path):
     config_cmd("unset", "-c", cfg, "--domain", "acme", "banner")
     assert 'banner = "ACME files"' not in cfg.read_text()
     assert run([BIN, "check-config", str(cfg)]).returncode == 0
+
+
+def test_init_writes_the_embedded_default_which_names_files_beside_it_and_never_overwrites(tmp_path):
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    cfg = folder / "ftpsd.toml"
+    out = config_cmd("init", cfg)
+    assert out.stdout.decode() == (f"wrote {cfg} (the embedded default; its relative paths are relative to the "
+                                   "file's folder)\n"), out
+    text = cfg.read_text()
+    assert 'file = "users.toml"' in text and 'certificate = "cert.pem"' in text, text
+    # Without the files it names beside it, check-config says which one is missing, in that folder.
+    r = run([BIN, "check-config", cfg], check=False, timeout=60)
+    assert r.returncode != 0 and str(folder / "users.toml") in (r.stdout + r.stderr).decode(), r
+    # With them, it passes as it is.
+    run([BIN, "user", "add", "demo", "--root", tmp_path, "--file", folder / "users.toml"], input=b"demo\n",
+        timeout=60)
+    run([BIN, "admin", "add", "admin", "--role", "admin", "--file", folder / "admins.toml"], input=b"admin\n",
+        timeout=60)
+    run([BIN, "cert", "self-signed", "--host", "localhost", "--cert", folder / "cert.pem", "--key",
+         folder / "key.pem"], timeout=60)
+    r = run([BIN, "check-config", cfg], check=False, timeout=60)
+    assert r.returncode == 0, r
+    # Never over an existing file.
+    cfg.write_text(text + "# mine\n")
+    r = config_cmd("init", cfg, check=False)
+    assert r.returncode == 1, r
+    assert r.stderr.decode() == f"ftpsd: {cfg} exists: not overwritten (change it with `ftpsd config set`)\n", r
+    assert cfg.read_text() == text + "# mine\n"

@@ -91,13 +91,16 @@ def test_make_run_prints_a_python_snippet_that_works_and_is_the_readme_one(make_
                     in out.read_text()), out.read_text()
 
 
-def test_the_embedded_default_passes_its_own_lint(make_run):
+def test_the_embedded_default_is_written_to_run_and_passes_its_own_lint(make_run, tmp_path):
     _, out = make_run
     text = out.read_text()
     assert "listening on 127.0.0.1:2121 tls=explicit" in text, text
-    # A NAT finding is logged as "<embedded default>:LINE: KEY: ..." (e.g. passive.ports too small for
+    assert "ftpsd is running with run/ftpsd.toml.\n" in text, text
+    subprocess.run([BIN, "config", "init", tmp_path / "default.toml"], check=True, capture_output=True, timeout=60)
+    assert (tmp_path / "run" / "ftpsd.toml").read_text() == (tmp_path / "default.toml").read_text()
+    # A NAT finding is logged as "FILE:LINE: KEY: ..." (e.g. passive.ports too small for
     # server.max_sessions).
-    assert not re.search(r"<embedded default>(:\d+)?: ", text), text
+    assert not re.search(r"ftpsd\.toml(:\d+)?: ", text), text
     assert "passive.ports" not in text, text
 
 
@@ -140,3 +143,42 @@ def test_make_run_starts_the_manager_and_prints_its_url_and_account(make_run, tm
     r = run_in(proc, tmp_path, snippet)
     assert r.returncode == 0, r.stderr
     assert r.stdout == "200 text/html; charset=utf-8 True\n200 admin\n", r.stdout
+
+
+APPLY_SNIPPET = """import ftplib, http.client, json, ssl
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+conn = http.client.HTTPSConnection(HOST, PORT, context=ctx, timeout=30)
+conn.request("POST", "/api/v1/auth/token", body=json.dumps({"name": NAME, "password": PASSWORD}),
+             headers={"Content-Type": "application/json"})
+token = json.loads(conn.getresponse().read())["token"]
+conn.request("PUT", "/api/v1/domains/default/passive", body=json.dumps({"ports": "51000-51099"}),
+             headers={"Content-Type": "application/json", "Authorization": "Bearer " + token})
+r = conn.getresponse()
+print(r.status, json.loads(r.read())["applied"])
+ftp = ftplib.FTP()
+ftp.connect("127.0.0.1", 2121, timeout=30)
+ftp.login("demo", "demo")
+print(51000 <= ftplib.parse227(ftp.sendcmd("PASV"))[1] <= 51099)
+ftp.quit()
+"""
+
+
+def test_the_manager_of_make_run_applies_passive_settings_to_its_file(make_run, tmp_path):
+    """make run serves run/ftpsd.toml, so the Manager's FTP/S page can change it (no 409 for the
+    embedded default), and the change is there for the next make run."""
+    proc, out = make_run
+    m = re.search(r"^The Manager \(web console and REST API\): https://(127\.0\.0\.1):(\d+)/\n"
+                  r"  user: (\S+)    password: (\S+)    ", out.read_text(), re.M)
+    assert m, out.read_text()
+    host, port, name, password = m.groups()
+    snippet = APPLY_SNIPPET.replace("HOST", repr(host)).replace("PORT", port) \
+        .replace("NAME", repr(name)).replace("PASSWORD", repr(password))
+    r = run_in(proc, tmp_path, snippet)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "200 True\nTrue\n", r.stdout
+    config = tmp_path / "run" / "ftpsd.toml"
+    assert 'ports = "51000-51099"' in config.read_text(), config.read_text()
+    assert [p.name for p in (tmp_path / "run" / "ftpsd.toml.revisions").iterdir()] == ["1.toml"], \
+        "the text make run wrote, kept as revision 1"

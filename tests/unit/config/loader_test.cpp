@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 using namespace ftpsd::config;
 
 namespace {
@@ -12,10 +15,33 @@ constexpr std::string_view kListener = "[[listeners]]\naddress = \"127.0.0.1:212
 }  // namespace
 
 TEST(ConfigLoader, EmbeddedDefaultLoads) {
-  auto c = load_string(embedded_default(), "<embedded>", ".");
+  auto c = load_embedded_default();
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->listeners.at(0).port, 2121);
   EXPECT_EQ(c->passive.ports->first, 50000);
+  EXPECT_EQ(c->source, "<embedded default>");
+  // The files `make run` prepares in ./run.
+  EXPECT_EQ(c->users.file, "run/users.toml");
+  EXPECT_EQ(c->tls.certificate, "run/cert.pem");
+  EXPECT_EQ(c->admin.users_file, "run/admins.toml");
+}
+
+// `ftpsd config init run/ftpsd.toml` writes the embedded default as it is: loaded from there, it names
+// the same files as the embedded default does from the folder above run/.
+TEST(ConfigLoader, TheEmbeddedDefaultWrittenToRunNamesTheSameFiles) {
+  const auto dir = std::filesystem::path(::testing::TempDir()) / "embedded-default";
+  std::filesystem::create_directories(dir / "run");
+  const auto file = dir / "run" / "ftpsd.toml";
+  std::ofstream(file) << embedded_default();
+  auto from_file = load_file(file);
+  ASSERT_TRUE(from_file) << from_file.error().message;
+  auto embedded = load_embedded_default();
+  ASSERT_TRUE(embedded) << embedded.error().message;
+  EXPECT_EQ(from_file->users.file, dir / embedded->users.file);
+  EXPECT_EQ(from_file->tls.certificate, dir / embedded->tls.certificate);
+  EXPECT_EQ(from_file->tls.private_key, dir / embedded->tls.private_key);
+  EXPECT_EQ(from_file->admin.users_file, dir / embedded->admin.users_file);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(ConfigLoader, DefaultsAndValues) {

@@ -136,7 +136,7 @@ TEST(NatLint, FindingsNameTheLineOfTheirKey) {
 
 // `make run` starts on the embedded default: it must not warn about itself.
 TEST(NatLint, EmbeddedDefaultHasNoFindings) {
-  auto cfg = config::load_string(config::embedded_default(), "<embedded default>", ".");
+  auto cfg = config::load_embedded_default();
   ASSERT_TRUE(cfg) << cfg.error().message;
   for (const auto stage : {LintStage::kCheck, LintStage::kStart}) {
     const auto f = tools::lint_nat(*cfg, fake("", ""), stage);

@@ -4,6 +4,7 @@ import {call, get, setCsrf, whenSignedOut} from "./js/api.js";
 import {alertBox, el, fill} from "./js/dom.js";
 import * as dashboard from "./js/dashboard.js";
 import * as sessions from "./js/sessions.js";
+import * as users from "./js/users.js";
 import * as domains from "./js/domains.js";
 import * as audit from "./js/audit.js";
 
@@ -11,6 +12,7 @@ import * as audit from "./js/audit.js";
 const PAGES = [
   {hash: "#/dashboard", title: "Dashboard", needs: "/api/v1/status/history", module: dashboard},
   {hash: "#/sessions", title: "Sessions", needs: "/api/v1/sessions", module: sessions},
+  {hash: "#/users", title: "Users", needs: "/api/v1/domains/{domain}/users", module: users},
   {hash: "#/domains", title: "Domains", needs: "/api/v1/domains/{domain}/passive", module: domains},
   {hash: "#/audit", title: "Audit", needs: "/api/v1/audit", module: audit},
 ];

@@ -5,6 +5,7 @@ import {alertBox, el, fill} from "./js/dom.js";
 import * as dashboard from "./js/dashboard.js";
 import * as sessions from "./js/sessions.js";
 import * as users from "./js/users.js";
+import * as bans from "./js/bans.js";
 import * as domains from "./js/domains.js";
 import * as audit from "./js/audit.js";
 
@@ -13,6 +14,7 @@ const PAGES = [
   {hash: "#/dashboard", title: "Dashboard", needs: "/api/v1/status/history", module: dashboard},
   {hash: "#/sessions", title: "Sessions", needs: "/api/v1/sessions", module: sessions},
   {hash: "#/users", title: "Users", needs: "/api/v1/domains/{domain}/users", module: users},
+  {hash: "#/bans", title: "Bans", needs: "/api/v1/bans", module: bans},
   {hash: "#/domains", title: "Domains", needs: "/api/v1/domains/{domain}/passive", module: domains},
   {hash: "#/audit", title: "Audit", needs: "/api/v1/audit", module: audit},
 ];

@@ -168,7 +168,7 @@ def test_the_pages_are_served_from_the_binary_with_types_validators_and_no_inlin
 # The pages in a real browser. One chromium for the module (it takes a while to start); each test has a
 # server of its own and signs in again.
 PAGES = {"Dashboard": "/api/v1/status/history", "Sessions": "/api/v1/sessions",
-         "Users": "/api/v1/domains/{domain}/users",
+         "Users": "/api/v1/domains/{domain}/users", "Bans": "/api/v1/bans",
          "Domains": "/api/v1/domains/{domain}/passive", "Audit": "/api/v1/audit"}
 def test_sign_in_shows_the_dashboard_and_only_the_pages_whose_routes_exist(browser, manager, tmp_path):
     from selenium.webdriver.common.by import By

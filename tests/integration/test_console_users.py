@@ -1,7 +1,8 @@
-"""The console's Users page in Debian's chromium (headless, Selenium): an admin adds, edits,
+"""The console's Users and Bans pages in Debian's chromium (headless, Selenium): an admin adds, edits,
 disables, enables, resets the password of and deletes a user, and a real FTP client (ftplib) follows
 each change; a viewer sees the users without the buttons to change them; a refused value is shown at
-its field; a change made meanwhile is refused (If-Match), not overwritten."""
+its field; a change made meanwhile is refused (If-Match), not overwritten; an operator bans an address
+and a real FTP client from it is refused until the ban is removed."""
 import ftplib
 import io
 import re
@@ -13,6 +14,7 @@ from browser import browser, browser_errors, by_label, sign_in, until  # noqa: F
 from test_admin_api import TIMEOUT, make_manager  # noqa: F401 (a fixture)
 
 USERS = "/api/v1/domains/default/users"
+BANNED = re.escape("421 Your address is temporarily banned after failed logins.")
 ENDED = re.escape("421 Session ended by the administrator.")
 
 
@@ -168,7 +170,7 @@ def test_an_admin_adds_edits_disables_resets_and_deletes_a_user_and_ftp_follows(
     assert browser_errors(browser) == [], "no script or style refused, nothing missing"
 
 
-def test_a_viewer_sees_the_users_but_no_button_to_change_them(browser, manager, tmp_path):
+def test_a_viewer_sees_the_users_and_bans_but_no_button_to_change_them(browser, manager, tmp_path):
     from selenium.webdriver.common.by import By
     srv, api = manager
     open_page(browser, api, "Users", "view")
@@ -182,6 +184,12 @@ def test_a_viewer_sees_the_users_but_no_button_to_change_them(browser, manager, 
     assert page.find_elements(By.TAG_NAME, "button") == [], "no change buttons for a viewer"
     assert "Changing users needs the role admin." in page.text
     browser.save_screenshot(str(tmp_path / "users-viewer.png"))
+    api.call("POST", "/api/v1/bans", token=api.token("op"), body={"address": "127.0.0.9", "duration": "15m"})
+    browser.find_element(By.LINK_TEXT, "Bans").click()
+    until(browser, lambda d: row(d, "127.0.0.9"), "the ban listed")
+    assert browser.find_element(By.ID, "page").find_elements(By.TAG_NAME, "button") == []
+    assert not browser.find_elements(By.ID, "ban-address")
+    assert "Managing bans needs the role operator or admin." in browser.find_element(By.ID, "page").text
 
 
 def test_a_name_or_value_the_server_refuses_is_shown_at_its_field(browser, manager, tmp_path):
@@ -245,3 +253,58 @@ def test_a_change_made_meanwhile_is_refused_and_not_overwritten(browser, manager
     text = (srv.base / "users.toml").read_text()
     assert "enabled = false" in text and text.count(f'root = "{srv.root("alice")}"') == 2, text
     assert refused_login(srv, "bob", PASSWORDS["bob"]) == "530 This account is disabled."
+
+
+def test_an_operator_bans_an_address_its_ftp_client_is_refused_until_removed(browser, manager, tmp_path):
+    from selenium.webdriver.common.by import By
+    srv, api = manager
+    browser.get_log("browser")  # what earlier tests left
+    ftp_login(srv, "alice", PASSWORDS["alice"], source="127.0.0.9").quit()
+    open_page(browser, api, "Bans", "op")
+    until(browser, lambda d: "No address is banned." in d.find_element(By.ID, "page").text, "the empty list")
+    address, duration = by_label(browser, "Address or network"), by_label(browser, "Duration")
+    assert duration.get_attribute("value") == "15m"
+    # Refusals at their fields.
+    address.send_keys("ftp.example.com")
+    button(browser, "Ban").click()
+    error = until(browser, lambda d: d.find_element(By.ID, "ban-address-error").text, "the refusal of the address")
+    assert error == "'address' must be an IP address or a network such as 203.0.113.0/24"
+    assert address.get_attribute("aria-invalid") == "true"
+    address.clear()
+    address.send_keys("127.0.0.9")
+    duration.clear()
+    duration.send_keys("soon")
+    button(browser, "Ban").click()
+    error = until(browser, lambda d: d.find_element(By.ID, "ban-duration-error").text, "the refusal of the duration")
+    assert error == "'duration' must be a duration such as \"30s\", \"15m\" or \"1h\", more than 0"
+    assert address.get_attribute("aria-invalid") is None
+    assert api.call("GET", "/api/v1/bans", token=api.token("view"))[2] == {"bans": []}
+    browser.save_screenshot(str(tmp_path / "bans-refused.png"))
+    # Ban: the next connection from 127.0.0.9 is refused as a ban refuses; the browser (127.0.0.1) goes on.
+    duration.clear()
+    duration.send_keys("15m")
+    button(browser, "Ban").click()
+    status_says(browser, "127.0.0.9 banned until")
+    until(browser, lambda d: cells(d, "127.0.0.9"), "the ban listed")
+    assert cells(browser, "127.0.0.9")[2] == "banned by op"
+    with pytest.raises(ftplib.error_temp, match=f"^{BANNED}$"):
+        ftp_login(srv, "alice", PASSWORDS["alice"], source="127.0.0.9")
+    ftp_login(srv, "alice", PASSWORDS["alice"]).quit()
+    # The list refreshes by itself: another operator's ban shows up.
+    status, _, answer = api.call("POST", "/api/v1/bans", token=api.token("root"),
+                                 body={"address": "127.0.0.64/26", "duration": "1h"})
+    assert status == 201, answer
+    until(browser, lambda d: cells(d, "127.0.0.64/26"), "the other ban listed without a click")
+    assert cells(browser, "127.0.0.64/26")[2] == "banned by root"
+    browser.save_screenshot(str(tmp_path / "bans.png"))
+    # Remove: it connects again.
+    click_in_row(browser, "127.0.0.9", "Remove")
+    status_says(browser, "The ban on 127.0.0.9 is lifted")
+    until(browser, lambda d: row(d, "127.0.0.9") is None, "the ban gone from the list")
+    ftp_login(srv, "alice", PASSWORDS["alice"], source="127.0.0.9").quit()
+    click_in_row(browser, "127.0.0.64/26", "Remove")
+    status_says(browser, "The ban on 127.0.0.64/26 is lifted")
+    until(browser, lambda d: "No address is banned." in d.find_element(By.ID, "page").text, "the list empty again")
+    assert api.call("GET", "/api/v1/bans", token=api.token("view"))[2] == {"bans": []}
+    refusals = "the server responded with a status of 422"  # the two refused above
+    assert [e for e in browser_errors(browser) if refusals not in e] == []

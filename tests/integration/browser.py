@@ -50,8 +50,12 @@ def by_label(driver, text):
 
 
 def until(driver, condition, what):
+    """Waits for `condition(driver)` to be true; an element that a page rebuilt meanwhile (stale) or that
+    is not there yet counts as not yet."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
-    return WebDriverWait(driver, WAIT).until(lambda d: condition(d), message=what)
+    return WebDriverWait(driver, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: condition(d), message=what)
 
 
 def sign_in(driver, api, name="root", password=None):

@@ -47,26 +47,31 @@ def open_page(driver, api, title, who="root"):
     until(driver, lambda d: d.find_element(By.CSS_SELECTOR, "#page h1").text == title, f"the {title} page")
 
 
-def row(driver, first_cell):
-    """The table row whose first cell is `first_cell`, or None."""
-    from selenium.webdriver.common.by import By
-    for tr in driver.find_elements(By.CSS_SELECTOR, "#page tbody tr"):
-        cells = tr.find_elements(By.TAG_NAME, "td")
-        if cells and cells[0].text == first_cell:
-            return tr
-    return None
+def table_rows(driver):
+    """The texts of the cells of the page's table, read at once (the Bans page rebuilds it every 3 s)."""
+    return driver.execute_script(
+        "return [...document.querySelectorAll('#page tbody tr')]"
+        ".map((tr) => [...tr.querySelectorAll('td')].map((td) => td.innerText.trim()));")
 
 
 def cells(driver, first_cell):
-    from selenium.webdriver.common.by import By
-    tr = row(driver, first_cell)
-    return [td.text for td in tr.find_elements(By.TAG_NAME, "td")] if tr else None
+    """The texts of the row whose first cell is `first_cell`, or None."""
+    return next((r for r in table_rows(driver) if r and r[0] == first_cell), None)
 
 
 def click_in_row(driver, first_cell, text):
+    """Clicks the button `text` of `first_cell`'s row (found again if the table was rebuilt meanwhile)."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
-    tr = until(driver, lambda d: row(d, first_cell), f"{first_cell}'s row")
-    tr.find_element(By.XPATH, f".//button[normalize-space()='{text}']").click()
+    xpath = f"//*[@id='page']//tbody/tr[td[1][normalize-space()='{first_cell}']]//button[normalize-space()='{text}']"
+
+    def click(d):
+        try:
+            d.find_element(By.XPATH, xpath).click()
+            return True
+        except StaleElementReferenceException:
+            return False
+    until(driver, click, f"{first_cell}'s button {text}")
 
 
 def button(driver, text):
@@ -94,7 +99,7 @@ def test_an_admin_adds_edits_disables_resets_and_deletes_a_user_and_ftp_follows(
     home.mkdir()
     browser.get_log("browser")  # what earlier tests left
     open_page(browser, api, "Users")
-    until(browser, lambda d: row(d, "alice"), "the users listed")
+    until(browser, lambda d: cells(d, "alice"), "the users listed")
     assert Select(by_label(browser, "Domain")).first_selected_option.text == "default"
     assert cells(browser, "bob")[:4] == ["bob", str(srv.root("bob")), "no", "yes"]
 
@@ -158,7 +163,7 @@ def test_an_admin_adds_edits_disables_resets_and_deletes_a_user_and_ftp_follows(
     browser.save_screenshot(str(tmp_path / "users-delete.png"))
     confirm.click()
     status_says(browser, "User carol deleted.")
-    until(browser, lambda d: row(d, "alice") and row(d, "carol") is None, "carol gone from the list")
+    until(browser, lambda d: cells(d, "alice") and cells(d, "carol") is None, "carol gone from the list")
     with pytest.raises(ftplib.error_temp, match=f"^{ENDED}$"):
         ftp.voidcmd("NOOP")
     ftp.close()
@@ -174,7 +179,7 @@ def test_a_viewer_sees_the_users_and_bans_but_no_button_to_change_them(browser, 
     from selenium.webdriver.common.by import By
     srv, api = manager
     open_page(browser, api, "Users", "view")
-    until(browser, lambda d: row(d, "bob"), "the users listed")
+    until(browser, lambda d: cells(d, "bob"), "the users listed")
     listed = api.call("GET", USERS, token=api.token("view"))[2]["users"]
     assert [cells(browser, u["name"])[:4] for u in listed] == \
         [[u["name"], u["root"], "yes" if u["write"] else "no", "yes"] for u in listed]
@@ -186,7 +191,7 @@ def test_a_viewer_sees_the_users_and_bans_but_no_button_to_change_them(browser, 
     browser.save_screenshot(str(tmp_path / "users-viewer.png"))
     api.call("POST", "/api/v1/bans", token=api.token("op"), body={"address": "127.0.0.9", "duration": "15m"})
     browser.find_element(By.LINK_TEXT, "Bans").click()
-    until(browser, lambda d: row(d, "127.0.0.9"), "the ban listed")
+    until(browser, lambda d: cells(d, "127.0.0.9"), "the ban listed")
     assert browser.find_element(By.ID, "page").find_elements(By.TAG_NAME, "button") == []
     assert not browser.find_elements(By.ID, "ban-address")
     assert "Managing bans needs the role operator or admin." in browser.find_element(By.ID, "page").text
@@ -198,7 +203,7 @@ def test_a_name_or_value_the_server_refuses_is_shown_at_its_field(browser, manag
     srv, api = manager
     before = (srv.base / "users.toml").read_text()
     open_page(browser, api, "Users")
-    until(browser, lambda d: row(d, "alice"), "the users listed")
+    until(browser, lambda d: cells(d, "alice"), "the users listed")
     button(browser, "Add user").click()
     name = until(browser, lambda d: by_label(d, "User name"), "the form")
     name.send_keys("<b>dave</b>")
@@ -235,7 +240,7 @@ def test_a_change_made_meanwhile_is_refused_and_not_overwritten(browser, manager
     from selenium.webdriver.common.by import By
     srv, api = manager
     open_page(browser, api, "Users")
-    until(browser, lambda d: row(d, "bob"), "the users listed")
+    until(browser, lambda d: cells(d, "bob"), "the users listed")
     status, _, answer = api.call("PUT", f"{USERS}/bob", token=api.token("root"), body={"root": str(srv.root("alice"))})
     assert status == 200, answer
     click_in_row(browser, "bob", "Disable")
@@ -300,7 +305,7 @@ def test_an_operator_bans_an_address_its_ftp_client_is_refused_until_removed(bro
     # Remove: it connects again.
     click_in_row(browser, "127.0.0.9", "Remove")
     status_says(browser, "The ban on 127.0.0.9 is lifted")
-    until(browser, lambda d: row(d, "127.0.0.9") is None, "the ban gone from the list")
+    until(browser, lambda d: cells(d, "127.0.0.9") is None, "the ban gone from the list")
     ftp_login(srv, "alice", PASSWORDS["alice"], source="127.0.0.9").quit()
     click_in_row(browser, "127.0.0.64/26", "Remove")
     status_says(browser, "The ban on 127.0.0.64/26 is lifted")

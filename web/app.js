@@ -8,6 +8,9 @@ import * as users from "./js/users.js";
 import * as bans from "./js/bans.js";
 import * as domains from "./js/domains.js";
 import * as audit from "./js/audit.js";
+import * as certificates from "./js/certificates.js";
+import * as revisions from "./js/revisions.js";
+import * as logs from "./js/logs.js";
 
 // A page is listed once the API serves the route it needs (the OpenAPI document lists every route).
 const PAGES = [
@@ -16,7 +19,11 @@ const PAGES = [
   {hash: "#/users", title: "Users", needs: "/api/v1/domains/{domain}/users", module: users},
   {hash: "#/bans", title: "Bans", needs: "/api/v1/bans", module: bans},
   {hash: "#/domains", title: "Domains", needs: "/api/v1/domains/{domain}/passive", module: domains},
+  {hash: "#/certificates", title: "Certificates", needs: "/api/v1/domains/{domain}/certificates",
+    module: certificates},
+  {hash: "#/revisions", title: "Revisions", needs: "/api/v1/config/revisions", module: revisions},
   {hash: "#/audit", title: "Audit", needs: "/api/v1/audit", module: audit},
+  {hash: "#/logs", title: "Logs", needs: "/api/v1/logs/stream", module: logs},
 ];
 
 const $ = (id) => document.getElementById(id);

@@ -169,7 +169,8 @@ def test_the_pages_are_served_from_the_binary_with_types_validators_and_no_inlin
 # server of its own and signs in again.
 PAGES = {"Dashboard": "/api/v1/status/history", "Sessions": "/api/v1/sessions",
          "Users": "/api/v1/domains/{domain}/users", "Bans": "/api/v1/bans",
-         "Domains": "/api/v1/domains/{domain}/passive", "Audit": "/api/v1/audit"}
+         "Domains": "/api/v1/domains/{domain}/passive", "Certificates": "/api/v1/domains/{domain}/certificates",
+         "Revisions": "/api/v1/config/revisions", "Audit": "/api/v1/audit", "Logs": "/api/v1/logs/stream"}
 def test_sign_in_shows_the_dashboard_and_only_the_pages_whose_routes_exist(browser, manager, tmp_path):
     from selenium.webdriver.common.by import By
     srv, api = manager

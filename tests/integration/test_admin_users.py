@@ -21,9 +21,9 @@ def expected(srv, name, write):
             "certificate_name": None}
 
 
-def ftp_login(srv, user, password):
+def ftp_login(srv, user, password, source="127.0.0.1"):
     ftp = ftplib.FTP()
-    ftp.connect("127.0.0.1", srv.port, timeout=TIMEOUT)
+    ftp.connect("127.0.0.1", srv.port, timeout=TIMEOUT, source_address=(source, 0))
     ftp.login(user, password)
     return ftp
 

@@ -12,6 +12,7 @@ import pytest
 from conftest import PASSWORDS
 from browser import browser, browser_errors, by_label, sign_in, until  # noqa: F401 (a fixture)
 from test_admin_api import TIMEOUT, make_manager  # noqa: F401 (a fixture)
+from test_admin_users import ftp_login, refused_login
 
 USERS = "/api/v1/domains/default/users"
 BANNED = re.escape("421 Your address is temporarily banned after failed logins.")
@@ -21,22 +22,6 @@ ENDED = re.escape("421 Session ended by the administrator.")
 @pytest.fixture
 def manager(make_manager):  # noqa: F811 (the fixture imported above)
     return make_manager()
-
-
-def ftp_login(srv, user, password, source="127.0.0.1"):
-    ftp = ftplib.FTP()
-    ftp.connect("127.0.0.1", srv.port, timeout=TIMEOUT, source_address=(source, 0))
-    ftp.login(user, password)
-    return ftp
-
-
-def refused_login(srv, user, password):
-    ftp = ftplib.FTP()
-    ftp.connect("127.0.0.1", srv.port, timeout=TIMEOUT)
-    with pytest.raises(ftplib.error_perm) as e:
-        ftp.login(user, password)
-    ftp.close()
-    return str(e.value)
 
 
 def open_page(driver, api, title, who="root"):

@@ -3,6 +3,7 @@ handle per folder, however many sessions use it), and a few KiB of memory (no co
 session parks between commands). Checked through the server's /proc/PID/fd and smaps_rollup."""
 import os
 import signal
+import statistics
 
 import pytest
 
@@ -30,17 +31,24 @@ def private_kib(srv) -> int:
 @pytest.mark.skipif(SANITIZED, reason="AddressSanitizer pads every allocation")
 def test_an_idle_session_holds_a_few_kib(server):
     # Sessions that were parked, woken by a command and parked again: the memory of the control loop's
-    # coroutines (about 5 KiB a session) is gone between commands. (make bench measures the figure.)
+    # coroutines (about 5 KiB a session) is gone between commands. A parked session holds about 3.6 KiB
+    # (its context, its entry in the live-session registry, Asio's state); with the frames it would be
+    # 8 or more. The growth is measured over four batches and the median taken: a one-off cost (a
+    # worker's first arena pages, a table that doubles) lands in one batch only. (make bench measures
+    # the figure.)
     warm = [Control.to(server).login() for _ in range(100)]  # pools, caches, the first arena pages
-    n = 400
-    sessions = []
+    batch = 100
+    grown, sessions = [], []
     try:
-        before = private_kib(server)
-        sessions = [Control.to(server).login() for _ in range(n)]
-        for c in sessions[::50]:
-            c.expect("NOOP", "200")
-        per_session = (private_kib(server) - before) / n
-        assert per_session < 4.5, f"{per_session:.2f} KiB per idle session"
+        for _ in range(4):
+            before = private_kib(server)
+            new = [Control.to(server).login() for _ in range(batch)]
+            for c in new[::50]:
+                c.expect("NOOP", "200")
+            grown.append((private_kib(server) - before) / batch)
+            sessions += new
+        per_session = statistics.median(grown)
+        assert per_session < 6.0, f"{per_session:.2f} KiB per idle session (batches: {grown})"
         for c in sessions[::40]:  # and every one of them still answers
             assert c.cmd("PWD").startswith('257 "/"')
     finally:

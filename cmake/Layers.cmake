@@ -38,6 +38,7 @@ ftpsd_layer(config USES util inet protocol sys)  # sys: the durable write of edi
 ftpsd_layer(vfs USES util sys protocol)
 ftpsd_layer(auth USES util config sys)
 ftpsd_layer(obs USES util config)
+ftpsd_layer(cluster USES util sys config auth)  # [cluster]: the PostgreSQL database (libpq)
 ftpsd_layer(net USES util inet sys protocol runtime config)
 ftpsd_layer(tls USES util protocol runtime config)
 # session: OpenSSL is the TLS layer's business; the session talks to tls::SessionBinding.
@@ -45,7 +46,7 @@ ftpsd_layer(session USES util inet sys protocol runtime config vfs auth obs net 
             NO_HEADERS openssl asio/ssl tls/openssl_ptr.hpp)
 ftpsd_layer(tools USES util inet sys protocol runtime config auth net tls)  # operator tools: doctor, firewall, NAT lint, the config check
 ftpsd_layer(admin USES util inet sys config auth obs net tls session tools)  # the Manager's REST API (cpp-httplib)
-ftpsd_layer(app USES util inet sys protocol runtime config vfs auth obs net tls session tools admin)  # the daemon
+ftpsd_layer(app USES util inet sys protocol runtime config vfs auth obs cluster net tls session tools admin)  # the daemon
 # --------------------------------------------------------------------------------------------------
 
 # Configure time: every library ftpsd_<layer> links (directly, PUBLIC or PRIVATE) only libraries of

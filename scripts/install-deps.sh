@@ -6,6 +6,7 @@ packages=(
   build-essential clang libclang-rt-14-dev cmake ninja-build pkg-config clang-format clang-tidy
   libasio-dev libssl-dev libtomlplusplus-dev libcli11-dev libfmt-dev libspdlog-dev libcrypt-dev
   libgtest-dev libgmock-dev libsystemd-dev prometheus-cpp-dev libcpp-httplib-dev nlohmann-json3-dev libdtl-dev
+  libpq-dev postgresql
   python3 python3-pytest python3-pytest-xdist python3-aioftp python3-cryptography curl lftp wget openssl
   libjs-bootstrap5 libjs-chart.js chromium chromium-driver python3-selenium
   iproute2 nftables haproxy fail2ban

@@ -1,4 +1,4 @@
-// ftpsd command line: run, check-config, reload, config, firewall, doctor, user, admin, cert.
+// ftpsd command line: run, check-config, reload, config, firewall, doctor, user, admin, cert, cluster.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -9,6 +9,7 @@
 #include <iostream>
 #include <optional>
 
+#include "app/cluster_commands.hpp"
 #include "app/config_commands.hpp"
 #include "app/privileges.hpp"
 #include "app/server.hpp"
@@ -111,8 +112,17 @@ std::filesystem::path users_file(const std::string& file, const std::string& con
   return "users.toml";
 }
 
+// With --config naming a configuration with [cluster] (and no --file): the cluster database's users.
+std::optional<config::Config> cluster_config(const std::string& file, const std::string& config_file) {
+  if (!file.empty() || config_file.empty()) return std::nullopt;
+  auto cfg = load(config_file);
+  if (!cfg || !cfg->cluster) return std::nullopt;
+  return std::move(*cfg);
+}
+
 int cmd_user_add(const std::string& name, const std::string& root, bool write,
-                 const std::filesystem::path& file) {
+                 const std::filesystem::path& file, const std::optional<config::Config>& cluster,
+                 const std::string& domain) {
   if (isatty(STDIN_FILENO)) fmt::print(stderr, "Password for {} (one line on standard input): ", name);
   std::string password;
   if (!std::getline(std::cin, password) || password.empty()) {
@@ -126,6 +136,7 @@ int cmd_user_add(const std::string& name, const std::string& root, bool write,
   }
   auth::User user{
       .name = name, .password_hash = *hash, .root = std::filesystem::absolute(root), .write = write};
+  if (cluster) return app::cmd_cluster_user_add(*cluster, domain, user);
   auto added = auth::add_user(file, user);
   if (!added) {
     fmt::print(stderr, "ftpsd: {}\n", added.error());
@@ -367,8 +378,10 @@ void add_user(CLI::App& app, int& exit_code) {
     std::string config;
     std::string name;
     std::string root;
+    std::string domain;
     bool write = false;
     [[nodiscard]] std::filesystem::path path() const { return users_file(file, config); }
+    [[nodiscard]] std::optional<config::Config> cluster() const { return cluster_config(file, config); }
   };
   auto o = std::make_shared<Options>();
   auto* user = app.add_subcommand("user", "Manage the users file");
@@ -377,15 +390,26 @@ void add_user(CLI::App& app, int& exit_code) {
   add->add_option("name", o->name, "User name")->required();
   add->add_option("--root", o->root, "The user's root folder")->required();
   add->add_flag("--write", o->write, "Allow uploads, deletes and renames");
-  add->callback([o, &exit_code] { exit_code = cmd_user_add(o->name, o->root, o->write, o->path()); });
+  add->callback([o, &exit_code] {
+    exit_code = cmd_user_add(o->name, o->root, o->write, o->path(), o->cluster(), o->domain);
+  });
   auto* list = user->add_subcommand("list", "List the users");
-  list->callback([o, &exit_code] { exit_code = cmd_user_list(o->path()); });
+  list->callback([o, &exit_code] {
+    const auto cluster = o->cluster();
+    exit_code = cluster ? app::cmd_cluster_user_list(*cluster, o->domain) : cmd_user_list(o->path());
+  });
   auto* remove = user->add_subcommand("remove", "Remove a user");
   remove->add_option("name", o->name, "User name")->required();
-  remove->callback([o, &exit_code] { exit_code = cmd_user_remove(o->name, o->path()); });
+  remove->callback([o, &exit_code] {
+    const auto cluster = o->cluster();
+    exit_code = cluster ? app::cmd_cluster_user_remove(*cluster, o->domain, o->name)
+                        : cmd_user_remove(o->name, o->path());
+  });
   for (auto* sub : {add, list, remove}) {
     sub->add_option("-f,--file", o->file, "Users file (default: users.file of --config, else ./users.toml)");
-    sub->add_option("-c,--config", o->config, "Configuration file naming the users file");
+    sub->add_option("-c,--config", o->config,
+                    "Configuration file naming the users file; with [cluster]: the cluster database's users");
+    sub->add_option("--domain", o->domain, "With [cluster]: the users of this domain (default: \"default\")");
   }
 }
 
@@ -433,6 +457,46 @@ void add_cert(CLI::App& app, int& exit_code) {
       [o, &exit_code] { exit_code = cmd_cert_self_signed(o->hosts, o->cert_file, o->key_file, o->days); });
 }
 
+// ftpsd cluster init|import|export: the cluster database of a configuration with [cluster].
+void add_cluster(CLI::App& app, int& exit_code) {
+  struct Options {
+    std::string config;
+    std::string users;
+    std::string domain;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cluster =
+      app.add_subcommand("cluster", "The cluster database ([cluster]): schema, users import and export");
+  cluster->require_subcommand(1);
+  auto* init = cluster->add_subcommand("init", "Create the database's tables, or migrate them (idempotent)");
+  auto* import =
+      cluster->add_subcommand("import", "Load a users file into the database (existing names: updated)");
+  auto* export_ =
+      cluster->add_subcommand("export", "Write a domain's users as a users file (default: standard output)");
+  for (auto* sub : {init, import, export_})
+    sub->add_option("-c,--config", o->config, "Configuration file with [cluster]")
+        ->required()
+        ->check(CLI::ExistingFile);
+  import->add_option("--users", o->users, "Users file to load")->required()->check(CLI::ExistingFile);
+  export_->add_option("--users", o->users, "Users file to write (mode 0600)");
+  for (auto* sub : {import, export_})
+    sub->add_option("--domain", o->domain, "The users of this domain (default: \"default\")");
+  auto with_config = [o, &exit_code](auto command) {
+    auto cfg = load_or_report(o->config);
+    exit_code = cfg ? command(*cfg) : 2;
+  };
+  init->callback(
+      [with_config] { with_config([](const config::Config& c) { return app::cmd_cluster_init(c); }); });
+  import->callback([o, with_config] {
+    with_config([o](const config::Config& c) { return app::cmd_cluster_import(c, o->users, o->domain);
+});
+}  // namespace
+);
+export_->callback([o, with_config] {
+  with_config([o](const config::Config& c) { return app::cmd_cluster_export(c, o->domain, o->users); });
+});
+}
+
 }  // namespace
 
 // An exception nothing catches ends the process in std::terminate: the core dump shows where it was
@@ -451,6 +515,7 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   add_user(app, exit_code);
   add_admin(app, exit_code);
   add_cert(app, exit_code);
+  add_cluster(app, exit_code);
   CLI11_PARSE(app, argc, argv);  // runs the chosen subcommand's callback
   return exit_code;
 }

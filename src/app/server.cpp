@@ -21,6 +21,7 @@
 #include "app/systemd.hpp"
 #include "app/tasks.hpp"
 #include "auth/user_store.hpp"
+#include "cluster/directory.hpp"
 #include "config/names.hpp"
 #include "net/passive_host_resolver.hpp"
 #include "runtime/io_pool.hpp"
@@ -104,6 +105,19 @@ std::optional<StartFiles> load_start_files(const std::shared_ptr<const config::C
                  d->tls && d->tls != files.tls ? ", certificate " + d->tls->current()->description() : "");
   }
   return files;
+}
+
+// The database of [cluster], connected and migrated; an unreachable database is not an error (logins
+// retry it), a password file that cannot be read or a schema newer than this binary are.
+Result<std::shared_ptr<cluster::DatabaseDirectory>, std::string> start_cluster(
+    const config::ClusterConfig& c) {
+  auto password = cluster::cluster_password(c);
+  if (!password) return Unexpected{password.error()};
+  auto directory = std::make_shared<cluster::DatabaseDirectory>(c, std::move(*password));
+  if (auto started = directory->start(); !started) return Unexpected{started.error()};
+  spdlog::info("cluster: node {}; users are checked in the database (cache_ttl {})", c.node,
+               format_duration(c.cache_ttl));
+  return directory;
 }
 
 // The NAT set-up's findings (`ftpsd check-config` shows the same) go to the log at every start.
@@ -226,6 +240,16 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
     }
     manager = std::move(*prepared);
   }
+  // [cluster]: its password is read and the schema brought up to date before privileges are dropped.
+  std::shared_ptr<cluster::DatabaseDirectory> directory;
+  if (config->cluster) {
+    auto prepared = start_cluster(*config->cluster);
+    if (!prepared) {
+      spdlog::critical("{}", prepared.error());
+      return 1;
+    }
+    directory = std::move(*prepared);
+  }
   // SECURITY: the ports are bound and the keys and users read; no thread runs yet and no client was
   // served. From here on ftpsd runs as server.user (README "Security").
   if (auto refused = drop_privileges(*config)) {
@@ -236,6 +260,7 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
   session::Services& services = services_storage.emplace(
       session::Snapshot{.config = config, .domains = files->domains.domains}, *blocking, files->tls.get());
   for (std::size_t i = 0; i < pool.size(); ++i) services.stop_notice.add(pool.at(i));
+  services.directory = directory;
   std::unique_ptr<MetricsEndpoint> metrics;
   if (!config->metrics.address.empty()) {
     auto endpoint = MetricsEndpoint::start(config->metrics.address, services);

@@ -152,6 +152,31 @@ Result<std::string, std::string> text_without_user(std::string_view text, std::s
   return config::remove_table(text, "users", *index);
 }
 
+std::string users_file_text(std::span<const User> users, std::string_view comment) {
+  std::string out;
+  std::size_t start = 0;
+  while (start < comment.size()) {
+    const auto end = std::min(comment.find('\n', start), comment.size());
+    out += fmt::format("# {}\n", comment.substr(start, end - start));
+    start = end + 1;
+  }
+  for (const auto& u : users) {
+    out +=
+        fmt::format("\n[[users]]\nname = {}\npassword_hash = {}\nroot = {}\nwrite = {}\n",
+                    toml_string(u.name), toml_string(u.password_hash), toml_string(u.root.string()), u.write);
+    if (!u.enabled) out += "enabled = false\n";
+    if (u.tls_required) out += fmt::format("tls_required = \"{}\"\n", config::name(*u.tls_required));
+    if (u.tls_session_reuse)
+      out += fmt::format("tls_session_reuse = \"{}\"\n", config::name(*u.tls_session_reuse));
+    if (u.max_sessions) out += fmt::format("max_sessions = {}\n", *u.max_sessions);
+    if (u.download_rate != 0) out += fmt::format("download_rate = {}\n", u.download_rate);
+    if (u.upload_rate != 0) out += fmt::format("upload_rate = {}\n", u.upload_rate);
+    if (!u.certificate_name.empty())
+      out += fmt::format("certificate_name = {}\n", toml_string(u.certificate_name));
+  }
+  return out;
+}
+
 Result<bool, std::string> add_user(const std::filesystem::path& file, const User& user) {
   if (!valid_user_name(user.name)) return Unexpected{fmt::format("'{}' is not a valid user name", user.name)};
   bool exists = false;

@@ -55,6 +55,10 @@ class UserStore {
 [[nodiscard]] Result<std::string, std::string> text_without_user(std::string_view text,
                                                                  std::string_view name);
 
+// A whole users file holding `users` with every key they set (roots as they are: give absolute ones),
+// after `comment` (lines prefixed with "# "). UserStore::parse reads it back to the same users.
+[[nodiscard]] std::string users_file_text(std::span<const User> users, std::string_view comment);
+
 // `ftpsd user add|remove`: the file is rewritten through a temporary file and rename, so a crash never
 // leaves half a file.
 [[nodiscard]] Result<bool, std::string> add_user(const std::filesystem::path& file, const User& user);

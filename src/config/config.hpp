@@ -185,6 +185,17 @@ struct AdminConfig {
   [[nodiscard]] static std::vector<inet::IpNetwork> default_admin_allow();
 };
 
+// [cluster]: users in PostgreSQL shared by several nodes (README "Running a cluster"). Absent: the
+// files are the only source of truth and no database is used.
+struct ClusterConfig {
+  std::string database;                 // a libpq connection string or URI; never a password
+  std::filesystem::path password_file;  // the database password, its first line; empty: libpq's own ways
+  std::string node;                     // this node's name; default: the host name
+  // How long a login verified against the database may be repeated from this node's memory while
+  // the database is unreachable.
+  Duration cache_ttl = std::chrono::minutes(10);
+};
+
 // Where the keys and tables of a configuration were written: "passive.ports" -> 18, "listeners[0]" -> 7
 // (the line of its [[listeners]] header). For messages about a key after loading (cross-field checks,
 // the NAT lint), which must name the line as the loader's own errors do.
@@ -228,7 +239,8 @@ struct Config {
   LogConfig log;
   MetricsConfig metrics;
   AdminConfig admin;
-  std::vector<DomainConfig> domains;  // the [[domains]], in file order; "default" is not among them
+  std::optional<ClusterConfig> cluster;  // nullopt: no [cluster] table
+  std::vector<DomainConfig> domains;     // the [[domains]], in file order; "default" is not among them
 
   // The domain's view of this configuration: the top level with the domain's banner, users, passive,
   // tls and limits in place (the default's for "default"), and no domains of its own.

@@ -12,6 +12,7 @@
 
 #include "config/names.hpp"
 #include "protocol/host_port.hpp"
+#include "sys/syscalls.hpp"
 
 namespace ftpsd::config {
 namespace {
@@ -232,6 +233,32 @@ void read_admin(TableReader& r, AdminConfig& a, const std::filesystem::path& bas
   if (a.enabled() && a.users_file.empty())
     r.fail(r.find("address"), "users_file",
            "the Manager needs an admins file (`ftpsd admin add` writes one)");
+}
+
+// A password in a libpq connection string: the keyword form (password=...) or user:password@ in a URI.
+bool has_password(std::string_view conninfo) {
+  if (conninfo.find("password") != std::string_view::npos) return true;
+  const auto scheme = conninfo.find("://");
+  if (scheme == std::string_view::npos) return false;
+  const auto authority = conninfo.substr(scheme + 3);
+  const auto at = authority.find('@');
+  return at != std::string_view::npos && authority.substr(0, at).find(':') != std::string_view::npos;
+}
+
+void read_cluster(TableReader& r, ClusterConfig& c, const std::filesystem::path& base) {
+  r.read("database", c.database);
+  if (c.database.empty())
+    r.fail(r.find("database"), "database",
+           R"(the database's libpq connection string is needed, such as "postgresql://ftpsd@db/ftpsd")");
+  // SECURITY: a password in the configuration would be readable by whoever may read the file; the
+  // libpq keyword or URI form of it is refused (password_file or PGPASSFILE instead).
+  if (has_password(c.database))
+    r.fail(r.find("database"), "database",
+           "no password in the connection string: put it in cluster.password_file (or PGPASSFILE)");
+  r.read_path("password_file", c.password_file, base);
+  r.read("node", c.node);
+  if (c.node.empty()) c.node = sys::host_name();
+  r.read_duration("cache_ttl", c.cache_ttl);
 }
 
 // Leaves `out` as it is when `key` is not written (a domain keeps what it inherited).
@@ -620,6 +647,7 @@ Config build(const toml::table& root, const std::filesystem::path& file, const s
   top.read_table("bans", [&](TableReader& r) { read_bans(r, c.bans); });
   top.read_table("limits", [&](TableReader& r) { read_limits(r, c.limits); });
   top.read_table("log", [&](TableReader& r) { read_log(r, c.log, base); });
+  top.read_table("cluster", [&](TableReader& r) { read_cluster(r, c.cluster.emplace(), base); });
   // Last: a domain starts from the top level's settings, wherever they are written in the file.
   top.read_tables("domains", [&](TableReader& r) {
     DomainConfig d = c.default_domain();

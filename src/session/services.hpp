@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/user_directory.hpp"
 #include "auth/user_store.hpp"
 #include "config/config.hpp"
 #include "net/bans.hpp"
@@ -82,7 +83,11 @@ struct Services {
   // The live sessions, readable (and endable) from any thread; each session registers itself when it
   // starts and leaves at its end.
   SessionRegistry registry;
-  vfs::RootHandles roots;  // the users' root folders, one handle per folder shared by its sessions
+  vfs::RootHandles roots;
+  // [cluster]: password logins are checked here (the database, with its cache) instead of the users
+  // file. Null without [cluster]. Set before the loops run.
+  std::shared_ptr<auth::UserDirectory>
+      directory;  // the users' root folders, one handle per folder shared by its sessions
 
   // Limits and bans (their counters for the metrics are in obs::metrics()).
   net::KeyedCounter sessions_per_ip;    // by client address (the PROXY header's on proxied listeners)

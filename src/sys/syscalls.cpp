@@ -279,6 +279,12 @@ std::error_code send_signal(int pid, int signal) {
   return ok_or_errno(::kill(static_cast<pid_t>(pid), signal));
 }
 
+std::string host_name() {
+  std::array<char, HOST_NAME_MAX + 1> name{};
+  if (::gethostname(name.data(), name.size() - 1) != 0 || name[0] == '\0') return "localhost";
+  return {name.data()};
+}
+
 std::optional<std::string> peer_address(int fd) {
   sockaddr_storage peer{};
   socklen_t length = sizeof peer;

@@ -111,6 +111,8 @@ namespace ftpsd::sys {
 // The numeric IP address of a connected socket's peer ("127.0.0.1", "::1"); nullopt when unknown.
 [[nodiscard]] std::optional<std::string> peer_address(int fd);
 [[nodiscard]] std::error_code send_signal(int pid, int signal);
+// This machine's host name (gethostname); "localhost" when the kernel gives none.
+[[nodiscard]] std::string host_name();
 
 // Replaces the file `path` with `text` so that a crash leaves the old or the new text, never a mix, and
 // the new one is on the disk when this returns: a temporary beside it (mode `mode`), fsync, rename,

@@ -14,6 +14,9 @@
 namespace ftpsd::session::handlers {
 namespace {
 
+// authenticate's reason when the cluster's database is down and the user is not in the cache.
+constexpr std::string_view kDirectoryUnavailable = "user database unreachable";
+
 bool is_anonymous_name(std::string_view name) {
   return name == "anonymous" || name == "ftp";
 }
@@ -38,6 +41,25 @@ Task<std::shared_ptr<const auth::User>> authenticate(SessionContext& ctx, std::s
                                                             .root = cfg.users.anonymous_root,
                                                             .write = false,
                                                             .anonymous = true});
+  }
+  if (ctx.services.directory) {
+    const auto directory = ctx.services.directory;
+    const std::string domain = ctx.domain_name();
+    const auto check = co_await ctx.blocking([&] { return directory->check_login(domain, name, password); });
+    switch (check.outcome) {
+      case auth::LoginOutcome::kOk:
+        co_return check.user;
+      case auth::LoginOutcome::kWrongPassword:
+        why = "wrong password";
+        break;
+      case auth::LoginOutcome::kUnknownUser:
+        why = "unknown user";
+        break;
+      case auth::LoginOutcome::kUnavailable:
+        why = kDirectoryUnavailable;
+        break;
+    }
+    co_return nullptr;
   }
   auto found = auth::share_user(current_users(ctx), name);
   const bool ok = co_await ctx.blocking([&] {
@@ -220,6 +242,19 @@ Task<Reply> pass(SessionContext& ctx, const Command& cmd) {
     co_return Reply{ReplyCode::kBadSequence, "Login with USER first."};
   std::string why;
   auto user = co_await authenticate(ctx, cmd.argument, why);
+  if (!user && why == kDirectoryUnavailable) {
+    // Not the client's fault: no failed login counted, no ban; the session ends so that the client
+    // tries again (perhaps on another node).
+    ctx.state.phase = LoginPhase::kAwaitingUser;
+    ctx.log(spdlog::level::warn, "login_unavailable",
+            "login of user '{}' not possible: the user database is unreachable and the user is not in "
+            "this node's cache",
+            log_safe(ctx.state.user_name));
+    co_return Reply{ReplyCode::kServiceUnavailable,
+                    "The user database is unreachable and your account is not cached on this server; try "
+                    "again later.",
+                    protocol::AfterReply::kClose};
+  }
   if (!user) {
     ctx.state.phase = LoginPhase::kAwaitingUser;
     Reply refused{ReplyCode::kNotLoggedIn, "Login incorrect."};

@@ -137,3 +137,38 @@ TEST(UserStore, EntriesAddedAndRemovedKeepTheRestOfTheFile) {
   EXPECT_EQ(*removed, text);
   EXPECT_FALSE(text_without_user(text, "nobody"));
 }
+
+TEST(UsersFileText, ReadsBackToTheSameUsers) {
+  std::vector<ftpsd::auth::User> users{
+      {.name = "alice", .password_hash = "$6$salt$hash\"q", .root = "/srv/ftp/alice", .write = true},
+      {.name = "bob",
+       .password_hash = "$y$j9T$x",
+       .root = "/srv/ftp/bob",
+       .write = false,
+       .enabled = false,
+       .tls_required = ftpsd::config::TlsRequired::kAll,
+       .tls_session_reuse = ftpsd::config::SessionReuse::kReport,
+       .max_sessions = 3,
+       .download_rate = 1000,
+       .upload_rate = 2000,
+       .certificate_name = "Bob B"}};
+  const auto text = ftpsd::auth::users_file_text(users, "first line\nsecond line");
+  EXPECT_TRUE(text.starts_with("# first line\n# second line\n")) << text;
+  auto store = ftpsd::auth::UserStore::parse(text, "/elsewhere/users.toml");
+  ASSERT_TRUE(store) << store.error().message;
+  ASSERT_EQ(store->all().size(), 2U);
+  for (const auto& u : users) {
+    const auto back = store->find(u.name);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->password_hash, u.password_hash);
+    EXPECT_EQ(back->root, u.root);
+    EXPECT_EQ(back->write, u.write);
+    EXPECT_EQ(back->enabled, u.enabled);
+    EXPECT_EQ(back->tls_required, u.tls_required);
+    EXPECT_EQ(back->tls_session_reuse, u.tls_session_reuse);
+    EXPECT_EQ(back->max_sessions, u.max_sessions);
+    EXPECT_EQ(back->download_rate, u.download_rate);
+    EXPECT_EQ(back->upload_rate, u.upload_rate);
+    EXPECT_EQ(back->certificate_name, u.certificate_name);
+  }
+}

@@ -1,0 +1,211 @@
+#include "app/cluster_commands.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "auth/toml_file.hpp"
+#include "auth/user_store.hpp"
+#include "cluster/pg.hpp"
+#include "cluster/schema.hpp"
+#include "cluster/user_table.hpp"
+
+namespace ftpsd::app {
+namespace {
+
+// The domain a command names: "" is the top level's ("default"); any other must be a [[domains]] name.
+std::optional<std::string> domain_of(const config::Config& cfg, const std::string& domain) {
+  if (domain.empty() || domain == "default") return "default";
+  if (std::ranges::any_of(cfg.domains, [&](const auto& d) { return d.name == domain; })) return domain;
+  fmt::print(stderr, "ftpsd: no domain '{}' in {} (the names of its [[domains]], or \"default\")\n", domain,
+             cfg.source.string());
+  return std::nullopt;
+}
+
+// Connected to the cluster database. nullopt: printed why.
+std::optional<cluster::Connection> open_database(const config::Config& cfg) {
+  if (!cfg.cluster) {
+    fmt::print(stderr, "ftpsd: {} has no [cluster] table\n", cfg.source.string());
+    return std::nullopt;
+  }
+  auto password = cluster::cluster_password(*cfg.cluster);
+  if (!password) {
+    fmt::print(stderr, "ftpsd: {}\n", password.error());
+    return std::nullopt;
+  }
+  auto db = cluster::Connection::open(*cfg.cluster, *password);
+  if (!db) {
+    fmt::print(stderr, "ftpsd: cannot connect to the cluster database: {}\n", db.error().message);
+    return std::nullopt;
+  }
+  return std::move(*db);
+}
+
+// Connected, with the schema brought up to date (as the server does at start). nullopt: printed why.
+std::optional<cluster::Connection> connect(const config::Config& cfg) {
+  auto db = open_database(cfg);
+  if (!db) return std::nullopt;
+  if (auto migrated = cluster::migrate(*db); !migrated) {
+    fmt::print(stderr, "ftpsd: cluster database: {}\n", migrated.error().message);
+    return std::nullopt;
+  }
+  return std::move(*db);
+}
+
+void print_db_error(const cluster::DbError& e) {
+  fmt::print(stderr, "ftpsd: cluster database: {}\n", e.message);
+}
+
+}  // namespace
+
+int cmd_cluster_init(const config::Config& cfg) {
+  auto db = open_database(cfg);
+  if (!db) return cfg.cluster ? 1 : 2;
+  auto migrated = cluster::migrate(*db);
+  if (!migrated) {
+    print_db_error(migrated.error());
+    return 1;
+  }
+  if (migrated->before == 0)
+    fmt::print("cluster database: schema created (version {})\n", migrated->after);
+  else if (migrated->before != migrated->after)
+    fmt::print("cluster database: schema migrated from version {} to {}\n", migrated->before,
+               migrated->after);
+  else
+    fmt::print("cluster database: schema already at version {}; nothing to do\n", migrated->after);
+  return 0;
+}
+
+int cmd_cluster_import(const config::Config& cfg, const std::string& users_file,
+                       const std::string& domain_name) {
+  const auto domain = domain_of(cfg, domain_name);
+  if (!domain) return 2;
+  // Absolute: the users' roots are relative to the file's folder, and the database keeps absolute ones.
+  auto store = auth::UserStore::load(std::filesystem::absolute(users_file));
+  if (!store) {
+    fmt::print(stderr, "ftpsd: {}\n", store.error().message);
+    return 2;
+  }
+  auto db = connect(cfg);
+  if (!db) return 1;
+  // All or nothing: one transaction.
+  if (auto begun = db->exec("BEGIN"); !begun) {
+    print_db_error(begun.error());
+    return 1;
+  }
+  std::vector<std::string> lines;
+  std::size_t added = 0;
+  for (const auto& [name, user] : store->all()) {
+    auto put = cluster::put_user(*db, *domain, user);
+    if (!put) {
+      (void)db->exec("ROLLBACK");
+      print_db_error(put.error());
+      fmt::print(stderr, "ftpsd: nothing imported\n");
+      return 1;
+    }
+    if (*put == cluster::Upsert::kAdded) {
+      ++added;
+      lines.push_back(fmt::format("added user {}", name));
+    } else {
+      lines.push_back(
+          fmt::format("updated user {} (it existed in domain {}: its keys were replaced)", name, *domain));
+    }
+  }
+  if (auto committed = db->exec("COMMIT"); !committed) {
+    print_db_error(committed.error());
+    return 1;
+  }
+  for (const auto& line : lines) fmt::print("{}\n", line);
+  fmt::print("imported {} users from {} into domain {}: {} added, {} updated\n", store->all().size(),
+             users_file, *domain, added, store->all().size() - added);
+  return 0;
+}
+
+int cmd_cluster_export(const config::Config& cfg, const std::string& domain_name,
+                       const std::string& users_file) {
+  const auto domain = domain_of(cfg, domain_name);
+  if (!domain) return 2;
+  auto db = connect(cfg);
+  if (!db) return 1;
+  auto users = cluster::list_users(*db, *domain);
+  if (!users) {
+    print_db_error(users.error());
+    return 1;
+  }
+  const std::string text = auth::users_file_text(
+      *users,
+      fmt::format(
+          "The users of domain {} in the cluster database (node {}), written by `ftpsd cluster "
+          "export`.\nA users file: [users] file = ... reads it; `ftpsd cluster import` loads it back.",
+          *domain, cfg.cluster->node));
+  if (users_file.empty()) {
+    fmt::print("{}", text);
+    return 0;
+  }
+  if (auto written = auth::write_atomically(users_file, text); !written) {
+    fmt::print(stderr, "ftpsd: {}\n", written.error());
+    return 1;
+  }
+  fmt::print("exported {} users of domain {} to {}\n", users->size(), *domain, users_file);
+  return 0;
+}
+
+int cmd_cluster_user_add(const config::Config& cfg, const std::string& domain_name, const auth::User& user) {
+  const auto domain = domain_of(cfg, domain_name);
+  if (!domain) return 2;
+  if (!auth::valid_user_name(user.name)) {
+    fmt::print(stderr, "ftpsd: '{}' is not a valid user name\n", user.name);
+    return 2;
+  }
+  auto db = connect(cfg);
+  if (!db) return 1;
+  auto added = cluster::add_user(*db, *domain, user);
+  if (!added) {
+    print_db_error(added.error());
+    return 1;
+  }
+  if (!*added) {
+    fmt::print(stderr, "ftpsd: user '{}' already exists in domain {} of the cluster database\n", user.name,
+               *domain);
+    return 1;
+  }
+  fmt::print("added user {} (root {}, {}) to domain {} of the cluster database\n", user.name,
+             user.root.string(), user.write ? "read-write" : "read-only", *domain);
+  return 0;
+}
+
+int cmd_cluster_user_list(const config::Config& cfg, const std::string& domain_name) {
+  const auto domain = domain_of(cfg, domain_name);
+  if (!domain) return 2;
+  auto db = connect(cfg);
+  if (!db) return 1;
+  auto users = cluster::list_users(*db, *domain);
+  if (!users) {
+    print_db_error(users.error());
+    return 1;
+  }
+  for (const auto& u : *users)
+    fmt::print("{}\t{}\t{}\n", u.name, u.write ? "read-write" : "read-only", u.root.string());
+  return 0;
+}
+
+int cmd_cluster_user_remove(const config::Config& cfg, const std::string& domain_name,
+                            const std::string& name) {
+  const auto domain = domain_of(cfg, domain_name);
+  if (!domain) return 2;
+  auto db = connect(cfg);
+  if (!db) return 1;
+  auto removed = cluster::remove_user(*db, *domain, name);
+  if (!removed) {
+    print_db_error(removed.error());
+    return 1;
+  }
+  if (!*removed) {
+    fmt::print(stderr, "ftpsd: no user '{}' in domain {} of the cluster database\n", name, *domain);
+    return 1;
+  }
+  fmt::print("removed user {} from domain {} of the cluster database\n", name, *domain);
+  return 0;
+}
+
+}  // namespace ftpsd::app

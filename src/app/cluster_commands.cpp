@@ -56,6 +56,21 @@ void print_db_error(const cluster::DbError& e) {
   fmt::print(stderr, "ftpsd: cluster database: {}\n", e.message);
 }
 
+// What the user commands and export work on: the domain they name, and the database.
+struct Target {
+  std::string domain;
+  cluster::Connection db;
+};
+
+// Error: the exit code (printed why): 2 for a domain that does not exist, 1 for the database.
+Result<Target, int> target(const config::Config& cfg, const std::string& domain_name) {
+  auto domain = domain_of(cfg, domain_name);
+  if (!domain) return Unexpected{2};
+  auto db = connect(cfg);
+  if (!db) return Unexpected{1};
+  return Target{.domain = std::move(*domain), .db = std::move(*db)};
+}
+
 }  // namespace
 
 int cmd_cluster_init(const config::Config& cfg) {
@@ -123,11 +138,10 @@ int cmd_cluster_import(const config::Config& cfg, const std::string& users_file,
 
 int cmd_cluster_export(const config::Config& cfg, const std::string& domain_name,
                        const std::string& users_file) {
-  const auto domain = domain_of(cfg, domain_name);
-  if (!domain) return 2;
-  auto db = connect(cfg);
-  if (!db) return 1;
-  auto users = cluster::list_users(*db, *domain);
+  auto t = target(cfg, domain_name);
+  if (!t) return t.error();
+  const std::string& domain = t->domain;
+  auto users = cluster::list_users(t->db, domain);
   if (!users) {
     print_db_error(users.error());
     return 1;
@@ -137,7 +151,7 @@ int cmd_cluster_export(const config::Config& cfg, const std::string& domain_name
       fmt::format(
           "The users of domain {} in the cluster database (node {}), written by `ftpsd cluster "
           "export`.\nA users file: [users] file = ... reads it; `ftpsd cluster import` loads it back.",
-          *domain, cfg.cluster->node));
+          domain, cfg.cluster->node));
   if (users_file.empty()) {
     fmt::print("{}", text);
     return 0;
@@ -146,40 +160,38 @@ int cmd_cluster_export(const config::Config& cfg, const std::string& domain_name
     fmt::print(stderr, "ftpsd: {}\n", written.error());
     return 1;
   }
-  fmt::print("exported {} users of domain {} to {}\n", users->size(), *domain, users_file);
+  fmt::print("exported {} users of domain {} to {}\n", users->size(), domain, users_file);
   return 0;
 }
 
 int cmd_cluster_user_add(const config::Config& cfg, const std::string& domain_name, const auth::User& user) {
-  const auto domain = domain_of(cfg, domain_name);
-  if (!domain) return 2;
   if (!auth::valid_user_name(user.name)) {
     fmt::print(stderr, "ftpsd: '{}' is not a valid user name\n", user.name);
     return 2;
   }
-  auto db = connect(cfg);
-  if (!db) return 1;
-  auto added = cluster::add_user(*db, *domain, user);
+  auto t = target(cfg, domain_name);
+  if (!t) return t.error();
+  const std::string& domain = t->domain;
+  auto added = cluster::add_user(t->db, domain, user);
   if (!added) {
     print_db_error(added.error());
     return 1;
   }
   if (!*added) {
     fmt::print(stderr, "ftpsd: user '{}' already exists in domain {} of the cluster database\n", user.name,
-               *domain);
+               domain);
     return 1;
   }
   fmt::print("added user {} (root {}, {}) to domain {} of the cluster database\n", user.name,
-             user.root.string(), user.write ? "read-write" : "read-only", *domain);
+             user.root.string(), user.write ? "read-write" : "read-only", domain);
   return 0;
 }
 
 int cmd_cluster_user_list(const config::Config& cfg, const std::string& domain_name) {
-  const auto domain = domain_of(cfg, domain_name);
-  if (!domain) return 2;
-  auto db = connect(cfg);
-  if (!db) return 1;
-  auto users = cluster::list_users(*db, *domain);
+  auto t = target(cfg, domain_name);
+  if (!t) return t.error();
+  const std::string& domain = t->domain;
+  auto users = cluster::list_users(t->db, domain);
   if (!users) {
     print_db_error(users.error());
     return 1;
@@ -191,20 +203,19 @@ int cmd_cluster_user_list(const config::Config& cfg, const std::string& domain_n
 
 int cmd_cluster_user_remove(const config::Config& cfg, const std::string& domain_name,
                             const std::string& name) {
-  const auto domain = domain_of(cfg, domain_name);
-  if (!domain) return 2;
-  auto db = connect(cfg);
-  if (!db) return 1;
-  auto removed = cluster::remove_user(*db, *domain, name);
+  auto t = target(cfg, domain_name);
+  if (!t) return t.error();
+  const std::string& domain = t->domain;
+  auto removed = cluster::remove_user(t->db, domain, name);
   if (!removed) {
     print_db_error(removed.error());
     return 1;
   }
   if (!*removed) {
-    fmt::print(stderr, "ftpsd: no user '{}' in domain {} of the cluster database\n", name, *domain);
+    fmt::print(stderr, "ftpsd: no user '{}' in domain {} of the cluster database\n", name, domain);
     return 1;
   }
-  fmt::print("removed user {} from domain {} of the cluster database\n", name, *domain);
+  fmt::print("removed user {} from domain {} of the cluster database\n", name, domain);
   return 0;
 }
 

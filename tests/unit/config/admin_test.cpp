@@ -1,18 +1,13 @@
 // The [admin] table: defaults, values, and errors that name the file, the line and the key.
 #include <gtest/gtest.h>
 
+#include "config/load_text.hpp"
 #include "config/loader.hpp"
 
 using namespace ftpsd::config;
+using namespace ftpsd::config::test_support;
 
 namespace {
-ftpsd::Result<Config, ConfigError> load(std::string_view text) {
-  return load_string(text, "test.toml", "/base");
-}
-std::string error_of(std::string_view text) {
-  auto c = load(text);
-  return c ? std::string("loaded") : c.error().message;
-}
 // Lines 1-2: a listener; 3-5: a certificate.
 constexpr std::string_view kBase =
     "[[listeners]]\naddress = \"127.0.0.1:2121\"\n[tls]\ncertificate = \"c.pem\"\nprivate_key = \"k.pem\"\n";

@@ -1,19 +1,14 @@
 // The [cluster] table: absent by default, its defaults, and errors that name the file, the line and the key.
 #include <gtest/gtest.h>
 
+#include "config/load_text.hpp"
 #include "config/loader.hpp"
 #include "sys/syscalls.hpp"
 
 using namespace ftpsd::config;
+using namespace ftpsd::config::test_support;
 
 namespace {
-ftpsd::Result<Config, ConfigError> load(std::string_view text) {
-  return load_string(text, "test.toml", "/base");
-}
-std::string error_of(std::string_view text) {
-  auto c = load(text);
-  return c ? std::string("loaded") : c.error().message;
-}
 // Lines 1-2: a listener; [cluster] on line 3.
 constexpr std::string_view kBase = "[[listeners]]\naddress = \"127.0.0.1:2121\"\n";
 }  // namespace

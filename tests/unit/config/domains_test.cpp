@@ -1,18 +1,13 @@
 // [[domains]]: inheritance from the top level, and the errors check-config reports with file and line.
 #include <gtest/gtest.h>
 
+#include "config/load_text.hpp"
 #include "config/loader.hpp"
 
 using namespace ftpsd::config;
+using namespace ftpsd::config::test_support;
 
 namespace {
-ftpsd::Result<Config, ConfigError> load(std::string_view text) {
-  return load_string(text, "test.toml", "/base");
-}
-std::string error_of(std::string_view text) {
-  auto c = load(text);
-  return c ? std::string("loaded") : c.error().message;
-}
 constexpr std::string_view kTop = R"([[listeners]]
 address = "127.0.0.1:2121"
 [server]

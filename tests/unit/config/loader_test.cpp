@@ -5,12 +5,12 @@
 #include <filesystem>
 #include <fstream>
 
+#include "config/load_text.hpp"
+
 using namespace ftpsd::config;
+using namespace ftpsd::config::test_support;
 
 namespace {
-ftpsd::Result<Config, ConfigError> load(std::string_view text) {
-  return load_string(text, "test.toml", "/base");
-}
 constexpr std::string_view kListener = "[[listeners]]\naddress = \"127.0.0.1:2121\"\n";
 }  // namespace
 

@@ -79,6 +79,21 @@ std::shared_ptr<const config::Config> Api::running() const {
   return copy;
 }
 
+std::optional<NamedDomain> Api::named_domain(const Request& req, Response& res) const {
+  const auto name = req.matches[1].str();
+  NamedDomain out{.snapshot = services->snapshot(), .domain = nullptr};
+  out.domain = out.snapshot.by_name(name);
+  if (!out.domain) {
+    send_no_domain(res, name);
+    return std::nullopt;
+  }
+  return out;
+}
+
+void send_no_domain(Response& res, std::string_view name) {
+  send_error(res, 404, fmt::format("no domain named '{}'", name));
+}
+
 std::string Router::pattern(const std::string& method, const std::string& path, Segments last) {
   routes_.push_back({method, path});
   std::string regex;

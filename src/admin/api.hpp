@@ -34,6 +34,12 @@ struct Hooks {
   std::vector<config::ListenerConfig> listeners;
 };
 
+// A domain that a request's path names (its first parameter), with the snapshot it was found in.
+struct NamedDomain {
+  session::Snapshot snapshot;
+  std::shared_ptr<const session::Domain> domain;
+};
+
 // The browser's session cookie (HttpOnly, SameSite=Strict; Secure with TLS).
 inline constexpr std::string_view kSessionCookie = "ftpsd_session";
 
@@ -72,7 +78,12 @@ class Api {
               std::string diff = {}) const;
   // The running configuration, its listeners as bound (Hooks::listeners).
   [[nodiscard]] std::shared_ptr<const config::Config> running() const;
+  // The running domain named by the path's first parameter; nullopt after answering 404.
+  [[nodiscard]] std::optional<NamedDomain> named_domain(const Request& req, Response& res) const;
 };
+
+// The 404 for a path that names a domain the running configuration does not have.
+void send_no_domain(Response& res, std::string_view name);
 
 // A route as the OpenAPI document names it: method in lower case ("get"), path with {parameters}.
 struct Route {

@@ -59,15 +59,11 @@ struct Served {
 };
 
 std::optional<Served> served(const Api& api, const Request& req, Response& res) {
-  const auto name = req.matches[1].str();
-  const auto snapshot = api.services->snapshot();
-  const auto domain = snapshot.by_name(name);
-  if (!domain) {
-    send_error(res, 404, fmt::format("no domain '{}'", name));
-    return std::nullopt;
-  }
-  Served out{.domain = name, .tls = domain->config->tls, .own = name == "default"};
-  for (const auto& d : snapshot.config->domains)
+  const auto named = api.named_domain(req, res);
+  if (!named) return std::nullopt;
+  const std::string& name = named->domain->name;
+  Served out{.domain = name, .tls = named->domain->config->tls, .own = name == "default"};
+  for (const auto& d : named->snapshot.config->domains)
     if (d.name == name) out.own = d.own_certificate;
   return out;
 }

@@ -97,7 +97,7 @@ std::optional<config::DomainConfig> find_domain(const Api& api, const Request& r
   cfg = api.running();
   const auto name = req.matches[1].str();
   auto d = domain_config(*cfg, name);
-  if (!d) send_error(res, 404, fmt::format("no domain named '{}'", name));
+  if (!d) send_no_domain(res, name);
   return d;
 }
 

@@ -66,14 +66,10 @@ struct UsersFile {
 
 // The users file of the domain named in the path; nullopt after answering 404 or 409.
 std::optional<UsersFile> users_file(const Api& api, const Request& req, Response& res) {
-  const auto name = req.matches[1].str();
-  const auto snapshot = api.services->snapshot();
-  const auto domain = snapshot.by_name(name);
-  if (!domain) {
-    send_error(res, 404, fmt::format("no domain '{}'", name));
-    return std::nullopt;
-  }
-  const auto& file = domain->config->users.file;
+  const auto named = api.named_domain(req, res);
+  if (!named) return std::nullopt;
+  const std::string& name = named->domain->name;
+  const auto& file = named->domain->config->users.file;
   if (file.empty()) {
     send_error(
         res, 409,
@@ -81,7 +77,7 @@ std::optional<UsersFile> users_file(const Api& api, const Request& req, Response
     return std::nullopt;
   }
   UsersFile out{.domain = name, .path = file, .domains = {}};
-  for (const auto& d : snapshot.domains)
+  for (const auto& d : named->snapshot.domains)
     if (d->config->users.file == file) out.domains.insert(d->name);
   return out;
 }

@@ -81,7 +81,7 @@ def test_get_shows_the_served_certificate(manager, tmp_path):
     assert c["certificate_file"] == str(tmp_path / "cert.pem") and c["private_key_file"] == str(tmp_path / "key.pem")
     assert c["hosts"] == [] and c["chain"] == 1, c
     status, _, answer = api.call("GET", "/api/v1/domains/nowhere/certificates", token=api.token("view"))
-    assert (status, answer) == (404, {"error": "no domain 'nowhere'", "field": None})
+    assert (status, answer) == (404, {"error": "no domain named 'nowhere'", "field": None})
 
 
 def test_a_certificate_installed_through_the_api_is_the_one_the_next_tls_client_sees(manager, tmp_path):

@@ -59,7 +59,7 @@ def test_a_viewer_lists_and_reads_users_without_their_hashes(manager):
     status, _, answer = api.call("GET", f"{USERS}/carol", token=view)
     assert (status, answer) == (404, {"error": "no user 'carol' in domain default", "field": None})
     status, _, answer = api.call("GET", "/api/v1/domains/nowhere/users", token=view)
-    assert (status, answer) == (404, {"error": "no domain 'nowhere'", "field": None})
+    assert (status, answer) == (404, {"error": "no domain named 'nowhere'", "field": None})
     assert api.call("GET", USERS)[0] == 401
 
 

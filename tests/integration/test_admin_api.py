@@ -71,6 +71,12 @@ class Api:
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", answer["expires"]), answer
         return answer["token"]
 
+    def audit(self, token, limit=1):
+        """The newest `limit` entries of the audit log, newest first."""
+        status, _, answer = self.call("GET", f"/api/v1/audit?limit={limit}", token=token)
+        assert status == 200, answer
+        return answer["entries"]
+
 
 def admin_url(srv):
     assert wait_for(lambda: re.search(r"admin on (https?://\S+)", srv.log()), timeout=15), srv.log()[-2000:]
@@ -79,12 +85,13 @@ def admin_url(srv):
 
 @pytest.fixture
 def make_manager(make_server, tmp_path):
-    """make_manager(admin_extra="", extra="") -> (Server, Api): a plain FTP listener, [admin] on
-    127.0.0.1:0 with HTTPS (the test certificate) and the three accounts of ACCOUNTS."""
-    def factory(admin_extra="", extra="", listeners=None):
+    """make_manager(admin_extra="", extra="", listeners=None, server="", user_options=None) -> (Server,
+    Api): a plain FTP listener, [admin] on 127.0.0.1:0 with HTTPS (the test certificate) and the three
+    accounts of ACCOUNTS; the other arguments go to make_server."""
+    def factory(admin_extra="", extra="", listeners=None, server="", user_options=None):
         cert, key = make_cert(tmp_path)
         add_admins(tmp_path)
-        srv = make_server(listeners=listeners, extra=f"""
+        srv = make_server(listeners=listeners, server=server, user_options=user_options, extra=f"""
 [tls]
 certificate = "{cert}"
 private_key = "{key}"

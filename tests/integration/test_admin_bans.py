@@ -60,7 +60,7 @@ def test_an_operator_bans_an_address_the_next_connection_gets_421_and_delete_lif
     assert served(srv, "127.0.0.2")
     status, _, answer = api.call("DELETE", "/api/v1/bans/127.0.0.2", token=op)
     assert (status, answer) == (404, {"error": "no ban on 127.0.0.2", "field": None})
-    entries = api.call("GET", "/api/v1/audit?limit=2", token=view)[2]["entries"]
+    entries = api.audit(view, limit=2)
     assert [(e["who"], e["action"], e["target"]) for e in entries] == \
         [("op", "ban.remove", "127.0.0.2"), ("op", "ban.add", "127.0.0.2 for 15m")], entries
 
@@ -147,7 +147,7 @@ def test_ending_a_session_with_ban_kicks_it_and_bans_its_client(manager):
     assert served(srv, "127.0.0.1")
     bans = api.call("GET", "/api/v1/bans", token=op)[2]["bans"]
     assert [(b["address"], b["reason"]) for b in bans] == [("127.0.0.2", f"banned by op (session {s['id']})")]
-    entries = api.call("GET", "/api/v1/audit?limit=2", token=op)[2]["entries"]
+    entries = api.audit(op, limit=2)
     assert [(e["action"], e["target"]) for e in entries] == \
         [("ban.add", "127.0.0.2 for 30m"), ("session.end", f"session {s['id']}")], entries
     assert wait_for(lambda: api.call("GET", "/api/v1/sessions", token=op)[2]["sessions"] == [])

@@ -112,7 +112,7 @@ def test_a_certificate_installed_through_the_api_is_the_one_the_next_tls_client_
     assert served.serial_number == 0x5EED
     assert served.subject.rfc4514_string() == "CN=new.example.test"
     assert api.call("GET", CERTS, token=root)[2]["certificates"][0]["serial"] == "5EED"
-    entries = api.call("GET", "/api/v1/audit?limit=1", token=root)[2]["entries"]
+    entries = api.audit(root)
     assert (entries[0]["who"], entries[0]["action"], entries[0]["target"]) == \
         ("root", "certificate.install", "default"), entries
     assert "5EED" in entries[0]["diff"] and "PRIVATE KEY" not in entries[0]["diff"], entries

@@ -3,18 +3,15 @@
 revisions (list, text, diff, restore). Changes are written to the configuration file the careful way
 (only the lines of the keys change), checked as check-config checks, and applied with no restart: new
 sessions get the new address and ports at once, running ones keep theirs."""
-import json
 import os
 import re
 import socket
-import subprocess
 
 import pytest
 
 from conftest import BIN, PASSWORDS
-from helpers import Control, TIMEOUT, run, wait_for
-from test_admin_api import Api, add_admins, admin_url
-from tls_helpers import make_cert
+from helpers import Control, TIMEOUT, run
+from test_admin_api import make_manager  # noqa: F401 (a fixture)
 
 RANGE_A = (40300, 40309)
 RANGE_B = (40320, 40329)
@@ -27,29 +24,17 @@ def free_port():
 
 
 @pytest.fixture
-def make_nat_manager(make_server, tmp_path):
+def make_nat_manager(make_manager):
     """make_nat_manager(passive=..., listeners=None, extra="", user_options=None) -> (Server, Api): FTP
     listeners on 127.0.0.1 and 127.0.0.7 (any 127/8 address is this machine's), [admin] with HTTPS and the
-    accounts root (admin), op (operator) and view (viewer)."""
+    accounts root (admin), op (operator) and view (viewer); `extra` follows the [admin] table."""
     def factory(passive=None, listeners=None, extra="", user_options=None):
-        cert, key = make_cert(tmp_path)
-        add_admins(tmp_path)
         if passive is None:
             passive = f'address = "127.0.0.1"\nports = "{RANGE_A[0]}-{RANGE_A[1]}"   # forwarded by the router\n'
         listeners = listeners or '[[listeners]]\naddress = "127.0.0.1:0"\n\n[[listeners]]\naddress = "127.0.0.7:0"\n'
-        srv = make_server(listeners=listeners, user_options=user_options, server="max_sessions = 8", extra=f"""
-# The NAT settings: the router forwards these to this server.
-[passive]
-{passive}
-[tls]
-certificate = "{cert}"
-private_key = "{key}"
-[admin]
-address = "127.0.0.1:0"
-users_file = "{tmp_path / 'admins.toml'}"
-{extra}
-""")
-        return srv, Api(admin_url(srv), cert)
+        return make_manager(listeners=listeners, user_options=user_options, server="max_sessions = 8",
+                            admin_extra=extra,
+                            extra=f"# The NAT settings: the router forwards these to this server.\n[passive]\n{passive}")
     return factory
 
 
@@ -151,7 +136,7 @@ def test_put_passive_applies_at_once_to_curl_and_lftp_while_a_download_goes_on(m
     revisions = api.call("GET", "/api/v1/config/revisions", token=api.token("view"))[2]
     assert revisions["file"] == str(cfg)
     assert [r["number"] for r in revisions["revisions"]] == [answer["revision"]], revisions
-    audit = api.call("GET", "/api/v1/audit?limit=5", token=root)[2]["entries"][0]
+    audit = api.audit(root, limit=5)[0]
     assert (audit["who"], audit["action"], audit["target"], audit["diff"]) == \
         ("root", "passive.update", "default", answer["diff"]), audit
 
@@ -168,7 +153,7 @@ def test_put_passive_applies_at_once_to_curl_and_lftp_while_a_download_goes_on(m
         c.expect("ABOR", "225")
     with Control("127.0.0.7", port_7).login() as c:
         assert pasv_reply(c)[0] == "127.0.0.1"
-    audit = api.call("GET", "/api/v1/audit?limit=5", token=root)[2]["entries"][0]
+    audit = api.audit(root, limit=5)[0]
     assert (audit["action"], audit["target"]) == ("config.restore", f"revision {answer['revision']}"), audit
 
 

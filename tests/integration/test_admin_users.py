@@ -37,10 +37,6 @@ def refused_login(srv, user, password):
     return str(e.value)
 
 
-def audit(api, token):
-    return api.call("GET", "/api/v1/audit?limit=1", token=token)[2]["entries"][0]
-
-
 @pytest.fixture
 def manager(make_manager):
     return make_manager()
@@ -90,7 +86,7 @@ def test_a_user_created_through_the_api_logs_in_at_once_and_lands_in_its_root(ma
     assert ftp.pwd() == "/"
     assert ftp.nlst() == ["hello.txt"]
     ftp.quit()
-    entry = audit(api, root)
+    entry = api.audit(root)[0]
     assert (entry["who"], entry["action"], entry["target"]) == ("root", "user.add", "default/carol"), entry
     assert '+ name = "carol"' in entry["diff"] and "$y$" not in entry["diff"], entry
     assert "password_hash = (hidden)" in entry["diff"], entry
@@ -186,7 +182,7 @@ def test_put_changes_only_its_lines_and_a_new_password_works_at_once(manager):
         assert (status, answer) == (422, {"error": error, "field": field})
     status, _, answer = api.call("PUT", f"{USERS}/carol", token=root, body={"write": True})
     assert (status, answer) == (404, {"error": "no user 'carol' in domain default", "field": None})
-    entry = audit(api, root)
+    entry = api.audit(root)[0]
     assert (entry["action"], entry["target"]) == ("user.change", "default/alice"), entry
     assert "alice-new-1" not in srv.log()
 
@@ -250,7 +246,7 @@ def test_a_deleted_user_s_session_gets_421_and_it_cannot_log_in_again(manager):
     ftp_login(srv, "bob", PASSWORDS["bob"]).quit()
     status, _, answer = api.call("DELETE", f"{USERS}/alice", token=root)
     assert (status, answer) == (404, {"error": "no user 'alice' in domain default", "field": None})
-    entry = audit(api, root)
+    entry = api.audit(root)[0]
     assert (entry["who"], entry["action"], entry["target"]) == ("root", "user.remove", "default/alice")
     assert "$6$" not in entry["diff"] and '- name = "alice"' in entry["diff"], entry
     assert wait_for(lambda: api.call("GET", "/api/v1/sessions", token=root)[2]["sessions"] == [])

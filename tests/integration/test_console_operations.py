@@ -194,7 +194,7 @@ def test_revisions_show_the_diff_of_two_changes_and_restore_the_first_revision(b
     assert cfg.read_text() == original
     assert 40510 <= pasv_port(srv) <= 40519, "new sessions get the restored passive ports"
     until(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#page tbody tr")) == 3, "the list refreshed")
-    entry = api.call("GET", "/api/v1/audit?limit=1", token=root)[2]["entries"][0]
+    entry = api.audit(root)[0]
     assert (entry["who"], entry["action"], entry["target"]) == ("root", "config.restore", "revision 1"), entry
     assert errors(browser) == [], "nothing refused by the CSP, no script error"
 

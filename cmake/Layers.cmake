@@ -45,7 +45,7 @@ ftpsd_layer(tls USES util protocol runtime config)
 ftpsd_layer(session USES util inet sys protocol runtime config vfs auth obs net tls
             NO_HEADERS openssl asio/ssl tls/openssl_ptr.hpp)
 ftpsd_layer(tools USES util inet sys protocol runtime config auth net tls)  # operator tools: doctor, firewall, NAT lint, the config check
-ftpsd_layer(admin USES util inet sys config auth obs net tls session tools)  # the Manager's REST API (cpp-httplib)
+ftpsd_layer(admin USES util inet sys config auth obs cluster net tls session tools)  # the Manager's REST API (cpp-httplib)
 ftpsd_layer(app USES util inet sys protocol runtime config vfs auth obs cluster net tls session tools admin)  # the daemon
 # --------------------------------------------------------------------------------------------------
 

@@ -11,11 +11,13 @@ import * as audit from "./js/audit.js";
 import * as certificates from "./js/certificates.js";
 import * as revisions from "./js/revisions.js";
 import * as logs from "./js/logs.js";
+import * as nodes from "./js/nodes.js";
 
 // A page is listed once the API serves the route it needs (the OpenAPI document lists every route).
 const PAGES = [
   {hash: "#/dashboard", title: "Dashboard", needs: "/api/v1/status/history", module: dashboard},
   {hash: "#/sessions", title: "Sessions", needs: "/api/v1/sessions", module: sessions},
+  {hash: "#/nodes", title: "Nodes", needs: "/api/v1/nodes", module: nodes},
   {hash: "#/users", title: "Users", needs: "/api/v1/domains/{domain}/users", module: users},
   {hash: "#/bans", title: "Bans", needs: "/api/v1/bans", module: bans},
   {hash: "#/domains", title: "Domains", needs: "/api/v1/domains/{domain}/passive", module: domains},

@@ -35,4 +35,7 @@ class AdminServer {
   std::string url_;
 };
 
+// The live sessions as GET /api/v1/sessions lists them (a JSON array): what a cluster node publishes.
+[[nodiscard]] std::string session_list_json(const session::SessionRegistry& registry);
+
 }  // namespace ftpsd::admin

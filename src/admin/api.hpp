@@ -19,6 +19,7 @@
 #include "admin/request_limiter.hpp"
 #include "admin/tokens.hpp"
 #include "auth/admin_store.hpp"
+#include "cluster/node_registry.hpp"
 #include "inet/ip_network.hpp"
 #include "session/services.hpp"
 
@@ -32,6 +33,9 @@ struct Hooks {
   // The listeners as bound at start (a port 0 of the file replaced by the port bound); they change only
   // at a restart. Empty: those of the running configuration.
   std::vector<config::ListenerConfig> listeners;
+  // [cluster]: the nodes and their sessions (GET /nodes, /sessions; DELETE /sessions/{id} of another
+  // node). Null without [cluster].
+  cluster::NodeRegistry* nodes = nullptr;
 };
 
 // A domain that a request's path names (its first parameter), with the snapshot it was found in.

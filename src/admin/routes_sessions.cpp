@@ -124,11 +124,69 @@ void status(const Api& api, Response& res) {
           {"manager", json{{"failed_logins", api.failed_logins.load(std::memory_order_relaxed)}}}});
 }
 
+// Without [cluster]: this server's sessions. With it: every node's, each with its "node"; the other
+// nodes' as their last heartbeat gave them (at most a second old). If the database cannot answer, this
+// node's alone and "cluster_error" says why.
 void sessions(const Api& api, Response& res) {
   json list = json::array();
-  for (const auto& s : api.services->registry.list()) list.push_back(session_json(s));
-  send_json(res, json{{"sessions", list}});
+  auto* registry = api.hooks.nodes;
+  for (const auto& s : api.services->registry.list()) {
+    list.push_back(session_json(s));
+    if (registry) list.back()["node"] = registry->node();
+  }
+  json answer{{"sessions", nullptr}};
+  if (registry) {
+    auto all = registry->nodes();
+    if (!all) {
+      answer["cluster_error"] = fmt::format("the cluster database is unreachable: {}", all.error());
+    } else {
+      for (const auto& n : *all) {
+        if (n.name == registry->node() || n.state != cluster::NodeState::kUp) continue;
+        auto theirs = json::parse(n.sessions_json, nullptr, false);
+        if (!theirs.is_array()) continue;
+        for (auto& s : theirs) {
+          s["node"] = n.name;
+          list.push_back(std::move(s));
+        }
+      }
+    }
+  }
+  answer["sessions"] = std::move(list);
+  send_json(res, answer);
 }
+
+void nodes(const Api& api, Response& res) {
+  auto* registry = api.hooks.nodes;
+  if (!registry) {
+    send_json(res, json{{"cluster", false}, {"nodes", json::array()}});
+    return;
+  }
+  auto all = registry->nodes();
+  if (!all) {
+    send_error(res, 503, fmt::format("the cluster database is unreachable: {}", all.error()));
+    return;
+  }
+  json list = json::array();
+  for (const auto& n : *all) {
+    const auto sessions = json::parse(n.sessions_json, nullptr, false);
+    list.push_back(json{{"name", n.name},
+                        {"number", n.number},
+                        {"this", n.name == registry->node()},
+                        {"state", cluster::state_name(n.state)},
+                        {"version", n.version},
+                        {"listeners", n.listeners},
+                        {"passive", n.passive},
+                        {"started", n.started},
+                        {"heartbeat", n.heartbeat},
+                        {"heartbeat_age_seconds", static_cast<std::int64_t>(n.heartbeat_age_seconds)},
+                        {"sessions", sessions.is_array() ? sessions.size() : 0}});
+  }
+  send_json(res, json{{"cluster", true}, {"nodes", list}});
+}
+
+// How long DELETE /sessions/{id} waits for another node to take the request (it does at its next
+// heartbeat).
+constexpr auto kRemoteEndWait = std::chrono::milliseconds(4000);
 
 void end_session(Api& api, const Request& req, Response& res, const TokenHolder& who) {
   const auto& text = req.matches[1].str();
@@ -142,31 +200,57 @@ void end_session(Api& api, const Request& req, Response& res, const TokenHolder&
   }
   std::uint64_t id = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  const auto session =
-      ec == std::errc() && end == text.data() + text.size() ? api.services->registry.find(id) : std::nullopt;
-  if (!session || !api.services->registry.end(id)) {
+  const bool parsed = ec == std::errc() && end == text.data() + text.size();
+  const auto session = parsed ? api.services->registry.find(id) : std::nullopt;
+  std::string client;
+  json answer{{"id", id}, {"ended", true}};
+  int status = 200;
+  if (session && api.services->registry.end(id)) {
+    client = session->client;
+    if (api.hooks.nodes) answer["node"] = api.hooks.nodes->node();
+  } else if (parsed && api.hooks.nodes) {
+    auto remote = api.hooks.nodes->end_session(id, kRemoteEndWait, client);
+    if (!remote) {
+      send_error(res, 503, fmt::format("the cluster database is unreachable: {}", remote.error()));
+      return;
+    }
+    if (!*remote) {
+      send_error(res, 404, fmt::format("no session {}", text));
+      return;
+    }
+    answer["node"] = (*remote)->node;
+    answer["ended"] = (*remote)->ended;
+    if (!(*remote)->ended) status = 202;  // asked; the node has not taken the request yet
+  } else {
     send_error(res, 404, fmt::format("no session {}", text));
     return;
   }
-  api.record(req, who, "session.end", fmt::format("session {}", id));
-  json answer{{"id", id}, {"ended", true}};
+  api.record(req, who, "session.end",
+             answer.contains("node")
+                 ? fmt::format("session {} on node {}", id, answer["node"].get<std::string>())
+                 : fmt::format("session {}", id));
   if (ban) {
     // The client's real address (the PROXY header's on a proxied listener), as the session knows it.
-    const auto network = inet::IpNetwork::parse(session->client);
+    const auto network = inet::IpNetwork::parse(client);
     const auto made = network ? add_ban(api, req, who, *network, *ban, req.get_param_value("ban"),
                                         fmt::format("banned by {} (session {})", who.name, id))
                               : std::nullopt;
     if (!made) {
-      send_error(res, 500,
-                 fmt::format("the session ended, but its client {} could not be banned", session->client));
+      send_error(res, 500, fmt::format("the session ended, but its client {} could not be banned", client));
       return;
     }
     answer["ban"] = *made;
   }
-  send_json(res, answer);
+  send_json(res, answer, status);
 }
 
 }  // namespace
+
+std::string session_list_json(const session::SessionRegistry& registry) {
+  json list = json::array();
+  for (const auto& s : registry.list()) list.push_back(session_json(s));
+  return list.dump();
+}
 
 void add_session_routes(Api& api, Router& router) {
   router.get("/api/v1/status", [&api](const Request& req, Response& res) {
@@ -177,6 +261,9 @@ void add_session_routes(Api& api, Router& router) {
   });
   router.get("/api/v1/sessions", [&api](const Request& req, Response& res) {
     if (api.authenticate(req, res)) sessions(api, res);
+  });
+  router.get("/api/v1/nodes", [&api](const Request& req, Response& res) {
+    if (api.authenticate(req, res)) nodes(api, res);
   });
   router.del("/api/v1/sessions/{id}", [&api](const Request& req, Response& res) {
     if (const auto who = api.require(req, res, auth::AdminRole::kOperator, "ending a session"))

@@ -1,5 +1,6 @@
 #include "app/server.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -22,6 +23,7 @@
 #include "app/tasks.hpp"
 #include "auth/user_store.hpp"
 #include "cluster/directory.hpp"
+#include "cluster/node_registry.hpp"
 #include "config/names.hpp"
 #include "net/passive_host_resolver.hpp"
 #include "runtime/io_pool.hpp"
@@ -107,17 +109,60 @@ std::optional<StartFiles> load_start_files(const std::shared_ptr<const config::C
   return files;
 }
 
-// The database of [cluster], connected and migrated; an unreachable database is not an error (logins
-// retry it), a password file that cannot be read or a schema newer than this binary are.
-Result<std::shared_ptr<cluster::DatabaseDirectory>, std::string> start_cluster(
-    const config::ClusterConfig& c) {
+// The database of [cluster], connected and migrated, and its password; an unreachable database is not
+// an error (logins retry it), a password file that cannot be read or a schema newer than this binary
+// are.
+struct ClusterStart {
+  std::shared_ptr<cluster::DatabaseDirectory> directory;
+  std::string password;
+};
+
+Result<ClusterStart, std::string> start_cluster(const config::ClusterConfig& c) {
   auto password = cluster::cluster_password(c);
   if (!password) return Unexpected{password.error()};
-  auto directory = std::make_shared<cluster::DatabaseDirectory>(c, std::move(*password));
+  auto directory = std::make_shared<cluster::DatabaseDirectory>(c, *password);
   if (auto started = directory->start(); !started) return Unexpected{started.error()};
   spdlog::info("cluster: node {}; users are checked in the database (cache_ttl {})", c.node,
                format_duration(c.cache_ttl));
-  return directory;
+  return ClusterStart{.directory = std::move(directory), .password = std::move(*password)};
+}
+
+// What this node tells the other nodes about itself: its listeners as bound, its passive address and
+// ports.
+cluster::NodeFacts node_facts(const config::Config& config,
+                              const std::vector<config::ListenerConfig>& bound) {
+  cluster::NodeFacts facts{.version = FTPSD_VERSION, .listeners = {}, .passive = {}};
+  for (const auto& l : bound) {
+    if (!facts.listeners.empty()) facts.listeners += ", ";
+    facts.listeners += l.address;
+    if (l.tls != config::TlsMode::kNone) facts.listeners += fmt::format(" ({} TLS)", config::name(l.tls));
+  }
+  const auto& p = config.passive;
+  facts.passive = p.address.empty() ? "the control connection's address" : p.address;
+  if (p.ports) facts.passive += fmt::format(", ports {}-{}", p.ports->first, p.ports->last);
+  if (p.advertised_ports)
+    facts.passive += fmt::format(" (advertised {}-{})", p.advertised_ports->first, p.advertised_ports->last);
+  return facts;
+}
+
+// The node's entry in the cluster: its heartbeat publishes the live sessions, ends those another node's
+// Manager ends, and moves the session ids into this node's share.
+std::unique_ptr<cluster::NodeRegistry> start_node(const config::Config& config, const std::string& password,
+                                                  const std::vector<config::ListenerConfig>& bound,
+                                                  session::Services& services) {
+  cluster::NodeHooks hooks{
+      .sessions_json = [&services] { return admin::session_list_json(services.registry); },
+      .end_session = [&services](std::uint64_t id) { (void)services.registry.end(id); },
+      .session_ids =
+          [&services](std::uint64_t first) {
+            auto next = services.next_session_id.load();
+            while (next <= first && !services.next_session_id.compare_exchange_weak(next, first + next)) {
+            }
+          }};
+  auto registry = std::make_unique<cluster::NodeRegistry>(*config.cluster, password,
+                                                          node_facts(config, bound), std::move(hooks));
+  registry->start();
+  return registry;
 }
 
 // The NAT set-up's findings (`ftpsd check-config` shows the same) go to the log at every start.
@@ -231,6 +276,7 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
   auto acceptors = bind_all(pool.first(), listeners);
   if (!acceptors) return 1;
   // The Manager reads its admins file and the certificate and binds its port now, as the listeners do.
+  std::unique_ptr<cluster::NodeRegistry> node;  // before the Manager, which uses it: gone after it
   std::unique_ptr<admin::AdminServer> manager;
   if (config->admin.enabled()) {
     auto prepared = admin::AdminServer::prepare(*config);
@@ -241,14 +287,14 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
     manager = std::move(*prepared);
   }
   // [cluster]: its password is read and the schema brought up to date before privileges are dropped.
-  std::shared_ptr<cluster::DatabaseDirectory> directory;
+  std::optional<ClusterStart> cluster;
   if (config->cluster) {
     auto prepared = start_cluster(*config->cluster);
     if (!prepared) {
       spdlog::critical("{}", prepared.error());
       return 1;
     }
-    directory = std::move(*prepared);
+    cluster = std::move(*prepared);
   }
   // SECURITY: the ports are bound and the keys and users read; no thread runs yet and no client was
   // served. From here on ftpsd runs as server.user (README "Security").
@@ -260,7 +306,10 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
   session::Services& services = services_storage.emplace(
       session::Snapshot{.config = config, .domains = files->domains.domains}, *blocking, files->tls.get());
   for (std::size_t i = 0; i < pool.size(); ++i) services.stop_notice.add(pool.at(i));
-  services.directory = directory;
+  if (cluster) {
+    services.directory = cluster->directory;
+    node = start_node(*config, cluster->password, listeners, services);
+  }
   std::unique_ptr<MetricsEndpoint> metrics;
   if (!config->metrics.address.empty()) {
     auto endpoint = MetricsEndpoint::start(config->metrics.address, services);
@@ -274,7 +323,8 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
   if (manager) {
     manager->start(services,
                    admin::Hooks{.reload = [&] { return reload_for_manager(pool, services, *blocking); },
-                                .listeners = listeners});
+                                .listeners = listeners,
+                                .nodes = node.get()});
     spdlog::info("admin on {}", manager->url());
   }
   for (std::size_t i = 0; i < files->domains.policies.size(); ++i) {
@@ -309,6 +359,7 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
   pool.start();
   notify_ready();
   pool.join();
+  if (node) node->stop();  // the other nodes' lists drop this one's sessions at once
   // The workers go first: their queued completions hold executors of the event loops.
   blocking.reset();
   if (!config->server.pid_file.empty()) {

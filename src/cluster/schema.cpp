@@ -36,6 +36,24 @@ constexpr std::array kSteps{
   updated_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (domain, name)
 ))"},
+    Step{3, "nodes",
+         R"(CREATE TABLE nodes (
+  name text PRIMARY KEY,
+  number serial UNIQUE,
+  version text NOT NULL,
+  listeners text NOT NULL,
+  passive text NOT NULL,
+  started_at timestamptz NOT NULL DEFAULT now(),
+  heartbeat_at timestamptz NOT NULL DEFAULT now(),
+  stopped_at timestamptz,
+  sessions jsonb NOT NULL DEFAULT '[]'
+))"},
+    Step{4, "session ends",
+         R"(CREATE TABLE session_ends (
+  id bigint PRIMARY KEY,
+  node text NOT NULL REFERENCES nodes (name) ON DELETE CASCADE,
+  requested_at timestamptz NOT NULL DEFAULT now()
+))"},
 };
 static_assert(kSteps.back().version == kSchemaVersion);
 

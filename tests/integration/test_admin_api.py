@@ -87,10 +87,13 @@ def admin_url(srv):
 def make_manager(make_server, tmp_path):
     """make_manager(admin_extra="", extra="", listeners=None, server="", user_options=None) -> (Server,
     Api): a plain FTP listener, [admin] on 127.0.0.1:0 with HTTPS (the test certificate) and the three
-    accounts of ACCOUNTS; the other arguments go to make_server."""
+    accounts of ACCOUNTS; the other arguments go to make_server. Several servers of one test share the
+    certificate and the accounts."""
     def factory(admin_extra="", extra="", listeners=None, server="", user_options=None):
-        cert, key = make_cert(tmp_path)
-        add_admins(tmp_path)
+        cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+        if not (tmp_path / "admins.toml").exists():
+            cert, key = make_cert(tmp_path)
+            add_admins(tmp_path)
         srv = make_server(listeners=listeners, server=server, user_options=user_options, extra=f"""
 [tls]
 certificate = "{cert}"

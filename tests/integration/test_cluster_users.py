@@ -11,13 +11,16 @@ from conftest import BIN, PASSWORDS, password_hash
 from helpers import Control, TIMEOUT, login, run, wait_for
 from postgres import postgres  # noqa: F401 (the module's PostgreSQL fixture)
 
+# The schema's steps (src/cluster/schema.cpp): version, description.
+SCHEMA = [(1, "users"), (3, "nodes"), (4, "session ends")]
+SCHEMA_VERSION = SCHEMA[-1][0]
 UNAVAILABLE = ("421 The user database is unreachable and your account is not cached on this server; try "
                "again later.")
 
 
-def cluster_table(pg, database, extra=""):
+def cluster_table(pg, database, extra="", node="node-a"):
     return (f'[cluster]\ndatabase = "{pg.url(database)}"\npassword_file = "{pg.password_file}"\n'
-            f'node = "node-a"\n{extra}')
+            f'node = "{node}"\n{extra}')
 
 
 @pytest.fixture
@@ -54,10 +57,11 @@ def test_init_is_idempotent_and_records_the_schema_version(tmp_path, postgres): 
     config = tmp_path / "ftpsd.toml"
     config.write_text('[[listeners]]\naddress = "127.0.0.1:0"\n' + cluster_table(postgres, database))
     first = ftpsd("cluster", "init", "--config", config)
-    assert first.stdout.decode() == "cluster database: schema created (version 1)\n"
+    assert first.stdout.decode() == f"cluster database: schema created (version {SCHEMA_VERSION})\n"
     second = ftpsd("cluster", "init", "--config", config)
-    assert second.stdout.decode() == "cluster database: schema already at version 1; nothing to do\n"
-    assert postgres.psql("SELECT version, description FROM ftpsd_schema ORDER BY version", database) == "1|users"
+    assert second.stdout.decode() == f"cluster database: schema already at version {SCHEMA_VERSION}; nothing to do\n"
+    applied = postgres.psql("SELECT version, description FROM ftpsd_schema ORDER BY version", database)
+    assert applied == "\n".join(f"{v}|{d}" for v, d in SCHEMA)
     key = postgres.psql("SELECT string_agg(a.attname, ',' ORDER BY a.attnum) FROM pg_index i JOIN pg_attribute a "
                         "ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
                         "WHERE i.indrelid = 'users'::regclass AND i.indisprimary", database)
@@ -93,7 +97,7 @@ def test_import_then_logins_are_checked_in_the_database(cluster_server, postgres
     assert again.endswith("0 added, 2 updated\n")
     rows = postgres.psql('SELECT domain, name, "write", enabled FROM users ORDER BY name', database)
     assert rows == "default|alice|t|t\ndefault|bob|f|t"
-    assert "cluster: connected to the user database (node node-a, schema version 1)" in srv.log()
+    assert f"cluster: connected to the user database (node node-a, schema version {SCHEMA_VERSION})" in srv.log()
 
 
 def test_user_add_and_remove_apply_to_new_logins_without_restart(cluster_server):

@@ -167,7 +167,7 @@ def test_the_pages_are_served_from_the_binary_with_types_validators_and_no_inlin
 
 # The pages in a real browser. One chromium for the module (it takes a while to start); each test has a
 # server of its own and signs in again.
-PAGES = {"Dashboard": "/api/v1/status/history", "Sessions": "/api/v1/sessions",
+PAGES = {"Dashboard": "/api/v1/status/history", "Sessions": "/api/v1/sessions", "Nodes": "/api/v1/nodes",
          "Users": "/api/v1/domains/{domain}/users", "Bans": "/api/v1/bans",
          "Domains": "/api/v1/domains/{domain}/passive", "Certificates": "/api/v1/domains/{domain}/certificates",
          "Revisions": "/api/v1/config/revisions", "Audit": "/api/v1/audit", "Logs": "/api/v1/logs/stream"}

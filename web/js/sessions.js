@@ -1,6 +1,7 @@
 // Sessions: the live list, refreshed every two seconds; operators and admins may end one (the client
 // gets 421) or, once the API takes ?ban= (its OpenAPI document says so), end it and ban its address
-// for 15 minutes.
+// for 15 minutes. With [cluster] the list holds every node's sessions, with their node, and a session
+// on another node ends the same way.
 import {call, get} from "./api.js";
 import {alertBox, el, fill, table} from "./dom.js";
 
@@ -55,11 +56,20 @@ export function render(container, context) {
       const keep = focused && focused.dataset && focused.dataset.session
         ? `button[data-session="${CSS.escape(focused.dataset.session)}"][data-action="${focused.dataset.action}"]`
         : null;
-      fill(list, table(`${answer.sessions.length} live sessions`,
-        ["ID", "User", "Client", "Domain", "TLS", "Transfer", "Idle (s)", "Started", "Actions"],
-        answer.sessions.map((s) => [s.id, s.user === null ? "(not logged in)" : s.user, s.client, s.domain,
-          s.tls || "none", transfer(s.transfer), s.idle_seconds, s.started, actions(s)]),
-        "No session."));
+      // With [cluster] every session names its node, and the list is the whole cluster's.
+      const cluster = answer.sessions.some((s) => "node" in s) || "cluster_error" in answer;
+      const columns = ["ID", "User", "Client", "Domain", "TLS", "Transfer", "Idle (s)", "Started", "Actions"];
+      if (cluster) columns.splice(1, 0, "Node");
+      fill(list,
+        answer.cluster_error ? alertBox("warning", `Only this node's sessions: ${answer.cluster_error}`) : null,
+        table(`${answer.sessions.length} live sessions`, columns,
+          answer.sessions.map((s) => {
+            const row = [s.id, s.user === null ? "(not logged in)" : s.user, s.client, s.domain,
+              s.tls || "none", transfer(s.transfer), s.idle_seconds, s.started, actions(s)];
+            if (cluster) row.splice(1, 0, s.node);
+            return row;
+          }),
+          "No session."));
       if (keep) {
         const again = list.querySelector(keep);
         if (again) again.focus();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <unordered_set>
 
 #include "inet/ip_network.hpp"
 
@@ -35,7 +36,21 @@ Bans::Failure Bans::record_failure(const asio::ip::address& client, const config
   if (inet::any_contains(cfg.exempt, inet::unmap(client)))
     return {.recent = 0, .banned = false, .tracked = false};
   const auto key = key_of(client);
-  const std::lock_guard lock(mutex_);
+  std::shared_ptr<BanSink> sink;
+  Clock::time_point until{};
+  auto failure = [&] {
+    const std::lock_guard lock(mutex_);
+    return record_failure_locked(key, cfg, now, sink, until);
+  }();
+  if (failure.banned && sink) {
+    if (auto network = inet::IpNetwork::parse(key)) sink->made(*network, until, "failed logins", true);
+  }
+  return failure;
+}
+
+Bans::Failure Bans::record_failure_locked(const std::string& key, const config::BansConfig& cfg,
+                                          Clock::time_point now, std::shared_ptr<BanSink>& sink,
+                                          Clock::time_point& until) {
   auto it = entries_.find(key);
   if (it == entries_.end()) {
     if (entries_.size() >= cfg.max_entries) sweep(cfg, now);
@@ -49,7 +64,10 @@ Bans::Failure Bans::record_failure(const asio::ip::address& client, const config
   const std::size_t recent = e.failures.size();
   if (cfg.max_failures > 0 && recent >= cfg.max_failures && e.banned_until <= now) {
     e.banned_until = now + cfg.duration;
+    e.banned_at = now;
     e.failures.clear();  // a fresh count once the ban ends
+    sink = sink_;
+    until = e.banned_until;
     return {.recent = recent, .banned = true, .tracked = true};
   }
   return {.recent = recent, .banned = false, .tracked = true};
@@ -70,6 +88,9 @@ std::optional<Bans::Clock::time_point> Bans::banned_until(const asio::ip::addres
   const std::lock_guard lock(mutex_);
   if (!manual_.empty()) {
     if (auto until = manual_until(client, now)) return until;
+  }
+  if (!shared_hosts_.empty() || !shared_networks_.empty()) {
+    if (auto until = shared_until(client, cfg, now)) return until;
   }
   if (cfg.max_failures == 0 || inet::any_contains(cfg.exempt, inet::unmap(client))) return std::nullopt;
   const auto it = entries_.find(key_of(client));
@@ -95,12 +116,7 @@ std::size_t Bans::size() const {
 }
 
 std::size_t Bans::banned_count(Clock::time_point now) const {
-  const std::lock_guard lock(mutex_);
-  const auto manual =
-      std::count_if(manual_.begin(), manual_.end(), [&](const Manual& m) { return m.until > now; });
-  return static_cast<std::size_t>(
-      manual + std::count_if(entries_.begin(), entries_.end(),
-                             [&](const auto& kv) { return kv.second.banned_until > now; }));
+  return list(now).size();
 }
 
 std::string Bans::display(const inet::IpNetwork& network) {
@@ -109,27 +125,33 @@ std::string Bans::display(const inet::IpNetwork& network) {
   return text;
 }
 
-bool Bans::ban(const inet::IpNetwork& network, Clock::time_point until, std::string reason,
+bool Bans::ban(const inet::IpNetwork& network, Clock::time_point until, const std::string& reason,
                Clock::time_point now) {
   const auto key = network.to_string();
-  const std::lock_guard lock(mutex_);
-  std::erase_if(manual_, [&](const Manual& m) { return m.until <= now || m.network.to_string() == key; });
-  if (manual_.size() >= kMaxManual) return false;
-  manual_.push_back(Manual{.network = network, .until = until, .reason = std::move(reason)});
+  std::shared_ptr<BanSink> sink;
+  {
+    const std::lock_guard lock(mutex_);
+    std::erase_if(manual_, [&](const Manual& m) { return m.until <= now || m.network.to_string() == key; });
+    if (manual_.size() >= kMaxManual) return false;
+    manual_.push_back(Manual{.network = network, .until = until, .reason = reason, .made = now});
+    sink = sink_;
+  }
+  if (sink) sink->made(network, until, reason, false);
   return true;
 }
 
-bool Bans::lift(const inet::IpNetwork& network, Clock::time_point now) {
+bool Bans::lift_local(const inet::IpNetwork& network, Clock::time_point before, Clock::time_point now) {
   const auto key = network.to_string();
-  const std::lock_guard lock(mutex_);
   bool lifted = false;
   std::erase_if(manual_, [&](const Manual& m) {
     if (m.network.to_string() != key) return m.until <= now;  // expired ones go quietly
+    if (m.made >= before) return false;
     lifted = lifted || m.until > now;
     return true;
   });
   if (network.prefix() == (network.is_v4() ? 32U : 128U)) {
-    if (auto it = entries_.find(display(network)); it != entries_.end() && it->second.banned_until > now) {
+    if (auto it = entries_.find(display(network));
+        it != entries_.end() && it->second.banned_until > now && it->second.banned_at < before) {
       entries_.erase(it);
       lifted = true;
     }
@@ -137,19 +159,109 @@ bool Bans::lift(const inet::IpNetwork& network, Clock::time_point now) {
   return lifted;
 }
 
+bool Bans::lift(const inet::IpNetwork& network, Clock::time_point now) {
+  std::shared_ptr<BanSink> sink;
+  bool lifted = false;
+  {
+    const std::lock_guard lock(mutex_);
+    lifted = lift_local(network, Clock::time_point::max(), now);
+    if (auto it = shared_hosts_.find(display(network));
+        it != shared_hosts_.end() && it->second.network.prefix() == network.prefix()) {
+      lifted = lifted || it->second.until > now;
+      shared_hosts_.erase(it);
+    }
+    const auto key = network.to_string();
+    std::erase_if(shared_networks_, [&](const Shared& b) {
+      if (b.network.to_string() != key) return false;
+      lifted = lifted || b.until > now;
+      return true;
+    });
+    sink = sink_;
+  }
+  if (lifted && sink) sink->lifted(network);
+  return lifted;
+}
+
+void Bans::share(std::shared_ptr<BanSink> sink, std::string node) {
+  const std::lock_guard lock(mutex_);
+  sink_ = std::move(sink);
+  node_ = std::move(node);
+}
+
+std::string Bans::node() const {
+  const std::lock_guard lock(mutex_);
+  return node_;
+}
+
+std::optional<Bans::Clock::time_point> Bans::shared_until(const asio::ip::address& client,
+                                                          const config::BansConfig& cfg,
+                                                          Clock::time_point now) const {
+  const auto address = inet::unmap(client);
+  // A ban after failed logins on another node spares this node's bans.exempt.
+  const auto applies = [&](const Shared& b) {
+    return b.until > now && (!b.automatic || !inet::any_contains(cfg.exempt, address));
+  };
+  std::optional<Clock::time_point> until;
+  if (auto it = shared_hosts_.find(address.to_string()); it != shared_hosts_.end() && applies(it->second))
+    until = it->second.until;
+  for (const auto& b : shared_networks_)
+    if (b.network.contains(address) && applies(b)) until = std::max(until.value_or(b.until), b.until);
+  return until;
+}
+
+void Bans::replace_shared(std::vector<Shared> bans, Clock::time_point read_at, Clock::time_point now) {
+  const std::lock_guard lock(mutex_);
+  std::unordered_set<std::string> kept;
+  for (const auto& b : bans) kept.insert(b.network.to_string());
+  const auto gone = [&](const Shared& b) {
+    if (b.until > now && !kept.contains(b.network.to_string())) (void)lift_local(b.network, read_at, now);
+  };
+  for (const auto& [address, b] : shared_hosts_) gone(b);
+  for (const auto& b : shared_networks_) gone(b);
+  shared_hosts_.clear();
+  shared_networks_.clear();
+  for (auto& b : bans) {
+    if (b.until <= now) continue;
+    if (shared_hosts_.size() + shared_networks_.size() >= kMaxShared) break;
+    if (b.network.prefix() == (b.network.is_v4() ? 32U : 128U)) {
+      auto address = display(b.network);
+      shared_hosts_.insert_or_assign(std::move(address), std::move(b));
+    } else {
+      shared_networks_.push_back(std::move(b));
+    }
+  }
+}
+
 std::vector<Bans::Listed> Bans::list(Clock::time_point now) const {
   std::vector<Listed> out;
   const std::lock_guard lock(mutex_);
   for (const auto& m : manual_)
     if (m.until > now)
-      out.push_back(Listed{.address = display(m.network), .until = m.until, .reason = m.reason});
+      out.push_back(
+          Listed{.address = display(m.network), .until = m.until, .reason = m.reason, .node = node_});
+  const auto by_address = [](const Listed& a, const Listed& b) { return a.address < b.address; };
   std::vector<Listed> automatic;
   for (const auto& [address, e] : entries_)
     if (e.banned_until > now)
-      automatic.push_back(Listed{.address = address, .until = e.banned_until, .reason = "failed logins"});
-  std::sort(automatic.begin(), automatic.end(),
-            [](const Listed& a, const Listed& b) { return a.address < b.address; });
+      automatic.push_back(
+          Listed{.address = address, .until = e.banned_until, .reason = "failed logins", .node = node_});
+  std::sort(automatic.begin(), automatic.end(), by_address);
   out.insert(out.end(), automatic.begin(), automatic.end());
+  if (shared_hosts_.empty() && shared_networks_.empty()) return out;
+  // Then the cluster's, but for those this node has itself.
+  std::unordered_set<std::string> listed;
+  for (const auto& b : out) listed.insert(b.address);
+  std::vector<Listed> shared;
+  const auto add = [&](const Shared& b) {
+    auto address = display(b.network);
+    if (b.until > now && !listed.contains(address))
+      shared.push_back(
+          Listed{.address = std::move(address), .until = b.until, .reason = b.reason, .node = b.node});
+  };
+  for (const auto& [address, b] : shared_hosts_) add(b);
+  for (const auto& b : shared_networks_) add(b);
+  std::sort(shared.begin(), shared.end(), by_address);
+  out.insert(out.end(), shared.begin(), shared.end());
   return out;
 }
 

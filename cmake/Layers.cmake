@@ -38,8 +38,8 @@ ftpsd_layer(config USES util inet protocol sys)  # sys: the durable write of edi
 ftpsd_layer(vfs USES util sys protocol)
 ftpsd_layer(auth USES util config sys)
 ftpsd_layer(obs USES util config)
-ftpsd_layer(cluster USES util sys config auth)  # [cluster]: the PostgreSQL database (libpq)
 ftpsd_layer(net USES util inet sys protocol runtime config)
+ftpsd_layer(cluster USES util inet sys config auth net)  # [cluster]: the PostgreSQL database (libpq); net: the shared bans
 ftpsd_layer(tls USES util protocol runtime config)
 # session: OpenSSL is the TLS layer's business; the session talks to tls::SessionBinding.
 ftpsd_layer(session USES util inet sys protocol runtime config vfs auth obs net tls

@@ -1,6 +1,7 @@
 // /bans: the server's ban list (net::Bans, the one failed FTP logins feed): what is banned, and an
 // operator's bans of addresses and networks, made and lifted. A banned address's next FTP connection
-// gets 421 before the greeting.
+// gets 421 before the greeting. In a cluster the list holds the bans of every node, and a lift here
+// lifts the ban everywhere (net::Bans hands it to the cluster layer).
 #include <fmt/format.h>
 
 #include "admin/routes.hpp"
@@ -16,8 +17,11 @@ std::chrono::system_clock::time_point wall(BanClock::time_point t) {
          std::chrono::duration_cast<std::chrono::system_clock::duration>(t - BanClock::now());
 }
 
+// In a cluster, "node": the node that made the ban.
 json ban_json(const net::Bans::Listed& b) {
-  return json{{"address", b.address}, {"until", utc(wall(b.until))}, {"reason", b.reason}};
+  auto out = json{{"address", b.address}, {"until", utc(wall(b.until))}, {"reason", b.reason}};
+  if (!b.node.empty()) out["node"] = b.node;
+  return out;
 }
 
 void list(const Api& api, Response& res) {
@@ -78,7 +82,8 @@ std::optional<json> add_ban(Api& api, const Request& req, const TokenHolder& who
   if (!api.services->bans.ban(network, until, reason, now)) return std::nullopt;
   const auto shown = net::Bans::display(network);
   api.record(req, who, "ban.add", fmt::format("{} for {}", shown, duration_text));
-  return ban_json({.address = shown, .until = until, .reason = std::move(reason)});
+  return ban_json(
+      {.address = shown, .until = until, .reason = std::move(reason), .node = api.services->bans.node()});
 }
 
 void add_ban_routes(Api& api, Router& router) {

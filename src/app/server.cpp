@@ -22,6 +22,7 @@
 #include "app/systemd.hpp"
 #include "app/tasks.hpp"
 #include "auth/user_store.hpp"
+#include "cluster/ban_sync.hpp"
 #include "cluster/directory.hpp"
 #include "cluster/node_registry.hpp"
 #include "config/names.hpp"
@@ -114,7 +115,7 @@ std::optional<StartFiles> load_start_files(const std::shared_ptr<const config::C
 // are.
 struct ClusterStart {
   std::shared_ptr<cluster::DatabaseDirectory> directory;
-  std::string password;
+  std::string password;  // for the node registry's and the shared bans' connections
 };
 
 Result<ClusterStart, std::string> start_cluster(const config::ClusterConfig& c) {
@@ -306,9 +307,15 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
   session::Services& services = services_storage.emplace(
       session::Snapshot{.config = config, .domains = files->domains.domains}, *blocking, files->tls.get());
   for (std::size_t i = 0; i < pool.size(); ++i) services.stop_notice.add(pool.at(i));
+  // [cluster]: the shared bans are read once before the first client is accepted, then kept in step
+  // by their thread; stopped (what waits written) after the event loops.
+  std::shared_ptr<cluster::BanSync> ban_sync;
   if (cluster) {
     services.directory = cluster->directory;
     node = start_node(*config, cluster->password, listeners, services);
+    ban_sync = std::make_shared<cluster::BanSync>(*config->cluster, cluster->password, services.bans);
+    services.bans.share(ban_sync, config->cluster->node);
+    ban_sync->start();
   }
   std::unique_ptr<MetricsEndpoint> metrics;
   if (!config->metrics.address.empty()) {
@@ -360,6 +367,10 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
   notify_ready();
   pool.join();
   if (node) node->stop();  // the other nodes' lists drop this one's sessions at once
+  if (ban_sync) {
+    services.bans.share(nullptr, {});
+    ban_sync->stop();
+  }
   // The workers go first: their queued completions hold executors of the event loops.
   blocking.reset();
   if (!config->server.pid_file.empty()) {

@@ -54,6 +54,17 @@ constexpr std::array kSteps{
   node text NOT NULL REFERENCES nodes (name) ON DELETE CASCADE,
   requested_at timestamptz NOT NULL DEFAULT now()
 ))"},
+    // The bans of every node (README "Shared bans"): network is canonical ("203.0.113.9" for one
+    // address, else "203.0.113.0/24"); automatic: after failed logins, else an operator's.
+    Step{5, "bans",
+         R"(CREATE TABLE bans (
+  network text PRIMARY KEY,
+  until timestamptz NOT NULL,
+  reason text NOT NULL,
+  automatic boolean NOT NULL DEFAULT false,
+  node text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+))"},
 };
 static_assert(kSteps.back().version == kSchemaVersion);
 

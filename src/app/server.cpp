@@ -307,15 +307,15 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
   session::Services& services = services_storage.emplace(
       session::Snapshot{.config = config, .domains = files->domains.domains}, *blocking, files->tls.get());
   for (std::size_t i = 0; i < pool.size(); ++i) services.stop_notice.add(pool.at(i));
-  // [cluster]: the shared bans are read once before the first client is accepted, then kept in step
-  // by their thread; stopped (what waits written) after the event loops.
+  // [cluster]: the bans made and lifted here go to the database from now on (what the Manager does
+  // before the start below waits in the queue). The thread starts past the early returns and stops
+  // (writing what waits) after the loops, while net::Bans is still there.
   std::shared_ptr<cluster::BanSync> ban_sync;
   if (cluster) {
     services.directory = cluster->directory;
     node = start_node(*config, cluster->password, listeners, services);
     ban_sync = std::make_shared<cluster::BanSync>(*config->cluster, cluster->password, services.bans);
     services.bans.share(ban_sync, config->cluster->node);
-    ban_sync->start();
   }
   std::unique_ptr<MetricsEndpoint> metrics;
   if (!config->metrics.address.empty()) {
@@ -363,6 +363,7 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
   for (const auto& l : listeners) spdlog::info("listening on {} tls={}", l.address, config::name(l.tls));
   if (print_connect_help)
     app::print_connect_help(listeners, manager ? manager->url() : std::string(), config->source);
+  if (ban_sync) ban_sync->start();  // the shared bans in force, read before the loops accept anyone
   pool.start();
   notify_ready();
   pool.join();

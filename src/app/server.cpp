@@ -146,11 +146,11 @@ cluster::NodeFacts node_facts(const config::Config& config,
   return facts;
 }
 
-// The node's entry in the cluster: its heartbeat publishes the live sessions, ends those another node's
-// Manager ends, and moves the session ids into this node's share.
-std::unique_ptr<cluster::NodeRegistry> start_node(const config::Config& config, const std::string& password,
-                                                  const std::vector<config::ListenerConfig>& bound,
-                                                  session::Services& services) {
+// The node's entry in the cluster (started past the server's early returns): its heartbeat publishes the
+// live sessions, ends those another node's Manager ends, and moves the session ids into this node's share.
+std::unique_ptr<cluster::NodeRegistry> make_node(const config::Config& config, const std::string& password,
+                                                 const std::vector<config::ListenerConfig>& bound,
+                                                 session::Services& services) {
   cluster::NodeHooks hooks{
       .sessions_json = [&services] { return admin::session_list_json(services.registry); },
       .end_session = [&services](std::uint64_t id) { (void)services.registry.end(id); },
@@ -160,10 +160,8 @@ std::unique_ptr<cluster::NodeRegistry> start_node(const config::Config& config, 
             while (next <= first && !services.next_session_id.compare_exchange_weak(next, first + next)) {
             }
           }};
-  auto registry = std::make_unique<cluster::NodeRegistry>(*config.cluster, password,
-                                                          node_facts(config, bound), std::move(hooks));
-  registry->start();
-  return registry;
+  return std::make_unique<cluster::NodeRegistry>(*config.cluster, password, node_facts(config, bound),
+                                                 std::move(hooks));
 }
 
 // The NAT set-up's findings (`ftpsd check-config` shows the same) go to the log at every start.
@@ -313,7 +311,7 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
   std::shared_ptr<cluster::BanSync> ban_sync;
   if (cluster) {
     services.directory = cluster->directory;
-    node = start_node(*config, cluster->password, listeners, services);
+    node = make_node(*config, cluster->password, listeners, services);
     ban_sync = std::make_shared<cluster::BanSync>(*config->cluster, cluster->password, services.bans);
     services.bans.share(ban_sync, config->cluster->node);
   }
@@ -359,7 +357,8 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
   std::signal(SIGXFSZ, SIG_IGN);  // a file over RLIMIT_FSIZE: EFBIG (552) for that upload, not the end
   if (!config->server.pid_file.empty()) write_pid_file(config->server.pid_file);
   // Said once SIGHUP, SIGINT and SIGTERM are ours and the pid file is written: whoever waits for this
-  // line may signal at once, or run `ftpsd reload`.
+  // line may signal at once, or run `ftpsd reload`. A node of a cluster is registered by then.
+  if (node) node->start();
   for (const auto& l : listeners) spdlog::info("listening on {} tls={}", l.address, config::name(l.tls));
   if (print_connect_help)
     app::print_connect_help(listeners, manager ? manager->url() : std::string(), config->source);

@@ -36,7 +36,7 @@ constexpr std::array kSteps{
   updated_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (domain, name)
 ))"},
-    Step{3, "nodes",
+    Step{2, "nodes",
          R"(CREATE TABLE nodes (
   name text PRIMARY KEY,
   number serial UNIQUE,
@@ -48,7 +48,7 @@ constexpr std::array kSteps{
   stopped_at timestamptz,
   sessions jsonb NOT NULL DEFAULT '[]'
 ))"},
-    Step{4, "session ends",
+    Step{3, "session ends",
          R"(CREATE TABLE session_ends (
   id bigint PRIMARY KEY,
   node text NOT NULL REFERENCES nodes (name) ON DELETE CASCADE,
@@ -56,7 +56,7 @@ constexpr std::array kSteps{
 ))"},
     // The bans of every node (README "Shared bans"): network is canonical ("203.0.113.9" for one
     // address, else "203.0.113.0/24"); automatic: after failed logins, else an operator's.
-    Step{5, "bans",
+    Step{4, "bans",
          R"(CREATE TABLE bans (
   network text PRIMARY KEY,
   until timestamptz NOT NULL,

@@ -21,10 +21,11 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
+
+from helpers import wait_for
 
 PG_BIN = Path(os.environ.get("FTPSD_PG_BIN", "/usr/lib/postgresql/15/bin"))
 START_TIMEOUT = 60  # seconds: pg_ctl -w waits at most this long
@@ -134,15 +135,10 @@ class Postgres:
             os.kill(pid, signal.SIGINT)
         except ProcessLookupError:
             return
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not _pid_alive(pid):
-                return
-            time.sleep(0.05)
+        if wait_for(lambda: not _pid_alive(pid), timeout):
+            return
         os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while _pid_alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: not _pid_alive(pid), 10)
 
     def destroy(self):
         self.stop()

@@ -2,19 +2,17 @@
 on one PostgreSQL (postgres.py), a ban after failed logins or by an operator on one refused by the
 other, lifted everywhere from any node, kept across a restart, and the database going away and
 coming back. The clients connect from their own loopback addresses (127.0.0.3x), never 127.0.0.1."""
-import os
 import time
 
 import pytest
 
 from helpers import Control, login, wait_for
 from postgres import postgres  # noqa: F401 (the module's PostgreSQL fixture)
-from test_admin_api import Api, add_admins, admin_url
+from conftest import SANITIZED
+from test_admin_api import make_manager  # noqa: F401 (a fixture)
 from test_admin_bans import BANNED
-from test_cluster_users import import_users
-from tls_helpers import make_cert
+from test_cluster_users import cluster_table, import_users
 
-SANITIZED = bool(os.environ.get("FTPSD_SANITIZED"))
 BANS = '[bans]\nmax_failures = 2\nlogin_delay = "0s"\nduration = "10m"\n'
 # How long a ban may take to reach the other node: it is written at once and read every second.
 SPREAD = 2.0
@@ -50,26 +48,10 @@ def time_until(predicate, timeout):
 
 
 @pytest.fixture
-def node(make_server, postgres, tmp_path):  # noqa: F811
-    """node(database, name) -> (Server, Api): ftpsd with the Manager and [cluster] on `database`."""
-    cert, key = make_cert(tmp_path)
-    add_admins(tmp_path)
-
+def node(make_manager, postgres):  # noqa: F811
+    """node(database, name) -> (Server, Api): ftpsd with the Manager, BANS and [cluster] on `database`."""
     def make(database, name):
-        srv = make_server(extra=f"""
-[tls]
-certificate = "{cert}"
-private_key = "{key}"
-[admin]
-address = "127.0.0.1:0"
-users_file = "{tmp_path / 'admins.toml'}"
-{BANS}
-[cluster]
-database = "{postgres.url(database)}"
-password_file = "{postgres.password_file}"
-node = "{name}"
-""")
-        return srv, Api(admin_url(srv), cert)
+        return make_manager(extra=BANS + cluster_table(postgres, database, node=name))
     return make
 
 

@@ -22,6 +22,8 @@ class IpNetwork {
   [[nodiscard]] std::string to_string() const;
   [[nodiscard]] unsigned prefix() const noexcept { return prefix_; }
   [[nodiscard]] bool is_v4() const noexcept { return base_.is_v4(); }
+  // One address: a /32 (IPv4) or a /128 (IPv6).
+  [[nodiscard]] bool is_single_address() const noexcept { return prefix_ == (is_v4() ? 32U : 128U); }
 
  private:
   asio::ip::address base_;

@@ -116,12 +116,28 @@ std::size_t Bans::size() const {
 }
 
 std::size_t Bans::banned_count(Clock::time_point now) const {
-  return list(now).size();
+  // list(), counted: no strings built or sorted for this node's own bans (a metrics scrape calls it).
+  const std::lock_guard lock(mutex_);
+  std::size_t count = 0;
+  for (const auto& m : manual_) count += m.until > now ? 1 : 0;
+  for (const auto& [address, e] : entries_) count += e.banned_until > now ? 1 : 0;
+  if (shared_hosts_.empty() && shared_networks_.empty()) return count;
+  std::unordered_set<std::string> own;  // the cluster's bans count but for those this node has itself
+  for (const auto& m : manual_)
+    if (m.until > now) own.insert(display(m.network));
+  for (const auto& [address, e] : entries_)
+    if (e.banned_until > now) own.insert(address);
+  const auto add = [&](const Shared& b) {
+    count += b.until > now && !own.contains(display(b.network)) ? 1 : 0;
+  };
+  for (const auto& [address, b] : shared_hosts_) add(b);
+  for (const auto& b : shared_networks_) add(b);
+  return count;
 }
 
 std::string Bans::display(const inet::IpNetwork& network) {
   auto text = network.to_string();
-  if (network.prefix() == (network.is_v4() ? 32U : 128U)) text.erase(text.rfind('/'));
+  if (network.is_single_address()) text.erase(text.rfind('/'));
   return text;
 }
 
@@ -149,7 +165,7 @@ bool Bans::lift_local(const inet::IpNetwork& network, Clock::time_point before, 
     lifted = lifted || m.until > now;
     return true;
   });
-  if (network.prefix() == (network.is_v4() ? 32U : 128U)) {
+  if (network.is_single_address()) {
     if (auto it = entries_.find(display(network));
         it != entries_.end() && it->second.banned_until > now && it->second.banned_at < before) {
       entries_.erase(it);
@@ -223,7 +239,7 @@ void Bans::replace_shared(std::vector<Shared> bans, Clock::time_point read_at, C
   for (auto& b : bans) {
     if (b.until <= now) continue;
     if (shared_hosts_.size() + shared_networks_.size() >= kMaxShared) break;
-    if (b.network.prefix() == (b.network.is_v4() ? 32U : 128U)) {
+    if (b.network.is_single_address()) {
       auto address = display(b.network);
       shared_hosts_.insert_or_assign(std::move(address), std::move(b));
     } else {

@@ -1,8 +1,13 @@
 #include "cluster/node_registry.hpp"
 
 #include <fmt/format.h>
+#include <poll.h>
 #include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
 
+#include <algorithm>
+#include <array>
+#include <cerrno>
 #include <charconv>
 
 namespace ftpsd::cluster {
@@ -35,7 +40,8 @@ NodeRegistry::NodeRegistry(config::ClusterConfig cluster, std::string password, 
     : cluster_(std::move(cluster)),
       password_(std::move(password)),
       facts_(std::move(facts)),
-      hooks_(std::move(hooks)) {}
+      hooks_(std::move(hooks)),
+      wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
 
 NodeRegistry::~NodeRegistry() {
   stop();
@@ -52,7 +58,8 @@ void NodeRegistry::stop() {
     if (stopping_) return;
     stopping_ = true;
   }
-  stop_cv_.notify_all();
+  stop_asked_ = true;
+  if (wake_.valid()) (void)::eventfd_write(wake_.get(), 1);
   if (thread_.joinable()) thread_.join();
   std::lock_guard lock(beat_mutex_);
   if (beat_db_ && registered_) {
@@ -64,13 +71,43 @@ void NodeRegistry::stop() {
 }
 
 void NodeRegistry::run() {
-  std::unique_lock lock(stop_mutex_);
-  while (!stopping_) {
-    if (stop_cv_.wait_for(lock, kBeatEvery, [this] { return stopping_; })) break;
-    lock.unlock();
-    (void)beat();
-    lock.lock();
+  auto next = std::chrono::steady_clock::now() + kBeatEvery;
+  while (!stop_asked_) {
+    wait(next);
+    if (stop_asked_) break;
+    if (std::chrono::steady_clock::now() >= next) {
+      (void)beat();
+      next = std::chrono::steady_clock::now() + kBeatEvery;
+    } else {
+      take_notifications();
+    }
   }
+}
+
+void NodeRegistry::wait(std::chrono::steady_clock::time_point until) {
+  int db_fd = -1;
+  {
+    const std::lock_guard lock(beat_mutex_);
+    if (beat_db_ && registered_) db_fd = beat_db_->socket();
+  }
+  std::array<pollfd, 2> fds{pollfd{.fd = wake_.get(), .events = POLLIN, .revents = 0},
+                            pollfd{.fd = db_fd, .events = POLLIN, .revents = 0}};
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+  if (left.count() <= 0) return;
+  // Without the eventfd (it could not be made) stop() is seen at the next beat.
+  if (::poll(fds.data(), fds.size(), static_cast<int>(left.count())) < 0 && errno != EINTR)
+    std::this_thread::sleep_for(left);
+}
+
+void NodeRegistry::take_notifications() {
+  const std::lock_guard lock(beat_mutex_);
+  if (!beat_db_ || !registered_) return;
+  auto received = beat_db_->notifications();
+  if (!received) {
+    went_down(received.error().message);
+    return;
+  }
+  if (std::find(received->begin(), received->end(), cluster_.node) != received->end()) (void)take_ends();
 }
 
 void NodeRegistry::went_down(const std::string& why) {
@@ -123,6 +160,10 @@ bool NodeRegistry::beat() {
       return false;
     }
     beat_db_.emplace(std::move(*opened));
+    // Each new connection listens again (a LISTEN ends with its connection).
+    if (auto listening = beat_db_->exec(fmt::format("LISTEN {}", kEndChannel)); !listening)
+      spdlog::warn("cluster: node {} takes requests to end its sessions at each heartbeat only: {}",
+                   cluster_.node, listening.error().message);
   }
   if (!registered_ && !register_node()) return false;
   const std::string sessions = hooks_.sessions_json ? hooks_.sessions_json() : "[]";
@@ -141,6 +182,10 @@ bool NodeRegistry::beat() {
     return false;
   }
   came_up();
+  return take_ends();
+}
+
+bool NodeRegistry::take_ends() {
   auto ends = beat_db_->exec("DELETE FROM session_ends WHERE node = $1 RETURNING id", {cluster_.node});
   if (!ends) {
     if (ends.error().connection_lost) went_down(ends.error().message);
@@ -221,7 +266,10 @@ Result<std::optional<RemoteEnd>, std::string> NodeRegistry::end_session(std::uin
   auto asked = query_db_->exec(
       "INSERT INTO session_ends (id, node) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING", {key, out.node});
   if (!asked) return fail(asked.error());
-  // The node takes the request at its next heartbeat (within kBeatEvery).
+  // The node takes the request when the notification reaches it, else at its next heartbeat (within
+  // kBeatEvery).
+  if (auto told = query_db_->exec("SELECT pg_notify($1, $2)", {std::string(kEndChannel), out.node}); !told)
+    return fail(told.error());
   const auto deadline = std::chrono::steady_clock::now() + wait;
   while (std::chrono::steady_clock::now() < deadline) {
     auto pending = query_db_->exec("SELECT 1 FROM session_ends WHERE id = $1", {key});

@@ -3,7 +3,8 @@
 //
 // Each node has a row (name, number, version, listeners, passive slice, heartbeat, its live sessions as
 // JSON). A thread of the registry's own beats once a second: it writes the heartbeat and the sessions,
-// and ends the sessions that another node's Manager asked this one to end (table session_ends). A node
+// and ends the sessions that another node's Manager asked this one to end (table session_ends): at
+// once when the request's NOTIFY arrives (it LISTENs on kEndChannel), else at the next beat. A node
 // that has not beaten for kDownAfter is down: its sessions leave the cluster's list. A node stopped
 // cleanly says so (stopped_at), and its sessions leave at once.
 //
@@ -13,8 +14,8 @@
 // The Manager's calls (nodes(), sessions(), end_session()) block on a connection of their own: use them
 // on an HTTP thread, never an event loop. The database going away stops none of this node's service: the
 // thread logs each change of state once and connects again by itself.
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -24,12 +25,15 @@
 #include <vector>
 
 #include "cluster/pg.hpp"
+#include "sys/fd.hpp"
 
 namespace ftpsd::cluster {
 
 inline constexpr std::uint64_t kIdsPerNode = 1'000'000'000;
 inline constexpr auto kBeatEvery = std::chrono::seconds(1);
 inline constexpr auto kDownAfter = std::chrono::seconds(5);
+// The channel of the requests to end a session; the payload is the name of the node that runs it.
+inline constexpr std::string_view kEndChannel = "ftpsd_session_end";
 
 // What a node tells the others about itself.
 struct NodeFacts {
@@ -91,8 +95,12 @@ class NodeRegistry {
 
  private:
   void run();
-  bool beat();           // on the thread; false: the database could not be reached
-  bool register_node();  // under beat_mutex_
+  bool beat();                // on the thread; false: the database could not be reached
+  bool register_node();       // under beat_mutex_
+  bool take_ends();           // under beat_mutex_: ends the sessions asked of this node
+  void take_notifications();  // on the thread: a NOTIFY for this node takes its requests now
+  // Waits until the next beat is due, a notification arrives or stop() is called.
+  void wait(std::chrono::steady_clock::time_point until);
   void went_down(const std::string& why);
   void came_up();
 
@@ -110,8 +118,9 @@ class NodeRegistry {
   std::optional<Connection> query_db_;
 
   std::mutex stop_mutex_;
-  std::condition_variable stop_cv_;
-  bool stopping_ = false;
+  bool stopping_ = false;                // under stop_mutex_
+  std::atomic<bool> stop_asked_{false};  // read by the thread
+  sys::UniqueFd wake_;                   // an eventfd: stop() wakes the thread's poll()
   std::thread thread_;
 };
 

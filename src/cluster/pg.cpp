@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <fstream>
+#include <utility>
 
 namespace ftpsd::cluster {
 
@@ -42,9 +44,23 @@ Result<Connection, DbError> Connection::open(const config::ClusterConfig& cluste
                                              const std::string& password) {
   // With expand_dbname, the keywords before "dbname" are defaults the connection string overrides,
   // and those after it override the connection string.
-  std::vector<const char*> keys{"connect_timeout", "application_name", "dbname"};
   const std::string application = "ftpsd " + cluster.node;
-  std::vector<const char*> values{"5", application.c_str(), cluster.database.c_str()};
+  const std::array<std::pair<const char*, const char*>, 8> settings{{
+      {"connect_timeout", "5"},
+      {"application_name", application.c_str()},
+      {"options", "-c statement_timeout=15s"},
+      {"keepalives_idle", "5"},
+      {"keepalives_interval", "2"},
+      {"keepalives_count", "3"},
+      {"tcp_user_timeout", "10000"},  // ms
+      {"dbname", cluster.database.c_str()},
+  }};
+  std::vector<const char*> keys;
+  std::vector<const char*> values;
+  for (const auto& [key, value] : settings) {
+    keys.push_back(key);
+    values.push_back(value);
+  }
   if (!password.empty()) {
     keys.push_back("password");
     values.push_back(password.c_str());
@@ -83,6 +99,21 @@ Result<Rows, DbError> Connection::exec(std::string_view sql,
   std::string text = one_line(message != nullptr ? message : "");
   if (text.empty()) text = one_line(PQerrorMessage(conn_.get()));
   return Unexpected{DbError{std::move(text), lost}};
+}
+
+int Connection::socket() const {
+  return conn_ ? PQsocket(conn_.get()) : -1;
+}
+
+Result<std::vector<std::string>, DbError> Connection::notifications() {
+  if (!conn_ || PQconsumeInput(conn_.get()) == 0)
+    return Unexpected{DbError{conn_ ? one_line(PQerrorMessage(conn_.get())) : "not connected", true}};
+  std::vector<std::string> out;
+  while (PGnotify* n = PQnotifies(conn_.get())) {
+    out.emplace_back(n->extra != nullptr ? n->extra : "");
+    PQfreemem(n);
+  }
+  return out;
 }
 
 }  // namespace ftpsd::cluster

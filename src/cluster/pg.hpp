@@ -50,8 +50,10 @@ struct DbError {
 
 class Connection {
  public:
-  // Connects with [cluster] database, `password` if not empty (cluster_password()), and a connect
-  // timeout of 5 s unless the connection string sets one.
+  // Connects with [cluster] database, `password` if not empty (cluster_password()), and unless the
+  // connection string sets them: a connect timeout of 5 s, a statement timeout of 15 s, and TCP
+  // keepalives and a TCP user timeout that notice within about 10 s a database that vanished without
+  // closing the connection (a cut network), so that no thread of the node waits on it for long.
   [[nodiscard]] static Result<Connection, DbError> open(const config::ClusterConfig& cluster,
                                                         const std::string& password);
 
@@ -59,6 +61,13 @@ class Connection {
   [[nodiscard]] Result<Rows, DbError> exec(std::string_view sql,
                                            const std::vector<std::optional<std::string>>& params = {});
   [[nodiscard]] bool ok() const;
+
+  // LISTEN/NOTIFY: the connection's socket, readable when the server sent something (a notification of
+  // a channel this connection LISTENs to); -1 when not connected.
+  [[nodiscard]] int socket() const;
+  // Reads what the server sent without waiting, and returns the payloads of the notifications received
+  // since the last call, oldest first. Error: the connection is lost.
+  [[nodiscard]] Result<std::vector<std::string>, DbError> notifications();
 
  private:
   struct Finish {

@@ -51,3 +51,12 @@ bench-manager: bench-tools bench-ftpsd bench-client bench-peers
 	BENCH_FTPSD_BIN=$(CURDIR)/$(BENCH_RELEASE)/ftpsd \
 	BENCH_CLIENT=$(CURDIR)/$(BENCH_CLIENT_BUILD)/ftpbench \
 	  $(BENCH_PY) bench/manager.py
+
+# Cluster mode (bench/cluster.py): logins with the users in PostgreSQL against the users file, and the
+# aggregate FTPS throughput of 1, 2 and 3 nodes. Needs the set-up of `make bench`; starts its own
+# PostgreSQL (Debian's postgresql, installed by scripts/install-deps.sh).
+.PHONY: bench-cluster
+bench-cluster: bench-tools bench-ftpsd bench-client bench-peers
+	BENCH_FTPSD_BIN=$(CURDIR)/$(BENCH_RELEASE)/ftpsd \
+	BENCH_CLIENT=$(CURDIR)/$(BENCH_CLIENT_BUILD)/ftpbench \
+	  $(BENCH_PY) bench/cluster.py

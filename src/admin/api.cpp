@@ -133,6 +133,7 @@ void add_routes(Api& api, Router& router) {
   add_session_routes(api, router);
   add_log_routes(api, router);
   add_user_routes(api, router);
+  add_admin_routes(api, router);
   add_ban_routes(api, router);
   add_certificate_routes(api, router);
   add_domain_routes(api, router);

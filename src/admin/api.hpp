@@ -37,8 +37,8 @@ struct Hooks {
   // [cluster]: the nodes and their sessions (GET /nodes, /sessions; DELETE /sessions/{id} of another
   // node). Null without [cluster].
   cluster::NodeRegistry* nodes = nullptr;
-  // [cluster]: the users (and admin accounts) in the database: the user routes work on it. Null without
-  // [cluster].
+  // [cluster]: the users and the admin accounts in the database: the user routes work on it, and a
+  // sign-in not in admin.users_file is checked in it. Null without [cluster].
   auth::AccountDatabase* accounts = nullptr;
 };
 

@@ -43,6 +43,8 @@ class TokenStore {
                                                          Clock::time_point now = Clock::now()) const;
   // Signs out: the token is found no more.
   void revoke(const std::string& token);
+  // Signs out every token of the account `name` (it was deleted).
+  void revoke_holder(std::string_view name);
   [[nodiscard]] std::size_t size() const;
 
  private:

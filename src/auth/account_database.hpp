@@ -1,5 +1,5 @@
 #pragma once
-// [cluster]: the users as the Manager reads and changes them in the
+// [cluster]: the users and the Manager's admin accounts as the Manager reads and changes them in the
 // cluster's database (cluster::AccountDatabase implements this). The Manager asks through this
 // interface so that it needs to know nothing of PostgreSQL.
 //
@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/admin_store.hpp"
 #include "auth/user.hpp"
 #include "util/result.hpp"
 
@@ -50,6 +51,13 @@ struct UserChangeResult {
   std::string tag;             // the row's new tag (kAdd, kChange)
 };
 
+// An admin account of the Manager kept in the database.
+struct StoredAdmin {
+  Admin admin;
+  std::string created;     // ISO 8601, UTC
+  std::string created_by;  // the admin who made it
+};
+
 class AccountDatabase {
  public:
   AccountDatabase() = default;
@@ -76,6 +84,17 @@ class AccountDatabase {
   // next heartbeat). Returns how many sessions were asked to end.
   [[nodiscard]] virtual Result<std::size_t, AccountDbError> end_sessions_elsewhere(std::string_view domain,
                                                                                    std::string_view name) = 0;
+
+  // --- the Manager's admin accounts (those of admin.users_file are not here)
+
+  [[nodiscard]] virtual Result<std::vector<StoredAdmin>, AccountDbError> list_admins() = 0;
+  // nullopt: no such account.
+  [[nodiscard]] virtual Result<std::optional<Admin>, AccountDbError> find_admin(std::string_view name) = 0;
+  // false: the name is taken (nothing changed).
+  [[nodiscard]] virtual Result<bool, AccountDbError> add_admin(const Admin& admin,
+                                                               std::string_view created_by) = 0;
+  // false: there was no such account.
+  [[nodiscard]] virtual Result<bool, AccountDbError> remove_admin(std::string_view name) = 0;
 };
 
 }  // namespace ftpsd::auth

@@ -182,4 +182,57 @@ Result<std::size_t, auth::AccountDbError> AccountDatabase::end_sessions_elsewher
   });
 }
 
+Result<std::vector<auth::StoredAdmin>, auth::AccountDbError> AccountDatabase::list_admins() {
+  using Admins = std::vector<auth::StoredAdmin>;
+  return with_db<Admins>([](Connection& db) -> Result<Admins, DbError> {
+    auto rows = db.exec(
+        R"(SELECT name, password_hash, role, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                  created_by FROM admins ORDER BY name)");
+    if (!rows) return Unexpected{rows.error()};
+    Admins out;
+    for (int i = 0; i < rows->count(); ++i)
+      out.push_back(
+          {.admin = {.name = rows->text(i, 0),
+                     .password_hash = rows->text(i, 1),
+                     .role = auth::parse_admin_role(rows->text(i, 2)).value_or(auth::AdminRole::kViewer)},
+           .created = rows->text(i, 3),
+           .created_by = rows->text(i, 4)});
+    return out;
+  });
+}
+
+Result<std::optional<auth::Admin>, auth::AccountDbError> AccountDatabase::find_admin(std::string_view name) {
+  using Found = std::optional<auth::Admin>;
+  return with_db<Found>([name](Connection& db) -> Result<Found, DbError> {
+    auto rows = db.exec("SELECT name, password_hash, role FROM admins WHERE name = $1", {std::string(name)});
+    if (!rows) return Unexpected{rows.error()};
+    if (rows->count() == 0) return Found();
+    return Found(
+        auth::Admin{.name = rows->text(0, 0),
+                    .password_hash = rows->text(0, 1),
+                    .role = auth::parse_admin_role(rows->text(0, 2)).value_or(auth::AdminRole::kViewer)});
+  });
+}
+
+Result<bool, auth::AccountDbError> AccountDatabase::add_admin(const auth::Admin& admin,
+                                                              std::string_view created_by) {
+  return with_db<bool>([&](Connection& db) -> Result<bool, DbError> {
+    auto rows = db.exec(
+        "INSERT INTO admins (name, password_hash, role, created_by) "
+        "VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (name) DO NOTHING",
+        {admin.name, admin.password_hash, std::string(auth::name(admin.role)), std::string(created_by)});
+    if (!rows) return Unexpected{rows.error()};
+    return rows->affected() == 1;
+  });
+}
+
+Result<bool, auth::AccountDbError> AccountDatabase::remove_admin(std::string_view name) {
+  return with_db<bool>([name](Connection& db) -> Result<bool, DbError> {
+    auto rows = db.exec("DELETE FROM admins WHERE name = $1", {std::string(name)});
+    if (!rows) return Unexpected{rows.error()};
+    return rows->affected() == 1;
+  });
+}
+
 }  // namespace ftpsd::cluster

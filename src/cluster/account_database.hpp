@@ -1,6 +1,7 @@
 #pragma once
 // [cluster]: auth::AccountDatabase on the cluster's PostgreSQL: the users table as the Manager reads and
-// changes it, and the requests to other nodes to end a user's sessions (session_ends).
+// changes it, the requests to other nodes to end a user's sessions (session_ends), and the Manager's
+// admin accounts (admins).
 //
 // One connection of its own, used under a mutex by the Manager's HTTP threads; opened at the first
 // call, and once again at once when a call finds it lost (the server restarted). The database being
@@ -27,6 +28,13 @@ class AccountDatabase final : public auth::AccountDatabase {
       const std::function<auth::User(const std::optional<auth::User>& existing)>& edit) override;
   [[nodiscard]] Result<std::size_t, auth::AccountDbError> end_sessions_elsewhere(
       std::string_view domain, std::string_view name) override;
+
+  [[nodiscard]] Result<std::vector<auth::StoredAdmin>, auth::AccountDbError> list_admins() override;
+  [[nodiscard]] Result<std::optional<auth::Admin>, auth::AccountDbError> find_admin(
+      std::string_view name) override;
+  [[nodiscard]] Result<bool, auth::AccountDbError> add_admin(const auth::Admin& admin,
+                                                             std::string_view created_by) override;
+  [[nodiscard]] Result<bool, auth::AccountDbError> remove_admin(std::string_view name) override;
 
  private:
   // Runs `work` on the connection (opened if needed) under the mutex; once more on a new connection

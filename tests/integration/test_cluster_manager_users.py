@@ -188,3 +188,113 @@ def test_without_the_database_the_user_routes_answer_503(make_node, postgres, tm
     status, _, answer = api.call("POST", USERS, token=root, body=carol(home))
     assert status == 201, answer
     ftp_login(a, "carol", "carol-pass-1").quit()
+
+
+ADMINS = "/api/v1/admins"
+FILE_ADMINS = [{"name": n, "role": r, "source": "file", "created": None, "created_by": None}
+               for n, r in (("op", "operator"), ("root", "admin"), ("view", "viewer"))]
+
+
+def sign_in(api, name, password):
+    return api.call("POST", "/api/v1/auth/token", body={"name": name, "password": password})
+
+
+def test_an_admin_account_made_on_one_node_signs_in_on_another(make_node, postgres):  # noqa: F811
+    database = postgres.new_database()
+    a, api_a = make_node("node-a", database)
+    b, api_b = make_node("node-b", database)
+    root_a = api_a.token("root")
+
+    status, _, answer = api_a.call("POST", ADMINS, token=root_a,
+                                   body={"name": "carol", "password": "carol-admin-1", "role": "operator"})
+    assert (status, answer) == (201, {"admin": {"name": "carol", "role": "operator", "source": "database"}})
+    assert postgres.psql("SELECT name, role, created_by FROM admins", database) == "carol|operator|root"
+    assert postgres.psql("SELECT password_hash LIKE '$y$%' FROM admins", database) == "t"
+    entry = api_a.audit(root_a)[0]
+    assert (entry["who"], entry["action"], entry["target"]) == ("root", "admin.add", "carol (role operator)")
+
+    # Node b signs carol in, with her role; a wrong password is refused as for any account.
+    status, _, answer = sign_in(api_b, "carol", "carol-admin-1")
+    assert status == 200 and answer["role"] == "operator", answer
+    carol_b = answer["token"]
+    assert api_b.call("GET", "/api/v1/sessions", token=carol_b)[0] == 200
+    assert sign_in(api_b, "carol", "wrong-one")[:3:2] == (401, {"error": "wrong name or password", "field": None})
+
+    # Listed on any node after the file's accounts; only for admins.
+    status, _, answer = api_b.call("GET", ADMINS, token=api_b.token("root"))
+    assert status == 200, answer
+    assert answer["cluster"] is True and answer["admins"][:3] == FILE_ADMINS, answer
+    listed = answer["admins"][3:]
+    assert [(x["name"], x["role"], x["source"], x["created_by"]) for x in listed] == \
+        [("carol", "operator", "database", "root")], answer
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", listed[0]["created"]), listed
+    status, _, answer = api_b.call("GET", ADMINS, token=carol_b)
+    assert (status, answer) == (403, {"error": "listing admin accounts needs the role admin", "field": None})
+
+    refusals = [
+        ({"name": "root", "password": "x", "role": "admin"}, 409, "admin 'root' already exists in admin.users_file",
+         None),
+        ({"name": "carol", "password": "x", "role": "admin"}, 409, "admin 'carol' already exists", None),
+        ({"name": "bad name", "password": "x", "role": "admin"}, 422,
+         "'name' must be 1 to 64 letters, digits or _ - . @", "name"),
+        ({"name": "dave", "password": "", "role": "admin"}, 422, "'password' must be a string that is not empty",
+         "password"),
+        ({"name": "dave", "password": "x", "role": "god"}, 422, "'role' must be \"admin\", \"operator\" or \"viewer\"",
+         "role"),
+        ({"name": "dave", "password": "x", "role": "admin", "colour": 1}, 422, "unknown field 'colour'", "colour"),
+    ]
+    for body, status, error, field in refusals:
+        got, _, answer = api_a.call("POST", ADMINS, token=root_a, body=body)
+        assert (got, answer) == (status, {"error": error, "field": field}), body
+
+    # An admin of the database: it may not delete itself, nor the file's accounts; it deletes carol, who is
+    # signed out on this node at once and can no longer sign in anywhere.
+    status, _, answer = api_a.call("POST", ADMINS, token=root_a,
+                                   body={"name": "dave", "password": "dave-admin-1", "role": "admin"})
+    assert status == 201, answer
+    status, _, answer = sign_in(api_b, "dave", "dave-admin-1")
+    assert status == 200 and answer["role"] == "admin", answer
+    dave_b = answer["token"]
+    for name, status, error in (
+            ("dave", 409, "you cannot delete your own account (dave): sign in as another admin"),
+            ("root", 409, "admin 'root' is in admin.users_file: remove it there"),
+            ("nobody", 404, "no admin account 'nobody'")):
+        got, _, answer = api_b.call("DELETE", f"{ADMINS}/{name}", token=dave_b)
+        assert (got, answer) == (status, {"error": error, "field": None}), name
+    status, _, answer = api_b.call("DELETE", f"{ADMINS}/carol", token=dave_b)
+    assert (status, answer) == (200, {"name": "carol", "deleted": True})
+    assert api_b.call("GET", "/api/v1/sessions", token=carol_b)[0] == 401
+    assert sign_in(api_a, "carol", "carol-admin-1")[0] == 401
+    entry = api_b.audit(dave_b)[0]
+    assert (entry["who"], entry["action"], entry["target"]) == ("dave", "admin.remove", "carol")
+
+    # With the database down the file's accounts still sign in; the database's cannot, and are told why.
+    postgres.stop()
+    try:
+        status, _, answer = sign_in(api_a, "root", "root-secret")
+        assert status == 200, answer
+        status, _, answer = sign_in(api_a, "dave", "dave-admin-1")
+        assert status == 503, answer
+        assert answer["error"].startswith("the cluster database is unreachable: ") and answer["error"].endswith(
+            "; only the accounts of admin.users_file can sign in until it is back"), answer
+        status, _, answer = api_a.call("GET", ADMINS, token=api_a.token("root"))
+        assert status == 200 and answer["admins"] == FILE_ADMINS, answer
+        assert answer["cluster_error"].startswith("the cluster database is unreachable: "), answer
+    finally:
+        postgres.start()
+    assert sign_in(api_a, "dave", "dave-admin-1")[0] == 200
+
+
+def test_without_cluster_admin_accounts_are_the_files(make_manager):  # noqa: F811
+    _, api = make_manager()
+    root = api.token("root")
+    status, _, answer = api.call("GET", ADMINS, token=root)
+    assert (status, answer) == (200, {"cluster": False, "admins": FILE_ADMINS})
+    status, _, answer = api.call("POST", ADMINS, token=root, body={"name": "carol", "password": "x", "role": "viewer"})
+    assert (status, answer) == (409, {"error": "admin accounts are in admin.users_file without [cluster]: add one "
+                                               "with `ftpsd admin add`", "field": None})
+    status, _, answer = api.call("DELETE", f"{ADMINS}/root", token=root)
+    assert (status, answer) == (409, {"error": "you cannot delete your own account (root): sign in as another admin",
+                                      "field": None})
+    status, _, answer = api.call("DELETE", f"{ADMINS}/view", token=root)
+    assert (status, answer) == (409, {"error": "admin 'view' is in admin.users_file: remove it there", "field": None})

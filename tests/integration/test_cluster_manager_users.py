@@ -1,16 +1,21 @@
 """[cluster]: the Manager's user routes work on the database's users table (README "Users in the database"):
 a user made through one node's Manager logs in on another node, a change made on that node applies to
 the next login everywhere, a disabled or deleted user's sessions end on every node (421), the refusals
-are the file's (422 with the field, 404, 409), and a database that is down is a 503 that says so."""
+are the file's (422 with the field, 404, 409), and a database that is down is a 503 that says so.
+Admin accounts made through the Manager sign in on every node; the file's keep working without the
+database. Certificate logins and a user's own tls_required before PASS read the database's record."""
 import ftplib
 import re
 
 import pytest
 
-from helpers import TIMEOUT, wait_for
+from helpers import TIMEOUT, Control, send, wait_for
 from postgres import postgres  # noqa: F401 (the module's PostgreSQL fixture)
 from test_admin_api import make_manager  # noqa: F401 (a fixture)
 from test_cluster_nodes import make_node, session_of  # noqa: F401 (a fixture)
+from test_cluster_users import cluster_table, import_users
+from test_tls_certs import connect_with, pki  # noqa: F401 (a fixture)
+from tls_helpers import make_tls_server  # noqa: F401 (a fixture)
 
 USERS = "/api/v1/domains/default/users"
 ENDED = "^421 Session ended by the administrator."
@@ -298,3 +303,39 @@ def test_without_cluster_admin_accounts_are_the_files(make_manager):  # noqa: F8
                                       "field": None})
     status, _, answer = api.call("DELETE", f"{ADMINS}/view", token=root)
     assert (status, answer) == (409, {"error": "admin 'view' is in admin.users_file: remove it there", "field": None})
+
+
+def test_certificate_logins_and_tls_required_before_pass_read_the_database(make_tls_server, pki,  # noqa: F811
+                                                                           postgres):  # noqa: F811
+    database = postgres.new_database()
+    srv = make_tls_server(tls_extra=f'client_certificates = "optional"\nclient_ca = "{pki / "ca.pem"}"\n'
+                                    'certificate_login = true', extra=cluster_table(postgres, database))
+    import_users(srv)
+    # The database says: alice's certificate is bob's, and bob logs in over TLS only. The users file
+    # says neither.
+    postgres.psql("UPDATE users SET certificate_name = 'bob' WHERE name = 'alice'", database)
+    postgres.psql("UPDATE users SET tls_required = 'login' WHERE name = 'bob'", database)
+    opened = []
+    try:
+        s, f, _ = connect_with(srv, pki, "bob")
+        opened.append(s)
+        assert send(s, f, "USER alice").startswith("232")
+        assert send(s, f, "PWD").startswith('257 "/"')
+        s, f, _ = connect_with(srv, pki, "alice")
+        opened.append(s)
+        reply = send(s, f, "USER alice")
+        assert reply.startswith("530 ") and "certificate" in reply, reply
+        with Control.to(srv) as c:  # the explicit TLS listener, still in clear
+            assert c.cmd("USER bob").strip() == "530 Login only over TLS: send AUTH TLS first."
+            assert c.cmd("USER alice").startswith("331")
+        # The database down: a certificate login of a user this node has no record of cannot be decided.
+        postgres.stop()
+        try:
+            s, f, _ = connect_with(srv, pki, "bob")
+            opened.append(s)
+            assert send(s, f, "USER alice").startswith("421 The user database is unreachable"), srv.log()[-2000:]
+        finally:
+            postgres.start()
+    finally:
+        for s in opened:
+            s.close()

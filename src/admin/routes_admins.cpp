@@ -131,7 +131,7 @@ void remove_admin(Api& api, const Request& req, Response& res, const TokenHolder
     send_error(res, 404, fmt::format("no admin account '{}'", name));
     return;
   }
-  // Signed out here at once; tokens another node issued end when they expire.
+  // Signed out here at once; the tokens another node issued at their next request (Api::authenticate).
   api.tokens.revoke_holder(name);
   api.browser_sessions.revoke_holder(name);
   api.record(req, who, "admin.remove", name);

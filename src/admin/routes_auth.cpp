@@ -67,7 +67,9 @@ std::optional<TokenHolder> sign_in(Api& api, const Request& req, Response& res) 
   } else {
     auth::verify_dummy(password);  // an unknown name takes as long as a wrong password
   }
-  if (ok) return TokenHolder{.name = admin->name, .role = admin->role};
+  if (ok)
+    return TokenHolder{
+        .name = admin->name, .role = admin->role, .csrf = {}, .in_database = stored.has_value()};
 
   api.failed_logins.fetch_add(1, std::memory_order_relaxed);
   spdlog::warn("admin: failed sign-in as {} from {}", json(name).dump(), req.remote_addr);

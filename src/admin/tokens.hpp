@@ -18,6 +18,9 @@ struct TokenHolder {
   auth::AdminRole role = auth::AdminRole::kViewer;
   // Browser sessions only: the token every state-changing request must carry in X-CSRF-Token.
   std::string csrf;
+  // [cluster]: an account of the database, not of admin.users_file: asked again at each request (it may
+  // have been deleted on another node).
+  bool in_database = false;
 };
 
 // 64 hexadecimal digits: 32 bytes from the OpenSSL random generator.

@@ -222,6 +222,9 @@ def test_an_admin_account_made_on_one_node_signs_in_on_another(make_node, postgr
     status, _, answer = sign_in(api_b, "carol", "carol-admin-1")
     assert status == 200 and answer["role"] == "operator", answer
     carol_b = answer["token"]
+    status, _, answer = sign_in(api_a, "carol", "carol-admin-1")
+    assert status == 200, answer
+    carol_a = answer["token"]
     assert api_b.call("GET", "/api/v1/sessions", token=carol_b)[0] == 200
     assert sign_in(api_b, "carol", "wrong-one")[:3:2] == (401, {"error": "wrong name or password", "field": None})
 
@@ -269,6 +272,9 @@ def test_an_admin_account_made_on_one_node_signs_in_on_another(make_node, postgr
     status, _, answer = api_b.call("DELETE", f"{ADMINS}/carol", token=dave_b)
     assert (status, answer) == (200, {"name": "carol", "deleted": True})
     assert api_b.call("GET", "/api/v1/sessions", token=carol_b)[0] == 401
+    # Her token from node a is refused too: node a asks the database at each of her requests.
+    status, _, answer = api_a.call("GET", "/api/v1/sessions", token=carol_a)
+    assert (status, answer) == (401, {"error": "the account 'carol' no longer exists: sign in again", "field": None})
     assert sign_in(api_a, "carol", "carol-admin-1")[0] == 401
     entry = api_b.audit(dave_b)[0]
     assert (entry["who"], entry["action"], entry["target"]) == ("dave", "admin.remove", "carol")

@@ -19,6 +19,16 @@ bool same_secret(const std::string& given, const std::string& expected) {
          CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
 }
 
+// [cluster]: an account of the database may have been deleted on another node since its token was
+// issued: false after answering 401 when it is gone. A database that cannot answer keeps the token.
+bool still_there(const Hooks& hooks, const TokenHolder& holder, Response& res) {
+  if (!holder.in_database || hooks.accounts == nullptr) return true;
+  auto found = hooks.accounts->find_admin(holder.name);
+  if (!found || *found) return true;
+  send_error(res, 401, fmt::format("the account '{}' no longer exists: sign in again", holder.name));
+  return false;
+}
+
 }  // namespace
 
 std::optional<TokenHolder> Api::authenticate(const Request& req, Response& res) {
@@ -37,6 +47,7 @@ std::optional<TokenHolder> Api::authenticate(const Request& req, Response& res) 
                    "csrf token (GET /api/v1/auth/session)");
         return std::nullopt;
       }
+      if (!still_there(hooks, *holder, res)) return std::nullopt;
       return holder;
     }
   }
@@ -49,7 +60,9 @@ std::optional<TokenHolder> Api::authenticate(const Request& req, Response& res) 
   if (!holder) {
     res.set_header("WWW-Authenticate", "Bearer");
     send_error(res, 401, "the token is unknown or has expired: sign in again");
+    return std::nullopt;
   }
+  if (!still_there(hooks, *holder, res)) return std::nullopt;
   return holder;
 }
 
@@ -133,6 +146,7 @@ void add_routes(Api& api, Router& router) {
   add_session_routes(api, router);
   add_log_routes(api, router);
   add_user_routes(api, router);
+  add_admin_routes(api, router);
   add_ban_routes(api, router);
   add_certificate_routes(api, router);
   add_domain_routes(api, router);

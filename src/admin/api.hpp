@@ -18,6 +18,7 @@
 #include "admin/http.hpp"
 #include "admin/request_limiter.hpp"
 #include "admin/tokens.hpp"
+#include "auth/account_database.hpp"
 #include "auth/admin_store.hpp"
 #include "cluster/node_registry.hpp"
 #include "inet/ip_network.hpp"
@@ -36,6 +37,9 @@ struct Hooks {
   // [cluster]: the nodes and their sessions (GET /nodes, /sessions; DELETE /sessions/{id} of another
   // node). Null without [cluster].
   cluster::NodeRegistry* nodes = nullptr;
+  // [cluster]: the users and the admin accounts in the database: the user routes work on it, and a
+  // sign-in not in admin.users_file is checked in it. Null without [cluster].
+  auth::AccountDatabase* accounts = nullptr;
 };
 
 // A domain that a request's path names (its first parameter), with the snapshot it was found in.

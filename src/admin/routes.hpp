@@ -17,6 +17,7 @@ void add_log_routes(Api& api, Router& router);      // routes_logs.cpp: /logs, /
 void add_domain_routes(Api& api, Router& router);   // routes_domains.cpp: /domains/...
 void add_config_routes(Api& api, Router& router);   // routes_config.cpp: /config/revisions, /config/diff
 void add_user_routes(Api& api, Router& router);     // routes_users.cpp: /domains/{domain}/users
+void add_admin_routes(Api& api, Router& router);    // routes_admins.cpp: /admins
 void add_ban_routes(Api& api, Router& router);      // routes_bans.cpp: /bans
 void add_certificate_routes(Api& api,
                             Router& router);  // routes_certificates.cpp: /domains/{domain}/certificates

@@ -43,14 +43,33 @@ std::optional<TokenHolder> sign_in(Api& api, const Request& req, Response& res) 
   }
   const auto name = body["name"].get<std::string>();
   const auto password = body["password"].get<std::string>();
+  // The file's accounts first; then, with [cluster], the database's. A database that cannot answer
+  // leaves the file's accounts working.
   const auto* admin = api.admins.find(name);
+  std::optional<auth::Admin> stored;
+  if (admin == nullptr && api.hooks.accounts != nullptr) {
+    auto found = api.hooks.accounts->find_admin(name);
+    if (!found) {
+      spdlog::warn("admin: sign-in as {} from {} not possible: the cluster database is unreachable ({})",
+                   json(name).dump(), req.remote_addr, found.error().message);
+      send_error(res, 503,
+                 fmt::format("the cluster database is unreachable: {}; only the accounts of admin.users_file "
+                             "can sign in until it is back",
+                             found.error().message));
+      return std::nullopt;
+    }
+    stored = std::move(*found);
+    if (stored) admin = &*stored;
+  }
   bool ok = false;
   if (admin != nullptr) {
     ok = auth::verify_password(password, admin->password_hash);
   } else {
     auth::verify_dummy(password);  // an unknown name takes as long as a wrong password
   }
-  if (ok) return TokenHolder{.name = admin->name, .role = admin->role};
+  if (ok)
+    return TokenHolder{
+        .name = admin->name, .role = admin->role, .csrf = {}, .in_database = stored.has_value()};
 
   api.failed_logins.fetch_add(1, std::memory_order_relaxed);
   spdlog::warn("admin: failed sign-in as {} from {}", json(name).dump(), req.remote_addr);

@@ -1,6 +1,8 @@
 // /domains/{domain}/users: the domain's users file, changed the careful way (only the entry's lines, the
 // result checked as the server will load it, the previous text kept as a revision, a file edited by hand
 // meanwhile refused), then applied by a reload; the sessions of a deleted or disabled user end.
+// With [cluster] (Hooks::accounts): the users table of the cluster database instead, with the same
+// answers; a row's tag stands for the file's, and the other nodes end a user's sessions too.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -10,6 +12,7 @@
 #include <sstream>
 
 #include "admin/routes.hpp"
+#include "auth/account_database.hpp"
 #include "auth/password.hpp"
 #include "auth/toml_file.hpp"
 #include "auth/user_store.hpp"
@@ -127,8 +130,10 @@ Result<std::string, std::string> setting_value(std::string_view field, const jso
 }
 
 // name, password and root: the key to write, or the refusal's text.
+// `file`: the users file (a relative root is relative to its folder); nullptr: the cluster database,
+// where roots are absolute.
 Result<config::KeyEdit, std::string> identity_edit(std::string_view field, const json& v,
-                                                   const std::filesystem::path& file) {
+                                                   const std::filesystem::path* file) {
   if (field == "name") {
     if (!v.is_string() || !auth::valid_user_name(v.get<std::string>()))
       return Unexpected{std::string("'name' must be 1 to 128 letters, digits or _ - . @")};
@@ -143,15 +148,19 @@ Result<config::KeyEdit, std::string> identity_edit(std::string_view field, const
   if (!v.is_string() || v.get<std::string>().empty())
     return Unexpected{std::string("'root' must be the path of a folder")};
   const std::filesystem::path root = v.get<std::string>();
+  if (file == nullptr && !root.is_absolute())
+    return Unexpected{
+        std::string("'root' must be an absolute path (the users of the cluster database have "
+                    "absolute roots)")};
   std::error_code ec;
-  if (!std::filesystem::is_directory(file.parent_path() / root, ec))
+  if (!std::filesystem::is_directory(file != nullptr ? file->parent_path() / root : root, ec))
     return Unexpected{fmt::format("'root': no folder {}", root.string())};
   return config::KeyEdit{"root", config::toml_quote(root.string())};
 }
 
 // The body's fields as the keys to write (nullopt: remove the key); a refused field as FieldError.
 Result<Edits, FieldError> edits_of(const json& body, const std::optional<std::string>& existing,
-                                   const std::filesystem::path& file) {
+                                   const std::filesystem::path* file) {
   for (const auto& [key, value] : body.items()) {
     if (std::ranges::find(kFields, key) == kFields.end())
       return Unexpected{FieldError{fmt::format("unknown field '{}'", key), key}};
@@ -266,7 +275,7 @@ void change(Api& api, const Request& req, Response& res, const TokenHolder& who,
   }
   const std::optional<std::string> existing =
       kind == Change::kAdd ? std::nullopt : std::optional(req.matches[2].str());
-  auto edits = edits_of(*body, existing, users->path);
+  auto edits = edits_of(*body, existing, &users->path);
   if (!edits) {
     send_error(res, 422, edits.error().message, edits.error().field);
     return;
@@ -365,20 +374,187 @@ void read(const Api& api, const Request& req, Response& res, bool one) {
   send_json(res, json{{"domain", users->domain}, {"users", list}});
 }
 
+// --- [cluster]: the users table of the cluster database (auth::AccountDatabase), same answers.
+
+void send_unreachable(Response& res, const auth::AccountDbError& e) {
+  send_error(res, 503, fmt::format("the cluster database is unreachable: {}", e.message));
+}
+
+// The body's fields (checked by edits_of) written over `u`; a field given as null takes its default.
+void apply_fields(const json& body, const std::optional<std::string>& password_hash, auth::User& u) {
+  for (const auto& [key, v] : body.items()) {
+    if (key == "password") {
+      u.password_hash = *password_hash;
+    } else if (key == "root") {
+      u.root = v.get<std::string>();
+    } else if (key == "write") {
+      u.write = !v.is_null() && v.get<bool>();
+    } else if (key == "enabled") {
+      u.enabled = v.is_null() || v.get<bool>();
+    } else if (key == "max_sessions") {
+      u.max_sessions = v.is_null() ? std::nullopt : std::optional<std::size_t>(v.get<std::size_t>());
+    } else if (key == "download_rate" || key == "upload_rate") {
+      const std::uint64_t rate =
+          v.is_null() ? 0
+                      : (v.is_string() ? *config::parse_rate(v.get<std::string>()) : v.get<std::uint64_t>());
+      (key == "download_rate" ? u.download_rate : u.upload_rate) = rate;
+    } else if (key == "tls_required") {
+      u.tls_required =
+          v.is_null() ? std::nullopt : config::from_name(config::kTlsRequired, v.get<std::string>());
+    } else if (key == "tls_session_reuse") {
+      u.tls_session_reuse =
+          v.is_null() ? std::nullopt : config::from_name(config::kSessionReuse, v.get<std::string>());
+    } else if (key == "certificate_name") {
+      u.certificate_name = v.is_null() ? std::string() : v.get<std::string>();
+    }
+  }
+}
+
+// The user as a users file entry, for the audit's diff (the hash hidden there).
+std::string entry_text(const std::optional<auth::User>& u) {
+  if (!u) return {};
+  auto text = auth::users_file_text(std::span<const auth::User>(&*u, 1), "");
+  if (text.starts_with('\n')) text.erase(0, 1);
+  return text;
+}
+
+void read_database(Api& api, const Request& req, Response& res, bool one) {
+  const auto named = api.named_domain(req, res);
+  if (!named) return;
+  const std::string& domain = named->domain->name;
+  auto& db = *api.hooks.accounts;
+  if (one) {
+    const auto name = req.matches[2].str();
+    auto found = db.find_user(domain, name);
+    if (!found) {
+      send_unreachable(res, found.error());
+      return;
+    }
+    if (!*found) {
+      send_error(res, 404, fmt::format("no user '{}' in domain {}", name, domain));
+      return;
+    }
+    res.set_header("ETag", (*found)->tag);
+    send_json(res, user_json((*found)->user));
+    return;
+  }
+  auto all = db.list_users(domain);
+  if (!all) {
+    send_unreachable(res, all.error());
+    return;
+  }
+  json list = json::array();
+  for (const auto& u : all->users) list.push_back(user_json(u));
+  res.set_header("ETag", all->tag);
+  send_json(res, json{{"domain", domain}, {"users", list}});
+}
+
+void change_database(Api& api, const Request& req, Response& res, const TokenHolder& who, Change kind) {
+  const auto named = api.named_domain(req, res);
+  if (!named) return;
+  const std::string& domain = named->domain->name;
+  std::optional<json> body = json::object();
+  if (kind != Change::kRemove) {
+    body = object_body(req, res);
+    if (!body) return;
+  }
+  const std::optional<std::string> existing =
+      kind == Change::kAdd ? std::nullopt : std::optional(req.matches[2].str());
+  auto edits = edits_of(*body, existing, nullptr);
+  if (!edits) {
+    send_error(res, 422, edits.error().message, edits.error().field);
+    return;
+  }
+  std::optional<std::string> hash;
+  if (edits->password) {
+    auto hashed = auth::hash_password(*edits->password);
+    if (!hashed) {
+      send_error(res, 500, hashed.error());
+      return;
+    }
+    hash = std::move(*hashed);
+  }
+  const std::string name = existing ? *existing : (*body)["name"].get<std::string>();
+  const std::optional<std::string> if_match =
+      req.has_header("If-Match") ? std::optional(req.get_header_value("If-Match")) : std::nullopt;
+  static constexpr std::array<auth::UserChange, 3> kKinds = {
+      auth::UserChange::kAdd, auth::UserChange::kChange, auth::UserChange::kRemove};
+  auto& db = *api.hooks.accounts;
+  auto changed = db.change_user(domain, name, kKinds[static_cast<std::size_t>(kind)], if_match,
+                                [&](const std::optional<auth::User>& before) {
+                                  auth::User next = before.value_or(auth::User{});
+                                  apply_fields(*body, hash, next);
+                                  return next;
+                                });
+  if (!changed) {
+    send_unreachable(res, changed.error());
+    return;
+  }
+  using Outcome = auth::UserChangeResult::Outcome;
+  switch (changed->outcome) {
+    case Outcome::kTagMismatch:
+      send_error(
+          res, 409,
+          fmt::format("the users of domain {} changed since they were read (by another administrator, or "
+                      "on another node); nothing was written: read them again and repeat the change",
+                      domain));
+      return;
+    case Outcome::kExists:
+      send_error(res, 409, fmt::format("user '{}' already exists in domain {}", name, domain));
+      return;
+    case Outcome::kMissing:
+      send_error(res, 404, fmt::format("no user '{}' in domain {}", name, domain));
+      return;
+    case Outcome::kDone:
+      break;
+  }
+  static constexpr std::array<std::string_view, 3> kActions = {"user.add", "user.change", "user.remove"};
+  api.record(req, who, std::string(kActions[static_cast<std::size_t>(kind)]),
+             fmt::format("{}/{}", domain, name),
+             difference(entry_text(changed->before), entry_text(changed->after)));
+  json answer = kind == Change::kRemove ? json{{"name", name}, {"deleted", true}}
+                                        : json{{"user", user_json(*changed->after)}};
+  answer["applied"] = true;  // the next login on any node reads the row
+  answer["revision"] = nullptr;
+  if (!changed->after || !changed->after->enabled) {
+    // Here at once; on the other nodes at their next heartbeat.
+    for (const auto& s : api.services->registry.list())
+      if (s.user == name && s.domain == domain) (void)api.services->registry.end(s.id);
+    if (auto asked = db.end_sessions_elsewhere(domain, name); !asked)
+      answer["warning"] =
+          fmt::format("changed, but the other nodes could not be asked to end the user's sessions: {}",
+                      asked.error().message);
+  }
+  if (kind != Change::kRemove) res.set_header("ETag", changed->tag);
+  send_json(res, answer, kind == Change::kAdd ? 201 : 200);
+}
+
 }  // namespace
 
 void add_user_routes(Api& api, Router& router) {
   const std::string users = "/api/v1/domains/{domain}/users";
   const std::string user = users + "/{name}";
   router.get(users, [&api](const Request& req, Response& res) {
-    if (api.authenticate(req, res)) read(api, req, res, false);
+    if (!api.authenticate(req, res)) return;
+    if (api.hooks.accounts != nullptr)
+      read_database(api, req, res, false);
+    else
+      read(api, req, res, false);
   });
   router.get(user, [&api](const Request& req, Response& res) {
-    if (api.authenticate(req, res)) read(api, req, res, true);
+    if (!api.authenticate(req, res)) return;
+    if (api.hooks.accounts != nullptr)
+      read_database(api, req, res, true);
+    else
+      read(api, req, res, true);
   });
   const auto changing = [&api](Change kind) {
     return [&api, kind](const Request& req, Response& res) {
-      if (const auto who = api.require(req, res, auth::AdminRole::kAdmin, "changing users"))
+      const auto who = api.require(req, res, auth::AdminRole::kAdmin, "changing users");
+      if (!who) return;
+      if (api.hooks.accounts != nullptr)
+        change_database(api, req, res, *who, kind);
+      else
         change(api, req, res, *who, kind);
     };
   };

@@ -60,6 +60,11 @@ void TokenStore::revoke(const std::string& token) {
   tokens_.erase(token);
 }
 
+void TokenStore::revoke_holder(std::string_view name) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(tokens_, [name](const auto& entry) { return entry.second.holder.name == name; });
+}
+
 std::size_t TokenStore::size() const {
   std::lock_guard lock(mutex_);
   return tokens_.size();

@@ -18,6 +18,9 @@ struct TokenHolder {
   auth::AdminRole role = auth::AdminRole::kViewer;
   // Browser sessions only: the token every state-changing request must carry in X-CSRF-Token.
   std::string csrf;
+  // [cluster]: an account of the database, not of admin.users_file: asked again at each request (it may
+  // have been deleted on another node).
+  bool in_database = false;
 };
 
 // 64 hexadecimal digits: 32 bytes from the OpenSSL random generator.
@@ -43,6 +46,8 @@ class TokenStore {
                                                          Clock::time_point now = Clock::now()) const;
   // Signs out: the token is found no more.
   void revoke(const std::string& token);
+  // Signs out every token of the account `name` (it was deleted).
+  void revoke_holder(std::string_view name);
   [[nodiscard]] std::size_t size() const;
 
  private:

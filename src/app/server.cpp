@@ -22,6 +22,7 @@
 #include "app/systemd.hpp"
 #include "app/tasks.hpp"
 #include "auth/user_store.hpp"
+#include "cluster/account_database.hpp"
 #include "cluster/ban_sync.hpp"
 #include "cluster/directory.hpp"
 #include "cluster/node_registry.hpp"
@@ -275,7 +276,8 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
   auto acceptors = bind_all(pool.first(), listeners);
   if (!acceptors) return 1;
   // The Manager reads its admins file and the certificate and binds its port now, as the listeners do.
-  std::unique_ptr<cluster::NodeRegistry> node;  // before the Manager, which uses it: gone after it
+  std::unique_ptr<cluster::NodeRegistry> node;         // before the Manager, which uses it: gone after it
+  std::unique_ptr<cluster::AccountDatabase> accounts;  // the same
   std::unique_ptr<admin::AdminServer> manager;
   if (config->admin.enabled()) {
     auto prepared = admin::AdminServer::prepare(*config);
@@ -312,6 +314,7 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
   if (cluster) {
     services.directory = cluster->directory;
     node = make_node(*config, cluster->password, listeners, services);
+    accounts = std::make_unique<cluster::AccountDatabase>(*config->cluster, cluster->password);
     ban_sync = std::make_shared<cluster::BanSync>(*config->cluster, cluster->password, services.bans);
     services.bans.share(ban_sync, config->cluster->node);
   }
@@ -329,7 +332,8 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
     manager->start(services,
                    admin::Hooks{.reload = [&] { return reload_for_manager(pool, services, *blocking); },
                                 .listeners = listeners,
-                                .nodes = node.get()});
+                                .nodes = node.get(),
+                                .accounts = accounts.get()});
     spdlog::info("admin on {}", manager->url());
   }
   for (std::size_t i = 0; i < files->domains.policies.size(); ++i) {

@@ -14,13 +14,6 @@ namespace {
 constexpr std::pair<std::string_view, AdminRole> kRoles[] = {
     {"admin", AdminRole::kAdmin}, {"operator", AdminRole::kOperator}, {"viewer", AdminRole::kViewer}};
 
-bool valid_name(std::string_view n) {
-  if (n.empty() || n.size() > 64) return false;
-  return std::ranges::all_of(n, [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == '@';
-  });
-}
-
 [[noreturn]] void fail(const std::filesystem::path& file, const toml::node& n, std::string_view what) {
   throw config::ConfigError{fmt::format("{}:{}: {}", file.string(), n.source().begin.line, what)};
 }
@@ -45,7 +38,7 @@ Admin parse_admin(const toml::table& t, const std::filesystem::path& file) {
       has_role = true;
     }
   }
-  if (!valid_name(a.name)) fail(file, t, "key 'admins.name': missing or not a valid name");
+  if (!valid_admin_name(a.name)) fail(file, t, "key 'admins.name': missing or not a valid name");
   if (a.password_hash.empty())
     fail(file, t, fmt::format("admin '{}': key 'password_hash' is missing", a.name));
   if (!has_role) fail(file, t, fmt::format("admin '{}': key 'role' is missing", a.name));
@@ -59,6 +52,13 @@ std::string_view name(AdminRole role) noexcept {
     if (value == role) return text;
   }
   return "viewer";
+}
+
+bool valid_admin_name(std::string_view n) {
+  if (n.empty() || n.size() > 64) return false;
+  return std::ranges::all_of(n, [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == '@';
+  });
 }
 
 std::optional<AdminRole> parse_admin_role(std::string_view text) noexcept {
@@ -101,7 +101,8 @@ const Admin* AdminStore::find(std::string_view name) const {
 }
 
 Result<bool, std::string> add_admin(const std::filesystem::path& file, const Admin& admin) {
-  if (!valid_name(admin.name)) return Unexpected{fmt::format("'{}' is not a valid admin name", admin.name)};
+  if (!valid_admin_name(admin.name))
+    return Unexpected{fmt::format("'{}' is not a valid admin name", admin.name)};
   bool exists = false;
   std::string text = read_all(file, exists);
   if (exists) {

@@ -26,6 +26,8 @@ enum class AdminRole : std::uint8_t {
 
 [[nodiscard]] std::string_view name(AdminRole role) noexcept;
 [[nodiscard]] std::optional<AdminRole> parse_admin_role(std::string_view text) noexcept;
+// Letters, digits, _ - . @; 1 to 64 bytes.
+[[nodiscard]] bool valid_admin_name(std::string_view name);
 
 struct Admin {
   std::string name;

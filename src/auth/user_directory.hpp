@@ -34,6 +34,11 @@ class UserDirectory {
   // Thread-safe.
   [[nodiscard]] virtual LoginCheck check_login(std::string_view domain, std::string_view name,
                                                std::string_view password) = 0;
+  // The record of user `name` without a password check, for what is decided before PASS (a client
+  // certificate login, the user's own tls_required): kOk with the user, kUnknownUser, or kUnavailable.
+  // While the directory cannot be asked, the record of a login verified recently is used if there is
+  // one. Blocks: the blocking pool only. Thread-safe.
+  [[nodiscard]] virtual LoginCheck look_up(std::string_view domain, std::string_view name) = 0;
 };
 
 }  // namespace ftpsd::auth

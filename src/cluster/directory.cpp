@@ -123,4 +123,20 @@ auth::LoginCheck DatabaseDirectory::check_login(std::string_view domain, std::st
   return {.outcome = auth::LoginOutcome::kOk, .user = std::move(user)};
 }
 
+auth::LoginCheck DatabaseDirectory::look_up(std::string_view domain, std::string_view name) {
+  const auto now = UserCache::Clock::now();
+  auto fetched = fetch(domain, name);
+  if (!fetched) {
+    auto cached = cache_.find(domain, name, now);
+    if (!cached) return {.outcome = auth::LoginOutcome::kUnavailable, .user = nullptr};
+    return {.outcome = auth::LoginOutcome::kOk, .user = std::move(cached)};
+  }
+  if (!*fetched) {
+    cache_.forget(domain, name);
+    return {.outcome = auth::LoginOutcome::kUnknownUser, .user = nullptr};
+  }
+  return {.outcome = auth::LoginOutcome::kOk,
+          .user = std::make_shared<const auth::User>(std::move(**fetched))};
+}
+
 }  // namespace ftpsd::cluster

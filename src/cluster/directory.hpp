@@ -27,6 +27,7 @@ class DatabaseDirectory final : public auth::UserDirectory {
 
   [[nodiscard]] auth::LoginCheck check_login(std::string_view domain, std::string_view name,
                                              std::string_view password) override;
+  [[nodiscard]] auth::LoginCheck look_up(std::string_view domain, std::string_view name) override;
 
  private:
   enum class State : std::uint8_t { kUnknown, kUp, kDown };

@@ -65,6 +65,16 @@ constexpr std::array kSteps{
   node text NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now()
 ))"},
+    // The Manager's admin accounts made through it (README "Admin accounts in the database"); those of
+    // admin.users_file stay in that file. role: as in the file; created_by: the admin who made it.
+    Step{5, "admins",
+         R"(CREATE TABLE admins (
+  name text PRIMARY KEY,
+  password_hash text NOT NULL,
+  role text NOT NULL CHECK (role IN ('admin', 'operator', 'viewer')),
+  created_by text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+))"},
 };
 static_assert(kSteps.back().version == kSchemaVersion);
 

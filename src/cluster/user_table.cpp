@@ -11,6 +11,9 @@ constexpr std::string_view kColumns =
     R"(name, password_hash, root, "write", enabled, tls_required, tls_session_reuse, max_sessions,
        download_rate, upload_rate, certificate_name)";
 
+// A row's version tag (see UserRow), as SQL over the users table.
+constexpr std::string_view kTag = "((extract(epoch from updated_at) * 1000000)::bigint)::text";
+
 std::uint64_t to_u64(const std::string& text) {
   return static_cast<std::uint64_t>(std::stoull(text));
 }
@@ -63,6 +66,37 @@ Result<std::optional<auth::User>, DbError> find_user(Connection& db, std::string
   if (!rows) return Unexpected{rows.error()};
   if (rows->count() == 0) return std::optional<auth::User>();
   return std::optional<auth::User>(user_of(*rows, 0));
+}
+
+Result<std::optional<UserRow>, DbError> find_user_row(Connection& db, std::string_view domain,
+                                                      std::string_view name, bool lock) {
+  auto rows = db.exec(fmt::format("SELECT {}, {} FROM users WHERE domain = $1 AND name = $2{}", kColumns,
+                                  kTag, lock ? " FOR UPDATE" : ""),
+                      {std::string(domain), std::string(name)});
+  if (!rows) return Unexpected{rows.error()};
+  if (rows->count() == 0) return std::optional<UserRow>();
+  return std::optional<UserRow>(UserRow{.user = user_of(*rows, 0), .tag = rows->text(0, 11)});
+}
+
+Result<std::vector<UserRow>, DbError> list_user_rows(Connection& db, std::string_view domain) {
+  auto rows = db.exec(fmt::format("SELECT {}, {} FROM users WHERE domain = $1 ORDER BY name", kColumns, kTag),
+                      {std::string(domain)});
+  if (!rows) return Unexpected{rows.error()};
+  std::vector<UserRow> out;
+  out.reserve(static_cast<std::size_t>(rows->count()));
+  for (int i = 0; i < rows->count(); ++i)
+    out.push_back({.user = user_of(*rows, i), .tag = rows->text(i, 11)});
+  return out;
+}
+
+Result<std::string, DbError> domain_tag(Connection& db, std::string_view domain) {
+  auto rows = db.exec(
+      fmt::format("SELECT md5(coalesce(string_agg(name || ':' || {}, ',' ORDER BY name), '')) FROM users "
+                  "WHERE domain = $1",
+                  kTag),
+      {std::string(domain)});
+  if (!rows) return Unexpected{rows.error()};
+  return rows->text(0, 0);
 }
 
 Result<std::vector<auth::User>, DbError> list_users(Connection& db, std::string_view domain) {

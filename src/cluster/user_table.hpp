@@ -13,6 +13,19 @@ namespace ftpsd::cluster {
 // nullopt: no such user in the domain.
 [[nodiscard]] Result<std::optional<auth::User>, DbError> find_user(Connection& db, std::string_view domain,
                                                                    std::string_view name);
+// A row with its version tag: its updated_at in microseconds since 1970 (every change sets it).
+struct UserRow {
+  auth::User user;
+  std::string tag;
+};
+// nullopt: no such user. `lock`: SELECT ... FOR UPDATE (inside a transaction).
+[[nodiscard]] Result<std::optional<UserRow>, DbError> find_user_row(Connection& db, std::string_view domain,
+                                                                    std::string_view name, bool lock);
+// The domain's rows, by name.
+[[nodiscard]] Result<std::vector<UserRow>, DbError> list_user_rows(Connection& db, std::string_view domain);
+// The version tag of the domain's rows together (an md5 of their names and tags): any change, a user
+// added or removed changes it.
+[[nodiscard]] Result<std::string, DbError> domain_tag(Connection& db, std::string_view domain);
 // The domain's users, by name.
 [[nodiscard]] Result<std::vector<auth::User>, DbError> list_users(Connection& db, std::string_view domain);
 

@@ -1,4 +1,4 @@
-// Users: a domain's users as its users file says now, and for admins: add, edit, disable or enable,
+// Users: a domain's users as its users file (or the cluster database) says now, and for admins: add, edit, disable or enable,
 // reset the password, delete. Every change sends the ETag of the list it was made from as If-Match,
 // so a change made meanwhile (by hand, or by another admin) is refused with 409, never overwritten;
 // the list is read again after each change.
@@ -188,7 +188,7 @@ export function render(container, context, parts) {
       field("Password", password, editing ? "Empty: the password stays as it is."
         : "Stored hashed, never shown again."),
       field("Root folder", root, "The folder the user sees as /. A relative path is relative to the users " +
-        "file's folder."),
+        "file's folder (in a cluster, give an absolute path)."),
       checkbox("Write access", write, "Upload, delete, rename and make folders."),
       checkbox("Enabled", enabled, "A disabled user cannot log in."),
       general,

@@ -213,11 +213,38 @@ Task<Reply> user(SessionContext& ctx, const Command& cmd) {
       co_return Reply{ReplyCode::kNotLoggedIn, "Login only over TLS: send AUTH TLS first."};
     }
   }
+  const bool anonymous = ctx.config->users.anonymous && is_anonymous_name(name);
+  // [cluster]: the database's record decides what comes before PASS (the user's own tls_required, a
+  // certificate login), not the users file. Looked up on the blocking pool, and only when it matters.
+  std::shared_ptr<const auth::User> record;
+  if (ctx.services.directory && !anonymous && (!ctx.control.secure() || !ctx.client_certificate.empty())) {
+    const auto directory = ctx.services.directory;
+    const std::string domain = ctx.domain_name();
+    const std::string wanted = name;
+    const auto check = co_await ctx.blocking([&] { return directory->look_up(domain, wanted); });
+    if (check.outcome == auth::LoginOutcome::kUnavailable && !ctx.client_certificate.empty()) {
+      ctx.log(spdlog::level::warn, "login_unavailable",
+              "login of user '{}' not possible: the user database is unreachable and the user is not in "
+              "this node's cache",
+              log_safe(name));
+      co_return Reply{ReplyCode::kServiceUnavailable,
+                      "The user database is unreachable and your account is not cached on this server; try "
+                      "again later.",
+                      protocol::AfterReply::kClose};
+    }
+    record = check.user;
+    if (!ctx.control.secure() &&
+        effective_tls_required(*ctx.config, record.get()) != config::TlsRequired::kNone) {
+      ctx.log(spdlog::level::info, "tls_required", "USER refused on a clear control connection: {}",
+              tls_required_setting(*ctx.config, record.get()));
+      co_return Reply{ReplyCode::kNotLoggedIn, "Login only over TLS: send AUTH TLS first."};
+    }
+  }
   ctx.state.phase = LoginPhase::kAwaitingPassword;
-  if (ctx.config->users.anonymous && is_anonymous_name(name))
+  if (anonymous)
     co_return Reply{ReplyCode::kNeedPassword, "Anonymous login ok, send your e-mail address as password."};
   if (!ctx.client_certificate.empty()) {
-    auto found = auth::share_user(current_users(ctx), name);
+    auto found = ctx.services.directory ? record : auth::share_user(current_users(ctx), name);
     if (!found || !certificate_matches(ctx, *found)) {
       ctx.state.phase = LoginPhase::kAwaitingUser;
       // Arguments as locals first: clang 14 mishandles temporaries inside a co_await expression.

@@ -36,6 +36,8 @@ struct Hooks {
   // [cluster]: the nodes and their sessions (GET /nodes, /sessions; DELETE /sessions/{id} of another
   // node). Null without [cluster].
   cluster::NodeRegistry* nodes = nullptr;
+  // [cluster]: the audit log of every node (GET /audit), named by nodes->node(). Null without [cluster].
+  std::shared_ptr<AuditShare> audit;
 };
 
 // A domain that a request's path names (its first parameter), with the snapshot it was found in.

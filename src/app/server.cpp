@@ -22,6 +22,7 @@
 #include "app/systemd.hpp"
 #include "app/tasks.hpp"
 #include "auth/user_store.hpp"
+#include "cluster/audit_sync.hpp"
 #include "cluster/ban_sync.hpp"
 #include "cluster/directory.hpp"
 #include "cluster/node_registry.hpp"
@@ -163,6 +164,44 @@ std::unique_ptr<cluster::NodeRegistry> make_node(const config::Config& config, c
   return std::make_unique<cluster::NodeRegistry>(*config.cluster, password, node_facts(config, bound),
                                                  std::move(hooks));
 }
+
+// [cluster]: the Manager's audit log (admin::AuditShare) kept in the database by cluster::AuditSync.
+class SharedAudit final : public admin::AuditShare {
+ public:
+  explicit SharedAudit(std::shared_ptr<cluster::AuditSync> sync) : sync_(std::move(sync)) {}
+
+  void add(const admin::json& entry) override {
+    const auto text = [&entry](const char* key) {
+      const auto it = entry.find(key);
+      return it != entry.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    sync_->add(cluster::AuditRecord{.time = text("time"),
+                                    .node = {},
+                                    .who = text("who"),
+                                    .address = text("address"),
+                                    .action = text("action"),
+                                    .target = text("target"),
+                                    .diff = text("diff")});
+  }
+
+  Result<admin::json, std::string> recent(std::size_t limit) override {
+    auto records = sync_->recent(limit);
+    if (!records) return Unexpected{records.error()};
+    admin::json out = admin::json::array();
+    for (const auto& r : *records)
+      out.push_back(admin::json{{"time", r.time},
+                                {"who", r.who},
+                                {"address", r.address},
+                                {"action", r.action},
+                                {"target", r.target},
+                                {"diff", r.diff},
+                                {"node", r.node}});
+    return out;
+  }
+
+ private:
+  std::shared_ptr<cluster::AuditSync> sync_;
+};
 
 // The NAT set-up's findings (`ftpsd check-config` shows the same) go to the log at every start.
 void log_nat_findings(const config::Config& config) {
@@ -309,11 +348,13 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
   // before the start below waits in the queue). The thread starts past the early returns and stops
   // (writing what waits) after the loops, while net::Bans is still there.
   std::shared_ptr<cluster::BanSync> ban_sync;
+  std::shared_ptr<cluster::AuditSync> audit_sync;  // its thread starts with the Manager
   if (cluster) {
     services.directory = cluster->directory;
     node = make_node(*config, cluster->password, listeners, services);
     ban_sync = std::make_shared<cluster::BanSync>(*config->cluster, cluster->password, services.bans);
     services.bans.share(ban_sync, config->cluster->node);
+    if (manager) audit_sync = std::make_shared<cluster::AuditSync>(*config->cluster, cluster->password);
   }
   std::unique_ptr<MetricsEndpoint> metrics;
   if (!config->metrics.address.empty()) {
@@ -326,10 +367,12 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
     spdlog::info("metrics on {}", metrics->url());
   }
   if (manager) {
+    if (audit_sync) audit_sync->start();
     manager->start(services,
                    admin::Hooks{.reload = [&] { return reload_for_manager(pool, services, *blocking); },
                                 .listeners = listeners,
-                                .nodes = node.get()});
+                                .nodes = node.get(),
+                                .audit = audit_sync ? std::make_shared<SharedAudit>(audit_sync) : nullptr});
     spdlog::info("admin on {}", manager->url());
   }
   for (std::size_t i = 0; i < files->domains.policies.size(); ++i) {
@@ -371,6 +414,7 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
     services.bans.share(nullptr, {});
     ban_sync->stop();
   }
+  if (audit_sync) audit_sync->stop();  // writes what waits, if the database is there
   // The workers go first: their queued completions hold executors of the event loops.
   blocking.reset();
   if (!config->server.pid_file.empty()) {

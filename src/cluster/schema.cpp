@@ -65,6 +65,20 @@ constexpr std::array kSteps{
   node text NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now()
 ))"},
+    // The Manager's audit log of every node (README "The audit log in a cluster"); time: when the node
+    // recorded it (to the second), id: the order of the writes.
+    Step{5, "audit",
+         R"(CREATE TABLE audit (
+  id bigserial PRIMARY KEY,
+  time timestamptz NOT NULL,
+  node text NOT NULL,
+  who text NOT NULL,
+  address text NOT NULL,
+  action text NOT NULL,
+  target text NOT NULL,
+  diff text NOT NULL DEFAULT ''
+))"},
+    Step{6, "audit index", "CREATE INDEX audit_time ON audit (time DESC, id DESC)"},
 };
 static_assert(kSteps.back().version == kSchemaVersion);
 

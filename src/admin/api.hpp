@@ -20,6 +20,7 @@
 #include "admin/tokens.hpp"
 #include "auth/admin_store.hpp"
 #include "cluster/node_registry.hpp"
+#include "cluster/shared_settings.hpp"
 #include "inet/ip_network.hpp"
 #include "session/services.hpp"
 
@@ -38,6 +39,8 @@ struct Hooks {
   cluster::NodeRegistry* nodes = nullptr;
   // [cluster]: the audit log of every node (GET /audit), named by nodes->node(). Null without [cluster].
   std::shared_ptr<AuditShare> audit;
+  // [cluster]: the settings the nodes share (PUT /domains/{domain}/passive). Null without [cluster].
+  cluster::SharedSettings* shared = nullptr;
 };
 
 // A domain that a request's path names (its first parameter), with the snapshot it was found in.

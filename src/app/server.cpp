@@ -26,6 +26,7 @@
 #include "cluster/ban_sync.hpp"
 #include "cluster/directory.hpp"
 #include "cluster/node_registry.hpp"
+#include "cluster/shared_settings.hpp"
 #include "config/names.hpp"
 #include "net/passive_host_resolver.hpp"
 #include "runtime/io_pool.hpp"
@@ -296,7 +297,33 @@ class Signals {
 
 }  // namespace
 
-int run_server(const std::shared_ptr<const config::Config>& config, bool print_connect_help) {
+// [cluster]: the settings the nodes share, read once and laid over the file's before anything uses them
+// (README "Shared settings"). An unreachable database leaves the file's (logged); the thread applies the
+// shared ones when it reads them. Error: cluster.password_file cannot be read.
+Result<std::unique_ptr<cluster::SharedSettings>, std::string> load_shared_settings(
+    std::shared_ptr<const config::Config>& config) {
+  auto password = cluster::cluster_password(*config->cluster);
+  if (!password) return Unexpected{password.error()};
+  auto shared = std::make_unique<cluster::SharedSettings>(*config->cluster, std::move(*password));
+  if (shared->load()) {
+    auto overlaid = std::make_shared<config::Config>(*config);
+    shared->apply(*overlaid);
+    config = std::move(overlaid);
+  }
+  return shared;
+}
+
+int run_server(const std::shared_ptr<const config::Config>& file_config, bool print_connect_help) {
+  auto config = file_config;
+  std::unique_ptr<cluster::SharedSettings> shared;  // [cluster]; lives longer than the Manager
+  if (config->cluster) {
+    auto loaded = load_shared_settings(config);
+    if (!loaded) {
+      spdlog::critical("{}", loaded.error());
+      return 1;
+    }
+    shared = std::move(*loaded);
+  }
   raise_open_file_limit(config->server.max_sessions);
   // Upload temporaries of this run are created (and written) after this second.
   const std::int64_t started =
@@ -351,6 +378,7 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
   std::shared_ptr<cluster::AuditSync> audit_sync;  // its thread starts with the Manager
   if (cluster) {
     services.directory = cluster->directory;
+    services.overlay = [s = shared.get()](config::Config& c) { s->apply(c); };
     node = make_node(*config, cluster->password, listeners, services);
     ban_sync = std::make_shared<cluster::BanSync>(*config->cluster, cluster->password, services.bans);
     services.bans.share(ban_sync, config->cluster->node);
@@ -372,7 +400,8 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
                    admin::Hooks{.reload = [&] { return reload_for_manager(pool, services, *blocking); },
                                 .listeners = listeners,
                                 .nodes = node.get(),
-                                .audit = audit_sync ? std::make_shared<SharedAudit>(audit_sync) : nullptr});
+                                .audit = audit_sync ? std::make_shared<SharedAudit>(audit_sync) : nullptr,
+                                .shared = shared.get()});
     spdlog::info("admin on {}", manager->url());
   }
   for (std::size_t i = 0; i < files->domains.policies.size(); ++i) {
@@ -402,6 +431,13 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
   // Said once SIGHUP, SIGINT and SIGTERM are ours and the pid file is written: whoever waits for this
   // line may signal at once, or run `ftpsd reload`. A node of a cluster is registered by then.
   if (node) node->start();
+  // A change of the shared settings (through any node's Manager) is applied by the normal reload path.
+  if (shared)
+    shared->start([&pool, &services, &blocking] {
+      if (services.stopping.load()) return;
+      spdlog::info("cluster: the shared settings changed; reloading the configuration");
+      asio::co_spawn(pool.first(), reload_configuration(services, *blocking), asio::detached);
+    });
   for (const auto& l : listeners) spdlog::info("listening on {} tls={}", l.address, config::name(l.tls));
   if (print_connect_help)
     app::print_connect_help(listeners, manager ? manager->url() : std::string(), config->source);
@@ -409,7 +445,8 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
   pool.start();
   notify_ready();
   pool.join();
-  if (node) node->stop();  // the other nodes' lists drop this one's sessions at once
+  if (shared) shared->stop();  // no reload is started any more
+  if (node) node->stop();      // the other nodes' lists drop this one's sessions at once
   if (ban_sync) {
     services.bans.share(nullptr, {});
     ban_sync->stop();

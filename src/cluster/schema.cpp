@@ -79,6 +79,16 @@ constexpr std::array kSteps{
   diff text NOT NULL DEFAULT ''
 ))"},
     Step{6, "audit index", "CREATE INDEX audit_time ON audit (time DESC, id DESC)"},
+    // The settings the nodes share (README "Shared settings"): per domain, the shared keys of its passive
+    // settings as a JSON object; revision: +1 at each change (the Manager's If-Match, the nodes' poll).
+    Step{7, "shared passive settings",
+         R"(CREATE TABLE shared_passive (
+  domain text PRIMARY KEY,
+  revision bigint NOT NULL,
+  settings jsonb NOT NULL,
+  node text NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now()
+))"},
 };
 static_assert(kSteps.back().version == kSchemaVersion);
 

@@ -86,8 +86,11 @@ struct Services {
   vfs::RootHandles roots;
   // [cluster]: password logins are checked here (the database, with its cache) instead of the users
   // file. Null without [cluster]. Set before the loops run.
-  std::shared_ptr<auth::UserDirectory>
-      directory;  // the users' root folders, one handle per folder shared by its sessions
+  std::shared_ptr<auth::UserDirectory> directory;
+  // [cluster]: the settings the nodes share, laid over the file's at each reload (the values last read
+  // from the database). Empty without [cluster]. Set before the loops run.
+  std::function<void(config::Config&)>
+      overlay;  // the users' root folders, one handle per folder shared by its sessions
 
   // Limits and bans (their counters for the metrics are in obs::metrics()).
   net::KeyedCounter sessions_per_ip;    // by client address (the PROXY header's on proxied listeners)

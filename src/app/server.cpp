@@ -295,8 +295,6 @@ class Signals {
   asio::signal_set stop_;
 };
 
-}  // namespace
-
 // [cluster]: the settings the nodes share, read once and laid over the file's before anything uses them
 // (README "Shared settings"). An unreachable database leaves the file's (logged); the thread applies the
 // shared ones when it reads them. Error: cluster.password_file cannot be read.
@@ -312,6 +310,8 @@ Result<std::unique_ptr<cluster::SharedSettings>, std::string> load_shared_settin
   }
   return shared;
 }
+
+}  // namespace
 
 int run_server(const std::shared_ptr<const config::Config>& file_config, bool print_connect_help) {
   auto config = file_config;

@@ -173,6 +173,8 @@ Result<std::unique_ptr<AdminServer>, std::string> AdminServer::prepare(const con
 void AdminServer::start(session::Services& services, Hooks hooks) {
   impl_->api.services = &services;
   impl_->api.hooks = std::move(hooks);
+  if (impl_->api.hooks.audit && impl_->api.hooks.nodes)
+    impl_->api.audit->share(impl_->api.hooks.audit, impl_->api.hooks.nodes->node());
   Router router(*impl_->http);
   add_routes(impl_->api, router);
   add_console_files(*impl_->http);

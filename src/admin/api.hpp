@@ -21,6 +21,7 @@
 #include "auth/account_database.hpp"
 #include "auth/admin_store.hpp"
 #include "cluster/node_registry.hpp"
+#include "cluster/shared_settings.hpp"
 #include "inet/ip_network.hpp"
 #include "session/services.hpp"
 
@@ -40,6 +41,10 @@ struct Hooks {
   // [cluster]: the users and the admin accounts in the database: the user routes work on it, and a
   // sign-in not in admin.users_file is checked in it. Null without [cluster].
   auth::AccountDatabase* accounts = nullptr;
+  // [cluster]: the audit log of every node (GET /audit), named by nodes->node(). Null without [cluster].
+  std::shared_ptr<AuditShare> audit;
+  // [cluster]: the settings the nodes share (PUT /domains/{domain}/passive). Null without [cluster].
+  cluster::SharedSettings* shared = nullptr;
 };
 
 // A domain that a request's path names (its first parameter), with the snapshot it was found in.

@@ -38,12 +38,13 @@ AuditLog::~AuditLog() {
 }
 
 void AuditLog::record(const AuditEntry& e) {
-  const json entry{{"time", utc(std::chrono::system_clock::now())},
-                   {"who", e.who},
-                   {"address", e.address},
-                   {"action", e.action},
-                   {"target", e.target},
-                   {"diff", e.diff}};
+  json entry{{"time", utc(std::chrono::system_clock::now())},
+             {"who", e.who},
+             {"address", e.address},
+             {"action", e.action},
+             {"target", e.target},
+             {"diff", e.diff}};
+  if (!node_.empty()) entry["node"] = node_;
   const auto line = entry.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
   spdlog::info("admin: {} from {}: {} {}", e.who, e.address, e.action, e.target);
   const std::lock_guard lock(mutex_);
@@ -60,6 +61,30 @@ void AuditLog::record(const AuditEntry& e) {
   if (::fsync(fd_) != 0) spdlog::error("admin: cannot sync the audit file: {}", std::strerror(errno));
   entries_.push_back(entry);
   if (entries_.size() > keep_) entries_.pop_front();
+  if (share_) share_->add(entry);
+}
+
+void AuditLog::share(std::shared_ptr<AuditShare> share, std::string node) {
+  const std::lock_guard lock(mutex_);
+  share_ = std::move(share);
+  node_ = std::move(node);
+}
+
+json AuditLog::listing(std::size_t limit) const {
+  std::shared_ptr<AuditShare> share;
+  std::string node;
+  {
+    const std::lock_guard lock(mutex_);
+    share = share_;
+    node = node_;
+  }
+  if (!share) return json{{"entries", recent(limit)}};
+  auto shared = share->recent(limit);
+  if (shared) return json{{"entries", std::move(*shared)}};
+  // This node's own, each naming it (those from before [cluster] was set have no "node").
+  auto own = recent(limit);
+  for (auto& entry : own) entry["node"] = node;
+  return json{{"entries", std::move(own)}, {"cluster_error", shared.error()}};
 }
 
 json AuditLog::recent(std::size_t limit) const {

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <deque>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -23,6 +24,17 @@ struct AuditEntry {
   std::string diff;     // a unified diff of the file changed, or empty
 };
 
+// [cluster]: where the entries of every node are kept as well (the database; the app layer hands the
+// cluster's implementation over). add() never blocks; recent() may (an HTTP thread calls it).
+class AuditShare {
+ public:
+  virtual ~AuditShare() = default;
+  // An entry of this node, as AuditLog::record made it (with "node").
+  virtual void add(const json& entry) = 0;
+  // The newest `limit` entries of every node, newest first. Error: why they cannot be read.
+  [[nodiscard]] virtual Result<json, std::string> recent(std::size_t limit) = 0;
+};
+
 class AuditLog {
  public:
   // Opens (creates) `file` for appending and reads back its newest `keep` entries. Called before the
@@ -35,8 +47,14 @@ class AuditLog {
 
   // Appends and logs the entry, stamped with the time. Never throws: a write error is logged.
   void record(const AuditEntry& entry);
-  // The newest `limit` entries, newest first.
+  // The newest `limit` entries of this node, newest first.
   [[nodiscard]] json recent(std::size_t limit) const;
+  // [cluster]: the entries recorded from now on name `node` and go to `share` too. Called before the
+  // Manager serves.
+  void share(std::shared_ptr<AuditShare> share, std::string node);
+  // What GET /audit answers: {"entries": [...]}, those of every node when shared; when the shared ones
+  // cannot be read, this node's own and "cluster_error" says why.
+  [[nodiscard]] json listing(std::size_t limit) const;
 
  private:
   AuditLog(int fd, std::size_t keep) : fd_(fd), keep_(keep) {}
@@ -44,7 +62,9 @@ class AuditLog {
   const int fd_;
   const std::size_t keep_;
   mutable std::mutex mutex_;
-  std::deque<json> entries_;  // oldest first, at most keep_
+  std::deque<json> entries_;           // oldest first, at most keep_
+  std::shared_ptr<AuditShare> share_;  // set before the Manager serves
+  std::string node_;
 };
 
 }  // namespace ftpsd::admin

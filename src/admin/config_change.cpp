@@ -22,7 +22,12 @@ std::string text_tag(std::string_view text) {
   return out + "\"";
 }
 
-std::optional<config::ConfigFile> open_config(const Api& api, const Request& req, Response& res) {
+std::string shared_tag_suffix(std::int64_t revision) {
+  return fmt::format("\n# shared revision {}", revision);
+}
+
+std::optional<config::ConfigFile> open_config(const Api& api, const Request& req, Response& res,
+                                              const std::optional<std::string>& shared_suffix) {
   const auto source = api.services->snapshot().config->source;
   if (source == config::kEmbeddedDefaultName) {
     send_error(res, 409,
@@ -35,7 +40,16 @@ std::optional<config::ConfigFile> open_config(const Api& api, const Request& req
     send_error(res, 500, file.error());
     return std::nullopt;
   }
-  if (req.has_header("If-Match") && req.get_header_value("If-Match") != text_tag(file->text())) {
+  const auto tag = text_tag(file->text() + shared_suffix.value_or(""));
+  if (req.has_header("If-Match") && req.get_header_value("If-Match") != tag && shared_suffix) {
+    send_error(
+        res, 409,
+        fmt::format("{} or the domain's shared settings changed since you read them (edited by hand, or "
+                    "changed on another node?); nothing was written: read them again and repeat the change",
+                    source.string()));
+    return std::nullopt;
+  }
+  if (req.has_header("If-Match") && req.get_header_value("If-Match") != tag) {
     send_error(res, 409,
                fmt::format("{} changed since you read it (edited by hand meanwhile?); nothing was written: "
                            "read it again and repeat the change",

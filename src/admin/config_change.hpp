@@ -4,6 +4,7 @@
 // place of the text it was made from (config::ConfigFile: refused when the file was edited by hand
 // meanwhile; the previous text kept as a numbered revision), applied through the reload path, and
 // recorded in the audit log with its diff.
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -32,11 +33,16 @@ struct ChangeOutcome {
 // The configuration file the server runs with; nullopt after answering 409 (the embedded default has
 // none; or the request's If-Match names another text than the file's: it was edited since the client
 // read it, e.g. since a dry run showed the diff) or 500 (it cannot be read).
-[[nodiscard]] std::optional<config::ConfigFile> open_config(const Api& api, const Request& req,
-                                                            Response& res);
+// [cluster]: `shared_suffix` (shared_tag_suffix()) is part of what If-Match names.
+[[nodiscard]] std::optional<config::ConfigFile> open_config(
+    const Api& api, const Request& req, Response& res,
+    const std::optional<std::string>& shared_suffix = std::nullopt);
 
 // The entity tag of a text of the file, as ETag and If-Match carry it: "\"<16 hex digits of SHA-256>\"".
 [[nodiscard]] std::string text_tag(std::string_view text);
+// [cluster]: what a tag covers besides the file's text: a domain's revision of its shared settings. The
+// tag is text_tag(text + shared_tag_suffix(revision)).
+[[nodiscard]] std::string shared_tag_suffix(std::int64_t revision);
 
 // Checks, writes, applies and records `change` (the caller holds api.config_changes); the answer's ETag
 // is the tag of the file's text after it (before it, for a dry run). nullopt after

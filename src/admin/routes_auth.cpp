@@ -164,7 +164,7 @@ void audit(const Api& api, const Request& req, Response& res) {
       return;
     }
   }
-  send_json(res, json{{"entries", api.audit->recent(limit)}});
+  send_json(res, api.audit->listing(limit));
 }
 
 }  // namespace

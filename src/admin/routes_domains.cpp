@@ -7,6 +7,8 @@
 
 #include "admin/config_change.hpp"
 #include "admin/routes.hpp"
+#include "cluster/shared_settings.hpp"
+#include "config/diff.hpp"
 #include "config/editor.hpp"
 #include "config/loader.hpp"
 #include "net/passive_host_resolver.hpp"
@@ -47,18 +49,34 @@ json range_json(const std::optional<config::PortRange>& r) {
   return r->first == r->last ? fmt::format("{}", r->first) : fmt::format("{}-{}", r->first, r->last);
 }
 
-json passive_json(const std::string& domain, const config::PassiveConfig& p) {
+json passive_json(const std::string& domain, const config::PassiveConfig& p,
+                  const cluster::SharedRow* shared = nullptr) {
   json overrides = json::array();
   for (const auto& o : p.address_overrides) {
     json networks = json::array();
     for (const auto& n : o.networks) networks.push_back(n.to_string());
     overrides.push_back(json{{"networks", networks}, {"address", o.address}});
   }
-  return json{{"domain", domain},
-              {"address", p.address.empty() ? json(nullptr) : json(p.address)},
-              {"ports", range_json(p.ports)},
-              {"advertised_ports", range_json(p.advertised_ports)},
-              {"overrides", overrides}};
+  json out{{"domain", domain},
+           {"address", p.address.empty() ? json(nullptr) : json(p.address)},
+           {"ports", range_json(p.ports)},
+           {"advertised_ports", range_json(p.advertised_ports)},
+           {"overrides", overrides}};
+  // [cluster]: where each value comes from: the database (shared by the nodes) or this node's file.
+  if (shared) {
+    out["shared"] = json{{"address", shared->settings.contains("address")},
+                         {"ports", false},
+                         {"advertised_ports", false},
+                         {"overrides", shared->settings.contains("overrides")}};
+    out["shared_revision"] = shared->revision;
+  }
+  return out;
+}
+
+// The domain's shared row as this node knows it; null without [cluster].
+std::unique_ptr<cluster::SharedRow> known_shared(const Api& api, const std::string& domain) {
+  if (!api.hooks.shared) return nullptr;
+  return std::make_unique<cluster::SharedRow>(api.hooks.shared->known(domain));
 }
 
 // The domain named `name` in `cfg` ("default": the top level); nullopt: none.
@@ -69,7 +87,8 @@ std::optional<config::DomainConfig> domain_config(const config::Config& cfg, std
   return std::nullopt;
 }
 
-json domain_json(const config::Config& cfg, const config::DomainConfig& d) {
+json domain_json(const config::Config& cfg, const config::DomainConfig& d,
+                 const cluster::SharedRow* shared = nullptr) {
   json listeners = json::array();
   for (const auto& l : cfg.listeners) {
     if (!l.domain.empty() && l.domain != d.name) continue;
@@ -88,7 +107,7 @@ json domain_json(const config::Config& cfg, const config::DomainConfig& d) {
                    {"own_certificate", is_default ? d.tls.configured() : d.own_certificate}}},
       {"users_file", d.users.file.empty() ? json(nullptr) : json(d.users.file.string())},
       {"own_ports", is_default || d.own_ports},
-      {"passive", passive_json(d.name, d.passive)}};
+      {"passive", passive_json(d.name, d.passive, shared)}};
 }
 
 // The running configuration's domain named by the path's first parameter; nullopt after a 404.
@@ -249,6 +268,128 @@ bool dry_run(const Request& req) {
          req.get_param_value("dry_run") != "false";
 }
 
+// [cluster]: the entity tag of the file's text and the domain's shared revision together.
+std::string cluster_tag(const std::string& text, std::int64_t revision) {
+  return text_tag(text + shared_tag_suffix(revision));
+}
+
+// A shared value as the audit's diff and the answer show it.
+std::string shown(const json& settings, std::string_view field) {
+  return settings.contains(field) ? settings[std::string(field)].dump() : "(this node's file)";
+}
+
+// [cluster]: PUT /passive with the shared keys (address, overrides) in the database and the node-local
+// ones (ports, advertised_ports) in this node's file. The whole is checked as if the file had them all.
+void put_shared_passive(Api& api, const Request& req, Response& res, const TokenHolder& who,
+                        const std::string& domain, const json& body, const std::string& prefix,
+                        config::ConfigFile& file, const cluster::SharedRow& row) {
+  auto edits = passive_edits(body, prefix, res);
+  if (!edits) return;
+  std::string all = file.text();
+  std::string local = file.text();
+  for (const auto& e : *edits) {
+    auto edited = config::edit_toml(all, std::span(&e, 1));
+    if (!edited) {
+      send_error(res, 422, edited.error(), field_of(e.path));
+      return;
+    }
+    all = std::move(*edited);
+    const auto field = field_of(e.path);
+    const bool shared = std::any_of(cluster::kSharedPassive.begin(), cluster::kSharedPassive.end(),
+                                    [&](const auto& f) { return field && f.first == *field; });
+    if (shared) continue;
+    auto kept = config::edit_toml(local, std::span(&e, 1));
+    if (!kept) {
+      send_error(res, 422, kept.error(), field);
+      return;
+    }
+    local = std::move(*kept);
+  }
+  auto checked = tools::check_config(all, file.path());
+  if (!checked) {
+    const auto& refusal = checked.error();
+    const auto field = field_of(refusal.key);
+    const auto message =
+        refusal.findings.empty() ? refusal.message : fmt::format("{}: {}", refusal.key, refusal.message);
+    send_error(res, 422, message, field ? std::optional<std::string_view>(*field) : std::nullopt);
+    return;
+  }
+  checked->config.listeners = api.running()->listeners;  // as they run: they change only at a restart
+  json settings = row.settings;
+  for (const auto& [field, key] : cluster::kSharedPassive)
+    if (body.contains(std::string(field))) settings[std::string(field)] = body[std::string(field)];
+  const auto path = file.path().string();
+  json answer = json::object();
+  answer["diff"] = config::unified_diff(file.text(), local, path, path);
+  json changes = json::object();
+  std::string shared_diff;
+  for (const auto& [field, key] : cluster::kSharedPassive) {
+    const auto before = shown(row.settings, field);
+    const auto after = shown(settings, field);
+    if (before == after) continue;
+    changes[std::string(field)] = json{{"from", before}, {"to", after}};
+    shared_diff +=
+        fmt::format("shared passive.{} of domain {} (all nodes): {} -> {}\n", key, domain, before, after);
+  }
+  answer["shared_changes"] = changes;
+  json warnings = json::array();
+  for (const auto& w : checked->warnings) warnings.push_back(finding_text(w));
+  answer["warnings"] = warnings;
+  answer["revision"] = nullptr;
+  answer["reload_error"] = nullptr;
+  answer["applied"] = false;
+  cluster::SharedRow after = row;
+  after.settings = settings;
+  const auto respond = [&](const std::string& text, const cluster::SharedRow& shared) {
+    auto cfg = checked->config;
+    cluster::apply_shared(cfg, {{domain, shared}});
+    const auto changed = domain_config(cfg, domain);
+    res.set_header("ETag", cluster_tag(text, shared.revision));
+    answer["passive"] = changed ? passive_json(domain, changed->passive, &shared) : json(nullptr);
+    answer["firewall"] = firewall_json(cfg, domain);
+    send_json(res, answer);
+  };
+  const bool shared_changed = settings != row.settings;
+  if (dry_run(req) || (!shared_changed && local == file.text())) {
+    answer["applied"] = !dry_run(req);
+    respond(file.text(), dry_run(req) ? after : row);
+    return;
+  }
+  // The database first: when it cannot be written, nothing is.
+  if (shared_changed) {
+    auto written = api.hooks.shared->write(domain, settings, row.revision);
+    if (!written) {
+      const auto& e = written.error();
+      if (e.refusal == cluster::WriteRefusal::kConflict)
+        send_error(res, 409,
+                   fmt::format("{}; nothing was written: read them again and repeat the change", e.message));
+      else
+        send_error(res, 503,
+                   fmt::format("the cluster database is unreachable ({}); nothing was changed: the "
+                               "shared settings cannot be changed until it is back",
+                               e.message));
+      return;
+    }
+    after = std::move(*written);
+  } else {
+    after = row;
+  }
+  if (local != file.text()) {
+    auto revision = file.replace(local);
+    if (!revision) {
+      const bool edited = revision.error().find("changed since it was read") != std::string::npos;
+      send_error(res, edited ? 409 : 500, revision.error());
+      return;
+    }
+    answer["revision"] = *revision;
+  }
+  api.record(req, who, "passive.update", domain, answer["diff"].get<std::string>() + shared_diff);
+  const auto failed = api.hooks.reload();
+  answer["applied"] = !failed;
+  if (failed) answer["reload_error"] = *failed;
+  respond(local, after);
+}
+
 void put_passive(Api& api, const Request& req, Response& res, const TokenHolder& who) {
   std::shared_ptr<const config::Config> running;
   const auto d = find_domain(api, req, res, running);
@@ -256,7 +397,22 @@ void put_passive(Api& api, const Request& req, Response& res, const TokenHolder&
   const auto body = object_body(req, res);
   if (!body) return;
   const std::lock_guard lock(api.config_changes);
-  auto file = open_config(api, req, res);
+  // [cluster]: the domain's shared settings as the database has them now (their revision is part of the
+  // entity tag); unreachable: nothing is changed.
+  std::optional<cluster::SharedRow> row;
+  if (api.hooks.shared) {
+    auto read = api.hooks.shared->read(d->name);
+    if (!read) {
+      send_error(res, 503,
+                 fmt::format("the cluster database is unreachable ({}); nothing was changed: the "
+                             "passive settings cannot be changed until it is back",
+                             read.error()));
+      return;
+    }
+    row = std::move(*read);
+  }
+  auto file =
+      open_config(api, req, res, row ? std::optional(shared_tag_suffix(row->revision)) : std::nullopt);
   if (!file) return;
   // The domain's index as the file has it now.
   std::string prefix = "passive.";
@@ -275,6 +431,10 @@ void put_passive(Api& api, const Request& req, Response& res, const TokenHolder&
       return;
     }
     prefix = fmt::format("domains[{}].passive.", *index);
+  }
+  if (row) {
+    put_shared_passive(api, req, res, who, d->name, *body, prefix, *file, *row);
+    return;
   }
   auto edits = passive_edits(*body, prefix, res);
   if (!edits) return;
@@ -307,19 +467,21 @@ void add_domain_routes(Api& api, Router& router) {
   router.get("/api/v1/domains", [&api](const Request& req, Response& res) {
     if (!api.authenticate(req, res)) return;
     const auto cfg = api.running();
-    json list = json::array({domain_json(*cfg, cfg->default_domain())});
-    for (const auto& d : cfg->domains) list.push_back(domain_json(*cfg, d));
+    json list = json::array({domain_json(*cfg, cfg->default_domain(), known_shared(api, "default").get())});
+    for (const auto& d : cfg->domains) list.push_back(domain_json(*cfg, d, known_shared(api, d.name).get()));
     send_json(res, json{{"domains", list}});
   });
   router.get("/api/v1/domains/{domain}", [&api](const Request& req, Response& res) {
     if (!api.authenticate(req, res)) return;
     std::shared_ptr<const config::Config> cfg;
-    if (const auto d = find_domain(api, req, res, cfg)) send_json(res, domain_json(*cfg, *d));
+    if (const auto d = find_domain(api, req, res, cfg))
+      send_json(res, domain_json(*cfg, *d, known_shared(api, d->name).get()));
   });
   router.get("/api/v1/domains/{domain}/passive", [&api](const Request& req, Response& res) {
     if (!api.authenticate(req, res)) return;
     std::shared_ptr<const config::Config> cfg;
-    if (const auto d = find_domain(api, req, res, cfg)) send_json(res, passive_json(d->name, d->passive));
+    if (const auto d = find_domain(api, req, res, cfg))
+      send_json(res, passive_json(d->name, d->passive, known_shared(api, d->name).get()));
   });
   router.put("/api/v1/domains/{domain}/passive", [&api](const Request& req, Response& res) {
     if (const auto who = api.require(req, res, auth::AdminRole::kAdmin, "changing the passive settings"))

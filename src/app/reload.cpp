@@ -54,7 +54,8 @@ Task<void> reload_certificates(tls::ContextStore& store, runtime::BlockingPool& 
 
 }  // namespace
 
-Result<ReloadPlan, std::string> prepare_reload(const session::Snapshot& current) {
+Result<ReloadPlan, std::string> prepare_reload(const session::Snapshot& current,
+                                               const std::function<void(config::Config&)>& overlay) {
   const auto& old = *current.config;
   const auto& tls = current.default_domain()->tls;
   config::Config cfg = old;
@@ -62,6 +63,7 @@ Result<ReloadPlan, std::string> prepare_reload(const session::Snapshot& current)
     auto loaded = config::load_file(old.source);
     if (!loaded) return Unexpected{loaded.error().message};
     cfg = std::move(*loaded);
+    if (overlay) overlay(cfg);
   }
   ReloadPlan plan;
   if (!same_listeners(old.listeners, cfg.listeners)) {
@@ -123,7 +125,7 @@ Task<std::optional<std::string>> reload_configuration(session::Services& service
     obs::count(obs::metrics().reloads_failed);
     notify_ready();
   };
-  auto plan = co_await blocking.run([&] { return prepare_reload(current); });
+  auto plan = co_await blocking.run([&] { return prepare_reload(current, services.overlay); });
   if (!plan) {
     failed(plan.error());
     co_return plan.error();

@@ -23,7 +23,9 @@ struct ReloadPlan {
 
 // Blocking (file reads, certificate loading, a DNS lookup for passive.address): on the worker pool.
 // Reads current.config->source again; the error names file:line and key.
-[[nodiscard]] Result<ReloadPlan, std::string> prepare_reload(const session::Snapshot& current);
+// `overlay` (may be empty): applied to the file's configuration once loaded ([cluster]: the shared settings).
+[[nodiscard]] Result<ReloadPlan, std::string> prepare_reload(
+    const session::Snapshot& current, const std::function<void(config::Config&)>& overlay = {});
 
 // SIGHUP and the Manager: prepare_reload on the worker pool, then the new snapshot is published for new
 // sessions and log files are reopened (logrotate). A broken configuration changes nothing; the log and

@@ -23,9 +23,11 @@
 #include "app/tasks.hpp"
 #include "auth/user_store.hpp"
 #include "cluster/account_database.hpp"
+#include "cluster/audit_sync.hpp"
 #include "cluster/ban_sync.hpp"
 #include "cluster/directory.hpp"
 #include "cluster/node_registry.hpp"
+#include "cluster/shared_settings.hpp"
 #include "config/names.hpp"
 #include "net/passive_host_resolver.hpp"
 #include "runtime/io_pool.hpp"
@@ -165,6 +167,44 @@ std::unique_ptr<cluster::NodeRegistry> make_node(const config::Config& config, c
                                                  std::move(hooks));
 }
 
+// [cluster]: the Manager's audit log (admin::AuditShare) kept in the database by cluster::AuditSync.
+class SharedAudit final : public admin::AuditShare {
+ public:
+  explicit SharedAudit(std::shared_ptr<cluster::AuditSync> sync) : sync_(std::move(sync)) {}
+
+  void add(const admin::json& entry) override {
+    const auto text = [&entry](const char* key) {
+      const auto it = entry.find(key);
+      return it != entry.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    sync_->add(cluster::AuditRecord{.time = text("time"),
+                                    .node = {},
+                                    .who = text("who"),
+                                    .address = text("address"),
+                                    .action = text("action"),
+                                    .target = text("target"),
+                                    .diff = text("diff")});
+  }
+
+  Result<admin::json, std::string> recent(std::size_t limit) override {
+    auto records = sync_->recent(limit);
+    if (!records) return Unexpected{records.error()};
+    admin::json out = admin::json::array();
+    for (const auto& r : *records)
+      out.push_back(admin::json{{"time", r.time},
+                                {"who", r.who},
+                                {"address", r.address},
+                                {"action", r.action},
+                                {"target", r.target},
+                                {"diff", r.diff},
+                                {"node", r.node}});
+    return out;
+  }
+
+ private:
+  std::shared_ptr<cluster::AuditSync> sync_;
+};
+
 // The NAT set-up's findings (`ftpsd check-config` shows the same) go to the log at every start.
 void log_nat_findings(const config::Config& config) {
   for (const auto& f : tools::lint_nat(config, net::resolve_ipv4, tools::LintStage::kStart))
@@ -256,9 +296,35 @@ class Signals {
   asio::signal_set stop_;
 };
 
+// [cluster]: the settings the nodes share, read once and laid over the file's before anything uses them
+// (README "Shared settings"). An unreachable database leaves the file's (logged); the thread applies the
+// shared ones when it reads them. Error: cluster.password_file cannot be read.
+Result<std::unique_ptr<cluster::SharedSettings>, std::string> load_shared_settings(
+    std::shared_ptr<const config::Config>& config) {
+  auto password = cluster::cluster_password(*config->cluster);
+  if (!password) return Unexpected{password.error()};
+  auto shared = std::make_unique<cluster::SharedSettings>(*config->cluster, std::move(*password));
+  if (shared->load()) {
+    auto overlaid = std::make_shared<config::Config>(*config);
+    shared->apply(*overlaid);
+    config = std::move(overlaid);
+  }
+  return shared;
+}
+
 }  // namespace
 
-int run_server(const std::shared_ptr<const config::Config>& config, bool print_connect_help) {
+int run_server(const std::shared_ptr<const config::Config>& file_config, bool print_connect_help) {
+  auto config = file_config;
+  std::unique_ptr<cluster::SharedSettings> shared;  // [cluster]; lives longer than the Manager
+  if (config->cluster) {
+    auto loaded = load_shared_settings(config);
+    if (!loaded) {
+      spdlog::critical("{}", loaded.error());
+      return 1;
+    }
+    shared = std::move(*loaded);
+  }
   raise_open_file_limit(config->server.max_sessions);
   // Upload temporaries of this run are created (and written) after this second.
   const std::int64_t started =
@@ -311,12 +377,15 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
   // before the start below waits in the queue). The thread starts past the early returns and stops
   // (writing what waits) after the loops, while net::Bans is still there.
   std::shared_ptr<cluster::BanSync> ban_sync;
+  std::shared_ptr<cluster::AuditSync> audit_sync;  // its thread starts with the Manager
   if (cluster) {
     services.directory = cluster->directory;
+    services.overlay = [s = shared.get()](config::Config& c) { s->apply(c); };
     node = make_node(*config, cluster->password, listeners, services);
     accounts = std::make_unique<cluster::AccountDatabase>(*config->cluster, cluster->password);
     ban_sync = std::make_shared<cluster::BanSync>(*config->cluster, cluster->password, services.bans);
     services.bans.share(ban_sync, config->cluster->node);
+    if (manager) audit_sync = std::make_shared<cluster::AuditSync>(*config->cluster, cluster->password);
   }
   std::unique_ptr<MetricsEndpoint> metrics;
   if (!config->metrics.address.empty()) {
@@ -329,11 +398,15 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
     spdlog::info("metrics on {}", metrics->url());
   }
   if (manager) {
+    if (audit_sync) audit_sync->start();
     manager->start(services,
                    admin::Hooks{.reload = [&] { return reload_for_manager(pool, services, *blocking); },
                                 .listeners = listeners,
                                 .nodes = node.get(),
-                                .accounts = accounts.get()});
+                                .accounts = accounts.get(),
+
+                                .audit = audit_sync ? std::make_shared<SharedAudit>(audit_sync) : nullptr,
+                                .shared = shared.get()});
     spdlog::info("admin on {}", manager->url());
   }
   for (std::size_t i = 0; i < files->domains.policies.size(); ++i) {
@@ -363,6 +436,13 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
   // Said once SIGHUP, SIGINT and SIGTERM are ours and the pid file is written: whoever waits for this
   // line may signal at once, or run `ftpsd reload`. A node of a cluster is registered by then.
   if (node) node->start();
+  // A change of the shared settings (through any node's Manager) is applied by the normal reload path.
+  if (shared)
+    shared->start([&pool, &services, &blocking] {
+      if (services.stopping.load()) return;
+      spdlog::info("cluster: the shared settings changed; reloading the configuration");
+      asio::co_spawn(pool.first(), reload_configuration(services, *blocking), asio::detached);
+    });
   for (const auto& l : listeners) spdlog::info("listening on {} tls={}", l.address, config::name(l.tls));
   if (print_connect_help)
     app::print_connect_help(listeners, manager ? manager->url() : std::string(), config->source);
@@ -370,11 +450,13 @@ int run_server(const std::shared_ptr<const config::Config>& config, bool print_c
   pool.start();
   notify_ready();
   pool.join();
-  if (node) node->stop();  // the other nodes' lists drop this one's sessions at once
+  if (shared) shared->stop();  // no reload is started any more
+  if (node) node->stop();      // the other nodes' lists drop this one's sessions at once
   if (ban_sync) {
     services.bans.share(nullptr, {});
     ban_sync->stop();
   }
+  if (audit_sync) audit_sync->stop();  // writes what waits, if the database is there
   // The workers go first: their queued completions hold executors of the event loops.
   blocking.reset();
   if (!config->server.pid_file.empty()) {

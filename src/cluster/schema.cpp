@@ -75,6 +75,30 @@ constexpr std::array kSteps{
   created_by text NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now()
 ))"},
+    // The Manager's audit log of every node (README "The audit log in a cluster"); time: when the node
+    // recorded it (to the second), id: the order of the writes.
+    Step{6, "audit",
+         R"(CREATE TABLE audit (
+  id bigserial PRIMARY KEY,
+  time timestamptz NOT NULL,
+  node text NOT NULL,
+  who text NOT NULL,
+  address text NOT NULL,
+  action text NOT NULL,
+  target text NOT NULL,
+  diff text NOT NULL DEFAULT ''
+))"},
+    Step{7, "audit index", "CREATE INDEX audit_time ON audit (time DESC, id DESC)"},
+    // The settings the nodes share (README "Shared settings"): per domain, the shared keys of its passive
+    // settings as a JSON object; revision: +1 at each change (the Manager's If-Match, the nodes' poll).
+    Step{8, "shared passive settings",
+         R"(CREATE TABLE shared_passive (
+  domain text PRIMARY KEY,
+  revision bigint NOT NULL,
+  settings jsonb NOT NULL,
+  node text NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now()
+))"},
 };
 static_assert(kSteps.back().version == kSchemaVersion);
 

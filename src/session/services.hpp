@@ -83,11 +83,13 @@ struct Services {
   // The live sessions, readable (and endable) from any thread; each session registers itself when it
   // starts and leaves at its end.
   SessionRegistry registry;
-  vfs::RootHandles roots;
+  vfs::RootHandles roots;  // the users' root folders, one handle per folder shared by its sessions
   // [cluster]: password logins are checked here (the database, with its cache) instead of the users
   // file. Null without [cluster]. Set before the loops run.
-  std::shared_ptr<auth::UserDirectory>
-      directory;  // the users' root folders, one handle per folder shared by its sessions
+  std::shared_ptr<auth::UserDirectory> directory;
+  // [cluster]: the settings the nodes share, laid over the file's at each reload (the values last read
+  // from the database). Empty without [cluster]. Set before the loops run.
+  std::function<void(config::Config&)> overlay;
 
   // Limits and bans (their counters for the metrics are in obs::metrics()).
   net::KeyedCounter sessions_per_ip;    // by client address (the PROXY header's on proxied listeners)

@@ -77,27 +77,34 @@ def node_of_port(port):
 
 
 def missing():
-    """Why the bed cannot be built here, or None."""
+    """Why the bed cannot be built on this machine at all (not root, no network namespaces), or None.
+    A missing tool is not a reason to skip: the bed fails with what to install (prerequisites())."""
     if os.geteuid() != 0:
         return "needs root (network namespaces)"
-    for tool in ("ip", "nft", "haproxy", "runuser"):
-        if shutil.which(tool) is None:
-            return f"needs {tool} (scripts/install-deps.sh)"
-    for tool in ("initdb", "pg_ctl", "psql"):
-        if not (PG_BIN / tool).exists():
-            return f"{PG_BIN / tool} is missing (install Debian's postgresql: scripts/install-deps.sh)"
-    try:
-        pwd.getpwnam("postgres")
-    except KeyError:
-        return "no `postgres` system user to run PostgreSQL as"
-    if not Path(BIN).exists():
-        return f"no ftpsd binary at {BIN}"
+    if shutil.which("ip") is None:
+        return "needs iproute2's ip for network namespaces"
     probe = f"ftpsd-bed-probe-{os.getpid()}"
     r = run("ip", "netns", "add", probe, check=False)
     if r.returncode != 0:
         return f"no network namespace support: {r.stderr.strip()}"
     run("ip", "netns", "del", probe, check=False)
     return None
+
+
+def prerequisites():
+    """What the bed needs besides namespaces; raises with what is missing."""
+    for tool in ("nft", "haproxy", "runuser", "openssl"):
+        if shutil.which(tool) is None:
+            raise RuntimeError(f"the cluster test bed needs {tool}: run scripts/install-deps.sh")
+    for tool in ("initdb", "pg_ctl", "psql"):
+        if not (PG_BIN / tool).exists():
+            raise RuntimeError(f"{PG_BIN / tool} is missing: run scripts/install-deps.sh (Debian's postgresql)")
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        raise RuntimeError("no `postgres` system user to run PostgreSQL as (Debian's postgresql makes it)") from None
+    if not Path(BIN).exists():
+        raise RuntimeError(f"no ftpsd binary at {BIN} (make build, or set FTPSD_BIN)")
 
 
 # --- running code inside a namespace ---------------------------------------------------------------
@@ -407,6 +414,7 @@ table ip ftpsd_bed {{
 
 class Bed:
     def __init__(self, tmp, node_count=3):
+        prerequisites()
         self.tmp = tmp
         self.topo = Topology()
         self.db = None

@@ -1,7 +1,8 @@
 """The cluster test bed (bed.py): one bed for the module, built once (initdb, three nodes, HAProxy)
 and torn down even when a test fails; each test starts with bed.heal(), so a node a test killed or a
-PostgreSQL it stopped is back for the next. Needs root, network namespaces, nftables, HAProxy and
-Debian's PostgreSQL; skipped with the reason otherwise."""
+PostgreSQL it stopped is back for the next. Skipped (with the reason) only without root or network
+namespaces; without nftables, HAProxy or Debian's PostgreSQL (scripts/install-deps.sh installs them)
+the tests fail and say what is missing."""
 import pytest
 
 from bed import Bed, missing

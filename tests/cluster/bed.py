@@ -40,7 +40,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "tests" / "nat"))
 sys.path.insert(0, str(REPO / "tests" / "integration"))
-import stock_ssl  # noqa: E402,F401 - every TLS context of this process clears OP_IGNORE_UNEXPECTED_EOF
+from stock_ssl import stock  # noqa: E402 - and from now on every TLS context clears OP_IGNORE_UNEXPECTED_EOF
 from netns import Topology, run, wait_for  # noqa: E402
 
 BIN = str(Path(os.environ.get("FTPSD_BIN", REPO / "build" / "ftpsd")).resolve())
@@ -320,7 +320,7 @@ cache_ttl = "10m"
     def api(self, method, path, body=None, account="op"):
         """(status, JSON answer) of a Manager call made inside the node's namespace."""
         def call():
-            ctx = ssl.create_default_context(cafile=str(self.bed.cert))
+            ctx = stock(ssl.create_default_context(cafile=str(self.bed.cert)))
             ctx.check_hostname = False  # the certificate names the public address; the CA check stays
             conn = http.client.HTTPSConnection("127.0.0.1", ADMIN_PORT, context=ctx, timeout=20)
             try:
@@ -412,11 +412,25 @@ table ip ftpsd_bed {{
 """
 
 
+class BedTopology(Topology):
+    """The NAT tests' Topology, its namespaces named ftpsd-bed-RUN-ROLE."""
+
+    def add_ns(self, role):
+        name = f"ftpsd-bed-{self.rid}-{role}"
+        run("ip", "netns", "add", name)
+        self.namespaces[role] = name
+        self.sh(role, "ip", "link", "set", "lo", "up")
+        return name
+
+
 class Bed:
+    """The whole bed (the picture at the top), built at once; close() tears down every part of it, also
+    after a failure half-way through building."""
+
     def __init__(self, tmp, node_count=3):
         prerequisites()
         self.tmp = tmp
-        self.topo = Topology()
+        self.topo = BedTopology()
         self.db = None
         self.nodes = []
         self.client = None
@@ -563,7 +577,7 @@ class Ftp(ftplib.FTP_TLS):
     that opens a data connection must run on a client-namespace thread (Bed.client)."""
 
     def __init__(self, tls="none", epsv=False, source=CLIENT_IP, timeout=20):
-        ctx = ssl.create_default_context(cafile=None)
+        ctx = stock(ssl.create_default_context())
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
         super().__init__(context=ctx, timeout=timeout)

@@ -4,12 +4,13 @@ namespace of its own (README "Running a cluster", "The test bed").
     client 198.51.100.10 (.11) ── 198.51.100.1  lb: HAProxy (control ports, PROXY v2 to the nodes)
                                                     nftables (DNAT of each node's passive slice)
                                    10.1.N.1 ── 10.1.N.2  nodeN: ftpsd, [cluster], own passive slice
-                                   10.1.9.1 ── 10.1.9.2  db: PostgreSQL (initdb by the test)
+                                                10.2.0.1N ── 10.2.0.1 (a bridge)  db: PostgreSQL
 
-Every node is a veth link of its own to the LB, which routes between them: the nodes reach the database
-through it, and their replies to the client go back through it (no masquerading: the nodes see the
-client's own address on control connections, from the PROXY header, and on data connections, from
-the packets). The client reaches the LB's public address and nothing behind it. The nodes share one
+Every node has a veth link of its own to the LB, its default route: the nodes' replies to the client go
+back through it (no masquerading: the nodes see the client's own address on control connections, from
+the PROXY header, and on data connections, from the packets). The database is on a network of its own
+behind the nodes (a bridge in the db namespace), as in a real deployment: the LB forwards nothing but
+the clients' connections. The client reaches the LB's public address and nothing behind it. The nodes share one
 folder, the users' roots: on one machine that is simply the same folder; a real cluster mounts NFS or
 CephFS there.
 
@@ -47,7 +48,7 @@ BIN = str(Path(os.environ.get("FTPSD_BIN", REPO / "build" / "ftpsd")).resolve())
 PG_BIN = Path(os.environ.get("FTPSD_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
 PUBLIC, CLIENT_IP, CLIENT_IP2 = "198.51.100.1", "198.51.100.10", "198.51.100.11"
-DB_LB, DB_IP, DB_PORT = "10.1.9.1", "10.1.9.2", 5433
+DB_IP, DB_PORT = "10.2.0.1", 5433
 CONTROL, IMPLICIT, ADMIN_PORT = 21, 990, 8443
 SLICE = 20  # passive ports per node: node N has 50000 + (N-1)*20 ... + 19
 FIRST_PASSIVE = 50000
@@ -176,7 +177,7 @@ class Database:
         self._as_postgres([PG_BIN / "initdb", "-D", self.data, "-U", "postgres", "--auth-local=trust",
                            "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync"])
         with open(self.data / "pg_hba.conf", "a") as f:
-            f.write("host all all 10.1.0.0/16 scram-sha-256\n")  # the nodes, through the LB's routing
+            f.write("host all all 10.2.0.0/24 scram-sha-256\n")  # the nodes, on the database's network
         self.start()
         self.psql(f"CREATE ROLE {self.ROLE} LOGIN PASSWORD '{self.password}'")
         self.psql(f"CREATE DATABASE {self.NAME} OWNER {self.ROLE}")
@@ -422,6 +423,18 @@ class BedTopology(Topology):
         self.sh(role, "ip", "link", "set", "lo", "up")
         return name
 
+    def bridge_port(self, role, bridge, other, other_addr):
+        """A veth pair from `other` (with `other_addr`) to a port of `bridge` in `role`."""
+        n = self._links
+        self._links += 1
+        va, vb = f"v{self.rid}{n}a", f"v{self.rid}{n}b"
+        run("ip", "link", "add", va, "netns", self.namespaces[role], "type", "veth", "peer", "name", vb, "netns",
+            self.namespaces[other])
+        self.sh(role, "ip", "link", "set", va, "master", bridge)
+        self.sh(role, "ip", "link", "set", va, "up")
+        self.sh(other, "ip", "addr", "add", other_addr, "dev", vb)
+        self.sh(other, "ip", "link", "set", vb, "up")
+
 
 class Bed:
     """The whole bed (the picture at the top), built at once; close() tears down every part of it, also
@@ -451,11 +464,13 @@ class Bed:
         self.client_if, self.lb_public_if = t.link("client", f"{CLIENT_IP}/24", "lb", f"{PUBLIC}/24")
         t.sh("client", "ip", "addr", "add", f"{CLIENT_IP2}/24", "dev", self.client_if)
         t.route("client", PUBLIC)
-        t.link("lb", f"{DB_LB}/24", "db", f"{DB_IP}/24")
-        t.route("db", DB_LB)
+        t.sh("db", "ip", "link", "add", "br0", "type", "bridge")
+        t.sh("db", "ip", "addr", "add", f"{DB_IP}/24", "dev", "br0")
+        t.sh("db", "ip", "link", "set", "br0", "up")
         for n in range(1, self.node_count + 1):
             t.link("lb", f"{lb_address(n)}/24", f"node{n}", f"{node_address(n)}/24")
             t.route(f"node{n}", lb_address(n))
+            t.bridge_port("db", "br0", f"node{n}", f"10.2.0.1{n}/24")
         t.forwarding("lb")
         for role in t.namespaces:
             t.sysctl(role, "net.netfilter.nf_conntrack_helper", 0, check=False)

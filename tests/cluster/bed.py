@@ -55,6 +55,7 @@ FIRST_PASSIVE = 50000
 USERS = {"alice": "alice-cluster-secret", "bob": "bob-cluster-secret", "carol": "carol-cluster-secret"}
 ADMINS = {"root": ("root-cluster-secret", "admin"), "op": ("op-cluster-secret", "operator")}
 HEALTH_INTER = "1s"
+BACKEND, BACKEND_TLS = f"ftpsd_{CONTROL}", f"ftpsd_{IMPLICIT}"  # HAProxy's names for the two control ports
 
 
 def lb_address(n):
@@ -390,7 +391,7 @@ defaults
   timeout check 2s
   retries 3
   option redispatch 1
-{backend("ftp", CONTROL)}{backend("ftps", IMPLICIT)}"""
+{backend(BACKEND, CONTROL)}{backend(BACKEND_TLS, IMPLICIT)}"""
 
 
 def nft_rules(nodes, client_if):
@@ -526,8 +527,9 @@ class Bed:
                 out += chunk
         return out.decode()
 
-    def servers(self, backend="ftp"):
-        """HAProxy's rows (`show stat`) of the servers of `backend`, by name."""
+    def servers(self, backend=None):
+        """HAProxy's rows (`show stat`) of the servers of `backend` (default: port 21's), by name."""
+        backend = backend or BACKEND
         try:
             lines = self.haproxy_cmd("show stat").splitlines()
         except OSError:
@@ -539,11 +541,11 @@ class Bed:
         return {r["svname"]: r for r in rows
                 if r.get("pxname") == backend and r.get("svname") not in ("FRONTEND", "BACKEND")}
 
-    def servers_up(self, backend="ftp"):
+    def servers_up(self, backend=None):
         """The names of the servers HAProxy's health checks find up in `backend`."""
         return {name for name, r in self.servers(backend).items() if r.get("status", "").startswith("UP")}
 
-    def balanced(self, backend="ftp"):
+    def balanced(self, backend=None):
         """True when every node is up and has as many connections as the others: leastconn then gives
         the next len(nodes) connections one to each node."""
         rows = self.servers(backend)

@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from bed import BIN, CLIENT_IP, CLIENT_IP2, CONTROL, PUBLIC, Ftp, node_address, passive_slice, port_of, wait_for
+from bed import (BACKEND, BACKEND_TLS, BIN, CLIENT_IP, CLIENT_IP2, CONTROL, PUBLIC, Ftp, node_address, passive_slice,
+                 port_of, wait_for)
 
 UNAVAILABLE = ("421 The user database is unreachable and your account is not cached on this server; try "
                "again later.")
@@ -19,7 +20,7 @@ UNAVAILABLE = ("421 The user database is unreachable and your account is not cac
 def one_per_node(bed, user, tls="none", epsv=False, source=CLIENT_IP, password=None):
     """As many connections as there are nodes, opened one after the other and kept open: leastconn gives
     each to the node with the fewest, so each lands on another node. Logged in; returns {node: Ftp}."""
-    backend = "ftps" if tls == "implicit" else "ftp"
+    backend = BACKEND_TLS if tls == "implicit" else BACKEND
     wait_for(lambda: bed.balanced(backend), 20, what=f"HAProxy's {backend} servers to be even")
     clients = []
     try:
@@ -323,7 +324,7 @@ def test_a_killed_node_leaves_the_lb_and_the_session_list_and_no_partial_file(be
         print(f"a new connection was served {time.monotonic() - killed:.1f} s after the kill")
         assert first != doomed.n
         assert wait_for(lambda: doomed.name not in bed.servers_up(), 10, what="HAProxy to mark the node down")
-        assert wait_for(lambda: bed.servers_up("ftps") == {n.name for n in survivors}, 10)
+        assert wait_for(lambda: bed.servers_up(BACKEND_TLS) == {n.name for n in survivors}, 10)
         print(f"HAProxy marked it down {time.monotonic() - killed:.1f} s after the kill")
         # From then on every new connection is served, by the others.
         for _ in range(4):

@@ -363,10 +363,12 @@ cache_ttl = "10m"
 
 # --- the load balancer ---------------------------------------------------------------------------
 
+# Written here until `ftpsd firewall --cluster` exists (README "What is not there yet"); the bed should then
+# load that command's output instead (adding only the stats socket it watches HAProxy through).
 def haproxy_config(nodes, stats_socket):
     """HAProxy in front of the nodes: leastconn, PROXY v2 to every node, a health check that waits for
     the 220 greeting once a second (the implicit FTPS backend checks the explicit port: its greeting
-    comes only after TLS)."""
+    comes only after TLS); a connection refused by a node is retried on another (redispatch)."""
     def backend(name, port):
         servers = "".join(
             f"  server {n.name} {node_address(n.n)}:{port} send-proxy-v2 check check-send-proxy port {CONTROL} "

@@ -7,7 +7,7 @@ FUZZ_TEST_SECONDS ?= 8
 PYTEST     := /usr/bin/python3 -m pytest
 JOBS       ?= $(shell nproc)
 
-.PHONY: deps build build-asan build-fuzz run test lint tidy unit-test integration-test nat-test interop-test fuzz \
+.PHONY: deps build build-asan build-fuzz run test lint tidy unit-test integration-test nat-test cluster-test interop-test fuzz \
         fuzz-test format format-check clean install
 
 # make install [PREFIX=/usr/local] [DESTDIR=/tmp/stage] [SYSCONFDIR=/etc]: the binary, the systemd unit,
@@ -77,11 +77,16 @@ integration-test: build build-asan
 nat-test: build
 	FTPSD_BIN=$(CURDIR)/$(BUILD)/ftpsd $(PYTEST) -q tests/nat
 
+# The cluster test bed (needs root): clients, HAProxy + nftables, three nodes and PostgreSQL in network
+# namespaces. Against the normal build only.
+cluster-test: build
+	FTPSD_BIN=$(CURDIR)/$(BUILD)/ftpsd $(PYTEST) -q -rs tests/cluster
+
 # Real third-party FTPS clients (rclone, Java Commons Net, Node.js basic-ftp): against the normal build only.
 interop-test: build
 	FTPSD_BIN=$(CURDIR)/$(BUILD)/ftpsd $(PYTEST) -q -rs tests/interop
 
-test: format-check unit-test fuzz-test integration-test nat-test interop-test
+test: format-check unit-test fuzz-test integration-test nat-test cluster-test interop-test
 
 # What a change must also pass before it lands (not part of make test, to keep it short): the format
 # check and clang-tidy.

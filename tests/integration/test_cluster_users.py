@@ -12,7 +12,7 @@ from helpers import Control, TIMEOUT, login, run, wait_for
 from postgres import postgres  # noqa: F401 (the module's PostgreSQL fixture)
 
 # The schema's steps (src/cluster/schema.cpp): version, description.
-SCHEMA = [(1, "users"), (2, "nodes"), (3, "session ends"), (4, "bans")]
+SCHEMA = [(1, "users"), (2, "nodes"), (3, "session ends"), (4, "bans"), (5, "node plans")]
 SCHEMA_VERSION = SCHEMA[-1][0]
 UNAVAILABLE = ("421 The user database is unreachable and your account is not cached on this server; try "
                "again later.")

@@ -52,7 +52,7 @@ struct NodePlan {
 [[nodiscard]] NodePlan node_plan(const config::Config& cfg, const std::vector<config::ListenerConfig>& bound);
 [[nodiscard]] std::string plan_json(const NodePlan& plan);
 // Error: why the text is not a plan (a node of an older version registered "{}": no plan).
-[[nodiscard]] Result<NodePlan, std::string> parse_plan(std::string_view json);
+[[nodiscard]] Result<NodePlan, std::string> parse_plan(std::string_view text);
 
 // A node as the nodes table lists it.
 struct ClusterNode {

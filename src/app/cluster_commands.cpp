@@ -6,9 +6,12 @@
 
 #include "auth/toml_file.hpp"
 #include "auth/user_store.hpp"
+#include "cluster/node_registry.hpp"
 #include "cluster/pg.hpp"
 #include "cluster/schema.hpp"
 #include "cluster/user_table.hpp"
+#include "runtime/asio.hpp"
+#include "tools/cluster_lb.hpp"
 
 namespace ftpsd::app {
 namespace {
@@ -216,6 +219,94 @@ int cmd_cluster_user_remove(const config::Config& cfg, const std::string& domain
     return 1;
   }
   fmt::print("removed user {} from domain {} of the cluster database\n", name, domain);
+  return 0;
+}
+
+namespace {
+
+// The nodes that have not stopped, with their plans. Error: printed.
+std::optional<std::vector<tools::ClusterNode>> running_nodes(cluster::Connection& db) {
+  auto rows = db.exec(fmt::format(
+      "SELECT name, plan::text, extract(epoch from now() - heartbeat_at) FROM nodes WHERE stopped_at IS NULL "
+      "ORDER BY name"));
+  if (!rows) {
+    print_db_error(rows.error());
+    return std::nullopt;
+  }
+  std::vector<tools::ClusterNode> out;
+  for (int i = 0; i < rows->count(); ++i) {
+    const double age = std::stod(rows->text(i, 2));
+    out.push_back(tools::ClusterNode{.name = rows->text(i, 0),
+                                     .plan_json = rows->text(i, 1),
+                                     .down = age > std::chrono::duration<double>(cluster::kDownAfter).count(),
+                                     .heartbeat_age_seconds = age});
+  }
+  return out;
+}
+
+}  // namespace
+
+int cmd_cluster_firewall(const config::Config& cfg, const std::string& format,
+                         const std::string& public_address, const std::vector<std::string>& control_ports) {
+  if (format != "all" && format != "text" && format != "haproxy" && format != "nftables") {
+    fmt::print(stderr,
+               "ftpsd: --cluster: unknown format '{}': use all (the default), text, haproxy or nftables\n",
+               format);
+    return 2;
+  }
+  tools::LbOptions options;
+  if (!public_address.empty()) {
+    std::error_code ec;
+    const auto a = asio::ip::make_address(public_address, ec);
+    if (ec || !a.is_v4()) {
+      fmt::print(stderr, "ftpsd: --public needs the load balancer's public IPv4 address, not '{}'\n",
+                 public_address);
+      return 2;
+    }
+    options.public_address = a.to_string();
+  }
+  for (const auto& text : control_ports) {
+    const auto mapped = tools::parse_control_port(text);
+    if (!mapped) {
+      fmt::print(stderr, "ftpsd: --control-port '{}': expected NODEPORT=PUBLICPORT, such as 2121=21\n", text);
+      return 2;
+    }
+    options.control_ports[mapped->first] = mapped->second;
+  }
+  if (!cfg.cluster) {
+    fmt::print(stderr,
+               "ftpsd: {} has no [cluster] table: --cluster reads the nodes from the cluster database; give "
+               "the configuration of a node\n",
+               cfg.source.string());
+    return 2;
+  }
+  auto db = connect(cfg);
+  if (!db) return 1;
+  auto nodes = running_nodes(*db);
+  if (!nodes) return 1;
+  if (nodes->empty()) {
+    fmt::print(
+        stderr,
+        "ftpsd: no node is registered in the cluster database (or every node stopped): start the nodes "
+        "first\n");
+    return 1;
+  }
+  const auto plan = tools::plan_load_balancer(*nodes, options);
+  for (const auto& w : plan.warnings) fmt::print(stderr, "ftpsd: warning: {}\n", w);
+  for (const auto& e : plan.errors) fmt::print(stderr, "ftpsd: error: {}\n", e);
+  if (!plan.errors.empty()) {
+    fmt::print(stderr,
+               "ftpsd: no configuration written: fix the errors above in the nodes' configurations\n");
+    return 2;
+  }
+  if (format == "text")
+    fmt::print("{}", tools::render_lb_text(plan));
+  else if (format == "haproxy")
+    fmt::print("{}", tools::render_haproxy(plan));
+  else if (format == "nftables")
+    fmt::print("{}", tools::render_lb_nftables(plan));
+  else
+    fmt::print("{}", tools::render_lb_all(plan));
   return 0;
 }
 

@@ -4,6 +4,7 @@
 // (0 done; 1 not done, the reason printed on stderr; 2 a usage or configuration error).
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "auth/user.hpp"
 #include "config/config.hpp"
@@ -20,5 +21,11 @@ int cmd_cluster_export(const config::Config& cfg, const std::string& domain, con
 int cmd_cluster_user_add(const config::Config& cfg, const std::string& domain, const auth::User& user);
 int cmd_cluster_user_list(const config::Config& cfg, const std::string& domain);
 int cmd_cluster_user_remove(const config::Config& cfg, const std::string& domain, const std::string& name);
+
+// `ftpsd firewall --cluster`: the load balancer's HAProxy configuration and nftables ruleset from the
+// nodes table. `format`: all (default), text, haproxy or nftables; `public_address`: the balancer's
+// public IPv4 ("" any); `control_ports`: "NODEPORT=PUBLICPORT" each.
+int cmd_cluster_firewall(const config::Config& cfg, const std::string& format,
+                         const std::string& public_address, const std::vector<std::string>& control_ports);
 
 }  // namespace ftpsd::app

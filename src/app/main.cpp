@@ -325,22 +325,58 @@ void add_firewall(CLI::App& app, int& exit_code) {
     std::string format = "text";
     std::string nat_to;
     std::string domain;
+    bool cluster = false;
+    std::string public_address;
+    std::vector<std::string> control_ports;
   };
   auto o = std::make_shared<Options>();
   auto* firewall =
       app.add_subcommand("firewall", "What to open on the firewall for a configuration, and rules");
   firewall->add_option("-c,--config", o->config, "Configuration file (default: the embedded one)")
       ->check(CLI::ExistingFile);
-  firewall->add_option("--format", o->format, "text, nftables, iptables, ufw or firewalld")
-      ->capture_default_str();
+  auto* format = firewall->add_option("--format", o->format,
+                                      "text, nftables, iptables, ufw or firewalld; with --cluster: all (its "
+                                      "default), text, haproxy or nftables");
+  format->capture_default_str();
   firewall->add_option("--nat-to", o->nat_to,
                        "nftables: router rules forwarding to this internal server IPv4");
   firewall->add_option(
       "--domain", o->domain,
       "Only what this domain needs (\"default\": the top-level settings; default: every domain)");
-  firewall->callback([o, &exit_code] {
+  firewall->add_flag(
+      "--cluster", o->cluster,
+      "The load balancer in front of the cluster of --config's [cluster], from the nodes table: "
+      "an HAProxy configuration and an nftables ruleset (--format all, text, haproxy or nftables)");
+  firewall->add_option("--public", o->public_address,
+                       "With --cluster: the balancer's public IPv4 address (default: every address it has)");
+  firewall->add_option("--control-port", o->control_ports,
+                       "With --cluster: NODEPORT=PUBLICPORT, the public port of the nodes' control port "
+                       "NODEPORT (default: the same port); repeatable");
+  firewall->callback([o, format, &exit_code] {
+    if (!o->cluster && (!o->public_address.empty() || !o->control_ports.empty())) {
+      fmt::print(stderr, "ftpsd: --public and --control-port go with --cluster\n");
+      exit_code = 2;
+      return;
+    }
+    if (o->cluster && (!o->nat_to.empty() || !o->domain.empty() || o->config.empty())) {
+      fmt::print(stderr,
+                 "ftpsd: --cluster needs --config (a node's configuration, with [cluster]) and takes "
+                 "neither --nat-to nor --domain\n");
+      exit_code = 2;
+      return;
+    }
     auto cfg = load_or_report(o->config);
-    exit_code = cfg ? tools::cmd_firewall(*cfg, o->format, o->nat_to, o->domain) : 2;
+    if (!cfg) {
+      exit_code = 2;
+      return;
+    }
+    if (o->cluster) {
+      // "text" is the default of the single server's plan; the cluster's default is everything.
+      exit_code = app::cmd_cluster_firewall(*cfg, format->count() == 0 ? "all" : o->format, o->public_address,
+                                            o->control_ports);
+      return;
+    }
+    exit_code = tools::cmd_firewall(*cfg, o->format, o->nat_to, o->domain);
   });
 }
 

@@ -32,6 +32,7 @@
 #include "net/passive_host_resolver.hpp"
 #include "runtime/io_pool.hpp"
 #include "sys/syscalls.hpp"
+#include "tools/cluster_lb.hpp"
 #include "tools/nat_lint.hpp"
 
 namespace ftpsd::app {
@@ -146,6 +147,7 @@ cluster::NodeFacts node_facts(const config::Config& config,
   if (p.ports) facts.passive += fmt::format(", ports {}-{}", p.ports->first, p.ports->last);
   if (p.advertised_ports)
     facts.passive += fmt::format(" (advertised {}-{})", p.advertised_ports->first, p.advertised_ports->last);
+  facts.plan = tools::plan_json(tools::node_plan(config, bound));
   return facts;
 }
 

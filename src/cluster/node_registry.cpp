@@ -129,11 +129,12 @@ void NodeRegistry::came_up() {
 
 bool NodeRegistry::register_node() {
   auto row = beat_db_->exec(
-      "INSERT INTO nodes (name, version, listeners, passive) VALUES ($1, $2, $3, $4) "
+      "INSERT INTO nodes (name, version, listeners, passive, plan) VALUES ($1, $2, $3, $4, $5::jsonb) "
       "ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version, listeners = EXCLUDED.listeners, "
-      "passive = EXCLUDED.passive, started_at = now(), heartbeat_at = now(), stopped_at = NULL, "
-      "sessions = '[]' RETURNING number",
-      {cluster_.node, facts_.version, facts_.listeners, facts_.passive});
+      "passive = EXCLUDED.passive, plan = EXCLUDED.plan, started_at = now(), heartbeat_at = now(), "
+      "stopped_at = NULL, sessions = '[]' RETURNING number",
+      {cluster_.node, facts_.version, facts_.listeners, facts_.passive,
+       facts_.plan.empty() ? std::string("{}") : facts_.plan});
   if (!row) {
     if (row.error().connection_lost)
       went_down(row.error().message);

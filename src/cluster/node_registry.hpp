@@ -40,6 +40,7 @@ struct NodeFacts {
   std::string version;
   std::string listeners;  // "127.0.0.1:2121, 127.0.0.1:990 (implicit TLS)"
   std::string passive;    // "203.0.113.5, ports 50000-50099"
+  std::string plan;       // for the load balancer: JSON (tools::NodePlan); "{}": none
 };
 
 // What the registry asks of the server.

@@ -99,6 +99,9 @@ constexpr std::array kSteps{
   node text NOT NULL,
   updated_at timestamptz NOT NULL DEFAULT now()
 ))"},
+    // Each node's plan of itself for the load balancer (README "The load balancer"): its address, control
+    // listeners and passive slice, as JSON; '{}' for a node of an older ftpsd.
+    Step{9, "node plans", "ALTER TABLE nodes ADD COLUMN plan jsonb NOT NULL DEFAULT '{}'"},
 };
 static_assert(kSteps.back().version == kSchemaVersion);
 

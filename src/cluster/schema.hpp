@@ -9,7 +9,7 @@
 namespace ftpsd::cluster {
 
 // The version this binary creates and understands.
-inline constexpr int kSchemaVersion = 8;
+inline constexpr int kSchemaVersion = 9;
 
 struct Migration {
   int before = 0;  // 0: the database had no ftpsd tables

@@ -191,6 +191,8 @@ struct ClusterConfig {
   std::string database;                 // a libpq connection string or URI; never a password
   std::filesystem::path password_file;  // the database password, its first line; empty: libpq's own ways
   std::string node;                     // this node's name; default: the host name
+  // The IP address the load balancer reaches this node at (`ftpsd firewall --cluster`); empty: not said.
+  std::string address;
   // How long a login verified against the database may be repeated from this node's memory while
   // the database is unreachable.
   Duration cache_ttl = std::chrono::minutes(10);

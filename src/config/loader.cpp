@@ -4,6 +4,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <asio/ip/address.hpp>
 #include <cctype>
 #include <charconv>
 #include <fstream>
@@ -258,6 +259,15 @@ void read_cluster(TableReader& r, ClusterConfig& c, const std::filesystem::path&
   r.read_path("password_file", c.password_file, base);
   r.read("node", c.node);
   if (c.node.empty()) c.node = sys::host_name();
+  r.read("address", c.address);
+  if (!c.address.empty()) {
+    std::error_code ec;
+    const auto ip = asio::ip::make_address(c.address, ec);
+    if (ec)
+      r.fail(r.find("address"), "address",
+             R"(expected the IP address the load balancer reaches this node at, such as "10.0.1.11")");
+    c.address = inet::unmap(ip).to_string();
+  }
   r.read_duration("cache_ttl", c.cache_ttl);
 }
 

@@ -13,7 +13,7 @@ from postgres import postgres  # noqa: F401 (the module's PostgreSQL fixture)
 
 # The schema's steps (src/cluster/schema.cpp): version, description.
 SCHEMA = [(1, "users"), (2, "nodes"), (3, "session ends"), (4, "bans"), (5, "admins"), (6, "audit"),
-          (7, "audit index"), (8, "shared passive settings")]
+          (7, "audit index"), (8, "shared passive settings"), (9, "node plans")]
 SCHEMA_VERSION = SCHEMA[-1][0]
 UNAVAILABLE = ("421 The user database is unreachable and your account is not cached on this server; try "
                "again later.")

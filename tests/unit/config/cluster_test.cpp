@@ -68,3 +68,26 @@ TEST(ClusterConfig, ErrorsNameFileLineAndKey) {
   EXPECT_EQ(error_of(b + "[cluster]\ndatabase = \"host=db\"\nbogus = 1\n"),
             "test.toml:5: key 'cluster.bogus': unknown key");
 }
+
+TEST(ClusterConfig, AddressIsAnIpAddress) {
+  const std::string b = std::string(kBase) + "[cluster]\ndatabase = \"postgresql://db/ftpsd\"\n";
+  auto c = load(b);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->cluster->address, "");
+  c = load(b + "address = \"10.0.1.11\"\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->cluster->address, "10.0.1.11");
+  c = load(b + "address = \"::ffff:10.0.1.12\"\n");  // IPv4-mapped: the IPv4 address
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->cluster->address, "10.0.1.12");
+  c = load(b + "address = \"2001:db8::11\"\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->cluster->address, "2001:db8::11");
+  const std::string wrong =
+      "test.toml:5: key 'cluster.address': expected the IP address the load balancer reaches this node at, "
+      "such as \"10.0.1.11\"";
+  EXPECT_EQ(error_of(b + "address = \"node-a.internal\"\n"), wrong);
+  EXPECT_EQ(error_of(b + "address = \"10.0.1.0/24\"\n"), wrong);
+  EXPECT_EQ(error_of(b + "address = \"10.0.1.11:21\"\n"), wrong);
+  EXPECT_EQ(error_of(b + "address = 10\n"), "test.toml:5: key 'cluster.address': expected a string");
+}

@@ -11,6 +11,7 @@
 
 #include "config/names.hpp"
 #include "runtime/asio.hpp"
+#include "tools/firewall.hpp"
 
 namespace ftpsd::tools {
 namespace {
@@ -41,18 +42,6 @@ std::optional<config::PortRange> range_of(const json& j) {
 
 bool overlaps(const config::PortRange& a, const config::PortRange& b) {
   return a.first <= b.last && b.first <= a.last;
-}
-
-std::string_view control_what(config::TlsMode m) {
-  switch (m) {
-    case config::TlsMode::kExplicit:
-      return "explicit FTPS control (AUTH TLS)";
-    case config::TlsMode::kImplicit:
-      return "implicit FTPS control";
-    case config::TlsMode::kNone:
-      break;
-  }
-  return "FTP control (clear text)";
 }
 
 // HAProxy's names take letters, digits and - _ . : only; nftables' comments no double quote.
@@ -212,7 +201,7 @@ void check_conflicts(LbPlan& out) {
       if (std::none_of(fe.servers.begin(), fe.servers.end(), [&](const LbServer& s) { return s.node == n; }))
         missing.push_back(n);
     out.warnings.push_back(fmt::format("public port {} ({}) goes to {} only: {} {} no such listener", fe.port,
-                                       control_what(fe.tls), fmt::join(served, ", "),
+                                       control_name(fe.tls), fmt::join(served, ", "),
                                        fmt::join(missing, ", "), missing.size() == 1 ? "has" : "have"));
   }
 }
@@ -353,7 +342,7 @@ std::string render_haproxy(const LbPlan& plan) {
   for (const auto& fe : plan.frontends) {
     const std::string name = fmt::format("ftpsd_{}", fe.port);
     const bool tls = fe.tls == config::TlsMode::kImplicit;
-    out += fmt::format("\n# Public port {}: {}.\n", fe.port, control_what(fe.tls));
+    out += fmt::format("\n# Public port {}: {}.\n", fe.port, control_name(fe.tls));
     out += fmt::format("frontend {}\n", name);
     out += fmt::format("    bind {}:{}\n", plan.public_address, fe.port);
     out += fmt::format("    default_backend {}\n", name);
@@ -393,7 +382,7 @@ std::string render_lb_nftables(const LbPlan& plan) {
       "unused\"\n";
   for (const auto& fe : plan.frontends)
     out +=
-        fmt::format("    {}tcp dport {} accept comment \"HAProxy: {}\"\n", to, fe.port, control_what(fe.tls));
+        fmt::format("    {}tcp dport {} accept comment \"HAProxy: {}\"\n", to, fe.port, control_name(fe.tls));
   out += "  }\n";
   out += "  chain prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n";
   for (const auto& f : plan.forwards) {
@@ -451,7 +440,7 @@ std::string render_lb_text(const LbPlan& plan) {
     std::vector<std::string> to;
     for (const auto& s : fe.servers) to.push_back(fmt::format("{} {}:{}", s.node, s.address, s.port));
     row("balancer", "inbound", std::to_string(fe.port),
-        fmt::format("{}: HAProxy, to {}", control_what(fe.tls), fmt::join(to, ", ")));
+        fmt::format("{}: HAProxy, to {}", control_name(fe.tls), fmt::join(to, ", ")));
   }
   for (const auto& f : plan.forwards)
     row("balancer", "inbound", range_text(f.public_ports),

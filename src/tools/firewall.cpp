@@ -24,18 +24,6 @@ std::string range_text(const config::PortRange& r, char sep = '-') {
   return fmt::format("{}{}{}", r.first, sep, r.last);
 }
 
-std::string_view control_name(config::TlsMode m) {
-  switch (m) {
-    case config::TlsMode::kExplicit:
-      return "explicit FTPS control (AUTH TLS)";
-    case config::TlsMode::kImplicit:
-      return "implicit FTPS control";
-    case config::TlsMode::kNone:
-      break;
-  }
-  return "FTP control (clear text)";
-}
-
 std::vector<std::string> network_texts(const std::vector<inet::IpNetwork>& networks) {
   std::vector<std::string> out;
   out.reserve(networks.size());
@@ -387,6 +375,18 @@ std::optional<FirewallFormat> parse_firewall_format(std::string_view name) {
   if (name == "ufw") return FirewallFormat::kUfw;
   if (name == "firewalld") return FirewallFormat::kFirewalld;
   return std::nullopt;
+}
+
+std::string_view control_name(config::TlsMode m) {
+  switch (m) {
+    case config::TlsMode::kExplicit:
+      return "explicit FTPS control (AUTH TLS)";
+    case config::TlsMode::kImplicit:
+      return "implicit FTPS control";
+    case config::TlsMode::kNone:
+      break;
+  }
+  return "FTP control (clear text)";
 }
 
 }  // namespace ftpsd::tools

@@ -47,6 +47,9 @@ struct FirewallOptions {
   std::string nat_to;  // empty: rules for the server itself (input), no DNAT
 };
 
+// What a control listener carries, as the plans say it: "explicit FTPS control (AUTH TLS)".
+[[nodiscard]] std::string_view control_name(config::TlsMode mode);
+
 // Every domain's openings: each listener once, each passive range once.
 [[nodiscard]] FirewallPlan plan_firewall(const config::Config& cfg);
 // Only what the domain named `domain` needs ("default": the top level); an unknown name is an error

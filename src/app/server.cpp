@@ -406,7 +406,6 @@ int run_server(const std::shared_ptr<const config::Config>& file_config, bool pr
                                 .listeners = listeners,
                                 .nodes = node.get(),
                                 .accounts = accounts.get(),
-
                                 .audit = audit_sync ? std::make_shared<SharedAudit>(audit_sync) : nullptr,
                                 .shared = shared.get()});
     spdlog::info("admin on {}", manager->url());

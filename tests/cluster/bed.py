@@ -17,6 +17,9 @@ CephFS there.
 The test process itself stays in its own namespace. It runs code inside a namespace on threads that
 entered it (setns), so ftplib's data connections and the Manager's HTTPS calls start where they
 should: `bed.client.run(fn)`, `bed.nodes[i].api(...)`.
+
+The LB's HAProxy configuration and nftables rules are the ones `ftpsd firewall --cluster` prints from the
+nodes table (Bed.load_balancer), as an operator would load them.
 """
 import ctypes
 import ftplib
@@ -54,7 +57,6 @@ SLICE = 20  # passive ports per node: node N has 50000 + (N-1)*20 ... + 19
 FIRST_PASSIVE = 50000
 USERS = {"alice": "alice-cluster-secret", "bob": "bob-cluster-secret", "carol": "carol-cluster-secret"}
 ADMINS = {"root": ("root-cluster-secret", "admin"), "op": ("op-cluster-secret", "operator")}
-HEALTH_INTER = "1s"
 BACKEND, BACKEND_TLS = f"ftpsd_{CONTROL}", f"ftpsd_{IMPLICIT}"  # HAProxy's names for the two control ports
 
 
@@ -283,6 +285,7 @@ level = "info"
 database = "{self.bed.db.url()}"
 password_file = "{self.bed.db.password_file}"
 node = "{self.name}"
+address = "{node_address(self.n)}"
 cache_ttl = "10m"
 """
 
@@ -363,57 +366,15 @@ cache_ttl = "10m"
 
 # --- the load balancer ---------------------------------------------------------------------------
 
-# Written here until `ftpsd firewall --cluster` exists (README "What is not there yet"); the bed should then
-# load that command's output instead (adding only the stats socket it watches HAProxy through).
-def haproxy_config(nodes, stats_socket):
-    """HAProxy in front of the nodes: leastconn, PROXY v2 to every node, a health check that waits for
-    the 220 greeting once a second (the implicit FTPS backend checks the explicit port: its greeting
-    comes only after TLS); a connection refused by a node is retried on another (redispatch)."""
-    def backend(name, port):
-        servers = "".join(
-            f"  server {n.name} {node_address(n.n)}:{port} send-proxy-v2 check check-send-proxy port {CONTROL} "
-            f"inter {HEALTH_INTER} fall 2 rise 2\n" for n in nodes)
-        return f"""frontend {name}
-  bind {PUBLIC}:{port}
-  default_backend {name}
-backend {name}
-  balance leastconn
-  option tcp-check
-  tcp-check expect rstring ^220
-  tcp-check send QUIT\\r\\n
-{servers}"""
-    return f"""global
-  maxconn 500
-  stats socket {stats_socket} mode 600 level admin
-defaults
-  mode tcp
-  timeout connect 2s
-  timeout client 120s
-  timeout server 120s
-  timeout check 2s
-  retries 3
-  option redispatch 1
-{backend(BACKEND, CONTROL)}{backend(BACKEND_TLS, IMPLICIT)}"""
-
-
-def nft_rules(nodes, client_if):
-    """The LB's nftables: each node's passive slice DNATed to that node (the client's address kept), and
-    nothing from the client's side forwarded but those DNATed connections."""
-    dnat = "".join(f"    ip daddr {PUBLIC} tcp dport {passive_slice(n.n)[0]}-{passive_slice(n.n)[1]} "
-                   f"dnat to {node_address(n.n)}\n" for n in nodes)
-    return f"""table ip ftpsd_bed
-delete table ip ftpsd_bed
-table ip ftpsd_bed {{
-  chain prerouting {{
-    type nat hook prerouting priority dstnat; policy accept;
-{dnat}  }}
-  chain forward {{
-    type filter hook forward priority filter; policy accept;
-    iifname "{client_if}" ct status dnat accept
-    iifname "{client_if}" drop
-  }}
-}}
-"""
+def bed_haproxy(generated, stats_socket):
+    """The HAProxy configuration `ftpsd firewall --cluster --format haproxy` printed, with what only the
+    bed needs: the stats socket the tests watch HAProxy through (`show stat`), and its log on stderr (the
+    bed's haproxy.log) instead of /dev/log, which is the host's syslog (a network namespace does not
+    have a /dev of its own)."""
+    syslog = "    log /dev/log local0\n"
+    assert generated.startswith("# ftpsd: generated") and syslog in generated, generated
+    ours = f"    log stderr format short local0\n    stats socket {stats_socket} mode 600 level admin\n"
+    return generated.replace(syslog, ours, 1)
 
 
 class BedTopology(Topology):
@@ -510,10 +471,17 @@ class Bed:
         self.load_balancer()
 
     def load_balancer(self):
-        self.topo.nft("lb", nft_rules(self.nodes, self.lb_public_if))
+        """The LB's nftables and HAProxy, as `ftpsd firewall --cluster` prints them from the nodes table
+        (run in node 1's namespace: the database is reachable from the nodes only)."""
+        def generated(fmt):
+            return self.nodes[0].sh(BIN, "firewall", "--cluster", "--config", self.nodes[0].config, "--public",
+                                    PUBLIC, "--format", fmt).stdout
+        rules = self.tmp / "lb.nft"
+        rules.write_text(generated("nftables"))
+        self.topo.sh("lb", "nft", "-f", str(rules))
         self.stats_socket = self.tmp / "haproxy.sock"
         cfg = self.tmp / "haproxy.cfg"
-        cfg.write_text(haproxy_config(self.nodes, self.stats_socket))
+        cfg.write_text(bed_haproxy(generated("haproxy"), self.stats_socket))
         self.haproxy = self.topo.spawn("lb", ["haproxy", "-db", "-f", str(cfg)], self.tmp / "haproxy.log")
         wait_for(lambda: self.servers_up() == {n.name for n in self.nodes} or self.haproxy.poll() is not None, 30,
                  what="HAProxy to see every node up")

@@ -89,6 +89,7 @@ TEST(LoadBalancer, HaproxyFrontendPerPublicPortEveryNodeWithProxyProtocolAndHeal
   EXPECT_TRUE(plan.warnings.empty()) << plan.warnings.front();
   const auto h = render_haproxy(plan);
   EXPECT_TRUE(has(h, "defaults\n    mode tcp\n")) << h;
+  EXPECT_TRUE(has(h, "    retries 3\n    option redispatch 1\n")) << h;
   EXPECT_TRUE(has(h, "frontend ftpsd_21\n    bind 203.0.113.10:21\n    default_backend ftpsd_21\n")) << h;
   EXPECT_TRUE(has(h,
                   "backend ftpsd_21\n    balance leastconn\n"

@@ -249,13 +249,7 @@ def main() -> int:
     report = "\n".join(lines)
     print(report)
     out = Path(os.environ.get("BENCH_OUT", run.REPO / "BENCHMARKS.md"))
-    block = f"{BEGIN}\n{report}\n{END}\n"
-    text = out.read_text() if out.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):].lstrip("\n")
-    else:
-        text = text.rstrip("\n") + "\n\n## The Manager under load\n\n" + block
-    out.write_text(text)
+    run.write_report(out, report, BEGIN, END, "## The Manager under load")
     return 0
 
 

@@ -982,19 +982,20 @@ BEGIN = "<!-- bench:begin (written by bench/run.py) -->"
 END = "<!-- bench:end -->"
 
 
-def write_report(path: Path, report: str) -> None:
-    """Replaces the generated part of `path`, keeping any text around it."""
-    block = f"{BEGIN}\n{report}\n{END}\n"
+def write_report(path: Path, report: str, begin: str = BEGIN, end: str = END, heading: str = "") -> None:
+    """Replaces the part of `path` between `begin` and `end`, keeping any text around it; without
+    them, appends the part (under `heading`, a Markdown line, when given)."""
+    block = f"{begin}\n{report}\n{end}\n"
     if path.exists():
         text = path.read_text()
-        if BEGIN in text and END in text:
-            pre = text[:text.index(BEGIN)]
-            post = text[text.index(END) + len(END):].lstrip("\n")
+        if begin in text and end in text:
+            pre = text[:text.index(begin)]
+            post = text[text.index(end) + len(end):].lstrip("\n")
             path.write_text(pre + block + ("\n" + post if post else ""))
             return
-        path.write_text(text.rstrip("\n") + "\n\n" + block)
+        path.write_text(text.rstrip("\n") + "\n\n" + (f"{heading}\n\n" if heading else "") + block)
         return
-    path.write_text("# Benchmarks\n\n" + block)
+    path.write_text("# Benchmarks\n\n" + (f"{heading}\n\n" if heading else "") + block)
 
 
 if __name__ == "__main__":

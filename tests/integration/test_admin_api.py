@@ -200,12 +200,12 @@ def test_sessions_list_shows_a_real_ftp_session_and_delete_ends_it_with_421(mana
 def test_status_shows_version_sessions_and_the_passive_pool_of_each_domain(make_manager):
     # acme has passive ports of its own; globex shares the default's pool (not listed again).
     srv, api = make_manager(extra="""[passive]
-ports = "40110-40119"
+ports = "30500-30509"
 [[domains]]
 name = "acme"
 hosts = ["ftp.acme.test"]
 [domains.passive]
-ports = "40120-40124"
+ports = "30520-30524"
 [[domains]]
 name = "globex"
 hosts = ["ftp.globex.test"]
